@@ -1,0 +1,37 @@
+"""npflow: NumPy's interface, with automatic differentiation and GPU offload.
+
+``import npflow as np`` and NumPy code runs as before.
+"""
+import sys as _sys
+
+import numpy as _onp
+
+from ._core.dtypes import *  # noqa: F401,F403
+from ._core.devices import Device, devices, default_device, get_default_device  # noqa: F401
+from ._core.dispatch import DeviceMismatchError  # noqa: F401
+from ._backends.cupy_backend import BackendUnavailableError  # noqa: F401
+from ._core.ndarray import ndarray, flatiter  # noqa: F401
+from ._numpy.ufuncs import *  # noqa: F401,F403
+from ._numpy.creation import *  # noqa: F401,F403
+from ._numpy.manipulation import *  # noqa: F401,F403
+from ._numpy.reductions import *  # noqa: F401,F403
+from ._numpy.products import *  # noqa: F401,F403
+from ._numpy.sorting import *  # noqa: F401,F403
+from ._numpy.logic import *  # noqa: F401,F403
+from ._numpy.math import *  # noqa: F401,F403
+from ._numpy.interop import from_dlpack  # noqa: F401
+
+__version__ = "0.1.0"
+__array_api_version__ = "2024.12"
+SUPPORTED_API_VERSIONS = ("2022.12", "2023.12", "2024.12")
+
+newaxis = None
+pi = _onp.pi
+e = _onp.e
+inf = _onp.inf
+nan = _onp.nan
+euler_gamma = _onp.euler_gamma
+
+from ._core import ndarray as _ndarray_module  # noqa: E402
+
+_ndarray_module._bind_namespace(_sys.modules[__name__])

@@ -1,0 +1,1 @@
+"""npflow's engine: the array, dtypes, devices, the op registry and dispatch."""

@@ -1,0 +1,255 @@
+"""Dispatch: the one door (DESIGN.md invariant 1).
+
+``apply(op, *operands, **params)`` unwraps npflow arrays to backend arrays,
+checks that they share a device, runs the op's kernel for that device's
+backend, wraps the result, and reports the call to the active recorders
+(tapes). ``apply1`` and ``apply2`` are the same door specialised for one and
+two operands and no parameters: they take the fast path when it applies and
+defer to ``apply`` for everything else, so the two can never disagree.
+
+With no recorder active the fast path is unwrap, call, wrap (invariant 5).
+"""
+import numpy
+
+from . import devices as _devices
+
+ndarray = None  # npflow.ndarray, set by ndarray.py once the class exists
+
+_NP = numpy.ndarray
+_NP_GENERIC = numpy.generic
+_new = object.__new__
+_CPU = _devices.CPU
+_NUMPY_BACKEND = _CPU.backend
+# Operands that every backend takes as they are: Python scalars are weak
+# (NEP 50) and belong to no device.
+_PY_SCALARS = frozenset((int, float, complex, bool))
+_PASS = _PY_SCALARS | {type(None)}
+
+# Recording hooks: the autodiff layer appends a callable
+# ``record(op, operands, params, result)`` while a tape is active; ``apply``
+# calls each after a successful kernel call.
+recorders = []
+
+
+class DeviceMismatchError(ValueError):
+    """Operands of one call live on different devices."""
+
+
+def describe(x):
+    """``float64[3, 4] on cpu``: how errors name an operand."""
+    if ndarray is not None and isinstance(x, ndarray):
+        d = x._data
+        return f"{d.dtype}[{', '.join(map(str, d.shape))}] on {x._device.name}"
+    if isinstance(x, (_NP, _NP_GENERIC)):
+        return f"numpy {x.dtype}[{', '.join(map(str, numpy.shape(x)))}]"
+    if type(x) in _PASS:
+        return f"{type(x).__name__} {x!r}"
+    return type(x).__name__
+
+
+def _device_error(opname, operands):
+    seen = []
+    for x in operands:
+        if ndarray is not None and isinstance(x, ndarray):
+            seen.append(f"{describe(x)}")
+    return DeviceMismatchError(
+        f"{opname}(): operands are on different devices ({', '.join(seen)}); "
+        f"move them to one device first with x.to_device(...)")
+
+
+def _annotated(opname, e, operands):
+    """The same kind of exception, with the op and its operands named."""
+    msg = f"{opname}(): {e} (operands: {', '.join(describe(x) for x in operands)})"
+    for cls in type(e).__mro__:
+        try:
+            new = cls(msg)
+        except Exception:
+            continue
+        if isinstance(new, BaseException):
+            return new
+    return e
+
+
+def _unwrap_param(op, v, dev, operands):
+    """Unwrap an array inside a parameter (``out=``, ``where=``), on the same device."""
+    if isinstance(v, ndarray):
+        if dev is not None and v._device is not dev:
+            raise _device_error(op.name, operands + (v,))
+        return v._data, v._device
+    if type(v) is tuple and any(isinstance(e, ndarray) for e in v):
+        raw = []
+        for e in v:
+            r, d = _unwrap_param(op, e, dev, operands)
+            dev = dev or d
+            raw.append(r)
+        return tuple(raw), dev
+    return v, dev
+
+
+def _convert_foreign(op, x, dev, operands):
+    """A non-npflow operand as a backend array on ``dev``."""
+    if isinstance(x, _NP_GENERIC):
+        return x
+    if isinstance(x, _NP):
+        if dev.kind != "cpu":
+            raise DeviceMismatchError(
+                f"{op.name}(): a NumPy array (host memory) was mixed with arrays on "
+                f"{dev.name}; convert it first with npflow.asarray(a, device={dev.name!r})")
+        return x
+    be = dev.backend
+    if be.is_array(x):
+        return x
+    return be.asarray(x)
+
+
+def apply(op, *operands, **params):
+    dev = None
+    raw = list(operands)
+    foreign = False
+    for i, x in enumerate(operands):
+        if isinstance(x, ndarray):
+            d = x._device
+            if dev is None:
+                dev = d
+            elif d is not dev:
+                raise _device_error(op.name, operands)
+            raw[i] = x._data
+        elif type(x) not in _PASS:
+            foreign = True
+    out = params.get("out")
+    if params:
+        for k, v in params.items():
+            if k == "device" or k == "dst":
+                continue
+            r, d = _unwrap_param(op, v, dev, operands)
+            if r is not v:
+                params[k] = r
+                dev = dev or d
+    target = params.pop("device", None)
+    if dev is None:
+        dev = out_dev = _devices.as_device(target)
+    else:
+        # Only transfer ops give a target device along with operands: their
+        # kernel runs on the operands' backend and returns data for the target.
+        out_dev = dev if target is None else _devices.as_device(target)
+    if foreign and not op.raw_args:
+        for i, x in enumerate(raw):
+            if type(x) not in _PASS and not isinstance(operands[i], ndarray):
+                raw[i] = _convert_foreign(op, x, dev, operands)
+    backend = dev.backend
+    kernel = op.np_kernel if backend is _NUMPY_BACKEND else op.kernel(backend)
+    try:
+        if backend is _NUMPY_BACKEND:
+            r = kernel(*raw, **params)
+        else:
+            with backend.context(dev):
+                r = kernel(*raw, **params)
+    except (ValueError, TypeError, IndexError, ArithmeticError, KeyError) as e:
+        raise _annotated(op.name, e, operands) from e
+    if out is not None:
+        result = out
+    elif op.wraps:
+        result = wrap(r, out_dev)
+    else:
+        result = r
+    if recorders:
+        for rec in recorders:
+            rec(op, operands, params, result)
+    return result
+
+
+def wrap(r, dev):
+    """A backend result as npflow array(s) on ``dev``."""
+    if type(r) is not _NP:
+        if type(r) is tuple or type(r) is list:
+            return tuple(wrap(e, dev) for e in r)
+        if r is None:
+            return None
+        r = dev.backend.normalize(r)
+    o = _new(ndarray)
+    o._data = r
+    o._device = dev
+    return o
+
+
+def apply1(op, x):
+    if type(x) is ndarray and not recorders:
+        dev = x._device
+        if dev.kind == "cpu":
+            r = op.np_kernel(x._data)
+            if type(r) is not _NP:
+                return wrap(r, dev)
+            o = _new(ndarray)
+            o._data = r
+            o._device = dev
+            return o
+    return apply(op, x)
+
+
+def apply2(op, a, b):
+    ta = type(a)
+    tb = type(b)
+    if ta is ndarray:
+        dev = a._device
+        x = a._data
+        if tb is ndarray:
+            if b._device is not dev:
+                return apply(op, a, b)
+            y = b._data
+        elif tb in _PY_SCALARS:
+            y = b
+        else:
+            return _slow2(op, a, b)
+    elif tb is ndarray and ta in _PY_SCALARS:
+        dev = b._device
+        x = a
+        y = b._data
+    else:
+        return _slow2(op, a, b)
+    if recorders or dev.kind != "cpu":
+        return apply(op, a, b)
+    try:
+        r = op.np_kernel(x, y)
+    except Exception:
+        return apply(op, a, b)  # raises again, annotated
+    if type(r) is not _NP:
+        return wrap(r, dev)
+    o = _new(ndarray)
+    o._data = r
+    o._device = dev
+    return o
+
+
+def is_operand(x):
+    """Can ``x`` take part in an array operation? (If not, operators defer.)"""
+    if type(x) in _PASS or isinstance(x, (ndarray, _NP, _NP_GENERIC, list, tuple)):
+        return True
+    if getattr(type(x), "__array_ufunc__", 0) is None:  # NumPy's opt-out convention
+        return False
+    return any(hasattr(x, a) for a in ("__array__", "__array_interface__", "__dlpack__",
+                                       "__cuda_array_interface__"))
+
+
+def _slow2(op, a, b):
+    if not (is_operand(a) and is_operand(b)):
+        return NotImplemented
+    return apply(op, a, b)
+
+
+def ndarray_type():
+    return ndarray
+
+
+def unwrap_index(key, dev, opname):
+    """An index with npflow arrays in it, as backend arrays on ``dev``."""
+    tk = type(key)
+    if tk is tuple:
+        return tuple(unwrap_index(k, dev, opname) for k in key)
+    if isinstance(key, ndarray):
+        if key._device is not dev:
+            raise DeviceMismatchError(
+                f"{opname}(): the index is on {key._device.name} but the array is on {dev.name}")
+        return key._data
+    if tk is list and dev.kind != "cpu":
+        return dev.backend.asarray(key)
+    return key

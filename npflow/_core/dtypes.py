@@ -1,0 +1,57 @@
+"""dtypes: NumPy's own dtype objects and promotion rules (NEP 50).
+
+``npflow.float32 is numpy.float32``. The functions accept npflow arrays
+where NumPy's accept arrays, and otherwise are NumPy's.
+"""
+import numpy as _np
+
+from numpy import (  # noqa: F401  (re-exported)
+    dtype, finfo as _finfo, iinfo as _iinfo, promote_types, isdtype,
+    bool, bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
+    intp, uintp, byte, ubyte, short, ushort, intc, uintc, int_, uint, long, ulong,
+    longlong, ulonglong, float16, float32, float64, half, single, double, longdouble,
+    complex64, complex128, csingle, cdouble, clongdouble, object_, str_, bytes_, void,
+    datetime64, timedelta64,
+    generic, number, integer, signedinteger, unsignedinteger, inexact, floating,
+    complexfloating, flexible, character,
+)
+
+__all__ = [
+    "dtype", "finfo", "iinfo", "result_type", "can_cast", "promote_types", "isdtype",
+    "bool", "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "intp", "uintp", "byte", "ubyte", "short", "ushort", "intc", "uintc", "int_", "uint",
+    "long", "ulong", "longlong", "ulonglong", "float16", "float32", "float64", "half",
+    "single", "double", "longdouble", "complex64", "complex128", "csingle", "cdouble",
+    "clongdouble", "object_", "str_", "bytes_", "void", "datetime64", "timedelta64",
+    "generic", "number", "integer", "signedinteger", "unsignedinteger", "inexact",
+    "floating", "complexfloating", "flexible", "character",
+]
+
+
+def _as_dtype_or_scalar(x):
+    # An npflow array takes part in promotion through its dtype (arrays are
+    # never "weak" under NEP 50, so this is exact); Python scalars stay weak.
+    d = getattr(x, "_data", None)
+    return x if d is None else d.dtype
+
+
+def result_type(*arrays_and_dtypes):
+    return _np.result_type(*map(_as_dtype_or_scalar, arrays_and_dtypes))
+
+
+def can_cast(from_, to, casting="safe"):
+    return _np.can_cast(_as_dtype_or_scalar(from_), to, casting=casting)
+
+
+def finfo(type):
+    return _finfo(_as_dtype_or_scalar(type))
+
+
+def iinfo(type):
+    return _iinfo(_as_dtype_or_scalar(type))
+
+
+result_type.__doc__ = _np.result_type.__doc__
+can_cast.__doc__ = _np.can_cast.__doc__
+finfo.__doc__ = _finfo.__doc__
+iinfo.__doc__ = _iinfo.__doc__

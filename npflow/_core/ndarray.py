@@ -1,0 +1,487 @@
+"""``npflow.ndarray``: a thin object holding a backend array and its device.
+
+Everything that computes goes through ``dispatch.apply``; conversions out of
+npflow (``float(x)``, ``x.item()``, ``numpy.asarray(x)``, DLPack) read the
+backend array directly, since they compute nothing.
+
+The operators come from one table (``BINARY``, ``UNARY``, ``COMPARISONS``).
+When the optional C accelerator (``npflow._core._fastpath``) is built, it
+supplies the same operators as C slots whose fast path is the one in
+``dispatch.apply2`` and which call the same Python functions otherwise.
+"""
+import operator
+
+import numpy as _np
+
+from . import dispatch as _dispatch
+from . import devices as _devices
+from .dispatch import apply, apply1, apply2, unwrap_index, recorders, is_operand
+from .registry import REGISTRY
+from .._ops import ufuncs as _ufunc_ops, array_ops as _array_ops  # noqa: F401  (register the ops used here)
+
+_NoValue = _np._NoValue
+_NP = _np.ndarray
+_new = object.__new__
+_ns = None  # the npflow module, bound once it is imported (methods call its functions)
+
+try:
+    from . import _fastpath
+except ImportError:  # the accelerator is optional: the pure-Python operators below serve
+    _fastpath = None
+
+
+def _bind_namespace(module):
+    global _ns
+    _ns = module
+
+
+# dunder name -> op name; the reflected and in-place forms come from the same rows
+BINARY = {
+    "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
+    "floordiv": "floor_divide", "mod": "remainder", "pow": "power", "matmul": "matmul",
+    "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
+    "lshift": "left_shift", "rshift": "right_shift",
+}
+UNARY = {"neg": "negative", "pos": "positive", "abs": "absolute", "invert": "invert"}
+COMPARISONS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+               "gt": "greater", "ge": "greater_equal"}
+
+
+def _binary(op):
+    def forward(self, other):
+        return apply2(op, self, other)
+
+    def reflected(self, other):
+        return apply2(op, other, self)
+    return forward, reflected
+
+
+def _inplace(op):
+    def inplace(self, other):
+        if not is_operand(other):
+            return NotImplemented
+        apply(op, self, other, out=(self,))
+        return self
+    return inplace
+
+
+def _unary(op):
+    def unary(self):
+        return apply1(op, self)
+    return unary
+
+
+def _py_operators():
+    """The operators as Python methods (used when the C accelerator is absent)."""
+    ns = {}
+    for dunder, name in BINARY.items():
+        ns[f"__{dunder}__"], ns[f"__r{dunder}__"] = _binary(REGISTRY[name])
+    for dunder, name in COMPARISONS.items():
+        ns[f"__{dunder}__"] = _binary(REGISTRY[name])[0]
+    for dunder, name in UNARY.items():
+        ns[f"__{dunder}__"] = _unary(REGISTRY[name])
+    return ns
+
+
+if _fastpath is not None:
+    _Base = _fastpath.ArrayBase
+else:
+    _Base = type("ArrayBase", (), {"__slots__": ("_data", "_device", "__weakref__"),
+                                   **_py_operators()})
+
+
+class ndarray(_Base):
+    """An n-dimensional array on a device, with NumPy's interface."""
+
+    __slots__ = ()
+    __array_priority__ = 100.0  # NumPy defers to npflow in mixed operations
+
+    def __new__(cls, shape, dtype=float, buffer=None, offset=0, strides=None, order=None):
+        data = _np.ndarray(shape, dtype=dtype, buffer=buffer, offset=offset,
+                           strides=strides, order=order)
+        return _dispatch.wrap(data, _devices.CPU)
+
+    # -- attributes -------------------------------------------------------
+    shape = property(lambda self: self._data.shape)
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: self._data.ndim)
+    size = property(lambda self: self._data.size)
+    itemsize = property(lambda self: self._data.itemsize)
+    nbytes = property(lambda self: self._data.nbytes)
+    strides = property(lambda self: self._data.strides)
+    device = property(lambda self: self._device)
+    flags = property(lambda self: self._data.flags)
+
+    @property
+    def base(self):
+        """The array this one is a view of, or None (as NumPy's ``.base``, one level)."""
+        b = self._data.base
+        return None if b is None else _dispatch.wrap(b, self._device)
+
+    @property
+    def T(self):
+        return _ns.transpose(self)
+
+    @property
+    def mT(self):
+        if self.ndim < 2:
+            raise ValueError(f"mT: matrix transpose needs at least 2 dimensions, got shape {self.shape}")
+        return _ns.swapaxes(self, -1, -2)
+
+    @property
+    def real(self):
+        return _ns.real(self)
+
+    @real.setter
+    def real(self, value):
+        _ns.real(self)[...] = value
+
+    @property
+    def imag(self):
+        return _ns.imag(self)
+
+    @imag.setter
+    def imag(self, value):
+        if not _np.iscomplexobj(self._data):
+            raise TypeError(f"array does not have imaginary part to set (dtype {self.dtype})")
+        _ns.imag(self)[...] = value
+
+    @property
+    def flat(self):
+        return flatiter(self)
+
+    @flat.setter
+    def flat(self, value):
+        flatiter(self)[...] = value
+
+    # -- in-place operators ------------------------------------------------
+    for _d, _name in BINARY.items():
+        locals()[f"__i{_d}__"] = _inplace(REGISTRY[_name])
+    del _d, _name
+
+    def __divmod__(self, other):
+        return _ns.divmod(self, other)
+
+    def __rdivmod__(self, other):
+        return _ns.divmod(other, self)
+
+    # -- Python protocols --------------------------------------------------
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of unsized object (a 0-d npflow array)")
+        return len(self._data)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d array")
+        for i in range(len(self._data)):
+            yield self[i]
+
+    def __contains__(self, value):
+        return bool(_ns.any(self == value))
+
+    def __bool__(self):
+        return bool(self._data)
+
+    def __int__(self):
+        return int(self._data)
+
+    def __float__(self):
+        return float(self._data)
+
+    def __complex__(self):
+        return complex(self._data)
+
+    def __index__(self):
+        return operator.index(self._data)
+
+    def __round__(self, ndigits=None):
+        if ndigits is None:
+            return round(self._data.item()) if self._data.ndim == 0 else _ns.round(self)
+        return _ns.round(self, ndigits)
+
+    def __hash__(self):
+        # 0-d arrays stand in for NumPy scalars, which are hashable (dict keys,
+        # sets); arrays of higher rank are not, as in NumPy.
+        if self._data.ndim == 0:
+            return hash(self._data.item())
+        raise TypeError(f"unhashable type: 'npflow.ndarray' (shape {self.shape})")
+
+    def __getitem__(self, key):
+        tk = type(key)
+        if (tk is int or tk is slice) and not recorders and self._device.kind == "cpu":
+            r = self._data[key]
+            if type(r) is _NP:
+                o = _new(ndarray)
+                o._data = r
+                o._device = self._device
+                return o
+            return _dispatch.wrap(r, self._device)
+        return apply(REGISTRY["getitem"], self, key=unwrap_index(key, self._device, "getitem"))
+
+    def __setitem__(self, key, value):
+        apply(REGISTRY["setitem"], self, value, key=unwrap_index(key, self._device, "setitem"))
+
+    def __repr__(self):
+        text = repr(self._host())
+        if self._device.kind != "cpu":
+            text = f"{text[:-1]}, device='{self._device.name}')"
+        return text
+
+    def __str__(self):
+        return str(self._host())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return format(self._host()[()], spec)
+        return format(str(self), spec)
+
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    def __reduce__(self):
+        return (_rebuild, (self._host(), self._device.name))
+
+    # -- interoperability -------------------------------------------------
+    def _host(self):
+        """The data as a host NumPy array (no copy on the CPU)."""
+        return self._device.backend.to_host(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        if self._device.kind == "cpu":
+            data = self._data
+            if dtype is not None and data.dtype != dtype:
+                if copy is False:
+                    raise ValueError(f"__array__: converting {data.dtype} to {dtype} needs a copy, "
+                                     f"but copy=False was given")
+                return data.astype(dtype)
+            return data.copy() if copy else data
+        # Another device: transfer to the host (documented; CuPy itself refuses).
+        if copy is False:
+            raise ValueError(f"__array__: an array on {self._device.name} cannot be seen as a "
+                             f"host NumPy array without a copy, but copy=False was given")
+        host = self._host()
+        return host if dtype is None else host.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, uf, method, *inputs, **kwargs):
+        mine = getattr(_ns, uf.__name__, None)
+        if mine is None:
+            return NotImplemented
+        out = kwargs.get("out")
+        if out is not None and any(not isinstance(o, ndarray) for o in out):
+            return NotImplemented  # NumPy will raise: npflow cannot write into a NumPy array
+        if method == "__call__":
+            return mine(*inputs, **kwargs)
+        return getattr(mine, method)(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        module = func.__module__.split(".")
+        target = _ns
+        for sub in module[1:]:
+            if sub.startswith("_"):
+                continue
+            target = getattr(target, sub, None)
+            if target is None:
+                return NotImplemented
+        mine = getattr(target, func.__name__, None)
+        if mine is None or mine is func:
+            return NotImplemented
+        return mine(*args, **kwargs)
+
+    def __array_namespace__(self, *, api_version=None):
+        if api_version is not None and api_version not in _ns.SUPPORTED_API_VERSIONS:
+            raise ValueError(f"__array_namespace__: unsupported api_version {api_version!r}; "
+                             f"npflow supports {', '.join(_ns.SUPPORTED_API_VERSIONS)}")
+        return _ns
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        kw = {}
+        if stream is not None:
+            kw["stream"] = stream
+        if max_version is not None:
+            kw["max_version"] = max_version
+        if dl_device is not None:
+            kw["dl_device"] = dl_device
+        if copy is not None:
+            kw["copy"] = copy
+        return self._data.__dlpack__(**kw)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    # -- methods (NumPy's signatures; each forwards to the namespace) -------
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True, *, device=None):
+        x = self if device is None else self.to_device(device)
+        return apply(REGISTRY["astype"], x, dtype=dtype, order=order, casting=casting, copy=copy)
+
+    def copy(self, order="C"):
+        return apply(REGISTRY["copy"], self, order=order)
+
+    def to_device(self, device, /, *, stream=None):
+        target = _devices.as_device(device)
+        if target is self._device:
+            return self
+        return apply(REGISTRY["to_device"], self, dst=target, device=target)
+
+    def item(self, *args):
+        return self._data.item(*args)
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def fill(self, value):
+        apply(REGISTRY["fill"], self, value=value)
+
+    def reshape(self, *shape, order="C", copy=None):
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = shape[0]
+        return _ns.reshape(self, shape, order=order, copy=copy)
+
+    def ravel(self, order="C"):
+        return _ns.ravel(self, order=order)
+
+    def flatten(self, order="C"):
+        return _ns.ravel(self, order=order).copy(order=order) if order != "K" else self.copy().ravel()
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
+            axes = axes[0]
+        return _ns.transpose(self, axes if axes else None)
+
+    def swapaxes(self, axis1, axis2):
+        return _ns.swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis=None):
+        return _ns.squeeze(self, axis=axis)
+
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue, where=True):
+        return _ns.sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
+                       initial=initial, where=where)
+
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue, where=True):
+        return _ns.prod(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
+                        initial=initial, where=where)
+
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+        return _ns.mean(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+            mean=_NoValue, correction=_NoValue):
+        return _ns.std(self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
+                       where=where, mean=mean, correction=correction)
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+            mean=_NoValue, correction=_NoValue):
+        return _ns.var(self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
+                       where=where, mean=mean, correction=correction)
+
+    def min(self, axis=None, out=None, keepdims=False, initial=_NoValue, where=True):
+        return _ns.min(self, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+
+    def max(self, axis=None, out=None, keepdims=False, initial=_NoValue, where=True):
+        return _ns.max(self, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+
+    def argmin(self, axis=None, out=None, *, keepdims=False):
+        return _ns.argmin(self, axis=axis, out=out, keepdims=keepdims)
+
+    def argmax(self, axis=None, out=None, *, keepdims=False):
+        return _ns.argmax(self, axis=axis, out=out, keepdims=keepdims)
+
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return _ns.cumsum(self, axis=axis, dtype=dtype, out=out)
+
+    def cumprod(self, axis=None, dtype=None, out=None):
+        return _ns.cumprod(self, axis=axis, dtype=dtype, out=out)
+
+    def all(self, axis=None, out=None, keepdims=False, *, where=True):
+        return _ns.all(self, axis=axis, out=out, keepdims=keepdims, where=where)
+
+    def any(self, axis=None, out=None, keepdims=False, *, where=True):
+        return _ns.any(self, axis=axis, out=out, keepdims=keepdims, where=where)
+
+    def clip(self, min=None, max=None, out=None, **kwargs):
+        return _ns.clip(self, min, max, out=out, **kwargs)
+
+    def round(self, decimals=0, out=None):
+        return _ns.round(self, decimals, out=out)
+
+    def dot(self, b, out=None):
+        return _ns.dot(self, b, out=out)
+
+    def sort(self, axis=-1, kind=None, order=None, *, stable=None):
+        self[...] = _ns.sort(self, axis=axis, kind=kind, order=order, stable=stable)
+
+    def argsort(self, axis=-1, kind=None, order=None, *, stable=None):
+        return _ns.argsort(self, axis=axis, kind=kind, order=order, stable=stable)
+
+    def nonzero(self):
+        return _ns.nonzero(self)
+
+    def conj(self):
+        return _ns.conjugate(self)
+
+    def conjugate(self):
+        return _ns.conjugate(self)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _ns.diagonal(self, offset=offset, axis1=axis1, axis2=axis2)
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+        return _ns.trace(self, offset=offset, axis1=axis1, axis2=axis2, dtype=dtype, out=out)
+
+    def repeat(self, repeats, axis=None):
+        return _ns.repeat(self, repeats, axis=axis)
+
+    def take(self, indices, axis=None, out=None, mode="raise"):
+        return _ns.take(self, indices, axis=axis, out=out, mode=mode)
+
+    def searchsorted(self, v, side="left", sorter=None):
+        return _ns.searchsorted(self, v, side=side, sorter=sorter)
+
+    def view(self, dtype=None):
+        if dtype is None:
+            return _dispatch.wrap(self._data.view(), self._device)
+        return apply(REGISTRY["view"], self, dtype=dtype)
+
+
+def _rebuild(host, device_name):
+    return _ns.asarray(host, device=device_name)
+
+
+class flatiter:
+    """``x.flat``: a 1-d view onto ``x`` for indexing, assignment and iteration."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base):
+        self.base = base
+
+    def __len__(self):
+        return self.base.size
+
+    def __iter__(self):
+        flat = self.base.ravel()
+        for i in range(flat.size):
+            yield flat[i]
+
+    def __getitem__(self, key):
+        b = self.base
+        return apply(REGISTRY["flat.getitem"], b, key=unwrap_index(key, b._device, "flat"))
+
+    def __setitem__(self, key, value):
+        b = self.base
+        apply(REGISTRY["flat.setitem"], b, value, key=unwrap_index(key, b._device, "flat"))
+
+    def __array__(self, dtype=None, copy=None):
+        return _np.asarray(self.base.ravel(), dtype=dtype)
+
+    def copy(self):
+        return self.base.flatten()
+
+
+_dispatch.ndarray = ndarray
+if _fastpath is not None:
+    _fastpath.configure(ndarray, _devices.CPU, _dispatch, REGISTRY)

@@ -1,0 +1,71 @@
+"""The op registry: one entry per primitive.
+
+An :class:`Op` holds its name, a kernel factory ``impl(xp) -> callable`` that
+builds the kernel for a backend module, and the places for its derivative
+rules (``vjp``, ``jvp``), which the autodiff layer fills in beside the op.
+
+Positional arguments of a kernel are the op's array operands (the things a
+gradient can flow to); keyword arguments are static parameters (axis, dtype,
+an index, ``out=``).
+"""
+import functools
+
+from .._backends.numpy_backend import BACKEND as _NUMPY_BACKEND
+
+REGISTRY = {}
+
+
+class Op:
+    __slots__ = ("name", "impl", "nout", "differentiable", "wraps", "raw_args",
+                 "np_kernel", "_kernels", "vjp", "jvp", "__weakref__")
+
+    def __init__(self, name, impl, *, nout=1, differentiable=True, wraps=True, raw_args=False):
+        self.name = name
+        self.impl = impl
+        self.nout = nout
+        # False: the op's outputs have no derivative (comparisons, argmax, ...).
+        self.differentiable = differentiable
+        # False: the kernel returns plain Python objects, not arrays.
+        self.wraps = wraps
+        # True: foreign positional arguments (lists, buffers) reach the kernel
+        # unconverted (creation ops convert them themselves, with their dtype).
+        self.raw_args = raw_args
+        self.vjp = None
+        self.jvp = None
+        self._kernels = {}
+        self.np_kernel = self.kernel(_NUMPY_BACKEND)
+
+    def kernel(self, backend):
+        k = self._kernels.get(backend)
+        if k is None:
+            k = self._kernels[backend] = self.impl(backend.xp)
+        return k
+
+    def __repr__(self):
+        return f"<npflow op {self.name}>"
+
+
+def register(op):
+    if op.name in REGISTRY:
+        raise ValueError(f"op {op.name!r} is registered twice")
+    REGISTRY[op.name] = op
+    return op
+
+
+def xp_op(name, xp_name=None, **kw):
+    """A primitive whose kernel is ``xp.<xp_name>`` itself (no wrapper frame)."""
+    attr = xp_name or name
+    return register(Op(name, lambda xp: _getattr_path(xp, attr), **kw))
+
+
+def kernel_op(name, **kw):
+    """Decorator: ``def kernel(xp, *operands, **params)`` becomes a registered op."""
+    def deco(fn):
+        return register(Op(name, lambda xp: functools.partial(fn, xp), **kw))
+    return deco
+
+
+def _getattr_path(obj, path):
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj

@@ -1,0 +1,1 @@
+"""NumPy's namespace: functions with NumPy's signatures, by family."""

@@ -1,0 +1,2 @@
+"""manipulation."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""reductions."""
+__all__ = []

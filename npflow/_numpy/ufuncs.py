@@ -1,0 +1,123 @@
+"""Public ufunc objects: ``npflow.sin``, ``npflow.add.reduce``, ...
+
+A :class:`ufunc` has NumPy's call signature (``out=``, ``where=``, ``dtype=``,
+``casting=``, ...) and methods, and goes through ``apply`` like everything
+else. Calls with plain operands and no keywords take the fast path.
+"""
+import numpy as _np
+
+from .._core.dispatch import apply, apply1, apply2, unwrap_index, ndarray_type
+from .._core.registry import REGISTRY
+from .._ops.ufuncs import UFUNCS, ALIASES, METHODS
+
+_NoValue = _np._NoValue
+
+
+class ufunc:
+    __slots__ = ("__name__", "__qualname__", "__doc__", "nin", "nout", "_op", "_np")
+
+    def __init__(self, name):
+        self.__name__ = self.__qualname__ = name
+        self._np = getattr(_np, name)
+        self.__doc__ = self._np.__doc__
+        self.nin = self._np.nin
+        self.nout = self._np.nout
+        self._op = REGISTRY[name]
+
+    nargs = property(lambda self: self._np.nargs)
+    ntypes = property(lambda self: self._np.ntypes)
+    types = property(lambda self: self._np.types)
+    identity = property(lambda self: self._np.identity)
+    signature = property(lambda self: self._np.signature)
+
+    def __repr__(self):
+        return f"<ufunc '{self.__name__}'>"
+
+    def __call__(self, *args, **kwargs):
+        nin = self.nin
+        n = len(args)
+        if not kwargs:
+            if n == nin:
+                if nin == 1:
+                    return apply1(self._op, args[0])
+                return _checked(self, apply2(self._op, args[0], args[1]), args)
+        if n > nin:  # outputs given positionally, as NumPy allows
+            if "out" in kwargs:
+                raise TypeError(f"{self.__name__}() got out= both positionally and as a keyword")
+            kwargs["out"] = args[nin:]
+            args = args[:nin]
+        elif n < nin:
+            raise TypeError(f"{self.__name__}() takes from {nin} to {nin + self.nout} positional "
+                            f"arguments but {n} were given")
+        out = kwargs.get("out")
+        if out is not None:
+            if type(out) is not tuple:
+                out = (out,)
+            if len(out) != self.nout:
+                raise ValueError(f"{self.__name__}(): 'out' must have {self.nout} entries, got {len(out)}")
+            kwargs["out"] = out
+        r = apply(self._op, *args, **kwargs)
+        if out is not None and self.nout == 1:
+            return r[0]
+        return r
+
+    # -- methods ---------------------------------------------------------
+    def _method(self, method, *operands, **params):
+        if self.nin != 2 or self.nout != 1:
+            if method != "at":
+                raise ValueError(f"{method} only supported for binary functions ({self.__name__} "
+                                 f"takes {self.nin} input(s) and gives {self.nout} output(s))")
+        return apply(REGISTRY[f"{self.__name__}.{method}"], *operands, **params)
+
+    def reduce(self, array, axis=0, dtype=None, out=None, keepdims=False, initial=_NoValue, where=True):
+        kw = dict(axis=axis, dtype=dtype, keepdims=keepdims)
+        if initial is not _NoValue:
+            kw["initial"] = initial
+        if where is not True:
+            kw["where"] = where
+        return _with_out(self._method("reduce", array, **kw, **_out_kw(out)), out)
+
+    def accumulate(self, array, axis=0, dtype=None, out=None):
+        return _with_out(self._method("accumulate", array, axis=axis, dtype=dtype, **_out_kw(out)), out)
+
+    def reduceat(self, array, indices, axis=0, dtype=None, out=None):
+        return _with_out(self._method("reduceat", array, indices, axis=axis, dtype=dtype,
+                                      **_out_kw(out)), out)
+
+    def outer(self, A, B, /, **kwargs):
+        return self._method("outer", A, B, **kwargs)
+
+    def at(self, a, indices, b=None, /):
+        if not isinstance(a, ndarray_type()):
+            raise TypeError(f"{self.__name__}.at(): the array to update in place must be an "
+                            f"npflow.ndarray, got {type(a).__name__}")
+        idx = unwrap_index(indices, a._device, f"{self.__name__}.at")
+        operands = (a,) if b is None else (a, b)
+        self._method("at", *operands, indices=idx)
+
+
+def _out_kw(out):
+    if out is None:
+        return {}
+    return {"out": out if type(out) is tuple else (out,)}
+
+
+def _with_out(r, out):
+    if out is None:
+        return r
+    return r[0] if type(r) is tuple else r
+
+
+def _checked(uf, r, args):
+    if r is NotImplemented:
+        raise TypeError(f"{uf.__name__}(): unsupported operand types "
+                        f"{type(args[0]).__name__} and {type(args[1]).__name__}")
+    return r
+
+
+UFUNC_OBJECTS = {name: ufunc(name) for name, *_ in UFUNCS}
+for _alias, _target in ALIASES.items():
+    UFUNC_OBJECTS[_alias] = UFUNC_OBJECTS[_target]
+
+__all__ = sorted(UFUNC_OBJECTS) + ["ufunc"]
+globals().update(UFUNC_OBJECTS)

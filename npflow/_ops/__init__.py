@@ -1,0 +1,1 @@
+"""Primitive ops by family; each op is registered in npflow._core.registry."""

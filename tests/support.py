@@ -1,0 +1,126 @@
+"""Shared tables and checks for differential tests against NumPy.
+
+The normal shape of a test: build the same input for NumPy and npflow, call
+the same function, and ``assert_same(npflow_result, numpy_result)`` (values,
+dtype, shape). Tables below list the dtypes, shapes and devices to loop over.
+"""
+import numpy as onp
+import pytest
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import npflow as nf
+
+BOOL = [onp.bool_]
+INTS = [onp.int8, onp.int16, onp.int32, onp.int64, onp.uint8, onp.uint16, onp.uint32, onp.uint64]
+FLOATS = [onp.float32, onp.float64]
+COMPLEX = [onp.complex64, onp.complex128]
+NUMERIC = INTS + FLOATS + COMPLEX
+ALL_DTYPES = BOOL + NUMERIC
+REAL = INTS + FLOATS
+
+SHAPES = [(), (0,), (1,), (5,), (2, 3), (0, 3), (3, 1, 2)]
+# pairs of shapes that broadcast together
+BROADCAST = [((), (3,)), ((4,), (4,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((0,), (1,)),
+             ((3, 1, 2), (4, 1)), ((1,), ())]
+
+# devices the device-aware tests run on: the CPU and the simulated device
+# (a CUDA device joins where one is available; see the gpu marker)
+DEVICES = ["cpu", "sim"]
+
+
+def ids(values):
+    return [getattr(v, "__name__", str(v)) for v in values]
+
+
+def make(shape, dtype, seed=0, low=None, high=None):
+    """A reproducible NumPy array of ``shape`` and ``dtype`` with varied values."""
+    rng = onp.random.default_rng(seed)
+    dt = onp.dtype(dtype)
+    if dt.kind == "b":
+        return rng.random(shape) > 0.5
+    if dt.kind in "iu":
+        info = onp.iinfo(dt)
+        lo = max(info.min, -20 if low is None else low)
+        hi = min(info.max, 20 if high is None else high)
+        return rng.integers(lo, hi, size=shape, endpoint=True).astype(dt)
+    lo = -3.0 if low is None else low
+    hi = 3.0 if high is None else high
+    x = rng.uniform(lo, hi, size=shape)
+    if dt.kind == "c":
+        x = x + 1j * rng.uniform(lo, hi, size=shape)
+    return x.astype(dt)
+
+
+def both(x):
+    """(npflow copy, NumPy array) of a NumPy array."""
+    return nf.asarray(x.copy()), x
+
+
+def to_numpy(x):
+    if isinstance(x, nf.ndarray):
+        return onp.asarray(x)
+    return x
+
+
+def assert_same(got, expected, rtol=0.0, atol=0.0, check_dtype=True):
+    """npflow's ``got`` equals NumPy's ``expected``: type, dtype, shape and values.
+
+    NumPy scalars are expected as 0-d npflow arrays. With rtol=atol=0 values
+    must be identical (NaNs in the same places).
+    """
+    if isinstance(expected, (tuple, list)):
+        assert isinstance(got, (tuple, list)), f"expected a sequence, got {type(got).__name__}"
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert_same(g, e, rtol=rtol, atol=atol, check_dtype=check_dtype)
+        return
+    if isinstance(expected, (onp.ndarray, onp.generic)):
+        assert isinstance(got, nf.ndarray), f"expected an npflow.ndarray, got {type(got).__name__}"
+        g = onp.asarray(got)
+        e = onp.asarray(expected)
+        if check_dtype:
+            assert g.dtype == e.dtype, f"dtype {g.dtype} != NumPy's {e.dtype}"
+        assert g.shape == e.shape, f"shape {g.shape} != NumPy's {e.shape}"
+        if rtol == 0 and atol == 0:
+            onp.testing.assert_array_equal(g, e, strict=False)
+        else:
+            onp.testing.assert_allclose(g, e, rtol=rtol, atol=atol, equal_nan=True)
+        return
+    assert type(got) is type(expected), f"{type(got).__name__} != NumPy's {type(expected).__name__}"
+    assert got == expected or (got != got and expected != expected)
+
+
+def same_outcome(f_nf, f_np, *args_np, rtol=0.0, atol=0.0, **kw):
+    """Call NumPy and npflow on the same inputs; equal results, or the same exception type.
+
+    ``args_np`` are NumPy arrays (converted for npflow) or plain Python values.
+    """
+    args_nf = [nf.asarray(a.copy()) if isinstance(a, onp.ndarray) else a for a in args_np]
+    try:
+        expected = f_np(*args_np, **kw)
+    except Exception as e:
+        with pytest.raises(type(e)):
+            f_nf(*args_nf, **kw)
+        return None
+    got = f_nf(*args_nf, **kw)
+    assert_same(got, expected, rtol=rtol, atol=atol)
+    return got
+
+
+# hypothesis: arrays of a given dtype with small, possibly empty or 0-d shapes
+def hyp_arrays(dtype, shape=None, min_dims=0, max_dims=3, max_side=4, elements=None):
+    dt = onp.dtype(dtype)
+    if elements is None and dt.kind in "fc":
+        elements = {"allow_nan": True, "allow_infinity": True, "allow_subnormal": False}
+        elements = hnp.from_dtype(dt, **elements)
+    return hnp.arrays(dt, shape if shape is not None else
+                      hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=0,
+                                       max_side=max_side), elements=elements)
+
+
+def hyp_broadcastable_pair(dtype1, dtype2=None, max_dims=3):
+    """Two arrays whose shapes broadcast together."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=max_dims, max_side=4).flatmap(
+        lambda s: st.tuples(hyp_arrays(dtype1, s.input_shapes[0]),
+                            hyp_arrays(dtype2 or dtype1, s.input_shapes[1])))
