@@ -1,42 +1,245 @@
-"""Array creation: ``array``, ``asarray``, ``zeros``, ``arange``, ``linspace``, ...
+"""Array creation: ``array``, ``asarray``, ``zeros``, ``arange``, ``linspace``, ``eye``, ...
 
-Every function takes ``device=`` (the default device when omitted).
+Every function takes ``device=``. Functions of no array create on that device
+(the default device when omitted); functions of arrays (``tril``, ``diag``,
+``meshgrid``, the ``*_like`` family) create on their operand's device unless
+``device=`` is given.
 """
-from .._core.dispatch import apply, ndarray_type
-from .._core.registry import REGISTRY
+import operator
 
-__all__ = ["array", "asarray", "asanyarray", "ascontiguousarray"]
+import numpy as _np
+
+from .._core.dispatch import apply, ndarray_type
+from .._core.dtypes import result_type
+from .._core.registry import REGISTRY
+from .._ops import creation as _creation_ops  # noqa: F401  (registers the creation primitives)
+from .ufuncs import log10, logical_or, power, sign
+
+__all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy",
+           "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
+           "arange", "linspace", "logspace", "geomspace", "eye", "identity", "meshgrid",
+           "tri", "tril", "triu", "diag", "diagflat", "fromfunction"]
+
+_AxisError = _np.exceptions.AxisError
+
+
+# -- helpers (metadata only) ---------------------------------------------------
+def _shape(shape):
+    """A shape argument as a tuple of ints (TypeError for anything else, as NumPy)."""
+    try:
+        return (operator.index(shape),)
+    except TypeError:
+        return tuple(map(operator.index, shape))
+
+
+def _order(order):
+    if order is None:
+        return "K"
+    if not (isinstance(order, str) and order.upper() in ("C", "F", "A", "K")):
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    return order.upper()
+
+
+def _device(device, *xs):
+    """``device``, else the device of the first npflow array in ``xs`` (None: the default)."""
+    if device is not None:
+        return device
+    return next((x.device for x in xs if isinstance(x, ndarray_type())), None)
+
+
+def _on(x, device):
+    return x if device is None else asarray(x, device=device)
+
+
+def _expand(x, axis):
+    """``x`` with a new axis of length 1 at ``axis`` (NumPy's expand_dims for one axis)."""
+    n = x.ndim + 1
+    if not -n <= axis < n:
+        raise _AxisError(axis, n)
+    return x[(slice(None),) * (axis % n) + (None,)]
+
+
+def _from_npflow(name, a, dtype, order, copy, device, ndmin=0):
+    """An npflow array converted as NumPy converts an array: copied only when asked or needed."""
+    x = a if device is None else a.to_device(device)
+    moved = x is not a
+    order = _order(order)
+    need = ((dtype is not None and _np.dtype(dtype) != x.dtype)
+            or (order == "C" and not x.flags.c_contiguous)
+            or (order == "F" and not x.flags.f_contiguous))
+    if copy is False and (need or moved):
+        why = f"moving it from {a.device} to {x.device}" if moved else \
+            f"converting {x.dtype}[{', '.join(map(str, x.shape))}] to dtype={dtype}, order={order!r}"
+        raise ValueError(f"{name}(): {why} needs a copy, but copy=False was given")
+    if need or (copy and not moved):
+        x = x.astype(x.dtype if dtype is None else dtype, order=order, copy=not moved)
+    if x.ndim < ndmin:
+        x = x[(None,) * (ndmin - x.ndim)]
+    return x
+
+
+# -- from existing data --------------------------------------------------------
+def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndmax=0, like=None,
+          device=None):
+    if ndmax and ndmin > ndmax:
+        raise ValueError(f"array(): ndmin must be <= ndmax ({ndmax})")
+    if isinstance(object, ndarray_type()):
+        return _from_npflow("array", object, dtype, order, copy, device, ndmin)
+    extra = {"ndmax": ndmax} if ndmax else {}
+    return apply(REGISTRY["array"], object, dtype=dtype, copy=copy, order=order, ndmin=ndmin,
+                 device=device, **extra)
 
 
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     if isinstance(a, ndarray_type()):
-        x = a if device is None else a.to_device(device)
-        if dtype is None and not copy and order in (None, "K", "A"):
-            return x
-        if copy is False and dtype is not None and x.dtype != dtype:
-            raise ValueError(f"asarray(): casting {x.dtype} to {dtype} needs a copy, "
-                             f"but copy=False was given")
-        return x.astype(x.dtype if dtype is None else dtype, order=order or "K",
-                        copy=bool(copy) or x is a and copy is not False and False)
+        return _from_npflow("asarray", a, dtype, order, copy, device)
     return apply(REGISTRY["asarray"], a, dtype=dtype, order=order, copy=copy, device=device)
-
-
-def array(object, dtype=None, *, copy=True, order="K", subok=True, ndmin=0, like=None, device=None):
-    if isinstance(object, ndarray_type()):
-        x = object if device is None else object.to_device(device)
-        r = x.astype(x.dtype if dtype is None else dtype, order=order,
-                     copy=bool(copy) and x is object)
-        while r.ndim < ndmin:
-            r = r[None]
-        return r
-    return apply(REGISTRY["array"], object, dtype=dtype, copy=copy, order=order, ndmin=ndmin,
-                 device=device)
 
 
 def asanyarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     return asarray(a, dtype=dtype, order=order, device=device, copy=copy)
 
 
-def ascontiguousarray(a, dtype=None, *, like=None):
-    x = asarray(a, dtype=dtype, order="C")
-    return x if x.ndim else x.reshape(1)
+def ascontiguousarray(a, dtype=None, *, like=None, device=None):
+    return array(a, dtype, copy=None, order="C", ndmin=1, device=device)
+
+
+def copy(a, order="K", subok=False, *, device=None):
+    return array(a, order=order, copy=True, device=device)
+
+
+# -- from a shape --------------------------------------------------------------
+def zeros(shape, dtype=None, order="C", *, device=None, like=None):
+    return apply(REGISTRY["zeros"], shape=_shape(shape), dtype=dtype, order=order, device=device)
+
+
+def ones(shape, dtype=None, order="C", *, device=None, like=None):
+    return apply(REGISTRY["ones"], shape=_shape(shape), dtype=dtype, order=order, device=device)
+
+
+def empty(shape, dtype=None, order="C", *, device=None, like=None):
+    return apply(REGISTRY["empty"], shape=_shape(shape), dtype=dtype, order=order, device=device)
+
+
+def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
+    return apply(REGISTRY["full"], shape=_shape(shape), fill_value=fill_value, dtype=dtype,
+                 order=order, device=device)
+
+
+def _like(make, a, dtype, order, shape, device, *fill):
+    """``make(shape, *fill, dtype, order, device)`` with the prototype's dtype, shape, layout, device."""
+    x = a if isinstance(a, ndarray_type()) else asarray(a, device=device)
+    shape = x.shape if shape is None else _shape(shape)
+    order = _order(order)
+    if order == "A" or (order == "K" and len(shape) == x.ndim):
+        order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    elif order == "K":
+        order = "C"
+    return make(shape, *fill, dtype=x.dtype if dtype is None else dtype, order=order,
+                device=x.device if device is None else device)
+
+
+def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    return _like(zeros, a, dtype, order, shape, device)
+
+
+def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    return _like(ones, a, dtype, order, shape, device)
+
+
+def empty_like(prototype, /, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    return _like(empty, prototype, dtype, order, shape, device)
+
+
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    return _like(full, a, dtype, order, shape, device, fill_value)
+
+
+def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
+    return apply(REGISTRY["eye"], N=N, M=M, k=k, dtype=dtype, order=order, device=device)
+
+
+def identity(n, dtype=None, *, like=None, device=None):
+    return eye(n, dtype=dtype, device=device)
+
+
+def tri(N, M=None, k=0, dtype=float, *, like=None, device=None):
+    return apply(REGISTRY["tri"], N=N, M=M, k=k, dtype=dtype, device=device)
+
+
+def fromfunction(function, shape, *, dtype=float, like=None, device=None, **kwargs):
+    """``function(*indices)``, where the i-th index array holds each element's i-th index."""
+    shape = tuple(shape)
+    n = len(shape)
+    grids = [full(shape, arange(s, dtype=dtype, device=device)[(slice(None),) + (None,) * (n - 1 - i)],
+                  dtype=dtype, device=device) for i, s in enumerate(shape)]
+    return function(*grids, **kwargs)
+
+
+# -- ranges --------------------------------------------------------------------
+def arange(start_or_stop, /, stop=None, step=1, *, dtype=None, device=None, like=None):
+    return apply(REGISTRY["arange"], start=start_or_stop, stop=stop, step=step, dtype=dtype,
+                 device=device)
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
+    r = apply(REGISTRY["linspace"], start=start, stop=stop, num=num, endpoint=endpoint,
+              retstep=retstep, dtype=dtype, axis=axis, device=device)
+    if retstep and (num - 1 if endpoint else num) <= 0:
+        return r[0], _np.nan  # NumPy's step of an empty or one-sample sequence: a Python nan
+    return r
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0, *, device=None):
+    if not isinstance(base, (int, float, complex)):
+        device = _device(device, start, stop, base)
+        base = asarray(base, device=device)
+        if base.ndim:  # an array base broadcasts with start and stop before the axis is placed
+            start, stop = asarray(start, device=device), asarray(stop, device=device)
+            nd = len(_np.broadcast_shapes(start.shape, stop.shape, base.shape))
+            start, stop, base = (array(x, copy=None, ndmin=nd) for x in (start, stop, base))
+            base = _expand(base, axis)
+    y = power(base, linspace(start, stop, num=num, endpoint=endpoint, axis=axis, device=device))
+    return y if dtype is None else y.astype(dtype, copy=False)
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0, *, device=None):
+    device = _device(device, start, stop)
+    start, stop = asarray(start, device=device), asarray(stop, device=device)
+    if logical_or.reduce(start == 0, axis=None) or logical_or.reduce(stop == 0, axis=None):
+        raise ValueError("geomspace(): Geometric sequence cannot include zero")
+    dt = result_type(start, stop, float(num), _np.dtype(dtype))
+    start, stop = start.astype(dt), stop.astype(dt)
+    # Rotate start onto the positive real axis, space the magnitudes, rotate back.
+    out_sign = sign(start)
+    start, stop = start / out_sign, stop / out_sign
+    result = logspace(log10(start), log10(stop), num=num, endpoint=endpoint, dtype=dt, axis=axis)
+    ax = (slice(None),) * (axis % result.ndim)
+    if num > 0:  # the ends exactly as given (exp(log(x)) need not be x)
+        result[ax + (0,)] = start
+        if num > 1 and endpoint:
+            result[ax + (-1,)] = stop
+    result = result * array(out_sign, copy=None, ndmin=result.ndim - 1)[ax + (None,)]
+    return result.astype(dt if dtype is None else dtype, copy=False)
+
+
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy", device=None):
+    return apply(REGISTRY["meshgrid"], *(_on(x, device) for x in xi), copy=copy, sparse=sparse,
+                 indexing=indexing)
+
+
+# -- triangles and diagonals ---------------------------------------------------
+def tril(m, k=0, *, device=None):
+    return apply(REGISTRY["tril"], _on(m, device), k=k)
+
+
+def triu(m, k=0, *, device=None):
+    return apply(REGISTRY["triu"], _on(m, device), k=k)
+
+
+def diag(v, k=0, *, device=None):
+    return apply(REGISTRY["diag"], _on(v, device), k=k)
+
+
+def diagflat(v, k=0, *, device=None):
+    return apply(REGISTRY["diagflat"], _on(v, device), k=k)
