@@ -1,0 +1,403 @@
+"""Shape manipulation against NumPy: values, dtypes, shapes, views-vs-copies, errors, devices."""
+import inspect
+
+import numpy as onp
+import pytest
+from hypothesis import given, strategies as st
+from numpy.exceptions import AxisError
+
+import npflow as nf
+from npflow._numpy import manipulation as M
+from support import ALL_DTYPES, SHAPES, BROADCAST, assert_same, same_outcome, make, hyp_arrays, ids
+
+
+def test_signatures_match_numpy():
+    for name in M.__all__:
+        assert inspect.signature(getattr(nf, name)) == inspect.signature(getattr(onp, name)), name
+    assert ("row_stack" in M.__all__) == hasattr(onp, "row_stack")
+    assert ("unstack" in M.__all__) == hasattr(onp, "unstack")
+
+
+def _each(shapes, f):
+    return [((s,), f) for s in shapes]
+
+
+T = lambda xp, a: xp.transpose(a)  # noqa: E731  (a non-contiguous view of a)
+NONEMPTY = [s for s in SHAPES if s != ()]
+# (input shapes, f(xp, *arrays)): f is run with xp = numpy and xp = npflow on the same data
+CASES = [
+    *_each(SHAPES, lambda xp, a: xp.reshape(a, -1)),
+    (((2, 3),), lambda xp, a: xp.reshape(a, (3, 2))),
+    (((2, 3),), lambda xp, a: xp.reshape(a, shape=(3, -1), order="F")),
+    (((2, 3),), lambda xp, a: xp.reshape(a, (1, 6), order="A")),
+    (((2, 3),), lambda xp, a: xp.reshape(T(xp, a), 6)),
+    (((2, 3),), lambda xp, a: xp.reshape(T(xp, a), 6, order="F")),
+    (((2, 3),), lambda xp, a: xp.reshape(a, (3, 2), copy=True)),
+    (((2, 3),), lambda xp, a: xp.reshape(a, (6,), copy=False)),
+    (((2, 3),), lambda xp, a: a.reshape(3, 2)),
+    (((),), lambda xp, a: xp.reshape(a, (1, 1))),
+    (((0, 3),), lambda xp, a: xp.reshape(a, (3, 0))),
+    *_each(SHAPES, lambda xp, a: xp.ravel(a)),
+    *[(((2, 3),), lambda xp, a, o=o: xp.ravel(a, order=o)) for o in "CFAK"],
+    *[(((2, 3),), lambda xp, a, o=o: xp.ravel(T(xp, a), order=o)) for o in "CFAK"],
+    (((2, 6),), lambda xp, a: xp.ravel(a[:, ::2])),
+    *_each(SHAPES, lambda xp, a: xp.transpose(a)),
+    (((3, 1, 2),), lambda xp, a: xp.transpose(a, (1, 2, 0))),
+    (((3, 1, 2),), lambda xp, a: xp.transpose(a, axes=[-1, 0, 1])),
+    (((3, 1, 2),), lambda xp, a: xp.permute_dims(a, (2, 0, 1))),
+    (((3, 1, 2),), lambda xp, a: a.T),
+    *_each([(2, 3), (3, 1, 2), (0, 3)], lambda xp, a: xp.matrix_transpose(a)),
+    (((3, 1, 2),), lambda xp, a: xp.moveaxis(a, 0, -1)),
+    (((3, 1, 2),), lambda xp, a: xp.moveaxis(a, (0, 1), (2, 0))),
+    (((3, 1, 2),), lambda xp, a: xp.moveaxis(a, [], [])),
+    (((3, 1, 2),), lambda xp, a: xp.swapaxes(a, 0, 2)),
+    (((3, 1, 2),), lambda xp, a: xp.swapaxes(a, -1, 1)),
+    (((5,),), lambda xp, a: xp.swapaxes(a, 0, -1)),
+    *_each(SHAPES, lambda xp, a: xp.expand_dims(a, 0)),
+    *_each(SHAPES, lambda xp, a: xp.expand_dims(a, -1)),
+    (((2, 3),), lambda xp, a: xp.expand_dims(a, (0, -1, 2))),
+    (((2, 3),), lambda xp, a: xp.expand_dims(T(xp, a), 1)),
+    *_each(SHAPES + [(1, 1)], lambda xp, a: xp.squeeze(a)),
+    (((3, 1, 2),), lambda xp, a: xp.squeeze(a, 1)),
+    (((3, 1, 2),), lambda xp, a: xp.squeeze(a, axis=(-2,))),
+    (((1, 3, 1),), lambda xp, a: xp.squeeze(T(xp, a), (0, 2))),
+    (((1,),), lambda xp, a: xp.squeeze(a, 0)),
+    (((),), lambda xp, a: xp.broadcast_to(a, (2, 3))),
+    (((3, 1, 2),), lambda xp, a: xp.broadcast_to(a, (4, 3, 5, 2))),
+    (((0,),), lambda xp, a: xp.broadcast_to(a, (2, 0))),
+    (((1,),), lambda xp, a: xp.broadcast_to(a, 5)),
+    *[((s, t), lambda xp, a, b: xp.broadcast_arrays(a, b)) for s, t in BROADCAST],
+    (((2, 3), (3,), ()), lambda xp, a, b, c: xp.broadcast_arrays(a, b, c)),
+    (((2, 3), (4, 3)), lambda xp, a, b: xp.concatenate((a, b))),
+    (((2, 3), (2, 1), (2, 0)), lambda xp, a, b, c: xp.concatenate([a, b, c], axis=-1)),
+    (((2, 3), (3,)), lambda xp, a, b: xp.concatenate([a, b], axis=None)),
+    (((0, 3), (2, 3)), lambda xp, a, b: xp.concat([a, b])),
+    (((2, 3), (2, 3)), lambda xp, a, b: xp.concatenate([a, b], 1, dtype=onp.complex128)),
+    (((2, 3), (2, 3)), lambda xp, a, b: xp.concatenate([a, b], dtype=onp.int8, casting="unsafe")),
+    (((2, 3), (2, 3)), lambda xp, a, b: xp.concatenate([a, b], dtype=onp.float32)),
+    (((2, 3),), lambda xp, a: xp.concatenate(a)),
+    (((2, 3),), lambda xp, a: xp.concatenate([a, [[1, 2, 3]]])),
+    (((2, 3), (2, 3)), lambda xp, a, b: xp.stack([a, b])),
+    (((2, 3), (2, 3)), lambda xp, a, b: xp.stack((a, b), axis=-1)),
+    (((2, 3), (2, 3)), lambda xp, a, b: xp.stack([a, b], 1, dtype=onp.float64)),
+    (((), ()), lambda xp, a, b: xp.stack([a, b])),
+    (((0,), (0,)), lambda xp, a, b: xp.stack([a, b], axis=1)),
+    *[(ss, lambda xp, *a: xp.vstack(a)) for ss in [((3,), (3,)), ((2, 3), (3,)), ((), ())]],
+    *[(ss, lambda xp, *a: xp.hstack(a)) for ss in [((3,), (2,)), ((2, 3), (2, 1)), ((), ())]],
+    *[(ss, lambda xp, *a: xp.dstack(a)) for ss in [((3,), (3,)), ((2, 3), (2, 3)), ((), ())]],
+    *[(ss, lambda xp, *a: xp.column_stack(a)) for ss in [((3,), (3,)), ((3,), (3, 2)), ((), ())]],
+    (((2, 3), (3,)), lambda xp, a, b: xp.vstack([a, b], dtype=onp.complex64)),
+    (((6,),), lambda xp, a: xp.split(a, 3)),
+    (((6,),), lambda xp, a: xp.split(a, [1, 4])),
+    (((6,),), lambda xp, a: xp.split(a, [4, 1, -1, 9])),
+    (((6,),), lambda xp, a: xp.split(a, onp.array([2, 3]))),
+    (((2, 6),), lambda xp, a: xp.split(a, 2, axis=1)),
+    (((2, 6),), lambda xp, a: xp.split(a, [1], axis=-1)),
+    (((0, 3),), lambda xp, a: xp.split(a, 2)),
+    (((7,),), lambda xp, a: xp.array_split(a, 3)),
+    (((2, 5),), lambda xp, a: xp.array_split(a, 4, axis=1)),
+    (((2, 5),), lambda xp, a: xp.array_split(a, 7, axis=-1)),
+    (((2, 6),), lambda xp, a: xp.hsplit(a, 3)),
+    (((6,),), lambda xp, a: xp.hsplit(a, [2])),
+    (((4, 2),), lambda xp, a: xp.vsplit(a, 2)),
+    (((2, 2, 4),), lambda xp, a: xp.dsplit(a, [1, 3])),
+    *_each(SHAPES, lambda xp, a: xp.tile(a, 2)),
+    *_each(SHAPES, lambda xp, a: xp.tile(a, (2, 1, 3))),
+    (((2, 3),), lambda xp, a: xp.tile(a, (0, 2))),
+    (((2, 3),), lambda xp, a: xp.tile(a, (1, 1))),
+    (((3, 1, 2),), lambda xp, a: xp.tile(T(xp, a), [2, 1])),
+    (((),), lambda xp, a: xp.tile(a, ())),
+    *_each(SHAPES, lambda xp, a: xp.repeat(a, 2)),
+    (((2, 3),), lambda xp, a: xp.repeat(a, [1, 2], axis=0)),
+    (((2, 3),), lambda xp, a: xp.repeat(a, 3, axis=-1)),
+    (((2, 3),), lambda xp, a: a.repeat(0)),
+    *_each(SHAPES, lambda xp, a: xp.flip(a)),
+    (((3, 1, 2),), lambda xp, a: xp.flip(a, 0)),
+    (((3, 1, 2),), lambda xp, a: xp.flip(a, (0, -1))),
+    (((2, 3),), lambda xp, a: xp.fliplr(a)),
+    *_each([(5,), (2, 3), (0, 3)], lambda xp, a: xp.flipud(a)),
+    *_each(SHAPES, lambda xp, a: xp.roll(a, 1)),
+    (((2, 3),), lambda xp, a: xp.roll(a, -4)),
+    (((2, 3),), lambda xp, a: xp.roll(a, 1, axis=1)),
+    (((2, 3),), lambda xp, a: xp.roll(a, (1, 2), axis=(0, 1))),
+    (((2, 3),), lambda xp, a: xp.roll(a, (1, 1), axis=(1, 1))),
+    (((2, 3),), lambda xp, a: xp.roll(a, 7, axis=-2)),
+    *[(((2, 3),), lambda xp, a, k=k: xp.rot90(a, k)) for k in (-1, 0, 1, 2, 3, 4)],
+    (((3, 1, 2),), lambda xp, a: xp.rot90(a, 1, (2, 0))),
+    (((3, 1, 2),), lambda xp, a: xp.rot90(a, axes=(-1, 1))),
+    *_each(SHAPES, lambda xp, a: xp.atleast_1d(a)),
+    *_each(SHAPES, lambda xp, a: xp.atleast_2d(a)),
+    *_each(SHAPES, lambda xp, a: xp.atleast_3d(a)),
+    (((), (3,), (2, 3)), lambda xp, *a: xp.atleast_3d(*a)),
+    (((), (3,)), lambda xp, *a: xp.atleast_2d(*a)),
+    *_each(NONEMPTY, lambda xp, a: xp.unstack(a)),
+    (((3, 1, 2),), lambda xp, a: xp.unstack(a, axis=-1)),
+]
+CASE_IDS = [f"{i}-{f.__code__.co_names[0]}" for i, (_, f) in enumerate(CASES)]
+
+
+def _flat(r):
+    return [e for x in r for e in _flat(x)] if isinstance(r, (list, tuple)) else [r]
+
+
+def check(shapes, f, dtype, device="cpu"):
+    """``f`` on NumPy and npflow data: same result or exception, views exactly where NumPy's are."""
+    xs = [onp.asarray(make(s, dtype, seed=i)) for i, s in enumerate(shapes)]
+    ys = [nf.asarray(x.copy(), device=device) for x in xs]
+    try:
+        expected = f(onp, *xs)
+    except Exception as e:
+        with pytest.raises(type(e)):
+            f(nf, *ys)
+        return
+    got = f(nf, *ys)
+    assert_same(got, expected)
+    assert type(got) is type(expected) or isinstance(expected, (onp.ndarray, onp.generic))
+    for g, e in zip(_flat(got), _flat(expected)):
+        assert g.device == nf.Device(device)
+        for x, y in zip(xs, ys):
+            view = onp.shares_memory(y._data, g._data)  # the backend arrays ("sim" is NumPy-backed)
+            assert view == onp.shares_memory(x, e), "a view where NumPy copies" if view else \
+                "a copy where NumPy gives a view"
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=ids(ALL_DTYPES))
+@pytest.mark.parametrize("shapes, f", CASES, ids=CASE_IDS)
+def test_matches_numpy(shapes, f, dtype):
+    check(shapes, f, dtype)
+
+
+@pytest.mark.parametrize("shapes, f", CASES, ids=CASE_IDS)
+def test_stays_on_device(shapes, f):
+    check(shapes, f, onp.float32, device="sim")
+
+
+def test_views_where_numpy_has_views():
+    """The brief's list of views, checked directly (not only relative to NumPy)."""
+    a = nf.asarray(make((2, 3, 4), onp.float64))
+    views = [nf.reshape(a, (6, 4)), nf.ravel(a), nf.transpose(a), nf.swapaxes(a, 0, 1),
+             nf.moveaxis(a, 0, 2), nf.expand_dims(a, 1), nf.squeeze(a[:1]), nf.flip(a, 1),
+             nf.broadcast_to(a, (5, 2, 3, 4)), *nf.split(a, 2, axis=2), nf.matrix_transpose(a)]
+    copies = [nf.reshape(nf.transpose(a), 24), nf.tile(a, 1), nf.repeat(a, 1), nf.roll(a, 0),
+              nf.concatenate([a]), nf.stack([a]), nf.pad(a, 0)]
+    base = onp.asarray(a)
+    assert all(onp.shares_memory(base, onp.asarray(v)) for v in views)
+    assert not any(onp.shares_memory(base, onp.asarray(c)) for c in copies)
+
+
+PAD = [("constant", {}), ("constant", dict(constant_values=(1, 2))), ("edge", {}),
+       ("reflect", {}), ("reflect", dict(reflect_type="odd")), ("symmetric", {}), ("wrap", {}),
+       ("linear_ramp", dict(end_values=(4, -1))), ("maximum", {}), ("minimum", dict(stat_length=1)),
+       ("mean", {}), ("median", dict(stat_length=(1, 2))), ("empty", {})]
+
+
+@pytest.mark.parametrize("dtype", [onp.bool_, onp.int16, onp.uint8, onp.float64, onp.complex64],
+                         ids=ids([onp.bool_, onp.int16, onp.uint8, onp.float64, onp.complex64]))
+@pytest.mark.parametrize("mode, kw", PAD, ids=[f"{m}-{sorted(k)}" for m, k in PAD])
+def test_pad(mode, kw, dtype):
+    for shape, width in [((5,), 2), ((2, 3), ((1, 2), (0, 3))), ((2, 3), (1,)), ((), 0)]:
+        x = make(shape, dtype)
+        if mode == "empty":  # the padding is uninitialised: compare shape, dtype and the middle
+            got, exp = nf.pad(nf.asarray(x), width, mode), onp.pad(x, width, mode)
+            middle = onp.pad(onp.ones(x.shape, bool), width)
+            assert_same(got[nf.asarray(middle)], exp[middle])
+            continue
+        same_outcome(lambda a: nf.pad(a, width, mode, **kw), lambda a: onp.pad(a, width, mode, **kw), x)
+
+
+def test_concatenate_out_and_casting():
+    a, b = make((2, 3), onp.int32), make((1, 3), onp.int32, seed=1)
+    out = nf.asarray(onp.zeros((3, 3), onp.float64))
+    r = nf.concatenate([nf.asarray(a), nf.asarray(b)], out=out)
+    assert r is out
+    assert_same(out, onp.concatenate([a, b]).astype(onp.float64))
+    out = nf.asarray(onp.zeros((2, 2, 3), onp.int64))
+    assert nf.stack([nf.asarray(a), nf.asarray(a)], out=out) is out
+    assert_same(out, onp.stack([a, a]).astype(onp.int64))
+    # mixed dtypes promote as NumPy; casting rules as NumPy
+    same_outcome(lambda x, y: nf.concatenate([x, y]), lambda x, y: onp.concatenate([x, y]),
+                 a, make((1, 3), onp.float32))
+    same_outcome(lambda x, y: nf.hstack([x, y]), lambda x, y: onp.hstack([x, y]),
+                 make((3,), onp.uint8), make((2,), onp.int8))
+    same_outcome(lambda x: nf.concatenate([x, x], dtype=onp.int8), lambda x: onp.concatenate(
+        [x, x], dtype=onp.int8), make((2,), onp.float64))  # TypeError under same_kind
+
+
+def test_reshape_copy_argument():
+    a = nf.asarray(make((2, 3), onp.float64))
+    r = nf.reshape(a, 6, copy=True)
+    assert not onp.shares_memory(onp.asarray(a), onp.asarray(r))
+    assert onp.shares_memory(onp.asarray(a), onp.asarray(nf.reshape(a, (3, 2), copy=False)))
+    with pytest.raises(TypeError):
+        nf.reshape(a, newshape=(6,))  # removed in NumPy 2.4, as there
+    assert_same(nf.reshape(make((2, 3), onp.int8), (3, 2)), onp.reshape(make((2, 3), onp.int8), (3, 2)))
+
+
+def test_numpy_and_list_inputs():
+    x = make((2, 3), onp.float64)
+    r = nf.transpose(x)
+    assert isinstance(r, nf.ndarray) and onp.shares_memory(x, onp.asarray(r))
+    assert_same(nf.stack([[1, 2], [3, 4]]), onp.stack([[1, 2], [3, 4]]))
+    assert_same(nf.broadcast_to(5, (2,)), onp.broadcast_to(5, (2,)))
+    assert_same(nf.hstack([1, 2.5]), onp.hstack([1, 2.5]))
+    assert nf.broadcast_arrays() == onp.broadcast_arrays() == ()
+    assert type(nf.split(x, 2)) is list
+
+
+def test_broadcast_shapes():
+    for shapes in [(), ((),), ((2, 3), (3,)), ((1, 0), (4, 1)), (5, (2, 1)), ((3, 1, 2), (4, 1), ())]:
+        r = nf.broadcast_shapes(*shapes)
+        assert r == onp.broadcast_shapes(*shapes) and all(type(d) is int for d in r)
+
+
+@pytest.mark.skipif(not hasattr(onp, "row_stack"), reason="NumPy removed row_stack")
+def test_row_stack_deprecated():
+    with pytest.warns(DeprecationWarning, match="row_stack"):
+        r = nf.row_stack([[1, 2], [3, 4]])
+    assert_same(r, onp.vstack([[1, 2], [3, 4]]))
+
+
+A23, A3 = onp.ones((2, 3)), onp.ones(3)
+# (name expected in the message, f(xp)): NumPy raises; npflow raises the same type, naming the function
+ERRORS = [
+    ("reshape", lambda xp: xp.reshape(A23, (4,))),
+    ("reshape", lambda xp: xp.reshape(xp.transpose(A23), 6, copy=False)),
+    ("transpose", lambda xp: xp.transpose(A23, (0, 2))),
+    ("transpose", lambda xp: xp.transpose(A23, (0, 0))),
+    ("transpose", lambda xp: xp.transpose(A23, (0,))),
+    ("swapaxes", lambda xp: xp.swapaxes(A23, 0, 2)),
+    ("matrix_transpose", lambda xp: xp.matrix_transpose(A3)),
+    ("moveaxis", lambda xp: xp.moveaxis(A23, 0, -3)),
+    ("moveaxis", lambda xp: xp.moveaxis(A23, (0, 1), 0)),
+    ("moveaxis", lambda xp: xp.moveaxis(A23, (0, 0), (0, 1))),
+    ("expand_dims", lambda xp: xp.expand_dims(A23, 3)),
+    ("expand_dims", lambda xp: xp.expand_dims(A23, (0, 0))),
+    ("squeeze", lambda xp: xp.squeeze(A23, 0)),
+    ("squeeze", lambda xp: xp.squeeze(A23, -3)),
+    ("broadcast_to", lambda xp: xp.broadcast_to(A23, (3, 3))),
+    ("broadcast_shapes", lambda xp: xp.broadcast_shapes((2,), (3,))),
+    ("broadcast_shapes", lambda xp: xp.broadcast_shapes(-1)),
+    ("broadcast_arrays", lambda xp: xp.broadcast_arrays(A23, onp.ones(2))),
+    ("concatenate", lambda xp: xp.concatenate([A23, A3])),
+    ("concatenate", lambda xp: xp.concatenate([A23, onp.ones((2, 2))])),
+    ("concatenate", lambda xp: xp.concatenate([])),
+    ("concatenate", lambda xp: xp.concatenate([A23, A23], axis=2)),
+    ("concatenate", lambda xp: xp.concatenate([onp.ones(()), onp.ones(())])),
+    ("concatenate", lambda xp: xp.concatenate(x for x in [A3])),
+    ("concatenate", lambda xp: xp.concatenate([A23], out=xp.asarray(onp.ones((3, 3))))),
+    ("stack", lambda xp: xp.stack([A23, A3])),
+    ("stack", lambda xp: xp.stack([])),
+    ("stack", lambda xp: xp.stack([A3, A3], axis=2)),
+    ("stack", lambda xp: xp.stack(x for x in [A3])),
+    ("vstack", lambda xp: xp.vstack(x for x in [A3])),
+    ("split", lambda xp: xp.split(A3, 2)),
+    ("split", lambda xp: xp.split(A3, 3, axis=1)),
+    ("array_split", lambda xp: xp.array_split(A3, 0)),
+    ("hsplit", lambda xp: xp.hsplit(onp.ones(()), 1)),
+    ("vsplit", lambda xp: xp.vsplit(A3, 1)),
+    ("dsplit", lambda xp: xp.dsplit(A23, 1)),
+    ("tile", lambda xp: xp.tile(A3, -1)),
+    ("repeat", lambda xp: xp.repeat(A3, -1)),
+    ("repeat", lambda xp: xp.repeat(A3, [1, 2])),
+    ("flip", lambda xp: xp.flip(A23, 2)),
+    ("fliplr", lambda xp: xp.fliplr(A3)),
+    ("flipud", lambda xp: xp.flipud(onp.ones(()))),
+    ("roll", lambda xp: xp.roll(A23, 1, axis=2)),
+    ("roll", lambda xp: xp.roll(A23, (1, 2, 3), axis=(0, 1))),
+    ("rot90", lambda xp: xp.rot90(A23, axes=(0, 0))),
+    ("rot90", lambda xp: xp.rot90(A23, axes=(0,))),
+    ("rot90", lambda xp: xp.rot90(A23, axes=(0, 2))),
+    ("pad", lambda xp: xp.pad(A3, 1, mode="nope")),
+    ("pad", lambda xp: xp.pad(A3, -1)),
+    ("unstack", lambda xp: xp.unstack(onp.ones(()))),
+    ("unstack", lambda xp: xp.unstack(A23, axis=2)),
+]
+
+
+@pytest.mark.parametrize("name, f", ERRORS, ids=[f"{i}-{n}" for i, (n, _) in enumerate(ERRORS)])
+def test_errors(name, f):
+    with pytest.raises(Exception) as expected:
+        f(onp)
+    with pytest.raises(type(expected.value)) as got:
+        f(nf)
+    assert name in str(got.value), str(got.value)
+
+
+def test_axis_errors_are_axis_errors():
+    for f in (lambda: nf.swapaxes(A23, 0, 2), lambda: nf.squeeze(A23, 4), lambda: nf.flip(A3, 1),
+              lambda: nf.moveaxis(A23, 2, 0), lambda: nf.expand_dims(A3, -3), lambda: nf.roll(A3, 1, 1),
+              lambda: nf.stack([A3], 3), lambda: nf.concatenate([A3], 1), lambda: nf.split(A3, 1, 1)):
+        with pytest.raises(AxisError):
+            f()
+
+
+JOINS = [nf.concatenate, nf.concat, nf.stack, nf.vstack, nf.hstack, nf.dstack, nf.column_stack,
+         lambda arrays: nf.broadcast_arrays(*arrays)]
+
+
+@pytest.mark.parametrize("join", JOINS, ids=ids(JOINS))
+def test_mixed_devices_raise(join):
+    cpu, sim = nf.asarray(make((3,), onp.float64)), nf.asarray(make((3,), onp.float64), device="sim")
+    for arrays in ([cpu, sim], [sim, cpu], [sim, make((3,), onp.float64)]):
+        with pytest.raises(nf.DeviceMismatchError, match="different devices|NumPy array") as e:
+            join(arrays)
+        assert isinstance(e.value, ValueError)
+    r = join([[1.0, 2.0, 3.0], sim])  # lists join the arrays' device
+    assert all(x.device == nf.Device("sim") for x in _flat(r))
+
+
+# -- hypothesis --------------------------------------------------------------------
+DTYPE = st.sampled_from(ALL_DTYPES)
+ARRAY = DTYPE.flatmap(lambda dt: hyp_arrays(dt, max_dims=4))
+
+
+@given(ARRAY, st.data())
+def test_hyp_reshape(x, data):
+    shape = list(data.draw(st.permutations(x.shape)))
+    if shape and data.draw(st.booleans()):
+        shape[data.draw(st.integers(0, len(shape) - 1))] = -1
+    shape.insert(data.draw(st.integers(0, len(shape))), 1)
+    order = data.draw(st.sampled_from("CFA"))
+    same_outcome(lambda a: nf.reshape(a, shape, order=order),
+                 lambda a: onp.reshape(a, shape, order=order), x)
+    same_outcome(lambda a: nf.reshape(nf.transpose(a), shape), lambda a: onp.reshape(a.T, shape), x)
+
+
+@given(ARRAY, st.data())
+def test_hyp_transpose(x, data):
+    perm = data.draw(st.permutations(range(x.ndim)))
+    perm = [p - x.ndim if data.draw(st.booleans()) else p for p in perm]
+    check([x.shape], lambda xp, a: xp.transpose(a, perm), x.dtype)
+    assert_same(nf.transpose(nf.asarray(x), perm), onp.transpose(x, perm))
+
+
+@given(DTYPE, st.data())
+def test_hyp_concatenate(dtype, data):
+    base = data.draw(st.lists(st.integers(0, 3), min_size=1, max_size=3))
+    axis = data.draw(st.integers(-len(base), len(base) - 1))
+    lengths = data.draw(st.lists(st.integers(0, 3), min_size=1, max_size=4))
+    xs = [make(base[:axis % len(base)] + [n] + base[axis % len(base) + 1:], dtype, seed=i)
+          for i, n in enumerate(lengths)]
+    expected = onp.concatenate(xs, axis=axis)
+    assert_same(nf.concatenate([nf.asarray(x) for x in xs], axis=axis), expected)
+    assert_same(nf.concatenate(xs, axis=None), onp.concatenate(xs, axis=None))
+    if len(set(x.shape for x in xs)) == 1:
+        assert_same(nf.stack(xs, axis=axis), onp.stack(xs, axis=axis))
+
+
+@given(ARRAY.filter(lambda x: x.ndim > 0), st.data())
+def test_hyp_split(x, data):
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    ios = data.draw(st.integers(1, 5) | st.lists(st.integers(-6, 6), max_size=4))
+    for fn in ("split", "array_split"):
+        check([x.shape], lambda xp, a: getattr(xp, fn)(a, ios, axis=axis), x.dtype)
+
+
+@given(ARRAY, st.data())
+def test_hyp_roll(x, data):
+    n = data.draw(st.integers(1, 3))
+    shift = data.draw(st.lists(st.integers(-7, 7), min_size=n, max_size=n))
+    axis = data.draw(st.none() | st.lists(st.integers(-max(x.ndim, 1), max(x.ndim, 1) - 1),
+                                          min_size=n, max_size=n).map(tuple))
+    shift = shift[0] if axis is None and data.draw(st.booleans()) else tuple(shift)
+    same_outcome(lambda a: nf.roll(a, shift, axis), lambda a: onp.roll(a, shift, axis), x)
