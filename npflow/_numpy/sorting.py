@@ -1,2 +1,136 @@
-"""sorting."""
-__all__ = []
+"""Sorting, searching and indexed selection: ``sort``, ``unique``, ``take``, ``nonzero``, ...
+
+Primitives (one backend call each), except the Array API ``unique_*`` functions,
+which are ``unique`` with NumPy's arguments and its named tuples.
+"""
+import inspect
+from collections import namedtuple
+
+import numpy as _np
+
+from .._core.dispatch import apply, ndarray_type
+from .._ops.sorting import OPS
+
+__all__ = ["sort", "argsort", "lexsort", "partition", "argpartition", "unique", "unique_values",
+           "unique_counts", "unique_inverse", "unique_all", "take", "take_along_axis",
+           "put_along_axis", "put", "nonzero", "flatnonzero", "argwhere", "searchsorted",
+           "extract", "compress", "choose"]
+
+UniqueAllResult = namedtuple("UniqueAllResult", ["values", "indices", "inverse_indices", "counts"])
+UniqueCountsResult = namedtuple("UniqueCountsResult", ["values", "counts"])
+UniqueInverseResult = namedtuple("UniqueInverseResult", ["values", "inverse_indices"])
+# NumPy >= 2.3 has unique(..., sorted=) and unique_values asks for unsorted (hashed) values.
+_UNSORTED = {"sorted": False} if "sorted" in inspect.signature(_np.unique).parameters else {}
+
+
+def _given(**params):
+    """The optional parameters that were given (not None): backends lacking them still work."""
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def _stacked(seq):
+    """A sequence-of-arrays argument as (operands, stacked): one array, or each element."""
+    if isinstance(seq, (ndarray_type(), _np.ndarray)):
+        return (seq,), True
+    return tuple(seq), False
+
+
+def _writable_target(a, fname, error):
+    """In-place functions write into an npflow (or NumPy) array; anything else is NumPy's error."""
+    if not isinstance(a, (ndarray_type(), _np.ndarray)):
+        raise error(f"{fname}(): the array to write into must be an npflow.ndarray, "
+                    f"got {type(a).__name__}")
+
+
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    return apply(OPS["sort"], a, axis=axis, **_given(kind=kind, order=order, stable=stable))
+
+
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    return apply(OPS["argsort"], a, axis=axis, **_given(kind=kind, order=order, stable=stable))
+
+
+def lexsort(keys, axis=-1):
+    operands, stacked = _stacked(keys)
+    return apply(OPS["lexsort"], *operands, axis=axis, stacked=stacked)
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    return apply(OPS["partition"], a, kth=kth, axis=axis, kind=kind, **_given(order=order))
+
+
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    return apply(OPS["argpartition"], a, kth=kth, axis=axis, kind=kind, **_given(order=order))
+
+
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
+           equal_nan=True, sorted=True):
+    extra = {} if sorted else {"sorted": False}
+    return apply(OPS["unique"], ar, return_index=return_index, return_inverse=return_inverse,
+                 return_counts=return_counts, axis=axis, equal_nan=equal_nan, **extra)
+
+
+def unique_values(x):
+    return unique(x, equal_nan=False, **_UNSORTED)
+
+
+def unique_counts(x):
+    return UniqueCountsResult(*unique(x, return_counts=True, equal_nan=False))
+
+
+def unique_inverse(x):
+    return UniqueInverseResult(*unique(x, return_inverse=True, equal_nan=False))
+
+
+def unique_all(x):
+    return UniqueAllResult(*unique(x, return_index=True, return_inverse=True, return_counts=True,
+                                   equal_nan=False))
+
+
+def take(a, indices, axis=None, out=None, mode="raise"):
+    return apply(OPS["take"], a, indices=indices, axis=axis, out=out, mode=mode)
+
+
+def take_along_axis(arr, indices, axis=-1):
+    return apply(OPS["take_along_axis"], arr, indices=indices, axis=axis)
+
+
+def put_along_axis(arr, indices, values, axis):
+    """Write ``values`` into ``arr`` in place along ``axis``."""
+    _writable_target(arr, "put_along_axis", AttributeError)
+    apply(OPS["put_along_axis"], arr, values, indices=indices, axis=axis)
+
+
+def put(a, ind, v, mode="raise"):
+    """Write ``v`` into the flat positions ``ind`` of ``a``, in place."""
+    _writable_target(a, "put", TypeError)
+    apply(OPS["put"], a, v, ind=ind, mode=mode)
+
+
+def nonzero(a):
+    return apply(OPS["nonzero"], a)
+
+
+def flatnonzero(a):
+    return apply(OPS["flatnonzero"], a)
+
+
+def argwhere(a):
+    return apply(OPS["argwhere"], a)
+
+
+def searchsorted(a, v, side="left", sorter=None):
+    return apply(OPS["searchsorted"], a, v, side=side, **_given(sorter=sorter))
+
+
+def extract(condition, arr):
+    return apply(OPS["extract"], arr, condition=condition)
+
+
+def compress(condition, a, axis=None, out=None):
+    return apply(OPS["compress"], a, condition=condition, axis=axis, out=out)
+
+
+def choose(a, choices, out=None, mode="raise"):
+    operands, stacked = _stacked(choices)
+    return apply(OPS["choose"], *operands, a=a, stacked=stacked, out=out, mode=mode)
