@@ -1,2 +1,203 @@
-"""math."""
-__all__ = []
+"""Elementwise functions that are not ufuncs: ``where``, ``clip``, ``round``, complex parts,
+``nan_to_num``, ``sinc``, and the type tests ``iscomplex``/``isreal``/``isposinf``/...
+
+``where``, ``clip``, ``round``, ``real``, ``imag`` and ``i0`` are primitives; the rest are
+composites of npflow calls, as NumPy itself writes them.
+"""
+import functools
+
+import numpy as _np
+
+from .._core.dispatch import apply, ndarray_type, _annotated
+from .._core.dtypes import finfo
+from .._core.registry import REGISTRY
+from .._ops import math as _ops  # noqa: F401  (registers the primitives)
+from .creation import asarray, array
+from .ufuncs import (arctan2, absolute, isinf, isnan, less, logical_and, signbit, sin,
+                     trunc)
+
+__all__ = ["where", "clip", "round", "around", "real", "imag", "angle", "sinc", "nan_to_num",
+           "real_if_close", "fix", "i0", "iscomplex", "isreal", "iscomplexobj", "isrealobj",
+           "isneginf", "isposinf"]
+
+_NoValue = _np._NoValue
+_PY_SCALARS = (int, float, complex)  # isinstance: as NumPy's tests (bool, numpy.float64 too)
+_PY_EXACT = frozenset((int, float, complex, bool))  # Python's own scalars only
+_WHERE, _CLIP, _ROUND, _REAL, _IMAG, _I0 = (REGISTRY[n] for n in
+                                            ("where", "clip", "round", "real", "imag", "i0"))
+
+
+def composite(fn):
+    """Errors raised inside the composite ``fn`` name it and its arguments too (same class)."""
+    prefix = f"{fn.__name__}(): "
+
+    @functools.wraps(fn)
+    def named(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+            if str(e).startswith(prefix):
+                raise
+            raise _annotated(fn.__name__, e, args) from e
+    return named
+
+
+def all_(x):
+    """``all(x)`` over every axis, as a 0-d bool array (the ufunc reduction, no other module)."""
+    return logical_and.reduce(x, axis=None)
+
+
+def as_arrays(*xs, keep_scalars=False):
+    """``xs`` as npflow arrays: others are made on the device of the first npflow array among
+    them (Python scalars are kept as they are, weak, with ``keep_scalars``)."""
+    nd = ndarray_type()
+    dev = next((x.device for x in xs if isinstance(x, nd)), None)
+    return tuple(x if isinstance(x, nd) or keep_scalars and isinstance(x, _PY_SCALARS)
+                 else asarray(x, device=dev) for x in xs)
+
+
+# -- primitives ---------------------------------------------------------------------------
+@composite
+def where(condition, x=None, y=None, /):
+    """``x`` where ``condition`` holds, else ``y``; the condition alone gives its ``nonzero()``."""
+    if x is None and y is None:
+        return as_arrays(condition)[0].nonzero()
+    if x is None or y is None:
+        raise ValueError("where(): either both or neither of x and y should be given")
+    return apply(_WHERE, condition, x, y)
+
+
+def clip(a, a_min=_NoValue, a_max=_NoValue, out=None, *, min=_NoValue, max=_NoValue, **kwargs):
+    """``a`` limited to ``[a_min, a_max]`` (either bound may be None); NumPy 2.1's min=/max= too."""
+    if a_min is _NoValue and a_max is _NoValue:
+        a_min = None if min is _NoValue else min
+        a_max = None if max is _NoValue else max
+    elif a_min is _NoValue or a_max is _NoValue:
+        missing = "a_min" if a_min is _NoValue else "a_max"
+        raise TypeError(f"clip() missing 1 required positional argument: '{missing}'")
+    elif min is not _NoValue or max is not _NoValue:
+        raise ValueError("clip(): passing `min` or `max` keyword argument when `a_min` and "
+                         "`a_max` are provided is forbidden")
+    return apply(_CLIP, a, a_min, a_max, out=out, **kwargs)
+
+
+def round(a, decimals=0, out=None):
+    """``a`` rounded to ``decimals`` decimals, halves to even."""
+    return apply(_ROUND, a, decimals=decimals, out=out)
+
+
+@composite
+def around(a, decimals=0, out=None):
+    """``round`` under its older name."""
+    return round(a, decimals, out)
+
+
+def real(val):
+    """The real part: a view of ``val`` (Python scalars give Python scalars, as in NumPy)."""
+    return val.real if type(val) in _PY_EXACT else apply(_REAL, val)
+
+
+def imag(val):
+    """The imaginary part: a view of ``val`` for complex arrays (Python scalars give scalars)."""
+    return val.imag if type(val) in _PY_EXACT else apply(_IMAG, val)
+
+
+def i0(x):
+    """The modified Bessel function of the first kind, order 0 (real input only)."""
+    return apply(_I0, x)
+
+
+# -- composites ---------------------------------------------------------------------------
+@composite
+def angle(z, deg=False):
+    """The counterclockwise angle from the positive real axis, in radians (or degrees)."""
+    z = as_arrays(z)[0]
+    a = arctan2(z.imag, z.real) if z.dtype.kind == "c" else arctan2(0, z)
+    return a * (180 / _np.pi) if deg else a
+
+
+@composite
+def sinc(x):
+    """``sin(pi x) / (pi x)``, 1 at 0."""
+    x = _np.pi * as_arrays(x)[0]
+    eps = finfo(x.dtype).eps if x.dtype.kind == "f" else 1e-20
+    y = where(x, x, eps)
+    return sin(y) / y
+
+
+@composite
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """NaN and infinities replaced by ``nan``, ``posinf``, ``neginf`` (in place if copy=False)."""
+    x = x if isinstance(x, ndarray_type()) and not copy else array(x, copy=copy)
+    if x.dtype.kind not in "fc":
+        return x
+    info = finfo(x.dtype)
+    values = (nan, info.max if posinf is None else posinf, info.min if neginf is None else neginf)
+    for part in ((x.real, x.imag) if x.dtype.kind == "c" else (x,)):
+        masks = isnan(part), isposinf(part), isneginf(part)  # all found before any is written
+        for mask, value in zip(masks, values):
+            part[mask] = value
+    return x
+
+
+@composite
+def real_if_close(a, tol=100):
+    """``a.real`` when every imaginary part is within ``tol`` (machine epsilons if > 1) of 0."""
+    a = as_arrays(a)[0]
+    if a.dtype.kind != "c":
+        return a
+    if tol > 1:
+        tol = finfo(a.dtype).eps * tol
+    return a.real if all_(less(absolute(a.imag), tol)) else a
+
+
+@composite
+def fix(x, out=None):
+    """Round towards zero."""
+    return trunc(x, out=out)
+
+
+@composite
+def iscomplex(x):
+    """True where the element has a nonzero imaginary part (all False for real dtypes)."""
+    return as_arrays(x)[0].imag != 0
+
+
+@composite
+def isreal(x):
+    """True where the imaginary part is zero."""
+    return imag(x) == 0
+
+
+def iscomplexobj(x):
+    """Is the dtype of ``x`` (or of ``asarray(x)``) complex? A Python bool."""
+    dt = getattr(x, "dtype", None)
+    if not isinstance(dt, _np.dtype):
+        dt = as_arrays(x)[0].dtype
+    return dt.kind == "c"
+
+
+def isrealobj(x):
+    """Is the dtype of ``x`` not complex? A Python bool."""
+    return not iscomplexobj(x)
+
+
+def _signed_inf(name, negative, x, out):
+    try:
+        sign = signbit(x)
+    except TypeError as e:
+        raise TypeError(f"{name}(): this operation is not supported for {as_arrays(x)[0].dtype} "
+                        f"values because it would be ambiguous") from e
+    return logical_and(isinf(x), sign if negative else ~sign, out=out)
+
+
+@composite
+def isposinf(x, out=None):
+    """True where ``x`` is +inf."""
+    return _signed_inf("isposinf", False, x, out)
+
+
+@composite
+def isneginf(x, out=None):
+    """True where ``x`` is -inf."""
+    return _signed_inf("isneginf", True, x, out)

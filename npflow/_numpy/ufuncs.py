@@ -8,13 +8,32 @@ import numpy as _np
 
 from .._core.dispatch import apply, apply1, apply2, unwrap_index, ndarray_type
 from .._core.registry import REGISTRY
+from .._core.ndarray import _fastpath
 from .._ops.ufuncs import UFUNCS, ALIASES, METHODS
 
 _NoValue = _np._NoValue
 
 
-class ufunc:
-    __slots__ = ("__name__", "__qualname__", "__doc__", "nin", "nout", "_op", "_np")
+class _PyUfuncBase:
+    """The call's fast path in Python (the C accelerator's UfuncBase does the same)."""
+
+    __slots__ = ("_op", "_kernel", "nin")
+
+    def __call__(self, *args, **kwargs):
+        if not kwargs and len(args) == self.nin:
+            if self.nin == 1:
+                return apply1(self._op, args[0])
+            r = apply2(self._op, args[0], args[1])
+            if r is not NotImplemented:
+                return r
+        return self._call(*args, **kwargs)
+
+
+_UfuncBase = _PyUfuncBase if _fastpath is None else _fastpath.UfuncBase
+
+
+class ufunc(_UfuncBase):
+    __slots__ = ("__name__", "__qualname__", "__doc__", "nout", "_np")
 
     def __init__(self, name):
         self.__name__ = self.__qualname__ = name
@@ -23,6 +42,7 @@ class ufunc:
         self.nin = self._np.nin
         self.nout = self._np.nout
         self._op = REGISTRY[name]
+        self._kernel = self._op.np_kernel
 
     nargs = property(lambda self: self._np.nargs)
     ntypes = property(lambda self: self._np.ntypes)
@@ -33,18 +53,17 @@ class ufunc:
     def __repr__(self):
         return f"<ufunc '{self.__name__}'>"
 
-    def __call__(self, *args, **kwargs):
+    def _call(self, *args, **kwargs):
+        """The general call: keywords, outputs, foreign operands."""
         nin = self.nin
         n = len(args)
-        if not kwargs:
-            if n == nin:
-                if nin == 1:
-                    return apply1(self._op, args[0])
-                return _checked(self, apply2(self._op, args[0], args[1]), args)
-        if n > nin:  # outputs given positionally, as NumPy allows
+        if n > nin:  # outputs given positionally, as NumPy allows (missing ones are None)
+            if n > nin + self.nout:
+                raise TypeError(f"{self.__name__}() takes from {nin} to {nin + self.nout} positional "
+                                f"arguments but {n} were given")
             if "out" in kwargs:
                 raise TypeError(f"{self.__name__}() got out= both positionally and as a keyword")
-            kwargs["out"] = args[nin:]
+            kwargs["out"] = args[nin:] + (None,) * (nin + self.nout - n)
             args = args[:nin]
         elif n < nin:
             raise TypeError(f"{self.__name__}() takes from {nin} to {nin + self.nout} positional "
@@ -52,10 +71,18 @@ class ufunc:
         out = kwargs.get("out")
         if out is not None:
             if type(out) is not tuple:
+                if self.nout > 1:
+                    raise TypeError(f"{self.__name__}(): 'out' must be a tuple of arrays "
+                                    f"(one per output, {self.nout})")
                 out = (out,)
             if len(out) != self.nout:
-                raise ValueError(f"{self.__name__}(): 'out' must have {self.nout} entries, got {len(out)}")
-            kwargs["out"] = out
+                raise ValueError(f"{self.__name__}(): the 'out' tuple must have exactly one entry "
+                                 f"per ufunc output ({self.nout}), got {len(out)}")
+            if all(o is None for o in out):
+                del kwargs["out"]
+                out = None
+            else:
+                kwargs["out"] = out
         r = apply(self._op, *args, **kwargs)
         if out is not None and self.nout == 1:
             return r[0]
@@ -63,10 +90,12 @@ class ufunc:
 
     # -- methods ---------------------------------------------------------
     def _method(self, method, *operands, **params):
-        if self.nin != 2 or self.nout != 1:
-            if method != "at":
-                raise ValueError(f"{method} only supported for binary functions ({self.__name__} "
-                                 f"takes {self.nin} input(s) and gives {self.nout} output(s))")
+        if method != "at" and self.nin != 2:
+            raise ValueError(f"{self.__name__}.{method}: only supported for binary functions "
+                             f"({self.__name__} takes {self.nin} input(s))")
+        if method in ("reduce", "accumulate", "reduceat") and self.nout != 1:
+            raise ValueError(f"{self.__name__}.{method}: only supported for functions returning a "
+                             f"single value ({self.__name__} gives {self.nout})")
         return apply(REGISTRY[f"{self.__name__}.{method}"], *operands, **params)
 
     def reduce(self, array, axis=0, dtype=None, out=None, keepdims=False, initial=_NoValue, where=True):
@@ -106,13 +135,6 @@ def _with_out(r, out):
     if out is None:
         return r
     return r[0] if type(r) is tuple else r
-
-
-def _checked(uf, r, args):
-    if r is NotImplemented:
-        raise TypeError(f"{uf.__name__}(): unsupported operand types "
-                        f"{type(args[0]).__name__} and {type(args[1]).__name__}")
-    return r
 
 
 UFUNC_OBJECTS = {name: ufunc(name) for name, *_ in UFUNCS}

@@ -77,10 +77,11 @@ UFUNCS = [row for row in UFUNCS if hasattr(_numpy, row[0])]
 
 for _name, _nin, _nout, _diff in UFUNCS:
     register(Op(_name, (lambda n: lambda xp: getattr(xp, n))(_name), nout=_nout, differentiable=_diff))
-    if _nin == 2 and _nout == 1:
-        for _m in METHODS:
-            register(Op(f"{_name}.{_m}", _method_impl(_name, _m), differentiable=_diff))
-    else:
-        register(Op(f"{_name}.at", _method_impl(_name, "at"), differentiable=_diff))
+    # NumPy's rules: outer for every binary ufunc; reduce, accumulate and
+    # reduceat for binary ufuncs with one output; at for all.
+    _methods = METHODS if (_nin, _nout) == (2, 1) else ("outer", "at") if _nin == 2 else ("at",)
+    for _m in _methods:
+        register(Op(f"{_name}.{_m}", _method_impl(_name, _m), nout=_nout if _m == "outer" else 1,
+                    differentiable=_diff))
 
 ELEMENTWISE = {name: REGISTRY[name] for name, *_ in UFUNCS}

@@ -1,0 +1,23 @@
+"""Elementwise primitives beyond the ufuncs: selection, clipping, rounding, complex parts."""
+from .._core.registry import kernel_op, xp_op
+
+# where(condition, x, y): all three are operands; the derivative flows to x and y only.
+xp_op("where")
+# clip(a, a_min, a_max, out=, where=, casting=, ...): the bounds are operands (arrays or None).
+xp_op("clip")
+# round(a, decimals=, out=)
+xp_op("round")
+# The modified Bessel function of the first kind, order 0.
+xp_op("i0")
+
+
+@kernel_op("real")
+def real(xp, x):
+    """The real part, a view of ``x`` (``x`` itself for real dtypes), as NumPy's ``x.real``."""
+    return x.real
+
+
+@kernel_op("imag")
+def imag(xp, x):
+    """The imaginary part, a view of ``x`` for complex dtypes (read-only zeros otherwise)."""
+    return x.imag
