@@ -38,7 +38,7 @@ def make(shape, dtype, seed=0, low=None, high=None):
     rng = onp.random.default_rng(seed)
     dt = onp.dtype(dtype)
     if dt.kind == "b":
-        return rng.random(shape) > 0.5
+        return onp.asarray(rng.random(shape) > 0.5)
     if dt.kind in "iu":
         info = onp.iinfo(dt)
         lo = max(info.min, -20 if low is None else low)
@@ -49,7 +49,7 @@ def make(shape, dtype, seed=0, low=None, high=None):
     x = rng.uniform(lo, hi, size=shape)
     if dt.kind == "c":
         x = x + 1j * rng.uniform(lo, hi, size=shape)
-    return x.astype(dt)
+    return onp.asarray(x).astype(dt)  # 0-d stays an array, never a NumPy scalar
 
 
 def both(x):

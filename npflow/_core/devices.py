@@ -31,7 +31,7 @@ class Device:
     def __new__(cls, spec="cpu"):
         if type(spec) is Device:
             return spec
-        found = _REGISTRY.get(spec)
+        found = _REGISTRY.get(spec) if type(spec) is str else None
         if found is not None:
             return found
         kind, index = _parse(spec)
@@ -87,9 +87,9 @@ def _parse(spec):
     s = spec.strip().lower()
     if s in ("cpu", "sim"):
         return s, 0
-    name, _, idx = s.partition(":")
+    name, colon, idx = s.partition(":")
     if name in ("cuda", "gpu"):
-        if not idx:
+        if not colon:
             return "cuda", 0
         if idx.isdigit():
             return "cuda", int(idx)

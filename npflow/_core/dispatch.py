@@ -57,17 +57,46 @@ def _device_error(opname, operands):
         f"move them to one device first with x.to_device(...)")
 
 
+_SAME_KIND = {}  # exception class -> subclass whose message is just its first argument
+
+
+def _state(e):
+    """An exception's attributes besides its message (NumPy's ``ufunc``, ``casting``, ``axis``...)."""
+    state = dict(getattr(e, "__dict__", ()))
+    for c in type(e).__mro__:
+        for name in getattr(c, "__slots__", ()):
+            if name not in ("__dict__", "__weakref__") and hasattr(e, name):
+                state[name] = getattr(e, name)
+    return state
+
+
 def _annotated(opname, e, operands):
-    """The same kind of exception, with the op and its operands named."""
+    """The same kind of exception, keeping its attributes, with the op and operands named."""
     msg = f"{opname}(): {e} (operands: {', '.join(describe(x) for x in operands)})"
-    for cls in type(e).__mro__:
+    cls = type(e)
+    state = _state(e)
+    if not state:
         try:
             new = cls(msg)
+            if type(new) is cls and str(new) == msg:
+                return new
         except Exception:
-            continue
-        if isinstance(new, BaseException):
-            return new
-    return e
+            pass
+    # Classes with other constructor arguments or state (NumPy's casting errors, AxisError,
+    # KeyError's quoting): a subclass, so ``except``/``isinstance`` still match, with the
+    # original's attributes.
+    sub = _SAME_KIND.get(cls)
+    if sub is None:
+        try:
+            sub = _SAME_KIND[cls] = type(cls.__name__, (cls,), {
+                "__str__": BaseException.__str__, "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__})
+        except TypeError:  # a class that cannot be subclassed: keep the original
+            return e
+    new = BaseException.__new__(sub, msg)
+    for k, v in state.items():
+        setattr(new, k, v)
+    return new
 
 
 def _unwrap_param(op, v, dev, operands):
@@ -99,6 +128,9 @@ def _convert_foreign(op, x, dev, operands):
     be = dev.backend
     if be.is_array(x):
         return x
+    if getattr(type(x), "__array_ufunc__", 0) is None:  # NumPy's opt-out convention
+        raise TypeError(f"{op.name}(): operand {type(x).__name__!r} does not support ufuncs "
+                        f"(__array_ufunc__=None)")
     return be.asarray(x)
 
 
@@ -144,10 +176,13 @@ def apply(op, *operands, **params):
         else:
             with backend.context(dev):
                 r = kernel(*raw, **params)
-    except (ValueError, TypeError, IndexError, ArithmeticError, KeyError) as e:
+    except (ValueError, TypeError, IndexError, ArithmeticError, KeyError, RuntimeError) as e:
         raise _annotated(op.name, e, operands) from e
     if out is not None:
         result = out
+        if type(out) is tuple and any(o is None for o in out):  # out=(None, y): NumPy allocates
+            rs = r if type(r) is tuple else (r,)
+            result = tuple(wrap(ri, out_dev) if o is None else o for o, ri in zip(out, rs))
     elif op.wraps:
         result = wrap(r, out_dev)
     else:
@@ -176,7 +211,10 @@ def apply1(op, x):
     if type(x) is ndarray and not recorders:
         dev = x._device
         if dev.kind == "cpu":
-            r = op.np_kernel(x._data)
+            try:
+                r = op.np_kernel(x._data)
+            except Exception:
+                return apply(op, x)  # raises again, annotated
             if type(r) is not _NP:
                 return wrap(r, dev)
             o = _new(ndarray)

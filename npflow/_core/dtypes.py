@@ -13,8 +13,10 @@ from numpy import (  # noqa: F401  (re-exported)
     complex64, complex128, csingle, cdouble, clongdouble, object_, str_, bytes_, void,
     datetime64, timedelta64,
     generic, number, integer, signedinteger, unsignedinteger, inexact, floating,
-    complexfloating, flexible, character,
+    complexfloating, flexible, character, record,
 )
+
+from . import dispatch as _dispatch
 
 __all__ = [
     "dtype", "finfo", "iinfo", "result_type", "can_cast", "promote_types", "isdtype",
@@ -24,15 +26,19 @@ __all__ = [
     "single", "double", "longdouble", "complex64", "complex128", "csingle", "cdouble",
     "clongdouble", "object_", "str_", "bytes_", "void", "datetime64", "timedelta64",
     "generic", "number", "integer", "signedinteger", "unsignedinteger", "inexact",
-    "floating", "complexfloating", "flexible", "character",
+    "floating", "complexfloating", "flexible", "character", "record",
 ]
+# extended precision, where the platform has it (float128 on x86-64 Linux, float96 on 32-bit)
+for _name in ("float96", "float128", "complex192", "complex256"):
+    if hasattr(_np, _name):
+        globals()[_name] = getattr(_np, _name)
+        __all__.append(_name)
 
 
 def _as_dtype_or_scalar(x):
     # An npflow array takes part in promotion through its dtype (arrays are
     # never "weak" under NEP 50, so this is exact); Python scalars stay weak.
-    d = getattr(x, "_data", None)
-    return x if d is None else d.dtype
+    return x._data.dtype if isinstance(x, _dispatch.ndarray) else x
 
 
 def result_type(*arrays_and_dtypes):

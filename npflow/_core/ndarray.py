@@ -10,6 +10,7 @@ supplies the same operators as C slots whose fast path is the one in
 ``dispatch.apply2`` and which call the same Python functions otherwise.
 """
 import operator
+import os
 
 import numpy as _np
 
@@ -24,10 +25,12 @@ _NP = _np.ndarray
 _new = object.__new__
 _ns = None  # the npflow module, bound once it is imported (methods call its functions)
 
-try:
-    from . import _fastpath
-except ImportError:  # the accelerator is optional: the pure-Python operators below serve
-    _fastpath = None
+_fastpath = None
+if not os.environ.get("NPFLOW_PURE_PYTHON"):
+    try:
+        from . import _fastpath
+    except ImportError:  # the accelerator is optional: the pure-Python operators below serve
+        pass
 
 
 def _bind_namespace(module):
@@ -56,11 +59,14 @@ def _binary(op):
     return forward, reflected
 
 
-def _inplace(op):
+def _inplace(op, **params):
     def inplace(self, other):
         if not is_operand(other):
+            if getattr(type(other), "__array_ufunc__", 0) is None:  # as NumPy (NEP 13): no fallback
+                raise TypeError(f"operand {type(other).__name__!r} does not support ufuncs "
+                                f"(__array_ufunc__=None)")
             return NotImplemented
-        apply(op, self, other, out=(self,))
+        apply(op, self, other, out=(self,), **params)
         return self
     return inplace
 
@@ -69,6 +75,27 @@ def _unary(op):
     def unary(self):
         return apply1(op, self)
     return unary
+
+
+# ``a @= b``, as NumPy: the product may not broadcast into ``a`` (``a @= vector`` is an error)
+_IMATMUL = {True: _inplace(REGISTRY["matmul"], axes=[(-1,), (-2, -1), (-1,)]),
+            False: _inplace(REGISTRY["matmul"], axes=[(-2, -1), (-2, -1), (-2, -1)])}
+_POWER = REGISTRY["power"]
+_IPOW = _inplace(_POWER)
+# NumPy computes ``x ** 2``, ``x ** -1`` and ``x ** 0.5`` (exponent exactly a Python int or
+# float) with square, reciprocal and sqrt, whose dtypes and values differ from power's
+# (``bool ** 2`` is int8; complex results by an ulp). (type, exponent) -> (op, dtype kinds)
+_FAST_POWER = {(int, 2): (REGISTRY["square"], "bfc"), (int, -1): (REGISTRY["reciprocal"], "fc"),
+               (float, 0.5): (REGISTRY["sqrt"], "fc")}
+
+
+def _power_op(x, e):
+    t = type(e)
+    if t is int or t is float:
+        hit = _FAST_POWER.get((t, e))
+        if hit is not None and x._data.dtype.kind in hit[1]:
+            return hit[0]
+    return _POWER
 
 
 def _py_operators():
@@ -159,11 +186,32 @@ class ndarray(_Base):
         locals()[f"__i{_d}__"] = _inplace(REGISTRY[_name])
     del _d, _name
 
+    def __pow__(self, other, mod=None):
+        if mod is not None:
+            return NotImplemented  # modular exponentiation, as NumPy: not implemented
+        op = _power_op(self, other)
+        return apply2(op, self, other) if op is _POWER else apply1(op, self)
+
+    def __ipow__(self, other, mod=None):
+        op = _power_op(self, other)
+        if op is _POWER:
+            return _IPOW(self, other)
+        apply(op, self, out=(self,))
+        return self
+
+    def __imatmul__(self, other):
+        try:
+            return _IMATMUL[self._data.ndim == 1](self, other)
+        except _np.exceptions.AxisError as e:
+            raise ValueError("matmul(): inplace matrix multiplication requires the first operand to "
+                             "have at least one and the second at least two dimensions "
+                             f"(operands: {_dispatch.describe(self)}, {_dispatch.describe(other)})") from e
+
     def __divmod__(self, other):
-        return _ns.divmod(self, other)
+        return _ns.divmod(self, other) if is_operand(other) else NotImplemented
 
     def __rdivmod__(self, other):
-        return _ns.divmod(other, self)
+        return _ns.divmod(other, self) if is_operand(other) else NotImplemented
 
     # -- Python protocols --------------------------------------------------
     def __len__(self):
@@ -174,8 +222,7 @@ class ndarray(_Base):
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d array")
-        for i in range(len(self._data)):
-            yield self[i]
+        return map(self.__getitem__, range(len(self._data)))
 
     def __contains__(self, value):
         return bool(_ns.any(self == value))
@@ -183,21 +230,34 @@ class ndarray(_Base):
     def __bool__(self):
         return bool(self._data)
 
+    def _scalar(self):
+        """A 0-d array as a NumPy scalar (others as a host array): Python's conversions
+        then act as on NumPy's scalars (``float(complex64)`` warns and drops the imaginary part)."""
+        d = self._data
+        if type(d) is not _NP:
+            d = self._host()
+        return d[()] if d.ndim == 0 else d
+
     def __int__(self):
-        return int(self._data)
+        return int(self._scalar())
 
     def __float__(self):
-        return float(self._data)
+        return float(self._scalar())
 
     def __complex__(self):
-        return complex(self._data)
+        return complex(self._scalar())
 
     def __index__(self):
-        return operator.index(self._data)
+        return operator.index(self._scalar())
 
     def __round__(self, ndigits=None):
-        if ndigits is None:
-            return round(self._data.item()) if self._data.ndim == 0 else _ns.round(self)
+        # As NumPy: scalars (our 0-d arrays) round, arrays of higher rank do not.
+        if self._data.ndim:
+            raise TypeError(f"type npflow.ndarray doesn't define __round__ method for arrays of "
+                            f"shape {self.shape} (only for 0-d arrays); use npflow.round")
+        if ndigits is None or self._data.dtype.kind in "bc":
+            s = self._scalar()
+            return round(s) if ndigits is None else round(s, ndigits)  # int, or NumPy's TypeError
         return _ns.round(self, ndigits)
 
     def __hash__(self):
@@ -210,16 +270,25 @@ class ndarray(_Base):
     def __getitem__(self, key):
         tk = type(key)
         if (tk is int or tk is slice) and not recorders and self._device.kind == "cpu":
-            r = self._data[key]
-            if type(r) is _NP:
-                o = _new(ndarray)
-                o._data = r
-                o._device = self._device
-                return o
-            return _dispatch.wrap(r, self._device)
+            try:
+                r = self._data[key]
+            except IndexError:
+                pass  # apply raises it again, naming the op and the array
+            else:
+                if type(r) is _NP:
+                    o = _new(ndarray)
+                    o._data = r
+                    o._device = self._device
+                    return o
+                return _dispatch.wrap(r, self._device)
         return apply(REGISTRY["getitem"], self, key=unwrap_index(key, self._device, "getitem"))
 
     def __setitem__(self, key, value):
+        tv = type(value)
+        if (tv is list or tv is tuple) and self._data.dtype.kind != "O":
+            # NumPy converts a sequence straight to the target dtype (int8[0] = [1000]
+            # overflows); converting it to its own dtype first would wrap silently.
+            value = apply(REGISTRY["asarray"], value, dtype=self._data.dtype, device=self._device)
         apply(REGISTRY["setitem"], self, value, key=unwrap_index(key, self._device, "setitem"))
 
     def __repr__(self):
@@ -232,15 +301,13 @@ class ndarray(_Base):
         return str(self._host())
 
     def __format__(self, spec):
-        if self._data.ndim == 0:
-            return format(self._host()[()], spec)
-        return format(str(self), spec)
+        return format(self._host(), spec)  # NumPy's: a 0-d array formats as its scalar
 
     def __copy__(self):
-        return self.copy()
+        return apply(REGISTRY["copy"], self, order="K")  # NumPy keeps the memory layout here
 
     def __deepcopy__(self, memo):
-        return self.copy()
+        return self.__copy__()
 
     def __reduce__(self):
         return (_rebuild, (self._host(), self._device.name))
@@ -263,7 +330,7 @@ class ndarray(_Base):
         if copy is False:
             raise ValueError(f"__array__: an array on {self._device.name} cannot be seen as a "
                              f"host NumPy array without a copy, but copy=False was given")
-        host = self._host()
+        host = self._device.backend.to_host(self._data, copy=True)  # never aliases device memory
         return host if dtype is None else host.astype(dtype, copy=False)
 
     def __array_ufunc__(self, uf, method, *inputs, **kwargs):
@@ -271,13 +338,15 @@ class ndarray(_Base):
         if mine is None:
             return NotImplemented
         out = kwargs.get("out")
-        if out is not None and any(not isinstance(o, ndarray) for o in out):
+        if out is not None and any(o is not None and not isinstance(o, ndarray) for o in out):
             return NotImplemented  # NumPy will raise: npflow cannot write into a NumPy array
         if method == "__call__":
             return mine(*inputs, **kwargs)
         return getattr(mine, method)(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
+        if not all(issubclass(t, (ndarray, _NP)) for t in types):
+            return NotImplemented  # another library's arrays are involved: let it answer
         module = func.__module__.split(".")
         target = _ns
         for sub in module[1:]:
@@ -344,14 +413,14 @@ class ndarray(_Base):
         return _ns.ravel(self, order=order)
 
     def flatten(self, order="C"):
-        return _ns.ravel(self, order=order).copy(order=order) if order != "K" else self.copy().ravel()
+        return _ns.ravel(self, order=order).copy()
 
     def transpose(self, *axes):
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
             axes = axes[0]
         return _ns.transpose(self, axes if axes else None)
 
-    def swapaxes(self, axis1, axis2):
+    def swapaxes(self, axis1, axis2, /):
         return _ns.swapaxes(self, axis1, axis2)
 
     def squeeze(self, axis=None):
@@ -408,8 +477,8 @@ class ndarray(_Base):
     def round(self, decimals=0, out=None):
         return _ns.round(self, decimals, out=out)
 
-    def dot(self, b, out=None):
-        return _ns.dot(self, b, out=out)
+    def dot(self, other, /, out=None):
+        return _ns.dot(self, other, out=out)
 
     def sort(self, axis=-1, kind=None, order=None, *, stable=None):
         self[...] = _ns.sort(self, axis=axis, kind=kind, order=order, stable=stable)
@@ -421,10 +490,14 @@ class ndarray(_Base):
         return _ns.nonzero(self)
 
     def conj(self):
+        kind = self._data.dtype.kind
+        if kind in "biuf":
+            return self  # NumPy's method returns a real array itself (the ufunc would not)
+        if kind not in "cO":
+            raise TypeError(f"conj(): cannot conjugate non-numeric dtype {self.dtype}")
         return _ns.conjugate(self)
 
-    def conjugate(self):
-        return _ns.conjugate(self)
+    conjugate = conj
 
     def diagonal(self, offset=0, axis1=0, axis2=1):
         return _ns.diagonal(self, offset=offset, axis1=axis1, axis2=axis2)
@@ -432,19 +505,20 @@ class ndarray(_Base):
     def trace(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
         return _ns.trace(self, offset=offset, axis1=axis1, axis2=axis2, dtype=dtype, out=out)
 
-    def repeat(self, repeats, axis=None):
+    def repeat(self, repeats, /, axis=None):
         return _ns.repeat(self, repeats, axis=axis)
 
-    def take(self, indices, axis=None, out=None, mode="raise"):
+    def take(self, indices, /, axis=None, out=None, mode="raise"):
         return _ns.take(self, indices, axis=axis, out=out, mode=mode)
 
-    def searchsorted(self, v, side="left", sorter=None):
+    def searchsorted(self, v, /, side="left", sorter=None):
         return _ns.searchsorted(self, v, side=side, sorter=sorter)
 
-    def view(self, dtype=None):
-        if dtype is None:
-            return _dispatch.wrap(self._data.view(), self._device)
-        return apply(REGISTRY["view"], self, dtype=dtype)
+    def view(self, dtype=_NoValue):
+        if dtype is _NoValue:
+            return apply(REGISTRY["view"], self)
+        # NumPy reads None as the default dtype, float64 (CuPy would keep the dtype)
+        return apply(REGISTRY["view"], self, dtype=_np.float64 if dtype is None else dtype)
 
 
 def _rebuild(host, device_name):
@@ -463,9 +537,7 @@ class flatiter:
         return self.base.size
 
     def __iter__(self):
-        flat = self.base.ravel()
-        for i in range(flat.size):
-            yield flat[i]
+        return map(self.__getitem__, range(self.base.size))
 
     def __getitem__(self, key):
         b = self.base
@@ -476,12 +548,17 @@ class flatiter:
         apply(REGISTRY["flat.setitem"], b, value, key=unwrap_index(key, b._device, "flat"))
 
     def __array__(self, dtype=None, copy=None):
-        return _np.asarray(self.base.ravel(), dtype=dtype)
+        return _np.asarray(self[:], dtype=dtype)
 
     def copy(self):
-        return self.base.flatten()
+        return self[:]
 
 
 _dispatch.ndarray = ndarray
+# CPython refuses object.__new__ for a class with a C base: allocate through the base.
+_new = _dispatch._new = _Base.__new__
 if _fastpath is not None:
-    _fastpath.configure(ndarray, _devices.CPU, _dispatch, REGISTRY)
+    _fastpath.configure(ndarray, _devices.CPU, _dispatch.recorders, _NP, apply1, apply2,
+                        _dispatch.wrap, {k: REGISTRY[v] for k, v in BINARY.items()},
+                        {k: REGISTRY[v] for k, v in UNARY.items()},
+                        {k: REGISTRY[v] for k, v in COMPARISONS.items()})

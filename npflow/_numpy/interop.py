@@ -1,18 +1,11 @@
 """Exchange with other array libraries."""
 from .._core.dispatch import apply
-from .._core.registry import kernel_op
+from .._core.registry import REGISTRY
 from .._core.devices import Device
 
 __all__ = ["from_dlpack"]
 
 _DL_CPU, _DL_CUDA = 1, 2
-
-
-@kernel_op("from_dlpack", raw_args=True)
-def _from_dlpack(xp, x, *, copy=None):
-    if copy is None:
-        return xp.from_dlpack(x)
-    return xp.from_dlpack(x, copy=copy)
 
 
 def from_dlpack(x, /, *, device=None, copy=None):
@@ -25,5 +18,5 @@ def from_dlpack(x, /, *, device=None, copy=None):
     else:
         raise BufferError(f"from_dlpack(): DLPack device type {kind} is not supported "
                           f"(npflow takes CPU and CUDA memory)")
-    r = apply(_from_dlpack, x, copy=copy, device=src)
+    r = apply(REGISTRY["from_dlpack"], x, copy=copy, device=src)
     return r if device is None else r.to_device(device)

@@ -48,8 +48,8 @@ def fill(xp, x, *, value):
 
 
 @kernel_op("view")
-def view(xp, x, *, dtype):
-    return x.view(dtype)
+def view(xp, x, *, dtype=None):
+    return x.view() if dtype is None else x.view(dtype)
 
 
 @kernel_op("asarray", raw_args=True)
@@ -60,5 +60,11 @@ def asarray(xp, obj, *, dtype=None, order=None, copy=None):
 
 
 @kernel_op("array", raw_args=True)
-def array(xp, obj, *, dtype=None, copy=True, order="K", ndmin=0):
-    return xp.array(obj, dtype=dtype, copy=copy, order=order, ndmin=ndmin)
+def array(xp, obj, *, dtype=None, copy=True, order="K", ndmin=0, **newer):
+    # ``newer``: keywords only recent NumPy has (ndmax, 2.4); passed only when given
+    return xp.array(obj, dtype=dtype, copy=copy, order=order, ndmin=ndmin, **newer)
+
+
+@kernel_op("from_dlpack", raw_args=True)
+def from_dlpack(xp, x, *, copy=None):
+    return xp.from_dlpack(x) if copy is None else xp.from_dlpack(x, copy=copy)

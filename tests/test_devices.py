@@ -1,0 +1,287 @@
+"""Devices: interning and parsing, the default device, transfers, mixed-device
+errors, and CuPy staying optional (``"sim"`` stands in for a second device)."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as onp
+import pytest
+
+import npflow as nf
+from support import DEVICES, assert_same, make
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HAVE_GPU = any(d.kind == "cuda" for d in nf.devices())
+
+
+def run_python(code, env=None, path=()):
+    """Run ``code`` in a fresh interpreter with npflow importable; returns (rc, stdout+stderr)."""
+    e = dict(os.environ)
+    e.pop("NPFLOW_DEVICE", None)
+    e.update(env or {})
+    e["PYTHONPATH"] = os.pathsep.join([*path, ROOT, e.get("PYTHONPATH", "")])
+    p = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=e, cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout + p.stderr
+
+
+# -- Device objects ------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec,name", [("cpu", "cpu"), ("CPU", "cpu"), (" cpu ", "cpu"), ("sim", "sim")])
+def test_device_parsing_and_interning(spec, name):
+    d = nf.Device(spec)
+    assert d is nf.Device(name) and nf.Device(d) is d
+    assert d.name == name and str(d) == name and repr(d) == f"Device({name!r})"
+    assert d == name and d == nf.Device(name) and hash(d) == hash(name)
+    assert {d: 1}[nf.Device(name)] == 1
+
+
+def test_devices_are_distinct():
+    cpu, sim = nf.Device("cpu"), nf.Device("sim")
+    assert cpu is not sim and cpu != sim and cpu != "sim" and sim != "cpu"
+    assert cpu.kind == "cpu" and sim.kind == "sim"
+    assert cpu != "tpu" and cpu != 3 and cpu is nf.Device()
+
+
+@pytest.mark.parametrize("spec,exc", [("tpu", ValueError), ("cuda:x", ValueError), ("cuda:-1", ValueError),
+                                      ("gpu:", ValueError), ("", ValueError), ("cpu:0", ValueError),
+                                      (3, TypeError), (["cpu"], TypeError)], ids=repr)
+def test_device_parse_errors(spec, exc):
+    with pytest.raises(exc, match="device"):
+        nf.Device(spec)
+    with pytest.raises(exc, match="device"):
+        nf.asarray([1, 2], device=spec)
+    with pytest.raises(exc, match="device"):
+        nf.asarray([1, 2]).to_device(spec)
+
+
+def test_devices_lists_cpu_first_and_not_sim():
+    ds = nf.devices()
+    assert ds[0] is nf.Device("cpu")
+    assert all(isinstance(d, nf.Device) for d in ds)
+    assert nf.Device("sim") not in ds
+    assert all(d.kind == "cuda" for d in ds[1:])
+
+
+# -- CuPy is optional --------------------------------------------------------------------
+
+@pytest.mark.skipif(HAVE_GPU, reason="a GPU is present here: the no-CuPy errors cannot happen")
+@pytest.mark.parametrize("spec", ["cuda", "gpu", "cuda:0", "cuda:1", "GPU:0"])
+def test_cuda_without_cupy_is_a_clear_error(spec):
+    for ask in (lambda: nf.Device(spec), lambda: nf.asarray([1.0], device=spec),
+                lambda: nf.asarray([1.0]).to_device(spec)):
+        with pytest.raises(nf.BackendUnavailableError, match="CuPy") as info:
+            ask()
+        assert isinstance(info.value, RuntimeError)
+    assert nf.Device("cpu") != spec  # comparing with an unavailable device is just False
+
+
+def test_import_does_not_import_cupy(tmp_path):
+    """A CuPy that is installed must not be imported by ``import npflow`` (nor by CPU work)."""
+    fake = tmp_path / "cupy"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise SystemExit('cupy was imported')\n")
+    rc, out = run_python("""
+        import sys
+        import npflow as np
+        x = np.asarray([1.0, 2.0])
+        y = (x * 2).to_device("sim") + 1
+        print(repr(y), np.get_default_device())
+        assert "cupy" not in sys.modules, "cupy imported"
+        """, path=[str(tmp_path)])
+    assert rc == 0, out
+    assert "device='sim'" in out
+
+
+def test_cupy_without_gpu_is_a_clear_error(tmp_path):
+    fake = tmp_path / "cupy"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(textwrap.dedent("""
+        __version__ = "99.0"
+        class runtime:
+            @staticmethod
+            def getDeviceCount():
+                return 0
+        class cuda:
+            runtime = runtime
+        """))
+    rc, out = run_python("""
+        import npflow as np
+        assert np.devices() == [np.Device("cpu")]
+        try:
+            np.Device("cuda")
+        except np.BackendUnavailableError as e:
+            print("ERR", e)
+        """, path=[str(tmp_path)])
+    assert rc == 0, out
+    assert "ERR" in out and "no CUDA GPU" in out and "99.0" in out
+
+
+# -- the default device ---------------------------------------------------------------
+
+def test_default_device_context():
+    assert nf.get_default_device() is nf.Device("cpu")
+    with nf.default_device("sim") as d:
+        assert d is nf.Device("sim") and nf.get_default_device() is d
+        x = nf.asarray([1, 2])
+        assert x.device == "sim"
+        with nf.default_device(nf.Device("cpu")):
+            assert nf.asarray([1]).device == "cpu"
+        assert nf.asarray(onp.ones(2)).device == "sim"
+        assert (x + 1).device == "sim"
+        assert nf.asarray([1], device="cpu").device == "cpu"
+    assert nf.get_default_device() is nf.Device("cpu")
+    assert nf.asarray([1, 2]).device == "cpu"
+
+
+def test_default_device_restored_after_error():
+    with pytest.raises(KeyError):
+        with nf.default_device("sim"):
+            raise KeyError
+    assert nf.get_default_device() is nf.Device("cpu")
+    with pytest.raises(ValueError):
+        with nf.default_device("tpu"):
+            pass
+
+
+def test_default_device_is_per_thread():
+    import threading
+    seen = []
+    with nf.default_device("sim"):
+        t = threading.Thread(target=lambda: seen.append(nf.asarray([1]).device))
+        t.start()
+        t.join()
+    assert seen == [nf.Device("cpu")]
+
+
+@pytest.mark.parametrize("value,expect", [("sim", "sim"), ("cpu", "cpu"), ("", "cpu"), ("tpu", "ValueError")])
+def test_npflow_device_environment_variable(value, expect):
+    rc, out = run_python("""
+        import npflow as np
+        try:
+            x = np.asarray([1, 2, 3])
+            print("DEVICE", x.device, np.get_default_device(), (x + 1).device)
+        except ValueError as e:
+            print("ValueError", e)
+        """, env={"NPFLOW_DEVICE": value})
+    assert rc == 0, out
+    if expect == "ValueError":
+        assert "ValueError NPFLOW_DEVICE='tpu'" in out
+    else:
+        assert f"DEVICE {expect} {expect} {expect}" in out
+
+
+# -- transfers ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("src", DEVICES)
+@pytest.mark.parametrize("dst", DEVICES)
+@pytest.mark.parametrize("shape", [(), (0,), (2, 3)], ids=str)
+def test_to_device_round_trip(src, dst, shape):
+    xn = onp.asarray(make(shape, onp.complex64))
+    x = nf.asarray(xn, device=src)
+    assert x.device == src
+    y = x.to_device(dst)
+    assert y.device == dst and y.dtype == x.dtype and y.shape == x.shape
+    assert_same(y.to_device("cpu"), xn)
+    if src == dst:
+        assert y is x
+    elif x.size:
+        assert not onp.shares_memory(onp.asarray(x), onp.asarray(y))  # a real copy
+        y[...] = 0
+        assert_same(x.to_device("cpu"), xn)
+
+
+def test_to_device_accepts_device_objects_and_aliases():
+    x = nf.asarray([1.0, 2.0])
+    assert x.to_device(nf.Device("sim")).device is nf.Device("sim")
+    assert x.to_device("SIM").device is nf.Device("sim")
+    assert x.astype(onp.float32, device="sim").device == "sim"
+    assert nf.asarray(x, device="sim").device == "sim"
+    with pytest.raises(ValueError):
+        x.to_device("tpu")
+
+
+def test_host_conversion_of_sim_arrays_copies():
+    s = nf.asarray(onp.arange(3.0), device="sim")
+    h = onp.asarray(s)
+    h[0] = 99
+    assert float(s[0]) == 0.0
+    with pytest.raises(ValueError, match="copy"):
+        onp.asarray(s, copy=False)
+
+
+# -- results stay on their device ----------------------------------------------------------
+
+SIM_OPS = [
+    ("add", lambda x, y: x + y), ("radd-scalar", lambda x, y: 2 + x), ("neg", lambda x, y: -x),
+    ("compare", lambda x, y: x < y), ("ufunc", lambda x, y: nf.sin(x)), ("ufunc2", lambda x, y: nf.maximum(x, y)),
+    ("reduce", lambda x, y: nf.add.reduce(x)), ("getitem", lambda x, y: x[1:]), ("fancy", lambda x, y: x[[0, 2]]),
+    ("mask", lambda x, y: x[x > 0]), ("0-d", lambda x, y: x[0]), ("astype", lambda x, y: x.astype(onp.int8)),
+    ("copy", lambda x, y: x.copy()), ("T", lambda x, y: x.T), ("view", lambda x, y: x.view()),
+    ("flat", lambda x, y: x.flat[1]), ("pow2", lambda x, y: x ** 2), ("divmod", lambda x, y: divmod(x, 2)[1]),
+    ("sum", lambda x, y: nf.sum(x)), ("method", lambda x, y: x.reshape(3, 1)),
+    ("asarray", lambda x, y: nf.asarray([1, 2], device=x.device)),
+]
+
+
+@pytest.mark.parametrize("label,f", SIM_OPS, ids=[c[0] for c in SIM_OPS])
+def test_results_stay_on_sim(label, f):
+    xn, yn = onp.array([1.5, -2.0, 3.0]), onp.array([0.5, 1.0, 4.0])
+    x, y = nf.asarray(xn, device="sim"), nf.asarray(yn, device="sim")
+    r = f(x, y)
+    assert r.device == "sim", label
+    expected = f(nf.asarray(xn), nf.asarray(yn))
+    assert_same(r.to_device("cpu"), onp.asarray(expected))
+
+
+def test_inplace_on_sim_stays_and_writes():
+    x = nf.asarray(onp.arange(4.0), device="sim")
+    x += 1
+    x[0] = 10
+    x[[1, 2]] *= 2
+    assert x.device == "sim"
+    assert onp.asarray(x).tolist() == [10.0, 4.0, 6.0, 4.0]
+
+
+# -- mixed devices ---------------------------------------------------------------------------
+
+def _cpu_sim():
+    return nf.asarray(onp.arange(3.0)), nf.asarray(onp.ones(3), device="sim")
+
+
+MIXED = [
+    ("operator", lambda c, s: c + s), ("reflected", lambda c, s: s * c), ("compare", lambda c, s: c < s),
+    ("matmul", lambda c, s: c @ s), ("inplace", lambda c, s: c.__iadd__(s)),
+    ("ufunc", lambda c, s: nf.add(c, s)), ("ufunc-kw", lambda c, s: nf.add(c, s, dtype=onp.float64)),
+    ("numpy-ufunc", lambda c, s: onp.add(c, s)), ("ufunc-out", lambda c, s: nf.sin(c, out=s)),
+    ("ufunc-out-tuple", lambda c, s: nf.add(c, 2.0, out=(s,))), ("reduce-out", lambda c, s: nf.add.reduce(c, out=s[0])),
+    ("setitem-value", lambda c, s: c.__setitem__(slice(None), s)),
+    ("setitem-index", lambda c, s: c.__setitem__(s.astype(onp.intp), 1.0)),
+    ("getitem-index", lambda c, s: c[s.astype(onp.intp)]), ("getitem-mask", lambda c, s: c[s > 0]),
+    ("flat-index", lambda c, s: c.flat[s.astype(onp.intp)]),
+    ("numpy-on-sim", lambda c, s: s + onp.ones(3)), ("numpy-on-sim-left", lambda c, s: onp.ones(3) - s),
+    ("where", lambda c, s: nf.add(c, c, where=s > 0)),
+]
+
+
+@pytest.mark.parametrize("label,f", MIXED, ids=[m[0] for m in MIXED])
+def test_mixed_devices_raise(label, f):
+    c, s = _cpu_sim()
+    before = (onp.asarray(c).copy(), onp.asarray(s).copy())
+    with pytest.raises(nf.DeviceMismatchError) as info:
+        f(c, s)
+    assert isinstance(info.value, ValueError)
+    msg = str(info.value)
+    assert "sim" in msg and ("cpu" in msg or "NumPy" in msg), msg
+    assert_same(c, before[0])  # nothing was written
+    assert_same(s.to_device("cpu"), before[1])
+
+
+def test_mixed_device_message_names_op_and_operands():
+    c, s = _cpu_sim()
+    with pytest.raises(nf.DeviceMismatchError, match=r"add\(\).*float64\[3\] on cpu.*float64\[3\] on sim"):
+        c + s
+    with pytest.raises(nf.DeviceMismatchError, match=r"getitem\(\).*index is on sim.*array is on cpu"):
+        c[s.astype(onp.intp)]
+    assert nf.DeviceMismatchError is nf._core.dispatch.DeviceMismatchError

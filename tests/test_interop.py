@@ -1,0 +1,233 @@
+"""Interoperability with NumPy: ``numpy.asarray``, NumPy's ufuncs and functions on
+npflow arrays (``__array_ufunc__``, ``__array_function__``), DLPack, the Array API
+namespace, and NumPy arrays mixed into operators."""
+import operator
+
+import numpy as onp
+import pytest
+
+import npflow as nf
+from support import ALL_DTYPES, assert_same, ids, make
+
+
+def arr(shape=(2, 3), dtype=onp.float64, seed=0):
+    xn = onp.asarray(make(shape, dtype, seed))
+    return nf.asarray(xn.copy()), xn
+
+
+# -- the buffer protocol of NumPy: __array__ ---------------------------------------------
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=ids(ALL_DTYPES))
+def test_numpy_asarray_shares_memory_on_cpu(dtype):
+    x, xn = arr((2, 3), dtype)
+    h = onp.asarray(x)
+    assert type(h) is onp.ndarray and h.dtype == xn.dtype
+    onp.testing.assert_array_equal(h, xn)
+    assert onp.shares_memory(h, onp.asarray(x)) and onp.shares_memory(onp.asarray(x, copy=False), h)
+    h[0, 0] = h[1, 1]
+    assert x[0, 0] == xn[1, 1]  # a write through NumPy's view is seen by npflow
+    assert not onp.shares_memory(onp.array(x), h)          # numpy.array copies, as for NumPy input
+    assert not onp.shares_memory(onp.asarray(x, copy=True), h)
+    assert onp.asarray(x, dtype=onp.complex128).dtype == onp.complex128
+    with pytest.raises(ValueError):
+        onp.asarray(x, dtype=onp.int8 if dtype != onp.int8 else onp.int16, copy=False)
+
+
+def test_numpy_asarray_of_views_and_0d():
+    x, xn = arr((4, 5))
+    v = x[1:, ::2]
+    assert onp.shares_memory(onp.asarray(v), onp.asarray(x))
+    assert onp.asarray(v).strides == xn[1:, ::2].strides
+    assert onp.asarray(x[1, 2]).shape == () and float(onp.asarray(x[1, 2])) == xn[1, 2]
+    onp.testing.assert_array_equal(onp.asarray(x.flat), xn.ravel())
+
+
+# -- NumPy's ufuncs on npflow arrays ---------------------------------------------------------
+
+UFUNC_CALLS = [
+    ("sin", lambda m, x, y: m.sin(x)), ("add", lambda m, x, y: m.add(x, y)),
+    ("add-scalar-left", lambda m, x, y: m.add(2, x)), ("mixed-numpy", lambda m, x, y: m.multiply(onp.ones(3), x)),
+    ("divmod", lambda m, x, y: m.divmod(x, 2.0)), ("modf", lambda m, x, y: m.modf(x)),
+    ("dtype-kw", lambda m, x, y: m.add(x, y, dtype=onp.float32)),
+    ("reduce", lambda m, x, y: m.add.reduce(x)),
+    ("reduce-axis", lambda m, x, y: m.maximum.reduce(x, axis=1, keepdims=True)),
+    ("reduce-none", lambda m, x, y: m.multiply.reduce(x, axis=None)),
+    ("accumulate", lambda m, x, y: m.add.accumulate(x, axis=1)),
+    ("outer", lambda m, x, y: m.multiply.outer(x[0], y)),
+    ("reduceat", lambda m, x, y: m.add.reduceat(x, [0, 2], axis=1)),
+    ("compare", lambda m, x, y: m.less(x, y)), ("bad-shape", lambda m, x, y: m.add(x, onp.ones(4))),
+    ("bad-dtype", lambda m, x, y: m.bitwise_and(x, y)),
+]
+
+
+@pytest.mark.parametrize("label,call", UFUNC_CALLS, ids=[c[0] for c in UFUNC_CALLS])
+def test_numpy_ufuncs_return_npflow_arrays(label, call):
+    x, xn = arr((2, 3))
+    y, yn = arr((3,), seed=1)
+    try:
+        expected = call(onp, xn, yn)
+    except Exception as e:
+        with pytest.raises(type(e)):
+            call(onp, x, y)
+        return
+    got = call(onp, x, y)        # NumPy's ufunc, npflow operands
+    assert_same(got, expected)
+    assert_same(call(nf, x, y), expected)
+
+
+def test_numpy_ufunc_with_npflow_out():
+    x, xn = arr((2, 3))
+    o = nf.asarray(onp.zeros((2, 3)))
+    r = onp.add(x, 1, out=o)
+    assert r is o
+    assert_same(o, xn + 1)
+    r = onp.multiply(x, 2, out=(o,))
+    assert r is o
+    assert_same(o, xn * 2)
+    q, rem = nf.asarray(onp.zeros((2, 3))), nf.asarray(onp.zeros((2, 3)))
+    r = onp.divmod(x, 2, out=(q, rem))
+    assert r[0] is q and r[1] is rem
+    assert_same(rem, onp.divmod(xn, 2)[1])
+    r = onp.divmod(x, 2, out=(None, rem))  # NumPy allocates the outputs given as None
+    assert isinstance(r[0], nf.ndarray) and r[1] is rem
+    assert_same(r[0], onp.divmod(xn, 2)[0])
+    s = nf.asarray(onp.zeros(3))
+    assert onp.add.reduce(x, axis=0, out=s) is s
+    assert_same(s, xn.sum(axis=0))
+    a = nf.asarray(onp.zeros(4))
+    onp.add.at(a, [0, 0, 3], 1.5)
+    assert_same(a, onp.array([3.0, 0, 0, 1.5]))
+
+
+def test_numpy_ufunc_on_sim_stays_on_sim():
+    x = nf.asarray(onp.arange(3.0), device="sim")
+    for r in (onp.sin(x), onp.add(x, x), onp.add.reduce(x), onp.add.accumulate(x)):
+        assert isinstance(r, nf.ndarray) and r.device == "sim"
+
+
+# -- NumPy's functions on npflow arrays (__array_function__) ------------------------------
+
+FUNCTION_CALLS = [
+    ("mean", lambda m, x: m.mean(x)), ("mean-axis", lambda m, x: m.mean(x, axis=0)),
+    ("sum", lambda m, x: m.sum(x, axis=1)), ("concatenate", lambda m, x: m.concatenate([x, x])),
+    ("concatenate-mixed", lambda m, x: m.concatenate([onp.zeros((1, 3)), x])),
+    ("where", lambda m, x: m.where(x > 0, x, 0.0)), ("reshape", lambda m, x: m.reshape(x, (3, 2))),
+    ("transpose", lambda m, x: m.transpose(x)), ("sort", lambda m, x: m.sort(x, axis=0)),
+    ("result_type", lambda m, x: m.result_type(x, 1)), ("can_cast", lambda m, x: m.can_cast(x, onp.float32)),
+    ("bad-axis", lambda m, x: m.mean(x, axis=3)),
+]
+
+
+@pytest.mark.parametrize("label,call", FUNCTION_CALLS, ids=[c[0] for c in FUNCTION_CALLS])
+def test_numpy_functions_dispatch_to_npflow(label, call):
+    x, xn = arr((2, 3))
+    try:
+        expected = call(onp, xn)
+    except Exception as e:
+        with pytest.raises(type(e)):
+            call(onp, x)
+        return
+    got = call(onp, x)
+    if isinstance(expected, (onp.ndarray, onp.generic)):
+        assert_same(got, expected)
+    else:
+        assert got == expected
+
+
+def test_numpy_functions_npflow_lacks_raise_typeerror(monkeypatch):
+    x, _ = arr()
+    monkeypatch.delattr(nf, "mean")
+    with pytest.raises(TypeError, match="mean"):
+        onp.mean(x)
+    candidates = [(nf, onp.histogram, ()), (nf, onp.histogram2d, (x[0],)),
+                  (getattr(nf, "linalg", None), onp.linalg.norm, ()), (getattr(nf, "fft", None), onp.fft.fft, ())]
+    lacking = [(f, args) for ns, f, args in candidates if not hasattr(ns, f.__name__)]
+    assert lacking
+    for f, args in lacking:
+        with pytest.raises(TypeError, match="no implementation found"):
+            f(x, *args)
+
+
+def test_array_function_defers_to_unknown_array_types():
+    class Other:
+        def __array_function__(self, func, types, args, kwargs):
+            return "other"
+    x, _ = arr()
+    assert onp.concatenate([x, Other()]) == "other"
+
+
+# -- DLPack -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=ids(ALL_DTYPES))
+@pytest.mark.parametrize("shape", [(), (0,), (5,), (2, 3)], ids=str)
+def test_dlpack_round_trip_without_copy(dtype, shape):
+    xn = onp.asarray(make(shape, dtype))
+    y = nf.from_dlpack(xn)                       # NumPy -> npflow
+    assert isinstance(y, nf.ndarray) and y.device == "cpu"
+    assert_same(y, xn)
+    z = onp.from_dlpack(y)                       # npflow -> NumPy
+    assert type(z) is onp.ndarray
+    onp.testing.assert_array_equal(z, xn)
+    if xn.size:
+        assert onp.shares_memory(onp.asarray(y), xn) and onp.shares_memory(z, xn)
+    w = nf.from_dlpack(y)                        # npflow -> npflow
+    assert_same(w, xn)
+    assert y.__dlpack_device__() == xn.__dlpack_device__() == (1, 0)
+
+
+def test_dlpack_writes_are_shared():
+    xn = onp.arange(6.0).reshape(2, 3)
+    y = nf.from_dlpack(xn)
+    y[0, 1] = -5
+    assert xn[0, 1] == -5
+    z = onp.from_dlpack(y[1])
+    z[2] = 42
+    assert float(y[1, 2]) == 42 and xn[1, 2] == 42
+
+
+def test_dlpack_copy_and_device_options():
+    xn = onp.arange(4.0)
+    y = nf.from_dlpack(xn, copy=True)
+    assert not onp.shares_memory(onp.asarray(y), xn)
+    assert_same(y, xn)
+    assert nf.from_dlpack(xn, device="sim").device == "sim"
+    z = onp.from_dlpack(nf.asarray(xn), copy=True)
+    assert not onp.shares_memory(z, xn)
+
+
+# -- the Array API namespace ----------------------------------------------------------------
+
+def test_array_namespace():
+    x, _ = arr()
+    assert x.__array_namespace__() is nf
+    for v in nf.SUPPORTED_API_VERSIONS:
+        assert x.__array_namespace__(api_version=v) is nf
+    with pytest.raises(ValueError, match="api_version"):
+        x.__array_namespace__(api_version="2021.01")
+    assert x.to_device("sim").__array_namespace__() is nf
+
+
+# -- NumPy arrays and scalars in operators ----------------------------------------------------
+
+OPS = [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow, operator.lt, operator.eq,
+       operator.matmul, operator.floordiv, operator.mod]
+
+
+@pytest.mark.parametrize("op", OPS, ids=ids(OPS))
+def test_numpy_operands_in_operators(op):
+    x, xn = arr((3, 3), seed=1)
+    other = onp.asarray(make((3, 3), onp.float32, seed=2))
+    pairs = [(x, other, xn, other), (other, x, other, xn), (x, other.tolist(), xn, other.tolist())]
+    if op is not operator.matmul:
+        pairs += [(x, onp.float32(2), xn, onp.float32(2)), (onp.float64(3), x, onp.float64(3), xn)]
+    for left, right, left_np, right_np in pairs:
+        exp = op(left_np, right_np)
+        got = op(left, right)
+        assert isinstance(got, nf.ndarray), (type(left), type(right))
+        assert_same(got, exp)
+
+
+def test_numpy_scalars_behave_like_python_scalars_on_the_right():
+    x = nf.asarray(onp.arange(3, dtype=onp.int8))
+    assert (x + onp.int64(1)).dtype == (onp.arange(3, dtype=onp.int8) + onp.int64(1)).dtype == onp.int64
+    assert (x + 1).dtype == onp.int8
