@@ -401,3 +401,41 @@ def test_hyp_roll(x, data):
                                           min_size=n, max_size=n).map(tuple))
     shift = shift[0] if axis is None and data.draw(st.booleans()) else tuple(shift)
     same_outcome(lambda a: nf.roll(a, shift, axis), lambda a: onp.roll(a, shift, axis), x)
+
+
+# -- shape metadata and errors raised inside composites --------------------------------------
+
+METADATA_CASES = [
+    ("shape", lambda m, a: m.shape(a)), ("ndim", lambda m, a: m.ndim(a)), ("size", lambda m, a: m.size(a)),
+    ("size axis", lambda m, a: m.size(a, -1)), ("size axes", lambda m, a: m.size(a, (0, -1))),
+]
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (2, 3), (2, 0, 4)], ids=str)
+@pytest.mark.parametrize("name,fn", METADATA_CASES, ids=[c[0] for c in METADATA_CASES])
+def test_shape_metadata(name, fn, shape):
+    a = onp.zeros(shape)
+    for arg_np, arg_nf in [(a, nf.asarray(a)), (a.tolist(), a.tolist())]:
+        try:
+            expected = fn(onp, arg_np)
+        except Exception as e:
+            with pytest.raises(type(e)):
+                fn(nf, arg_nf)
+            continue
+        assert fn(nf, arg_nf) == expected
+    assert onp.shape(nf.asarray(a)) == a.shape  # NumPy's own function, through __array_function__
+
+
+COMPOSITE_ERRORS = [
+    ("hstack", lambda: nf.hstack([nf.ones((2, 2)), nf.ones((3, 3))])),
+    ("vstack", lambda: nf.vstack([nf.ones((2, 2)), nf.ones((3, 3))])),
+    ("dstack", lambda: nf.dstack([nf.ones((2, 2)), nf.ones((3, 3))])),
+    ("column_stack", lambda: nf.column_stack([nf.ones(2), nf.ones(3)])),
+    ("stack", lambda: nf.stack([nf.ones(2), nf.ones(3)])),
+]
+
+
+@pytest.mark.parametrize("name,call", COMPOSITE_ERRORS, ids=[c[0] for c in COMPOSITE_ERRORS])
+def test_composite_errors_name_the_composite(name, call):
+    with pytest.raises(ValueError, match=rf"^{name}\(\)"):
+        call()

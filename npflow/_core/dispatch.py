@@ -9,6 +9,8 @@ defer to ``apply`` for everything else, so the two can never disagree.
 
 With no recorder active the fast path is unwrap, call, wrap (invariant 5).
 """
+import functools
+
 import numpy
 
 from . import devices as _devices
@@ -291,3 +293,18 @@ def unwrap_index(key, dev, opname):
     if tk is list and dev.kind != "cpu":
         return dev.backend.asarray(key)
     return key
+
+
+def composite(fn):
+    """Errors raised inside the composite ``fn`` name it and its arguments too (same class)."""
+    prefix = f"{fn.__name__}(): "
+
+    @functools.wraps(fn)
+    def named(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+            if str(e).startswith(prefix):
+                raise
+            raise _annotated(fn.__name__, e, args) from e
+    return named

@@ -11,7 +11,7 @@ import warnings
 import numpy as _np
 from numpy.lib.array_utils import normalize_axis_index as _axis, normalize_axis_tuple as _axes
 
-from .._core.dispatch import apply, describe, ndarray_type, DeviceMismatchError
+from .._core.dispatch import apply, composite, describe, ndarray_type, DeviceMismatchError
 from .._core.registry import REGISTRY
 from .._ops import manipulation as _ops  # noqa: F401  (registers the primitives)
 from .creation import asarray
@@ -19,7 +19,7 @@ from .creation import asarray
 _OPS = {name: REGISTRY[name] for name in (
     "reshape", "ravel", "transpose", "broadcast_to", "concatenate", "repeat", "roll", "pad")}
 
-__all__ = [
+__all__ = ["shape", "ndim", "size", 
     "reshape", "ravel", "transpose", "permute_dims", "matrix_transpose", "moveaxis", "swapaxes",
     "expand_dims", "squeeze", "broadcast_to", "broadcast_arrays", "broadcast_shapes",
     "concatenate", "concat", "stack", "vstack", "hstack", "dstack", "column_stack",
@@ -128,6 +128,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
 
 
 # -- axis moves (views) --------------------------------------------------------------
+@composite
 def swapaxes(a, axis1, axis2):
     a = asarray(a)
     perm = list(range(a.ndim))
@@ -136,6 +137,7 @@ def swapaxes(a, axis1, axis2):
     return transpose(a, perm)
 
 
+@composite
 def matrix_transpose(x, /):
     x = asarray(x)
     if x.ndim < 2:
@@ -144,6 +146,7 @@ def matrix_transpose(x, /):
     return swapaxes(x, -1, -2)
 
 
+@composite
 def moveaxis(a, source, destination):
     a = asarray(a)
     src = _axes(source, a.ndim, "moveaxis(): source")
@@ -157,6 +160,7 @@ def moveaxis(a, source, destination):
     return transpose(a, order)
 
 
+@composite
 def expand_dims(a, axis):
     a = asarray(a)
     n = a.ndim + (len(axis) if type(axis) in (tuple, list) else 1)
@@ -165,6 +169,7 @@ def expand_dims(a, axis):
     return reshape(a, tuple(1 if i in axes else next(dims) for i in range(n)))
 
 
+@composite
 def squeeze(a, axis=None):
     a = asarray(a)
     s = a.shape
@@ -175,6 +180,7 @@ def squeeze(a, axis=None):
     return reshape(a, tuple(d for i, d in enumerate(s) if i not in axes))
 
 
+@composite
 def unstack(x, /, *, axis=0):
     x = asarray(x)
     if x.ndim == 0:
@@ -187,6 +193,7 @@ def broadcast_shapes(*args):
     return _broadcast_shape([_shape(s) for s in args], "broadcast_shapes")
 
 
+@composite
 def broadcast_arrays(*args, subok=False):
     arrays = _arrays(args, "broadcast_arrays")
     shape = _broadcast_shape([a.shape for a in arrays], "broadcast_arrays")
@@ -194,6 +201,7 @@ def broadcast_arrays(*args, subok=False):
 
 
 # -- joining ---------------------------------------------------------------------------
+@composite
 def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     arrays = _arrays(arrays, "stack")
     if not arrays:
@@ -207,21 +215,25 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
                        casting=casting)
 
 
+@composite
 def vstack(tup, *, dtype=None, casting="same_kind"):
     arrays = [_at_least(a, 2) for a in _arrays(tup, "vstack")]
     return concatenate(arrays, 0, dtype=dtype, casting=casting)
 
 
+@composite
 def hstack(tup, *, dtype=None, casting="same_kind"):
     arrays = [_at_least(a, 1) for a in _arrays(tup, "hstack")]
     axis = 0 if arrays and arrays[0].ndim == 1 else 1
     return concatenate(arrays, axis, dtype=dtype, casting=casting)
 
 
+@composite
 def dstack(tup):
     return concatenate([_at_least(a, 3) for a in _arrays(tup, "dstack")], 2)
 
 
+@composite
 def column_stack(tup):
     arrays = [a if a.ndim >= 2 else reshape(a, (a.size, 1)) for a in _arrays(tup, "column_stack")]
     return concatenate(arrays, 1)
@@ -246,6 +258,7 @@ def atleast_3d(*arys):
     return _at_least_all(arys, 3)
 
 
+@composite
 def tile(A, reps):
     try:
         reps = tuple(map(operator.index, reps))
@@ -264,10 +277,12 @@ def tile(A, reps):
 
 
 # -- splitting (pieces are views) ---------------------------------------------------
+@composite
 def array_split(ary, indices_or_sections, axis=0):
     return _split(ary, indices_or_sections, axis, "array_split", equal=False)
 
 
+@composite
 def split(ary, indices_or_sections, axis=0):
     return _split(ary, indices_or_sections, axis, "split", equal=True)
 
@@ -307,12 +322,14 @@ dsplit = _split_family("dsplit", 3, lambda nd: 2)
 
 
 # -- flips and rotations (views) ---------------------------------------------------------
+@composite
 def flip(m, axis=None):
     m = asarray(m)
     axes = range(m.ndim) if axis is None else _axes(axis, m.ndim, "flip()")
     return m[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(m.ndim))]
 
 
+@composite
 def fliplr(m):
     m = asarray(m)
     if m.ndim < 2:
@@ -320,6 +337,7 @@ def fliplr(m):
     return m[:, ::-1]
 
 
+@composite
 def flipud(m):
     m = asarray(m)
     if m.ndim < 1:
@@ -327,6 +345,7 @@ def flipud(m):
     return m[::-1, ...]
 
 
+@composite
 def rot90(m, k=1, axes=(0, 1)):
     axes = tuple(axes)
     if len(axes) != 2:
@@ -344,3 +363,21 @@ def rot90(m, k=1, axes=(0, 1)):
     perm = list(range(m.ndim))
     perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
     return transpose(flip(m, axes[1]), perm) if k == 1 else flip(transpose(m, perm), axes[1])
+
+
+def shape(a):
+    """The shape of ``a`` (an array, or anything ``asarray`` takes)."""
+    return asarray(a).shape
+
+
+def ndim(a):
+    return asarray(a).ndim
+
+
+def size(a, axis=None):
+    s = asarray(a).shape
+    if axis is None:
+        return operator.index(_np.prod(s, dtype=_np.intp)) if s else 1
+    if isinstance(axis, tuple):
+        return operator.index(_np.prod([s[i] for i in _axes(axis, len(s), "size")], dtype=_np.intp))
+    return s[_axis(axis, len(s), "size")]

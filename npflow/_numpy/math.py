@@ -4,11 +4,10 @@
 ``where``, ``clip``, ``round``, ``real``, ``imag`` and ``i0`` are primitives; the rest are
 composites of npflow calls, as NumPy itself writes them.
 """
-import functools
 
 import numpy as _np
 
-from .._core.dispatch import apply, ndarray_type, _annotated
+from .._core.dispatch import composite, apply, ndarray_type
 from .._core.dtypes import finfo
 from .._core.registry import REGISTRY
 from .._ops import math as _ops  # noqa: F401  (registers the primitives)
@@ -25,21 +24,6 @@ _PY_SCALARS = (int, float, complex)  # isinstance: as NumPy's tests (bool, numpy
 _PY_EXACT = frozenset((int, float, complex, bool))  # Python's own scalars only
 _WHERE, _CLIP, _ROUND, _REAL, _IMAG, _I0 = (REGISTRY[n] for n in
                                             ("where", "clip", "round", "real", "imag", "i0"))
-
-
-def composite(fn):
-    """Errors raised inside the composite ``fn`` name it and its arguments too (same class)."""
-    prefix = f"{fn.__name__}(): "
-
-    @functools.wraps(fn)
-    def named(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, TypeError, IndexError, ArithmeticError) as e:
-            if str(e).startswith(prefix):
-                raise
-            raise _annotated(fn.__name__, e, args) from e
-    return named
 
 
 def all_(x):
