@@ -153,7 +153,7 @@ def apply(op, *operands, **params):
     out = params.get("out")
     if params:
         for k, v in params.items():
-            if k == "device" or k == "dst":
+            if type(v) in _PASS or k == "device" or k == "dst":  # axis=, keepdims=, ...: no arrays
                 continue
             r, d = _unwrap_param(op, v, dev, operands)
             if r is not v:
