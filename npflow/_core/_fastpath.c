@@ -17,6 +17,7 @@ typedef struct {
     PyObject_HEAD
     PyObject *data;
     PyObject *device;
+    PyObject *ad;          /* autodiff: {trace: entry} while traces track the array, else NULL */
     PyObject *weakreflist;
 } ArrayObject;
 
@@ -304,21 +305,40 @@ static PyNumberMethods array_as_number = {
     .nb_negative = nb_neg, .nb_positive = nb_pos, .nb_absolute = nb_abs, .nb_invert = nb_invert,
 };
 
+static int
+array_traverse(ArrayObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->data);
+    Py_VISIT(self->device);
+    Py_VISIT(self->ad);    /* tape nodes can refer back to the arrays they saved */
+    return 0;
+}
+
+static int
+array_clear(ArrayObject *self)
+{
+    Py_CLEAR(self->ad);
+    return 0;
+}
+
 static void
 array_dealloc(ArrayObject *self)
 {
     /* Heap subclasses (npflow.ndarray) reach here through subtype_dealloc,
-       which releases the type reference itself. */
+       which untracks the object and releases the type reference itself. */
+    PyObject_GC_UnTrack(self);
     if (self->weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)self);
     Py_CLEAR(self->data);
     Py_CLEAR(self->device);
+    Py_CLEAR(self->ad);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyMemberDef array_members[] = {
     {"_data", T_OBJECT_EX, offsetof(ArrayObject, data), 0, "the backend array"},
     {"_device", T_OBJECT_EX, offsetof(ArrayObject, device), 0, "the npflow.Device"},
+    {"_ad", T_OBJECT, offsetof(ArrayObject, ad), 0, "autodiff entries, or None"},
     {NULL}
 };
 
@@ -329,7 +349,9 @@ static PyTypeObject ArrayBaseType = {
     .tp_dealloc = (destructor)array_dealloc,
     .tp_as_number = &array_as_number,
     .tp_richcompare = richcompare,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)array_traverse,
+    .tp_clear = (inquiry)array_clear,
     .tp_weaklistoffset = offsetof(ArrayObject, weakreflist),
     .tp_members = array_members,
     .tp_new = PyType_GenericNew,

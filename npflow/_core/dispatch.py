@@ -33,6 +33,51 @@ _PASS = _PY_SCALARS | {type(None)}
 recorders = []
 
 
+# In-place safety for autodiff: a version counter per memory root (the array that
+# owns a buffer) that some live trace depends on. Every write through ``apply``
+# bumps it, whether or not a trace is active, so a trace can tell that a value it
+# saved, or an array it tracks, was overwritten since.
+versions = {}
+
+
+class RootVersion:
+    __slots__ = ("n", "refs", "root")
+
+    def __init__(self, root):
+        self.n = 0
+        self.refs = 0
+        self.root = root
+
+
+def root_of(data):
+    b = data.base
+    return b if b is not None and type(b) is type(data) else data
+
+
+def track_root(data):
+    """The version counter of ``data``'s memory, registered until ``untrack_root``."""
+    r = root_of(data)
+    v = versions.get(id(r))
+    if v is None:
+        v = versions[id(r)] = RootVersion(r)
+    v.refs += 1
+    return v
+
+
+def untrack_root(v):
+    v.refs -= 1
+    if v.refs <= 0:
+        versions.pop(id(v.root), None)
+
+
+def _bump(arrays):
+    for w in arrays:
+        if w is not None:
+            v = versions.get(id(root_of(w._data)))
+            if v is not None:
+                v.n += 1
+
+
 class DeviceMismatchError(ValueError):
     """Operands of one call live on different devices."""
 
@@ -189,6 +234,11 @@ def apply(op, *operands, **params):
         result = wrap(r, out_dev)
     else:
         result = r
+    if versions:
+        if op.inplace == "write":
+            _bump(operands[:1])
+        elif out is not None:
+            _bump(out if type(out) is tuple else (out,))
     if recorders:
         for rec in recorders:
             rec(op, operands, params, result)
@@ -206,6 +256,7 @@ def wrap(r, dev):
     o = _new(ndarray)
     o._data = r
     o._device = dev
+    o._ad = None
     return o
 
 
@@ -222,6 +273,7 @@ def apply1(op, x):
             o = _new(ndarray)
             o._data = r
             o._device = dev
+            o._ad = None
             return o
     return apply(op, x)
 
@@ -257,6 +309,7 @@ def apply2(op, a, b):
     o = _new(ndarray)
     o._data = r
     o._device = dev
+    o._ad = None
     return o
 
 

@@ -113,7 +113,7 @@ def _py_operators():
 if _fastpath is not None:
     _Base = _fastpath.ArrayBase
 else:
-    _Base = type("ArrayBase", (), {"__slots__": ("_data", "_device", "__weakref__"),
+    _Base = type("ArrayBase", (), {"__slots__": ("_data", "_device", "_ad", "__weakref__"),
                                    **_py_operators()})
 
 
@@ -279,6 +279,7 @@ class ndarray(_Base):
                     o = _new(ndarray)
                     o._data = r
                     o._device = self._device
+                    o._ad = None
                     return o
                 return _dispatch.wrap(r, self._device)
         return apply(REGISTRY["getitem"], self, key=unwrap_index(key, self._device, "getitem"))

@@ -16,10 +16,11 @@ REGISTRY = {}
 
 
 class Op:
-    __slots__ = ("name", "impl", "nout", "differentiable", "wraps", "raw_args",
-                 "np_kernel", "_kernels", "vjp", "jvp", "__weakref__")
+    __slots__ = ("name", "impl", "nout", "differentiable", "wraps", "raw_args", "inplace",
+                 "np_kernel", "_kernels", "vjp", "jvp", "vjp_uses", "__weakref__")
 
-    def __init__(self, name, impl, *, nout=1, differentiable=True, wraps=True, raw_args=False):
+    def __init__(self, name, impl, *, nout=1, differentiable=True, wraps=True, raw_args=False,
+                 inplace=False):
         self.name = name
         self.impl = impl
         self.nout = nout
@@ -30,8 +31,15 @@ class Op:
         # True: foreign positional arguments (lists, buffers) reach the kernel
         # unconverted (creation ops convert them themselves, with their dtype).
         self.raw_args = raw_args
+        # "write": the kernel writes into operand 0 (setitem, fill, put, ufunc.at);
+        # "graph": operand 0 is updated in the graph only (its memory was written already).
+        self.inplace = inplace
+        # Derivative rules, filled in beside the op by npflow.autodiff.rules.defvjp/defjvp:
+        # a tuple with one rule per operand (None: no derivative for that operand), or
+        # one callable for all operands. ``vjp_uses`` says which saved values they read.
         self.vjp = None
         self.jvp = None
+        self.vjp_uses = None
         self._kernels = {}
         self.np_kernel = self.kernel(_NUMPY_BACKEND)
 

@@ -6,7 +6,7 @@ else. Calls with plain operands and no keywords take the fast path.
 """
 import numpy as _np
 
-from .._core.dispatch import apply, apply1, apply2, unwrap_index, ndarray_type
+from .._core.dispatch import apply, apply1, apply2, unwrap_index, ndarray_type, _annotated
 from .._core.registry import REGISTRY
 from .._core.ndarray import _fastpath
 from .._ops.ufuncs import UFUNCS, ALIASES, METHODS
@@ -114,7 +114,21 @@ class ufunc(_UfuncBase):
                                       **_out_kw(out)), out)
 
     def outer(self, A, B, /, **kwargs):
-        return self._method("outer", A, B, **kwargs)
+        """``f(A[..., None, ...], B)``: NumPy's outer, as broadcasting (so it differentiates)."""
+        if self.nin != 2:
+            raise ValueError(f"{self.__name__}.outer: only supported for binary functions "
+                             f"({self.__name__} takes {self.nin} input(s))")
+        if self._np.signature is not None:
+            raise TypeError(f"{self.__name__}.outer: method outer is not allowed in ufunc with "
+                            f"non-trivial signature ({self._np.signature})")
+        import npflow as nf
+        nd = ndarray_type()
+        dev = next((x.device for x in (A, B) if isinstance(x, nd)), None)
+        try:
+            A, B = (x if isinstance(x, nd) else nf.asarray(x, device=dev) for x in (A, B))
+            return self(nf.reshape(A, A.shape + (1,) * B.ndim), B, **kwargs)
+        except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+            raise _annotated(f"{self.__name__}.outer", e, (A, B)) from e
 
     def at(self, a, indices, b=None, /):
         if not isinstance(a, ndarray_type()):

@@ -21,3 +21,17 @@ def real(xp, x):
 def imag(xp, x):
     """The imaginary part, a view of ``x`` for complex dtypes (read-only zeros otherwise)."""
     return x.imag
+
+
+# -- derivative rules (where here: every other family's rules use it) -------------------------
+import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+
+from ..autodiff.rules import defvjp, defjvp  # noqa: E402
+
+defvjp("where", None, lambda g, ans, c, x, y: np.where(c, g, 0), lambda g, ans, c, x, y: np.where(c, 0, g))
+defjvp("where", None, lambda t, ans, c, x, y: np.where(c, t, 0), lambda t, ans, c, x, y: np.where(c, 0, t))
+# real/imag: for complex z, JAX's convention: real's vjp is g, imag's is -1j*g
+defvjp("real", lambda g, ans, x: g)
+defjvp("real", lambda t, ans, x: np.real(t))
+defvjp("imag", lambda g, ans, x: -1j * g)
+defjvp("imag", lambda t, ans, x: np.imag(t))

@@ -23,3 +23,23 @@ REDUCTIONS = [row for row in REDUCTIONS if hasattr(_numpy, row[0])]
 
 for _name, _diff in REDUCTIONS:
     xp_op(_name, differentiable=_diff)
+
+
+# -- derivative rules --------------------------------------------------------------------------
+import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+
+from ..autodiff.rules import defvjp, defjvp, restore_axes  # noqa: E402
+
+
+def _sum_vjp(g, ans, x, axis=None, keepdims=False, where=True, **_):
+    g = restore_axes(g, x.shape, axis, keepdims)
+    return g if where is True else np.where(where, g, 0)
+
+
+defvjp("sum", _sum_vjp, shape_only=(0,))
+defjvp("sum", lambda t, ans, x, axis=None, keepdims=False, where=True, dtype=None, **_:
+       np.sum(t, axis=axis, keepdims=keepdims, where=where, dtype=dtype))
+defvjp("add.reduce", lambda g, ans, x, axis=0, keepdims=False, **_: restore_axes(g, x.shape, axis, keepdims),
+       shape_only=(0,))
+defjvp("add.reduce", lambda t, ans, x, axis=0, keepdims=False, dtype=None, **_:
+       np.add.reduce(t, axis=axis, keepdims=keepdims, dtype=dtype))

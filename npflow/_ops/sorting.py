@@ -38,12 +38,12 @@ def compress(xp, a, *, condition, **params):
     return xp.compress(condition, a, **params)
 
 
-@kernel_op("put", wraps=False)
+@kernel_op("put", wraps=False, inplace="write")
 def put(xp, a, v, *, ind, mode):
     xp.put(a, ind, v, mode=mode)
 
 
-@kernel_op("put_along_axis", wraps=False)
+@kernel_op("put_along_axis", wraps=False, inplace="write")
 def put_along_axis(xp, arr, values, *, indices, axis):
     xp.put_along_axis(arr, indices, values, axis)
 

@@ -7,14 +7,14 @@ the same op under another public name, as in NumPy.
 """
 from .._core.registry import Op, register, REGISTRY
 
-D, N = True, False  # differentiable / not
+D, N = True, False  # differentiable / outputs are constants (no derivative)
 UFUNCS = [
     # arithmetic
     ("add", 2, 1, D), ("subtract", 2, 1, D), ("multiply", 2, 1, D), ("divide", 2, 1, D),
     ("floor_divide", 2, 1, N), ("remainder", 2, 1, D), ("fmod", 2, 1, D), ("divmod", 2, 2, D),
     ("power", 2, 1, D), ("float_power", 2, 1, D), ("negative", 1, 1, D), ("positive", 1, 1, D),
     ("absolute", 1, 1, D), ("fabs", 1, 1, D), ("reciprocal", 1, 1, D), ("square", 1, 1, D),
-    ("sqrt", 1, 1, D), ("cbrt", 1, 1, D), ("sign", 1, 1, D), ("heaviside", 2, 1, D),
+    ("sqrt", 1, 1, D), ("cbrt", 1, 1, D), ("sign", 1, 1, N), ("heaviside", 2, 1, N),
     ("conjugate", 1, 1, D), ("gcd", 2, 1, N), ("lcm", 2, 1, N),
     ("matmul", 2, 1, D), ("vecdot", 2, 1, D), ("matvec", 2, 1, D), ("vecmat", 2, 1, D),
     # exponents and logarithms
@@ -28,9 +28,9 @@ UFUNCS = [
     ("arccosh", 1, 1, D), ("arctanh", 1, 1, D), ("deg2rad", 1, 1, D), ("rad2deg", 1, 1, D),
     ("degrees", 1, 1, D), ("radians", 1, 1, D),
     # rounding and floating-point functions (piecewise constant ones have zero derivative)
-    ("floor", 1, 1, D), ("ceil", 1, 1, D), ("trunc", 1, 1, D), ("rint", 1, 1, D),
+    ("floor", 1, 1, N), ("ceil", 1, 1, N), ("trunc", 1, 1, N), ("rint", 1, 1, N),
     ("modf", 1, 2, D), ("frexp", 1, 2, D), ("ldexp", 2, 1, D), ("copysign", 2, 1, D),
-    ("nextafter", 2, 1, D), ("spacing", 1, 1, D),
+    ("nextafter", 2, 1, N), ("spacing", 1, 1, N),
     ("maximum", 2, 1, D), ("minimum", 2, 1, D), ("fmax", 2, 1, D), ("fmin", 2, 1, D),
     # comparison, logic, classification: no derivative
     ("equal", 2, 1, N), ("not_equal", 2, 1, N), ("less", 2, 1, N), ("less_equal", 2, 1, N),
@@ -52,9 +52,17 @@ ALIASES = {
     "bitwise_right_shift": "right_shift", "pow": "power", "mod": "remainder",
 }
 
-# The ufunc methods, each its own primitive (``add.reduce`` is not ``sum``:
-# it has ufunc semantics, e.g. axis=0 by default).
-METHODS = ("reduce", "accumulate", "reduceat", "outer", "at")
+# The ufunc methods, each its own primitive (``add.reduce`` is not ``sum``: it has
+# ufunc semantics, e.g. axis=0 by default). ``outer`` is a composite (broadcasting
+# the ufunc itself), so it needs no primitive.
+METHODS = ("reduce", "accumulate", "reduceat", "at")
+# Methods with derivative rules; the others have a derivative in principle but no
+# rule, so reaching one with an array being differentiated raises (differentiable=None).
+DIFFERENTIABLE_METHODS = {
+    "add.reduce", "add.accumulate", "add.reduceat", "add.at", "subtract.at",
+    "multiply.reduce", "multiply.accumulate",
+    "maximum.reduce", "minimum.reduce", "fmax.reduce", "fmin.reduce",
+}
 
 
 def _method_impl(name, method):
@@ -77,11 +85,164 @@ UFUNCS = [row for row in UFUNCS if hasattr(_numpy, row[0])]
 
 for _name, _nin, _nout, _diff in UFUNCS:
     register(Op(_name, (lambda n: lambda xp: getattr(xp, n))(_name), nout=_nout, differentiable=_diff))
-    # NumPy's rules: outer for every binary ufunc; reduce, accumulate and
-    # reduceat for binary ufuncs with one output; at for all.
-    _methods = METHODS if (_nin, _nout) == (2, 1) else ("outer", "at") if _nin == 2 else ("at",)
-    for _m in _methods:
-        register(Op(f"{_name}.{_m}", _method_impl(_name, _m), nout=_nout if _m == "outer" else 1,
-                    differentiable=_diff))
+    # NumPy's rules: reduce, accumulate and reduceat for binary ufuncs with one output;
+    # at for all.
+    for _m in METHODS if (_nin, _nout) == (2, 1) else ("at",):
+        _mname = f"{_name}.{_m}"
+        register(Op(_mname, _method_impl(_name, _m),
+                    differentiable=False if not _diff else True if _mname in DIFFERENTIABLE_METHODS else None,
+                    inplace="write" if _m == "at" else False))
 
 ELEMENTWISE = {name: REGISTRY[name] for name, *_ in UFUNCS}
+
+
+# -- derivative rules -------------------------------------------------------------------------
+# Elementwise ops: the partial derivative of the output with respect to each operand,
+# ``d(ans, *operands)``; vjp and jvp both multiply by it (JAX's convention for complex
+# numbers: the vjp is the transpose of the jvp, so holomorphic f gives grad f = f').
+import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+
+from ..autodiff import core as _core  # noqa: E402
+from ..autodiff.rules import defelementwise, defvjp, defjvp, defvjp_all, defjvp_all, unbroadcast  # noqa: E402
+
+_LN2, _LN10 = _numpy.log(2.0), _numpy.log(10.0)
+
+
+def _safe_abs_d(ans, x):
+    """d|x|/dx as JAX: sign(x) for reals, conj(x)/|x| for complex, 0 at 0."""
+    if x.dtype.kind != "c":
+        return np.sign(x)
+    return np.where(ans == 0, 0, np.conj(x) / np.where(ans == 0, 1, ans))
+
+
+def _pow_dy(ans, x, y):
+    safe = np.where(x == 0, 1, x)
+    return np.where(x == 0, 0, ans * np.log(safe))
+
+
+def _max_d(x, y):
+    return (x > y) + 0.5 * (x == y)
+
+
+PARTIALS = {
+    "add": (lambda ans, x, y: 1.0, lambda ans, x, y: 1.0),
+    "subtract": (lambda ans, x, y: 1.0, lambda ans, x, y: -1.0),
+    "multiply": (lambda ans, x, y: y, lambda ans, x, y: x),
+    "divide": (lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
+    "power": (lambda ans, x, y: y * np.power(x, y - 1), _pow_dy),
+    "float_power": (lambda ans, x, y: y * np.float_power(x, y - 1), _pow_dy),
+    "remainder": (lambda ans, x, y: 1.0, lambda ans, x, y: -np.floor_divide(x, y)),
+    "fmod": (lambda ans, x, y: 1.0, lambda ans, x, y: -np.trunc(x / y)),
+    "negative": (lambda ans, x: -1.0,),
+    "positive": (lambda ans, x: 1.0,),
+    "absolute": (_safe_abs_d,),
+    "fabs": (lambda ans, x: np.sign(x),),
+    "reciprocal": (lambda ans, x: -(ans * ans),),
+    "square": (lambda ans, x: 2 * x,),
+    "sqrt": (lambda ans, x: 0.5 / ans,),
+    "cbrt": (lambda ans, x: 1.0 / (3 * ans * ans),),
+    "exp": (lambda ans, x: ans,),
+    "exp2": (lambda ans, x: ans * _LN2,),
+    "expm1": (lambda ans, x: ans + 1,),
+    "log": (lambda ans, x: 1.0 / x,),
+    "log2": (lambda ans, x: 1.0 / (x * _LN2),),
+    "log10": (lambda ans, x: 1.0 / (x * _LN10),),
+    "log1p": (lambda ans, x: 1.0 / (1 + x),),
+    "logaddexp": (lambda ans, x, y: np.exp(x - ans), lambda ans, x, y: np.exp(y - ans)),
+    "logaddexp2": (lambda ans, x, y: np.exp2(x - ans), lambda ans, x, y: np.exp2(y - ans)),
+    "sin": (lambda ans, x: np.cos(x),),
+    "cos": (lambda ans, x: -np.sin(x),),
+    "tan": (lambda ans, x: 1 + ans * ans,),
+    "arcsin": (lambda ans, x: 1.0 / np.sqrt(1 - x * x),),
+    "arccos": (lambda ans, x: -1.0 / np.sqrt(1 - x * x),),
+    "arctan": (lambda ans, x: 1.0 / (1 + x * x),),
+    "arctan2": (lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y)),
+    "hypot": (lambda ans, x, y: x / ans, lambda ans, x, y: y / ans),
+    "sinh": (lambda ans, x: np.cosh(x),),
+    "cosh": (lambda ans, x: np.sinh(x),),
+    "tanh": (lambda ans, x: 1 - ans * ans,),
+    "arcsinh": (lambda ans, x: 1.0 / np.sqrt(x * x + 1),),
+    "arccosh": (lambda ans, x: 1.0 / (np.sqrt(x - 1) * np.sqrt(x + 1)),),
+    "arctanh": (lambda ans, x: 1.0 / (1 - x * x),),
+    "deg2rad": (lambda ans, x: _numpy.pi / 180,),
+    "radians": (lambda ans, x: _numpy.pi / 180,),
+    "rad2deg": (lambda ans, x: 180 / _numpy.pi,),
+    "degrees": (lambda ans, x: 180 / _numpy.pi,),
+    "maximum": (lambda ans, x, y: _max_d(x, y), lambda ans, x, y: _max_d(y, x)),
+    "minimum": (lambda ans, x, y: _max_d(y, x), lambda ans, x, y: _max_d(x, y)),
+    "fmax": (lambda ans, x, y: _max_d(x, y) + np.isnan(y) * ~np.isnan(x),
+             lambda ans, x, y: _max_d(y, x) + np.isnan(x) * ~np.isnan(y)),
+    "fmin": (lambda ans, x, y: _max_d(y, x) + np.isnan(y) * ~np.isnan(x),
+             lambda ans, x, y: _max_d(x, y) + np.isnan(x) * ~np.isnan(y)),
+    "copysign": (lambda ans, x, y: np.copysign(1.0, x) * np.copysign(1.0, y), lambda ans, x, y: 0.0),
+    "ldexp": (lambda ans, x, i: np.exp2(i), None),
+}
+for _name, _partials in PARTIALS.items():
+    defelementwise(_name, *_partials)
+
+# conj is not holomorphic: its jvp and vjp both conjugate
+defvjp("conjugate", lambda g, ans, x: np.conj(g))
+defjvp("conjugate", lambda t, ans, x: np.conj(t))
+
+
+# Two outputs: the derivative flows through the non-integer one.
+defvjp("modf", lambda g, ans, x: g[0])
+defjvp("modf", lambda t, ans, x: (t, np.zeros_like(ans[1])))
+defvjp("frexp", lambda g, ans, x: g[0] * np.exp2(-ans[1].astype(g[0].dtype)))
+defjvp("frexp", lambda t, ans, x: (t * np.exp2(-ans[1].astype(t.dtype)), None))
+defvjp("divmod", lambda g, ans, x, y: g[1], lambda g, ans, x, y: -g[1] * ans[0])
+defjvp("divmod", lambda t, ans, x, y: (np.zeros_like(ans[0]), t),
+       lambda t, ans, x, y: (np.zeros_like(ans[0]), -t * ans[0]))
+
+
+# Products over the last axes (non-conjugating, except vecdot and vecmat, which
+# conjugate their vector argument as NumPy does).
+def _matmul_vjp_x(g, ans, x, y):
+    if y.ndim == 1:
+        return g[..., None] * y if x.ndim > 1 else g * y
+    if x.ndim == 1:
+        return np.matmul(y, g[..., None])[..., 0] if g.ndim else y @ g
+    return np.matmul(g, np.swapaxes(y, -1, -2))
+
+
+def _matmul_vjp_y(g, ans, x, y):
+    if x.ndim == 1:
+        return x[:, None] * g[..., None, :] if y.ndim > 1 else g * x
+    if y.ndim == 1:
+        return np.matmul(np.swapaxes(x, -1, -2), g[..., None])[..., 0]
+    return np.matmul(np.swapaxes(x, -1, -2), g)
+
+
+defvjp("matmul", _matmul_vjp_x, _matmul_vjp_y)
+defjvp("matmul", lambda t, ans, x, y: np.matmul(t, y), lambda t, ans, x, y: np.matmul(x, t))
+defvjp("vecdot", lambda g, ans, x, y, axis=-1: np.conj(np.expand_dims(g, axis) * y),
+       lambda g, ans, x, y, axis=-1: np.expand_dims(g, axis) * np.conj(x))
+defjvp("vecdot", lambda t, ans, x, y, axis=-1: np.vecdot(t, y, axis=axis),
+       lambda t, ans, x, y, axis=-1: np.vecdot(x, t, axis=axis))
+if "matvec" in REGISTRY:
+    defvjp("matvec", lambda g, ans, a, v: g[..., :, None] * v[..., None, :],
+           lambda g, ans, a, v: np.sum(a * g[..., :, None], axis=-2))
+    defjvp("matvec", lambda t, ans, a, v: np.matvec(t, v), lambda t, ans, a, v: np.matvec(a, t))
+    defvjp("vecmat", lambda g, ans, v, a: np.conj(np.sum(a * g[..., None, :], axis=-1)),
+           lambda g, ans, v, a: np.conj(v)[..., :, None] * g[..., None, :])
+    defjvp("vecmat", lambda t, ans, v, a: np.vecmat(t, a), lambda t, ans, v, a: np.vecmat(v, t))
+
+# ufunc.at: a scatter into operand 0 (recorded as a functional update)
+defvjp("add.at", lambda g, ans, a, b, indices: g, lambda g, ans, a, b, indices: g[indices])
+defvjp("subtract.at", lambda g, ans, a, b, indices: g, lambda g, ans, a, b, indices: -g[indices])
+
+
+def _at_jvp(sign):
+    def rule(tangents, ans, a, b, indices):
+        ta, tb = tangents
+        out = np.zeros_like(a) if ta is None else ta.copy()
+        if tb is not None:
+            np.add.at(out, indices, tb if sign > 0 else -tb)
+        return out
+    return rule
+
+
+defjvp_all("add.at", _at_jvp(1))
+defjvp_all("subtract.at", _at_jvp(-1))
+
+_core._ELEMENTWISE_NAMES = frozenset(name for name, *_ in UFUNCS)

@@ -1,0 +1,174 @@
+"""How derivative rules are declared beside their ops.
+
+    defvjp("multiply", lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
+    defjvp("multiply", lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t)
+    defelementwise("sin", lambda ans, x: np.cos(x))      # both, from the partial derivative
+
+A vjp rule per operand takes the output cotangent ``g``, the op's output
+``ans``, the operands and the op's parameters (only those the rule names);
+a jvp rule per operand takes that operand's tangent ``t`` instead of ``g``.
+``defvjp_all``/``defjvp_all`` give one rule for all operands (variadic ops).
+Rules are written in npflow ops, so they run on every device and are
+themselves differentiable (DESIGN.md invariant 3).
+
+Which operands and outputs a rule reads is found once, from its code, so a
+node saves only what the rules it will run need.
+
+Complex numbers follow JAX and autograd: a vjp is the transpose (not the
+conjugate transpose) of the jvp. For holomorphic f, ``grad(f)(z) == f'(z)``;
+for real-valued f of complex z, ``grad(f)(z)`` is the conjugate of the
+direction of steepest ascent.
+"""
+import dis
+import inspect
+
+import npflow as np
+
+from .._core.registry import REGISTRY
+from . import core
+
+_LOADS = {"LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR",
+          "LOAD_FAST_LOAD_FAST"}
+
+
+def _reads(fn, lead):
+    """(operand indices read, whether ``ans`` is read) for a rule ``fn(lead, ans, *operands)``."""
+    code = fn.__code__
+    names = code.co_varnames[:code.co_argcount]
+    star = code.co_varnames[code.co_argcount + code.co_kwonlyargcount] \
+        if code.co_flags & inspect.CO_VARARGS else None
+    used = set(code.co_cellvars)  # read by an inner function
+    for ins in dis.get_instructions(code):
+        if ins.opname in _LOADS:
+            if isinstance(ins.argval, tuple):
+                used.update(ins.argval)
+            else:
+                used.add(ins.argval)
+    operands = {i - 2 for i, n in enumerate(names) if i >= 2 and n in used}
+    if star is not None and star in used:
+        operands |= set(range(len(names) - 2, 64))
+    return operands, len(names) > 1 and names[1] in used
+
+
+def _adapt(fn):
+    """``fn`` called with only the op parameters it names (all of them if it takes **kw)."""
+    sig = inspect.signature(fn)
+    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        return fn
+    names = {p.name for p in sig.parameters.values() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+
+    def call(*args, **params):
+        return fn(*args, **{k: v for k, v in params.items() if k in names})
+    call.__wrapped__ = fn
+    return call
+
+
+def _op(name):
+    op = REGISTRY[name] if isinstance(name, str) else name
+    if op.differentiable is False:
+        raise ValueError(f"{op.name} is registered as having no derivative; rules would never run")
+    return op
+
+
+def defvjp(name, *rules, uses=None, shape_only=()):
+    """Per-operand vjp rules. ``shape_only``: operands the rules read only for
+    shape, dtype and device (the node keeps a stand-in, not the values)."""
+    op = _op(name)
+    op.vjp = tuple(None if r is None else _adapt(r) for r in rules)
+    uses = uses or tuple(None if r is None else _reads(r, "g") for r in rules)
+    op.vjp_uses = tuple(None if u is None else (u[0] - set(shape_only), u[1], frozenset(shape_only) & u[0])
+                        for u in uses)
+
+
+def defjvp(name, *rules):
+    _op(name).jvp = tuple(None if r is None else _adapt(r) for r in rules)
+
+
+def defvjp_all(name, rule, shape_only=False):
+    """``rule(g, ans, *operands, **params) -> one cotangent (or None) per operand``;
+    ``shape_only``: it reads the operands only for shape, dtype and device."""
+    op = _op(name)
+    op.vjp = _adapt(rule)
+    op.vjp_uses = (None, _reads(rule, "g")[1], shape_only)
+
+
+def defjvp_all(name, rule):
+    """``rule(tangents, ans, *operands, **params) -> the output tangent(s)``; missing tangents are None."""
+    _op(name).jvp = _adapt(rule)
+
+
+def deflinear(name, fn):
+    """A linear op ``fn(x, **params)`` in its single operand: jvp is the op itself."""
+    defjvp(name, lambda t, ans, x, **kw: fn(t, **kw))
+
+
+def defelementwise(name, *partials):
+    """An elementwise op from its partial derivatives ``d(ans, *operands) -> d ans / d operand_i``."""
+    vjps, jvps, uses = [], [], []
+    for d in partials:
+        if d is None:
+            vjps.append(None)
+            jvps.append(None)
+            uses.append(None)
+            continue
+        names = d.__code__.co_varnames[:d.__code__.co_argcount]  # (ans, *operands)
+        read = _names_read(d)
+        uses.append(({i - 1 for i, n in enumerate(names) if i >= 1 and n in read}, names[0] in read,
+                     frozenset()))
+        vjps.append(lambda g, ans, *xs, _d=d: g * _d(ans, *xs))
+        jvps.append(lambda t, ans, *xs, _d=d: t * _d(ans, *xs))
+    op = _op(name)
+    op.vjp = tuple(vjps)
+    op.vjp_uses = tuple(uses)
+    op.jvp = tuple(jvps)
+
+
+def _names_read(fn):
+    used = set(fn.__code__.co_cellvars)
+    for ins in dis.get_instructions(fn.__code__):
+        if ins.opname in _LOADS:
+            used.update(ins.argval if isinstance(ins.argval, tuple) else (ins.argval,))
+    return used
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` over the axes along which an operand of ``shape`` was broadcast."""
+    lead = g.ndim - len(shape)
+    if lead > 0:
+        g = np.sum(g, axis=tuple(range(lead)))
+    elif lead < 0:
+        return np.broadcast_to(g, shape)
+    axes = tuple(i for i, (s, gs) in enumerate(zip(shape, g.shape)) if s == 1 and gs != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def fit(ct, shape, dtype, opname, forward=False):
+    """A rule's result as a cotangent (or tangent) of ``shape`` and ``dtype``."""
+    if not isinstance(ct, np.ndarray):
+        ct = np.asarray(ct)
+    if ct.shape != shape:
+        ct = np.broadcast_to(ct, shape) if forward else unbroadcast(ct, shape)
+        if ct.shape != shape:
+            raise core.AutodiffError(f"{opname}(): its derivative rule gave shape {ct.shape} for an "
+                                     f"operand of shape {shape} (a bug in the rule)")
+    if ct.dtype != dtype:
+        if ct.dtype.kind == "c" and dtype.kind != "c":
+            ct = np.real(ct)
+        if ct.dtype != dtype:
+            ct = ct.astype(dtype)
+    return ct
+
+
+def restore_axes(g, shape, axis=None, keepdims=False):
+    """A reduction's cotangent ``g`` broadcast back to the operand's ``shape``."""
+    if not keepdims and shape:
+        ndim = len(shape)
+        axes = range(ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+        axes = sorted(a % ndim for a in axes)
+        kept = list(g.shape)
+        for a in axes:
+            kept.insert(a, 1)
+        g = np.reshape(g, tuple(kept))
+    return np.broadcast_to(g, shape)

@@ -1,0 +1,115 @@
+"""``npflow.GradientTape``: TensorFlow's reverse-mode door onto the engine."""
+import contextlib
+
+from . import core
+from .pytree import flatten, unflatten
+
+
+class GradientTape:
+    """Records operations on watched arrays for reverse-mode differentiation.
+
+        with np.GradientTape() as tape:
+            tape.watch(x)
+            y = f(x)
+        dy_dx = tape.gradient(y, x)
+
+    A non-persistent tape frees what it saved once ``gradient`` returns and
+    cannot be used again; ``persistent=True`` keeps it for several calls.
+    Tapes are per thread. ``watch_accessed_variables`` is for npflow.Variable
+    (trainable variables are watched when read).
+    """
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self._persistent = persistent
+        self.watch_accessed_variables = watch_accessed_variables
+        self._rec = core.Recorder(persistent=persistent)
+        self._depth = 0
+
+    def __enter__(self):
+        core._activate(self._rec)
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        self._depth -= 1
+        core._deactivate(self._rec)
+        return False
+
+    def watch(self, tensor):
+        """Track ``tensor`` (an array or a nested structure of arrays) from now on."""
+        for x in flatten(tensor)[0]:
+            self._rec.watch(x)
+
+    def watched_variables(self):
+        return tuple(n for n in self._rec.nodes if n.op is None and n.custom is None)
+
+    @contextlib.contextmanager
+    def stop_recording(self):
+        """Operations in this block are not recorded on this tape."""
+        if self._rec not in core._state.stack:
+            raise ValueError("GradientTape.stop_recording(): the tape is not recording "
+                             "(use it inside the tape's `with` block)")
+        with core.only(core.outer_than(self._rec)):
+            yield
+
+    def reset(self):
+        """Forget everything recorded; watched arrays must be watched again."""
+        active = self._rec in core._state.stack
+        if active:
+            core._deactivate(self._rec)
+        self._rec.release()
+        self._rec = core.Recorder(persistent=self._persistent)
+        if active:
+            core._activate(self._rec)
+
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
+        """d(sum of target) / d sources, with ``sources``' structure; ``output_gradients``
+        weights the targets (their cotangents)."""
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(f"GradientTape.gradient(): unconnected_gradients must be 'none' or "
+                             f"'zero', got {unconnected_gradients!r}")
+        targets, _ = flatten(target)
+        if output_gradients is None:
+            seeds = [_ones_like(t) for t in targets]
+        else:
+            seeds, _ = flatten(output_gradients)
+            if len(seeds) != len(targets):
+                raise ValueError(f"GradientTape.gradient(): {len(seeds)} output_gradients for "
+                                 f"{len(targets)} targets")
+        srcs, tree = flatten(sources)
+        grads = self._rec.backward(targets, seeds, srcs, unconnected_gradients)
+        return unflatten(tree, grads)
+
+    def jacobian(self, target, sources, unconnected_gradients="none"):
+        """d target / d source for every element of ``target``: shape target.shape + source.shape."""
+        import npflow as np
+        srcs, tree = flatten(sources)
+        persistent = self._rec.persistent
+        self._rec.persistent = True
+        try:
+            rows = []
+            for k in range(target.size):
+                seed = np.zeros(target.size, dtype=target.dtype, device=target.device)
+                seed[k] = 1
+                rows.append(self._rec.backward([target], [seed.reshape(target.shape)], srcs,
+                                               unconnected_gradients))
+        finally:
+            self._rec.persistent = persistent
+        if not persistent:
+            self._rec.release()
+            self._rec.used = True
+        out = []
+        for i, s in enumerate(srcs):
+            col = [r[i] for r in rows]
+            if all(c is None for c in col):
+                out.append(None)
+                continue
+            col = [np.zeros_like(s) if c is None else c for c in col]
+            out.append(np.stack(col).reshape(target.shape + s.shape) if col else
+                       np.zeros(target.shape + s.shape, dtype=s.dtype, device=s.device))
+        return unflatten(tree, out)
+
+
+def _ones_like(t):
+    import npflow as np
+    return np.ones_like(t)

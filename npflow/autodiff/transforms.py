@@ -1,0 +1,412 @@
+"""The functional transforms, with JAX's signatures: grad, vjp, jvp, jacobians, hessian, ...
+
+Arguments and results may be nested tuples, lists and dicts of arrays and
+Python scalars. Each call opens its own trace and aliases the differentiated
+arguments (through the ``alias`` op, so enclosing traces stay connected), which
+is what keeps nested differentiation free of perturbation confusion.
+"""
+import functools
+
+import npflow as np
+
+from .._core.dispatch import apply
+from .._core.registry import REGISTRY, Op, register
+from . import core
+from .pytree import flatten, unflatten
+from .rules import defvjp, defjvp
+
+ALIAS = register(Op("alias", lambda xp: lambda x: x))  # the same data, a new array object
+defvjp(ALIAS, lambda g, ans, x: g)
+defjvp(ALIAS, lambda t, ans, x: t)
+STOP = register(Op("stop_gradient", lambda xp: lambda x: x, differentiable=False))
+
+
+def stop_gradient(x):
+    """``x``'s value, as a constant: no derivative flows through it (any nesting)."""
+    leaves, tree = flatten(x)
+    return unflatten(tree, [apply(STOP, v) if isinstance(v, np.ndarray) else v for v in leaves])
+
+
+def _argnums_tuple(argnums, nargs, fname):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for n in nums:
+        if not -nargs <= n < nargs:
+            raise ValueError(f"{fname}(): argnums {argnums} out of range for {nargs} positional arguments")
+    return nums
+
+
+def _diff_leaf(v, fname):
+    """A differentiable array for leaf ``v``, or TypeError (integers and booleans are not)."""
+    x = v if isinstance(v, np.ndarray) else np.asarray(v)
+    if not core.is_inexact(x.dtype):
+        raise TypeError(f"{fname}() requires real- or complex-valued (floating-point) inputs, got "
+                        f"{x.dtype} {x.shape}; integer and boolean arguments have no derivative "
+                        f"(convert with .astype(float) to differentiate)")
+    return apply(ALIAS, x)
+
+
+def _prepare(args, nums, fname, attach):
+    """Replace the differentiated arguments by fresh aliases; ``attach(alias, leaf_index)``."""
+    args = list(args)
+    per_arg = []
+    for n in nums:
+        leaves, tree = flatten(args[n])
+        aliases = [_diff_leaf(v, fname) for v in leaves]
+        for a in aliases:
+            attach(a)
+        args[n] = unflatten(tree, aliases)
+        per_arg.append((tree, aliases))
+    return args, per_arg
+
+
+def _scalar_output(out, fname):
+    if not isinstance(out, np.ndarray):
+        out = np.asarray(out)
+    if out.shape != () or out.dtype.kind not in "fc":
+        raise TypeError(f"{fname}(): the function must return a real scalar (a 0-d float array), "
+                        f"got {out.dtype} {out.shape}; for other outputs use vjp, jacrev or jacfwd")
+    if out.dtype.kind == "c":
+        raise TypeError(f"{fname}(): the function returned a complex scalar; gradients need a real "
+                        f"output (take np.real or np.abs first, or use holomorphic functions with vjp)")
+    return out
+
+
+def value_and_grad(fun, argnums=0, has_aux=False):
+    """``f`` and its gradient with respect to ``argnums``: ``(value, grad)`` (``((value, aux), grad)``)."""
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args), "grad")
+        rec = core.Recorder(name="grad")
+        core._activate(rec)
+        try:
+            args2, per_arg = _prepare(args, nums, "grad", rec.watch)
+            out = fun(*args2, **kwargs)
+        finally:
+            core._deactivate(rec)
+        aux = None
+        if has_aux:
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError("grad(has_aux=True): the function must return a pair (output, aux)")
+            out, aux = out
+        out = _scalar_output(out, "grad")
+        sources = [a for _, aliases in per_arg for a in aliases]
+        cts = rec.backward([out], [np.ones_like(out)], sources, "zero")
+        grads, k = [], 0
+        for tree, aliases in per_arg:
+            grads.append(unflatten(tree, cts[k:k + len(aliases)]))
+            k += len(aliases)
+        g = grads[0] if isinstance(argnums, int) else tuple(grads)
+        out = stop_gradient_of(out, rec)
+        return ((out, aux) if has_aux else out), g
+    return wrapped
+
+
+def stop_gradient_of(x, trace):
+    """``x`` without ``trace``'s entry (the trace is finished)."""
+    if isinstance(x, np.ndarray) and x._ad is not None:
+        x._ad.pop(trace, None)
+    return x
+
+
+def grad(fun, argnums=0, has_aux=False):
+    """The gradient of a real scalar function ``fun`` with respect to argument(s) ``argnums``."""
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        v, g = vg(*args, **kwargs)
+        return (g, v[1]) if has_aux else g
+    return wrapped
+
+
+def vjp(fun, *primals, has_aux=False):
+    """``(fun(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` gives one cotangent per primal."""
+    rec = core.Recorder(persistent=True, name="vjp")
+    core._activate(rec)
+    try:
+        args, per_arg = _prepare(primals, range(len(primals)), "vjp", rec.watch)
+        out = fun(*args)
+    finally:
+        core._deactivate(rec)
+    aux = None
+    if has_aux:
+        out, aux = out
+    out_leaves, out_tree = flatten(out)
+    sources = [a for _, aliases in per_arg for a in aliases]
+
+    def vjp_fn(cotangent):
+        ct_leaves, ct_tree = flatten(cotangent)
+        if len(ct_leaves) != len(out_leaves):
+            raise ValueError(f"vjp_fn(): the cotangent has {len(ct_leaves)} leaves, the output "
+                             f"{len(out_leaves)}")
+        for c, o in zip(ct_leaves, out_leaves):
+            if np.shape(c) != np.shape(o):
+                raise ValueError(f"vjp_fn(): cotangent shape {np.shape(c)} does not match the "
+                                 f"output's {np.shape(o)}")
+        cts = rec.backward(out_leaves, [np.asarray(c) for c in ct_leaves], sources, "zero")
+        res, k = [], 0
+        for tree, aliases in per_arg:
+            res.append(unflatten(tree, cts[k:k + len(aliases)]))
+            k += len(aliases)
+        return tuple(res)
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """``(fun(*primals), tangent_out)``: forward mode, through the ops' jvp rules."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp(): primals and tangents must be tuples or lists (one entry per argument)")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp(): {len(primals)} primals but {len(tangents)} tangents")
+    trace = core.Tangents()
+    seeds = []
+    for p, t in zip(primals, tangents):
+        pl, pt = flatten(p)
+        tl, tt = flatten(t)
+        if len(pl) != len(tl):
+            raise ValueError("jvp(): primal and tangent structures differ")
+        for a, b in zip(pl, tl):
+            if np.shape(a) != np.shape(b):
+                raise ValueError(f"jvp(): primal shape {np.shape(a)} and tangent shape {np.shape(b)} differ")
+        seeds.extend(tl)
+    it = iter(seeds)
+    core._activate(trace)
+    try:
+        args, per_arg = _prepare(primals, range(len(primals)), "jvp",
+                                 lambda a: trace.seed(a, np.asarray(next(it)).astype(a.dtype)))
+        out = fun(*args)
+    finally:
+        core._deactivate(trace)
+    aux = None
+    if has_aux:
+        out, aux = out
+    leaves, tree = flatten(out)
+    t_out = []
+    for o in leaves:
+        t = trace.tangent(o) if isinstance(o, np.ndarray) else None
+        t_out.append(np.zeros_like(o) if t is None else t)
+        stop_gradient_of(o, trace)
+    trace.release()
+    res = (out, unflatten(tree, t_out))
+    return res + (aux,) if has_aux else res
+
+
+def linearize(fun, *primals):
+    """``(fun(*primals), f_jvp)`` with ``f_jvp(*tangents)`` the jvp at ``primals``
+    (evaluated by forward mode at each call)."""
+    out = fun(*primals)
+    return out, lambda *tangents: jvp(fun, primals, tangents)[1]
+
+
+def _basis(x):
+    n = x.size
+    eye = np.eye(n, dtype=x.dtype, device=x.device)
+    return [eye[k].reshape(x.shape) for k in range(n)]
+
+
+def jacrev(fun, argnums=0, has_aux=False):
+    """The Jacobian by reverse mode: shape ``out.shape + arg.shape`` (one vjp per output element)."""
+    def jac(*args):
+        nums = _argnums_tuple(argnums, len(args), "jacrev")
+        res = vjp(lambda *d: fun(*[d[nums.index(i)] if i in nums else a for i, a in enumerate(args)]),
+                  *[args[i] for i in nums], has_aux=has_aux)
+        out, f = res[0], res[1]
+        out = np.asarray(out)
+        rows = [f(e) for e in _basis(out)] if out.size else []
+        jacs = []
+        for j, n in enumerate(nums):
+            a = np.asarray(args[n])
+            if rows:
+                jacs.append(np.stack([r[j] for r in rows]).reshape(out.shape + a.shape))
+            else:
+                jacs.append(np.zeros(out.shape + a.shape, dtype=a.dtype))
+        j = jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        return (j, res[2]) if has_aux else j
+    return jac
+
+
+jacobian = jacrev
+
+
+def jacfwd(fun, argnums=0, has_aux=False):
+    """The Jacobian by forward mode: shape ``out.shape + arg.shape`` (one jvp per input element)."""
+    def jac(*args):
+        nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        jacs = []
+        aux = None
+        for n in nums:
+            a = np.asarray(args[n])
+            f1 = lambda x: fun(*[x if i == n else v for i, v in enumerate(args)])
+            cols = []
+            out = None
+            for e in _basis(a):
+                r = jvp(f1, (a,), (e,), has_aux=has_aux)
+                out, t = r[0], r[1]
+                aux = r[2] if has_aux else None
+                cols.append(np.asarray(t))
+            if out is None:
+                out = fun(*args)
+                out = out[0] if has_aux else out
+            out = np.asarray(out)
+            jacs.append(np.stack(cols, axis=-1).reshape(out.shape + a.shape) if cols else
+                        np.zeros(out.shape + a.shape, dtype=out.dtype))
+        j = jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        return (j, aux) if has_aux else j
+    return jac
+
+
+def hessian(fun, argnums=0):
+    """The Hessian of a scalar function: jacfwd of jacrev."""
+    return jacfwd(jacrev(fun, argnums), argnums)
+
+
+def elementwise_grad(fun, argnum=0):
+    """autograd's elementwise_grad: the vjp of ``fun`` with a cotangent of ones
+    (the derivative of each output element, for elementwise functions)."""
+    def g(*args):
+        out, f = vjp(lambda x: fun(*[x if i == argnum else a for i, a in enumerate(args)]), args[argnum])
+        return f(np.ones_like(out))[0]
+    return g
+
+
+# -- custom rules and rematerialisation ------------------------------------------------------
+
+def _innermost_tracking(flat_args):
+    """(index in the stack, trace, entries) of the innermost active trace tracking an argument."""
+    stack = core._state.stack
+    for i in range(len(stack) - 1, -1, -1):
+        t = stack[i]
+        entries = [core.entry_of(a, t) if isinstance(a, np.ndarray) else None for a in flat_args]
+        if any(e is not None for e in entries):
+            return i, t, entries
+    return None, None, None
+
+
+class custom_vjp:
+    """JAX's ``custom_vjp``: ``f.defvjp(fwd, bwd)`` with ``fwd(*args) -> (out, residuals)`` and
+    ``bwd(residuals, g) -> tuple of cotangents, one per argument``."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd = self.bwd = None
+
+    def defvjp(self, fwd, bwd):
+        self.fwd, self.bwd = fwd, bwd
+        return self
+
+    def __call__(self, *args):
+        if self.fwd is None:
+            raise TypeError(f"custom_vjp {self.fun.__name__}: call defvjp(fwd, bwd) before using it")
+        diff = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
+        i, trace, entries = _innermost_tracking(diff)
+        if trace is None:
+            return self.fun(*args)
+        if isinstance(trace, core.Tangents):
+            raise TypeError(f"can't apply forward-mode autodiff (jvp) to a custom_vjp function "
+                            f"({self.fun.__name__}); give it a custom_jvp rule instead")
+        stack = core._state.stack
+        with core.only(stack[:i]):
+            out, res = self.fwd(*args)
+        outs, tree = flatten(out)
+        nondiff = [a for k, a in enumerate(args) if k in self.nondiff_argnums]
+
+        def backward(cts):
+            g = unflatten(tree, [c if c is not None else np.zeros_like(o) for c, o in zip(cts, outs)])
+            r = self.bwd(*nondiff, res, g) if nondiff else self.bwd(res, g)
+            if not isinstance(r, tuple) or len(r) != len(diff):
+                raise TypeError(f"custom_vjp {self.fun.__name__}: bwd must return a tuple with one "
+                                f"cotangent per differentiable argument ({len(diff)}), got {r!r:.80}")
+            return list(r)
+        trace.record_custom(diff, entries, outs, backward, self.fun.__name__)
+        return out
+
+
+class custom_jvp:
+    """JAX's ``custom_jvp``: ``@f.defjvp`` with ``rule(primals, tangents) -> (out, tangent_out)``,
+    linear in the tangents. Reverse mode transposes the rule."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.rule = None
+
+    def defjvp(self, rule):
+        self.rule = rule
+        return rule
+
+    def __call__(self, *args):
+        if self.rule is None:
+            raise TypeError(f"custom_jvp {self.fun.__name__}: define the rule with @f.defjvp first")
+        idx = [k for k in range(len(args)) if k not in self.nondiff_argnums]
+        diff = [args[k] for k in idx]
+        i, trace, entries = _innermost_tracking(diff)
+        if trace is None:
+            return self.fun(*args)
+        stack = core._state.stack
+        nondiff = [args[k] for k in self.nondiff_argnums]
+
+        def call_rule(primals, tangents):
+            return self.rule(*nondiff, primals, tangents) if nondiff else self.rule(primals, tangents)
+        if isinstance(trace, core.Tangents):
+            tangents = tuple(trace.tangent(a) if e is not None else np.zeros_like(a)
+                             for a, e in zip(diff, entries))
+            with core.only(stack[:i]):
+                out, t_out = call_rule(tuple(diff), tangents)
+            for o, t in zip(flatten(out)[0], flatten(t_out)[0]):
+                if isinstance(o, np.ndarray) and core.is_inexact(o.dtype):
+                    core.set_entry(o, trace, t, 0)
+            return out
+        with core.only(stack[:i]):
+            out = self.fun(*args)
+        outs, tree = flatten(out)
+        prim = tuple(diff)
+        outer = stack[:i]
+
+        def backward(cts):
+            rec = core.Recorder(name="custom_jvp transpose")
+            with core.only(outer + [rec]):
+                ts = [apply(ALIAS, np.zeros_like(p)) for p in prim]
+                for t in ts:
+                    rec.watch(t)
+                _, t_out = call_rule(prim, tuple(ts))
+            t_leaves = flatten(t_out)[0]
+            return rec.backward(t_leaves, [c if c is not None else np.zeros_like(t)
+                                           for c, t in zip(cts, t_leaves)], ts, "zero")
+        trace.record_custom(diff, entries, outs, backward, self.fun.__name__)
+        return out
+
+
+def checkpoint(fun):
+    """``fun`` whose intermediate values are recomputed in the backward pass instead of saved."""
+    @functools.wraps(fun)
+    def wrapped(*args):
+        leaves, tree = flatten(args)
+        i, trace, entries = _innermost_tracking(leaves)
+        if trace is None or isinstance(trace, core.Tangents):
+            return fun(*args)
+        stack = core._state.stack
+        outer = stack[:i]
+        with core.only(outer):
+            out = fun(*args)
+        outs, otree = flatten(out)
+
+        def backward(cts):
+            rec = core.Recorder(name="checkpoint")
+            with core.only(outer + [rec]):
+                xs = [apply(ALIAS, x) if isinstance(x, np.ndarray) and core.is_inexact(x.dtype) else x
+                      for x in leaves]
+                for x, e in zip(xs, entries):
+                    if e is not None:
+                        rec.watch(x)
+                again = flatten(fun(*unflatten(tree, xs)))[0]
+            srcs = [x for x, e in zip(xs, entries) if e is not None]
+            got = rec.backward(again, [c if c is not None else np.zeros_like(o)
+                                       for c, o in zip(cts, again)], srcs, "zero")
+            it = iter(got)
+            return [next(it) if e is not None else None for e in entries]
+        trace.record_custom(leaves, entries, outs, backward, getattr(fun, "__name__", "checkpoint"))
+        return out
+    return wrapped
