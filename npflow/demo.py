@@ -2,9 +2,9 @@
 
     python -m npflow.demo            # on the default device (NPFLOW_DEVICE, else the CPU)
 
-The code below is what a NumPy user writes, with ``import npflow as np``.
-The gradient is written by hand here; npflow's autodiff (np.grad) replaces it
-in a later version of this demo.
+The code below is what a NumPy user writes, with ``import npflow as np``;
+the gradient of the loss comes from ``np.value_and_grad``, not from hand-written
+derivatives.
 """
 import time
 
@@ -24,18 +24,21 @@ def features(x):
     return np.stack([np.sin(2.0 * x), x, np.ones_like(x)], axis=1)
 
 
+def loss(w, phi, y):
+    residual = phi @ w - y
+    return np.mean(residual ** 2)
+
+
 def fit(x, y, steps=300, lr=0.1, report=50):
     phi = features(x)
     w = np.zeros(phi.shape[1], device=x.device)
-    n = x.shape[0]
+    loss_and_grad = np.value_and_grad(loss)
     for step in range(steps + 1):
-        residual = phi @ w - y
-        loss = np.mean(residual ** 2)
+        value, grad = loss_and_grad(w, phi, y)
         if step % report == 0:
-            print(f"  step {step:4d}   loss {float(loss):.6f}   w = {np.round(w, 4).tolist()}")
-        grad = 2.0 / n * (phi.T @ residual)
+            print(f"  step {step:4d}   loss {float(value):.6f}   w = {np.round(w, 4).tolist()}")
         w = w - lr * grad
-    return w, float(loss)
+    return w, float(value)
 
 
 def main():

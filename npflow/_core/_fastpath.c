@@ -49,6 +49,9 @@ static PyTypeObject *array_type = NULL;   /* npflow.ndarray */
 static PyTypeObject *np_ndarray = NULL;   /* numpy.ndarray */
 static PyObject *cpu_device = NULL;
 static PyObject *recorders = NULL;        /* dispatch.recorders (a list) */
+static PyObject *tracing = NULL;          /* dispatch.tracing: an entry per active trace, any thread */
+static PyObject *trace_state = NULL;      /* dispatch.trace_state: .stack, this thread's traces */
+static PyObject *str_stack = NULL;
 static PyObject *py_apply1 = NULL, *py_apply2 = NULL, *py_wrap = NULL;
 static PyObject *str_call = NULL;
 
@@ -148,7 +151,18 @@ is_py_scalar(PyObject *o)
 static inline int
 fast_allowed(void)
 {
-    return array_type != NULL && PyList_GET_SIZE(recorders) == 0;
+    if (array_type == NULL || PyList_GET_SIZE(recorders) != 0)
+        return 0;
+    if (PyList_GET_SIZE(tracing) == 0)
+        return 1;
+    PyObject *stack = PyObject_GetAttr(trace_state, str_stack);   /* this thread's traces */
+    if (stack == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int idle = PyList_Check(stack) && PyList_GET_SIZE(stack) == 0;
+    Py_DECREF(stack);
+    return idle;
 }
 
 /* Wrap a kernel result (new reference, stolen) as an npflow array on dev. */
@@ -430,10 +444,10 @@ fill_table(PyObject *ops, const char **names, int count, PyObject **op_out, PyOb
 static PyObject *
 configure(PyObject *module, PyObject *args)
 {
-    PyObject *atype, *cpu, *recs, *nptype, *a1, *a2, *w, *bin, *un, *cmp;
-    if (!PyArg_ParseTuple(args, "O!OO!O!OOOO!O!O!:configure", &PyType_Type, &atype, &cpu,
-                          &PyList_Type, &recs, &PyType_Type, &nptype, &a1, &a2, &w,
-                          &PyDict_Type, &bin, &PyDict_Type, &un, &PyDict_Type, &cmp))
+    PyObject *atype, *cpu, *recs, *trc, *tstate, *nptype, *a1, *a2, *w, *bin, *un, *cmp;
+    if (!PyArg_ParseTuple(args, "O!OO!O!OO!OOOO!O!O!:configure", &PyType_Type, &atype, &cpu,
+                          &PyList_Type, &recs, &PyList_Type, &trc, &tstate, &PyType_Type, &nptype,
+                          &a1, &a2, &w, &PyDict_Type, &bin, &PyDict_Type, &un, &PyDict_Type, &cmp))
         return NULL;
     if (!PyType_IsSubtype((PyTypeObject *)atype, &ArrayBaseType)) {
         PyErr_SetString(PyExc_TypeError, "_fastpath.configure: the array type must derive from ArrayBase");
@@ -445,6 +459,8 @@ configure(PyObject *module, PyObject *args)
         return NULL;
     Py_INCREF(cpu); Py_XSETREF(cpu_device, cpu);
     Py_INCREF(recs); Py_XSETREF(recorders, recs);
+    Py_INCREF(trc); Py_XSETREF(tracing, trc);
+    Py_INCREF(tstate); Py_XSETREF(trace_state, tstate);
     Py_INCREF(nptype); Py_XSETREF(np_ndarray, (PyTypeObject *)nptype);
     Py_INCREF(a1); Py_XSETREF(py_apply1, a1);
     Py_INCREF(a2); Py_XSETREF(py_apply2, a2);
@@ -472,7 +488,8 @@ make_tuple_of_names(const char **names, int count)
 
 static PyMethodDef module_methods[] = {
     {"configure", configure, METH_VARARGS,
-     "configure(ndarray, cpu, recorders, numpy.ndarray, apply1, apply2, wrap, binary, unary, compare)"},
+     "configure(ndarray, cpu, recorders, tracing, trace_state, numpy.ndarray, apply1, apply2, wrap, "
+     "binary, unary, compare)"},
     {NULL}
 };
 
@@ -489,6 +506,7 @@ PyInit__fastpath(void)
     str_nbytes = PyUnicode_InternFromString("nbytes");
     str_base = PyUnicode_InternFromString("base");
     str_no = PyUnicode_InternFromString("no");
+    str_stack = PyUnicode_InternFromString("stack");
     elide_kwnames = Py_BuildValue("(ss)", "out", "casting");
     if (str_call == NULL || str_nbytes == NULL || str_base == NULL || str_no == NULL || elide_kwnames == NULL)
         return NULL;

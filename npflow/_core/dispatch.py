@@ -10,6 +10,7 @@ defer to ``apply`` for everything else, so the two can never disagree.
 With no recorder active the fast path is unwrap, call, wrap (invariant 5).
 """
 import functools
+import threading
 
 import numpy
 
@@ -27,10 +28,25 @@ _NUMPY_BACKEND = _CPU.backend
 _PY_SCALARS = frozenset((int, float, complex, bool))
 _PASS = _PY_SCALARS | {type(None)}
 
-# Recording hooks: the autodiff layer appends a callable
-# ``record(op, operands, params, result)`` while a tape is active; ``apply``
-# calls each after a successful kernel call.
+# Observers: callables ``record(op, operands, params, result)`` that ``apply``
+# calls after every successful kernel call, in every thread (tests use them).
+# While there are any, the fast paths are off.
 recorders = []
+
+
+# Autodiff traces. ``trace_state.stack`` holds this thread's active traces
+# (outermost first); ``tracing`` has one entry per active trace in any thread;
+# ``trace_hook`` (autodiff's) is called for ops of a thread that traces. Other
+# threads, and ops run while a thread's traces are suspended (a backward pass),
+# keep the fast paths.
+class _TraceState(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+trace_state = _TraceState()
+tracing = []
+trace_hook = None
 
 
 # In-place safety for autodiff: a version counter per memory root (the array that
@@ -146,16 +162,26 @@ def _annotated(opname, e, operands):
     return new
 
 
-def _unwrap_param(op, v, dev, operands):
+class ParameterNotDifferentiableError(RuntimeError):
+    """An array being differentiated was given as a static parameter of an op."""
+
+
+def _unwrap_param(op, v, dev, operands, name=None):
     """Unwrap an array inside a parameter (``out=``, ``where=``), on the same device."""
     if isinstance(v, ndarray):
         if dev is not None and v._device is not dev:
             raise _device_error(op.name, operands + (v,))
+        ad = v._ad
+        if ad and name != "out" and tracing and any(t in ad for t in trace_state.stack):
+            raise ParameterNotDifferentiableError(
+                f"{op.name}(): its parameter {name!r} is an array being differentiated "
+                f"({describe(v)}), but {op.name} has no derivative with respect to {name!r}; "
+                f"write it with differentiable operations (e.g. x * npflow.ones(shape) for full)")
         return v._data, v._device
     if type(v) is tuple and any(isinstance(e, ndarray) for e in v):
         raw = []
         for e in v:
-            r, d = _unwrap_param(op, e, dev, operands)
+            r, d = _unwrap_param(op, e, dev, operands, name)
             dev = dev or d
             raw.append(r)
         return tuple(raw), dev
@@ -200,7 +226,7 @@ def apply(op, *operands, **params):
         for k, v in params.items():
             if type(v) in _PASS or k == "device" or k == "dst":  # axis=, keepdims=, ...: no arrays
                 continue
-            r, d = _unwrap_param(op, v, dev, operands)
+            r, d = _unwrap_param(op, v, dev, operands, k)
             if r is not v:
                 params[k] = r
                 dev = dev or d
@@ -239,6 +265,8 @@ def apply(op, *operands, **params):
             _bump(operands[:1])
         elif out is not None:
             _bump(out if type(out) is tuple else (out,))
+    if tracing and trace_state.stack:
+        trace_hook(op, operands, params, result)
     if recorders:
         for rec in recorders:
             rec(op, operands, params, result)
@@ -261,7 +289,7 @@ def wrap(r, dev):
 
 
 def apply1(op, x):
-    if type(x) is ndarray and not recorders:
+    if type(x) is ndarray and not recorders and not (tracing and trace_state.stack):
         dev = x._device
         if dev.kind == "cpu":
             try:
@@ -298,7 +326,7 @@ def apply2(op, a, b):
         y = b._data
     else:
         return _slow2(op, a, b)
-    if recorders or dev.kind != "cpu":
+    if recorders or (tracing and trace_state.stack) or dev.kind != "cpu":
         return apply(op, a, b)
     try:
         r = op.np_kernel(x, y)

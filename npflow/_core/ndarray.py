@@ -269,7 +269,8 @@ class ndarray(_Base):
 
     def __getitem__(self, key):
         tk = type(key)
-        if (tk is int or tk is slice) and not recorders and self._device.kind == "cpu":
+        if (tk is int or tk is slice) and not recorders and self._device.kind == "cpu" \
+                and not (_dispatch.tracing and _dispatch.trace_state.stack):
             try:
                 r = self._data[key]
             except IndexError:
@@ -287,9 +288,12 @@ class ndarray(_Base):
     def __setitem__(self, key, value):
         tv = type(value)
         if (tv is list or tv is tuple) and self._data.dtype.kind != "O":
-            # NumPy converts a sequence straight to the target dtype (int8[0] = [1000]
-            # overflows); converting it to its own dtype first would wrap silently.
-            value = apply(REGISTRY["asarray"], value, dtype=self._data.dtype, device=self._device)
+            if _dispatch.tracing and _ns._numpy.creation._holds_npflow(value):
+                value = _ns._numpy.creation.from_nested(value, self._device)  # keeps gradients
+            else:
+                # NumPy converts a sequence straight to the target dtype (int8[0] = [1000]
+                # overflows); converting it to its own dtype first would wrap silently.
+                value = apply(REGISTRY["asarray"], value, dtype=self._data.dtype, device=self._device)
         apply(REGISTRY["setitem"], self, value, key=unwrap_index(key, self._device, "setitem"))
 
     def __repr__(self):
@@ -519,7 +523,10 @@ class ndarray(_Base):
         if dtype is _NoValue:
             return apply(REGISTRY["view"], self)
         # NumPy reads None as the default dtype, float64 (CuPy would keep the dtype)
-        return apply(REGISTRY["view"], self, dtype=_np.float64 if dtype is None else dtype)
+        dtype = _np.float64 if dtype is None else dtype
+        # reinterpreting the bits has no derivative: that op raises under a trace
+        op = REGISTRY["view"] if _np.dtype(dtype) == self.dtype else REGISTRY["view.dtype"]
+        return apply(op, self, dtype=dtype)
 
 
 def _rebuild(host, device_name):
@@ -559,7 +566,8 @@ _dispatch.ndarray = ndarray
 # CPython refuses object.__new__ for a class with a C base: allocate through the base.
 _new = _dispatch._new = _Base.__new__
 if _fastpath is not None:
-    _fastpath.configure(ndarray, _devices.CPU, _dispatch.recorders, _NP, apply1, apply2,
+    _fastpath.configure(ndarray, _devices.CPU, _dispatch.recorders, _dispatch.tracing,
+                        _dispatch.trace_state, _NP, apply1, apply2,
                         _dispatch.wrap, {k: REGISTRY[v] for k, v in BINARY.items()},
                         {k: REGISTRY[v] for k, v in UNARY.items()},
                         {k: REGISTRY[v] for k, v in COMPARISONS.items()})

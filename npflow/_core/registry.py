@@ -17,7 +17,7 @@ REGISTRY = {}
 
 class Op:
     __slots__ = ("name", "impl", "nout", "differentiable", "wraps", "raw_args", "inplace",
-                 "np_kernel", "_kernels", "vjp", "jvp", "vjp_uses", "__weakref__")
+                 "np_kernel", "_kernels", "vjp", "jvp", "vjp_uses", "jvp_uses", "__weakref__")
 
     def __init__(self, name, impl, *, nout=1, differentiable=True, wraps=True, raw_args=False,
                  inplace=False):
@@ -40,6 +40,7 @@ class Op:
         self.vjp = None
         self.jvp = None
         self.vjp_uses = None
+        self.jvp_uses = None  # per jvp rule: the operand indices it reads (None: any)
         self._kernels = {}
         self.np_kernel = self.kernel(_NUMPY_BACKEND)
 

@@ -9,6 +9,7 @@ import operator
 
 import numpy as _np
 
+from .._core import dispatch as _dispatch
 from .._core.dispatch import apply, ndarray_type
 from .._core.dtypes import result_type
 from .._core.registry import REGISTRY
@@ -85,6 +86,8 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
         raise ValueError(f"array(): ndmin must be <= ndmax ({ndmax})")
     if isinstance(object, ndarray_type()):
         return _from_npflow("array", object, dtype, order, copy, device, ndmin)
+    if _dispatch.tracing and _holds_npflow(object):
+        return _from_npflow("array", from_nested(object, device), dtype, order, None, None, ndmin)
     extra = {"ndmax": ndmax} if ndmax else {}
     return apply(REGISTRY["array"], object, dtype=dtype, copy=copy, order=order, ndmin=ndmin,
                  device=device, **extra)
@@ -93,7 +96,29 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     if isinstance(a, ndarray_type()):
         return _from_npflow("asarray", a, dtype, order, copy, device)
+    if _dispatch.tracing and _holds_npflow(a):
+        return _from_npflow("asarray", from_nested(a, device), dtype, order, None, None)
     return apply(REGISTRY["asarray"], a, dtype=dtype, order=order, copy=copy, device=device)
+
+
+def _holds_npflow(obj):
+    nd = ndarray_type()
+    if isinstance(obj, nd):
+        return True
+    return type(obj) in (list, tuple) and any(_holds_npflow(e) for e in obj)
+
+
+def from_nested(obj, device=None):
+    """A list (of lists) holding npflow arrays, built with ``stack`` so that gradients
+    flow through it (used while a trace is active; NumPy's conversion would drop them)."""
+    if isinstance(obj, ndarray_type()):
+        return obj if device is None else obj.to_device(device)
+    if type(obj) in (list, tuple) and _holds_npflow(obj):
+        import npflow
+        parts = [from_nested(e, device) for e in obj]
+        dev = next((p.device for p in parts if isinstance(p, ndarray_type())), device)
+        return npflow.stack([p if isinstance(p, ndarray_type()) else asarray(p, device=dev) for p in parts])
+    return asarray(obj, device=device)
 
 
 def asanyarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):

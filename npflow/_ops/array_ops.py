@@ -52,19 +52,31 @@ def view(xp, x, *, dtype=None):
     return x.view() if dtype is None else x.view(dtype)
 
 
-@kernel_op("asarray", raw_args=True)
+# A view as another dtype reinterprets the bits: a derivative exists only in special cases
+# (complex as pairs of floats), so there is deliberately no rule and a traced array raises.
+@kernel_op("view.dtype", differentiable=None)
+def view_dtype(xp, x, *, dtype):
+    return x.view(dtype)
+
+
+# asarray/array only ever receive foreign data (lists, buffers, NumPy arrays): an npflow
+# array given to npflow.asarray/array goes through astype/copy/getitem instead, which have
+# rules. Their outputs are therefore constants.
+@kernel_op("asarray", raw_args=True, differentiable=False)
 def asarray(xp, obj, *, dtype=None, order=None, copy=None):
     if copy:
         return xp.array(obj, dtype=dtype, order=order, copy=True)
     return xp.asarray(obj, dtype=dtype, order=order, copy=copy)
 
 
-@kernel_op("array", raw_args=True)
+@kernel_op("array", raw_args=True, differentiable=False)
 def array(xp, obj, *, dtype=None, copy=True, order="K", ndmin=0, **newer):
     # ``newer``: keywords only recent NumPy has (ndmax, 2.4); passed only when given
     return xp.array(obj, dtype=dtype, copy=copy, order=order, ndmin=ndmin, **newer)
 
 
+# from_dlpack takes any DLPack producer, npflow arrays included: the same data, so the
+# identity (moved back to the producer's device) for the derivative.
 @kernel_op("from_dlpack", raw_args=True)
 def from_dlpack(xp, x, *, copy=None):
     return xp.from_dlpack(x) if copy is None else xp.from_dlpack(x, copy=copy)
@@ -75,42 +87,104 @@ def from_dlpack(xp, x, *, copy=None):
 # cotangent of the old value is zero where the write landed.
 import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
 
-from .._core.registry import REGISTRY  # noqa: E402
-from ..autodiff.rules import defvjp, defjvp, defjvp_all, deflinear, unbroadcast  # noqa: E402
+import numpy as _numpy  # noqa: E402  (dtypes only)
+
+from ..autodiff.core import AutodiffError  # noqa: E402
+from ..autodiff.rules import defvjp, defjvp, defjvp_all, deflinear  # noqa: E402
 
 
-def _zero_at(g, key):
-    g = g.copy()
-    g[key] = 0
-    return g
-
-
-def _setitem_jvp(tangents, ans, x, value, key):
-    tx, tv = tangents
-    out = np.zeros_like(x) if tx is None else tx.copy()
-    out[key] = 0 if tv is None else tv
+def scatter_sum(g, shape, key):
+    """Zeros of ``shape`` with ``g`` added in at ``key`` (repeated indices accumulate):
+    the vjp of any gather ``x[key]``."""
+    out = np.zeros(shape, dtype=g.dtype, device=g.device)
+    np.add.at(out, key, g)
     return out
+
+
+def _put(x, key, v):
+    x[key] = v
+
+
+def _flat_put(x, key, v):
+    x.flat[key] = v
+
+
+def _may_repeat(key):
+    """Can ``key`` select one element twice (integer arrays or lists in it)?"""
+    return any(isinstance(k, list) or getattr(k, "ndim", 0) and k.dtype.kind in "iu"
+               for k in (key if type(key) is tuple else (key,)))
+
+
+def _selected(g, key, put, get):
+    """``g`` at the elements a write at ``key`` selects, zero where a later repeat of the same
+    index overwrote the write (NumPy keeps the last)."""
+    sel = get(g, key)
+    if _may_repeat(key):
+        ids = np.zeros(g.shape, dtype=_numpy.intp, device=g.device)
+        order = np.reshape(np.arange(1, sel.size + 1, device=g.device), sel.shape)
+        put(ids, key, order)
+        sel = np.where(get(ids, key) == order, sel, 0)
+    return sel
+
+
+def _write_rules(name, put, get, value_ct=lambda sel, value: sel):
+    """A write ``put(x, key, value)`` as a functional update of ``x``: the old value's cotangent
+    is zero where the write landed; the value's is ``value_ct`` of the selected cotangent."""
+    def zero_at(g, key):
+        g = g.copy()
+        put(g, key, 0)
+        return g
+
+    def jvp(tangents, ans, x, value, key):
+        tx, tv = tangents
+        out = np.zeros_like(x) if tx is None else tx.copy()
+        put(out, key, 0 if tv is None else tv)
+        return out
+    defvjp(name, lambda g, ans, x, value, key: zero_at(g, key),
+           lambda g, ans, x, value, key: value_ct(_selected(g, key, put, get), value), shape_only=(1,))
+    defjvp_all(name, jvp)
+
+
+def _cycled(sel, value):
+    """``x.flat[key] = value`` repeats ``value`` cyclically over the selection (as NumPy)."""
+    sel = np.ravel(sel)
+    if sel.size != value.size:
+        sel = scatter_sum(sel, (value.size,), np.arange(sel.size, device=sel.device) % value.size)
+    return np.reshape(sel, value.shape)
 
 
 for _name in ("setitem", "setitem.rebase"):
-    defvjp(_name, lambda g, ans, x, value, key: _zero_at(g, key),
-           lambda g, ans, x, value, key: g[key])
-    defjvp_all(_name, _setitem_jvp)
+    _write_rules(_name, _put, lambda x, key: x[key])  # fit() sums a broadcast value
+_write_rules("flat.setitem", _flat_put, lambda x, key: np.ravel(x)[key], _cycled)
 
-defvjp("getitem", lambda g, ans, x, key: _scatter_into_zeros(g, x, key), shape_only=(0,))
+defvjp("getitem", lambda g, ans, x, key: scatter_sum(g, x.shape, key), shape_only=(0,))
 deflinear("getitem", lambda t, key: t[key])
+defvjp("flat.getitem", lambda g, ans, x, key: np.reshape(scatter_sum(g, (x.size,), key), x.shape),
+       shape_only=(0,))
+deflinear("flat.getitem", lambda t, key: t.flat[key])
 
-
-def _scatter_into_zeros(g, x, key):
-    out = np.zeros(x.shape, dtype=g.dtype, device=g.device)
-    np.add.at(out, key, g)  # repeated fancy indices accumulate
-    return out
-
-
-defvjp("fill", lambda g, ans, x, value: _zero_at(g, ...))
+defvjp("fill", lambda g, ans, x, value: np.zeros_like(g))
 defjvp("fill", lambda t, ans, x, value: np.zeros_like(t))
 for _name in ("astype", "copy"):
     defvjp(_name, lambda g, ans, x, **_: g)  # fit() casts the cotangent back to x's dtype
     defjvp(_name, lambda t, ans, x, **_: t)
 defvjp("to_device", lambda g, ans, x, dst: g.to_device(x.device), shape_only=(0,))
 defjvp("to_device", lambda t, ans, x, dst: t.to_device(dst))
+defvjp("from_dlpack", lambda g, ans, x: g.to_device(x.device), shape_only=(0,))
+defjvp("from_dlpack", lambda t, ans, x: t.to_device(ans.device))
+
+
+def _same_dtype(x, dtype):
+    """Only a view with ``x``'s own dtype is the identity; a reinterpretation has no derivative."""
+    if dtype is not None and _numpy.dtype(dtype) != x.dtype:
+        raise AutodiffError(f"view(): reinterpreting {x.dtype} data as {_numpy.dtype(dtype)} has no "
+                            f"derivative; use astype to convert values")
+
+
+def _view_rule(d, ans, x, dtype=None):
+    _same_dtype(x, dtype)
+    return d
+
+
+defvjp("view", _view_rule, shape_only=(0,))
+defjvp("view", _view_rule)

@@ -24,10 +24,16 @@ def concatenate(xp, *arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     return xp.concatenate(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
 
 
-# -- derivative rules (the structural ones; linear maps, so jvp is the op itself) -----------
+# -- derivative rules (linear maps: jvp is the op itself, vjp its transpose) -----------------
+import itertools  # noqa: E402
+
+import numpy as _numpy  # noqa: E402  (pad's widths: metadata only)
+
 import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
 
-from ..autodiff.rules import defvjp, deflinear, defvjp_all, defjvp_all  # noqa: E402
+from ..autodiff.core import AutodiffError  # noqa: E402
+from ..autodiff.rules import defvjp, defjvp, deflinear, defvjp_all, defjvp_all  # noqa: E402
+from .array_ops import scatter_sum  # noqa: E402
 
 
 def _inverse_perm(axes, ndim):
@@ -39,10 +45,21 @@ def _inverse_perm(axes, ndim):
     return tuple(inv)
 
 
-defvjp("reshape", lambda g, ans, x, order="C": np.reshape(g, x.shape, order=order), shape_only=(0,))
-deflinear("reshape", lambda t, shape, order="C", copy=None: np.reshape(t, shape, order=order))
-defvjp("ravel", lambda g, ans, x, order="C": np.reshape(g, x.shape, order=order), shape_only=(0,))
-deflinear("ravel", lambda t, order="C": np.ravel(t, order=order))
+def _order(x, order):
+    """``order`` where it does not depend on memory layout ('A', 'K' do: the gradient keeps no layout)."""
+    order = "C" if order is None else order.upper()
+    if order in ("C", "F") or x.ndim <= 1:
+        return "F" if order == "F" else "C"
+    raise AutodiffError(f"reshape/ravel(): order={order!r} depends on the memory layout, which the "
+                        f"gradient does not keep; pass order='C' or 'F' to differentiate")
+
+
+defvjp("reshape", lambda g, ans, x, order="C": np.reshape(g, x.shape, order=_order(x, order)),
+       shape_only=(0,))
+deflinear("reshape", lambda t, shape, order="C", copy=None: np.reshape(t, shape, order=_order(t, order)))
+defvjp("ravel", lambda g, ans, x, order="C": np.reshape(g, x.shape, order=_order(x, order)),
+       shape_only=(0,))
+deflinear("ravel", lambda t, order="C": np.ravel(t, order=_order(t, order)))
 defvjp("transpose", lambda g, ans, x, axes=None: np.transpose(g, _inverse_perm(axes, x.ndim)),
        shape_only=(0,))
 deflinear("transpose", lambda t, axes=None: np.transpose(t, axes))
@@ -53,10 +70,16 @@ deflinear("broadcast_to", lambda t, shape, subok=False: np.broadcast_to(t, shape
 def _concatenate_vjp(g, ans, *arrays, axis=0, **_):
     if axis is None:
         g = np.reshape(g, (-1,))
-        axis = 0
-    ends = np.cumsum([a.shape[axis] if axis is not None else a.size for a in arrays]).tolist()
-    pieces = np.split(g, ends[:-1], axis=axis)
-    return [np.reshape(p, a.shape) if p.shape != a.shape else p for p, a in zip(pieces, arrays)]
+    sizes = [None if a is None else a.size if axis is None else a.shape[axis] for a in arrays]
+    if sizes.count(None) == 1:  # a foreign operand (a list, a NumPy array): its length is what is left
+        sizes[sizes.index(None)] = g.shape[axis or 0] - sum(s for s in sizes if s is not None)
+    elif None in sizes:
+        raise AutodiffError("concatenate(): the gradient needs the lengths of its operands; convert "
+                            "the NumPy arrays and lists among them with npflow.asarray first")
+    ends = list(itertools.accumulate(sizes))
+    pieces = np.split(g, ends[:-1], axis=axis or 0)
+    return [None if a is None else np.reshape(p, a.shape) if p.shape != a.shape else p
+            for p, a in zip(pieces, arrays)]
 
 
 def _concatenate_jvp(tangents, ans, *arrays, axis=0, dtype=None, casting="same_kind", **_):
@@ -66,3 +89,98 @@ def _concatenate_jvp(tangents, ans, *arrays, axis=0, dtype=None, casting="same_k
 
 defvjp_all("concatenate", _concatenate_vjp, shape_only=True)
 defjvp_all("concatenate", _concatenate_jvp)
+
+
+def _ints(v):
+    """A shift or repeat count as a Python int or list of ints (from an int, sequence or array)."""
+    v = v.tolist() if hasattr(v, "tolist") else v
+    return [int(e) for e in v] if isinstance(v, (list, tuple)) else int(v)
+
+
+def _repeat_vjp(g, ans, x, repeats, axis=None):
+    n, ax = (x.size, 0) if axis is None else (x.shape[axis], axis % x.ndim)
+    r = _ints(repeats)
+    if isinstance(r, list) and len(r) == 1:
+        r = r[0]
+    if isinstance(r, int):  # every element r times: sum over a new axis of length r
+        g = np.sum(np.reshape(g, g.shape[:ax] + (n, r) + g.shape[ax + 1:]), axis=ax + 1)
+    else:
+        index = np.repeat(np.arange(n, device=g.device), r)
+        g = scatter_sum(g, g.shape[:ax] + (n,) + g.shape[ax + 1:], (slice(None),) * ax + (index,))
+    return np.reshape(g, x.shape)
+
+
+defvjp("repeat", _repeat_vjp, shape_only=(0,))
+deflinear("repeat", lambda t, repeats, axis=None: np.repeat(t, repeats, axis=axis))
+
+
+def _negated(shift):
+    s = _ints(shift)
+    return [-e for e in s] if isinstance(s, list) else -s
+
+
+defvjp("roll", lambda g, ans, x, shift, axis=None: np.roll(g, _negated(shift), axis=axis))
+deflinear("roll", lambda t, shift, axis=None: np.roll(t, shift, axis=axis))
+
+
+# pad: NumPy pads one axis after another, each a linear map of the fibres along it for the
+# modes below (x -> pad(x) is then a Kronecker product of per-axis maps). Gathering modes
+# transpose as a scatter of an index map; mean, linear_ramp and odd reflections as the
+# per-axis matrix, found by padding an identity matrix. The statistic modes (maximum,
+# minimum, median), 'empty' and callables have no rule: they raise under a trace.
+_PAD_GATHERS = frozenset(("edge", "reflect", "symmetric", "wrap"))
+_PAD_LINEAR = frozenset(("constant", "mean", "linear_ramp")) | _PAD_GATHERS
+
+
+def _pad_mode(mode):
+    if not isinstance(mode, str) or mode not in _PAD_LINEAR:
+        raise AutodiffError(f"pad(): mode={mode!r} has no derivative rule (the differentiable modes "
+                            f"are {', '.join(sorted(_PAD_LINEAR))})")
+    return mode
+
+
+def _pairs(v, ndim):
+    """A per-axis (before, after) argument of pad, as NumPy broadcasts it."""
+    if v is None:
+        return ((None, None),) * ndim
+    if isinstance(v, dict):  # {axis: width or (before, after)}, the others unpadded
+        v = [v.get(ax, v.get(ax - ndim, 0)) for ax in range(ndim)]
+        v = [(w, w) if _numpy.ndim(w) == 0 else tuple(w) for w in v]
+    v = _numpy.asarray(v.tolist() if hasattr(v, "tolist") else v)
+    return tuple(map(tuple, _numpy.broadcast_to(v, (ndim, 2)).tolist()))
+
+
+def _axis_params(mode, stat, reflect_type):
+    """pad's parameters for one axis, for padding an identity matrix (zero end values: the linear part)."""
+    if mode == "mean":
+        return {"stat_length": None if stat[0] is None else (stat, stat)}
+    return {"end_values": 0} if mode == "linear_ramp" else {"reflect_type": reflect_type}
+
+
+def _pad_vjp(g, ans, x, pad_width, mode="constant", stat_length=None, reflect_type="even", **_):
+    mode = _pad_mode(mode)
+    widths, stats = _pairs(pad_width, x.ndim), _pairs(stat_length, x.ndim)
+    for ax, ((before, after), n) in enumerate(zip(widths, x.shape)):
+        lead = (slice(None),) * ax
+        if not before and not after:
+            continue
+        if mode == "constant":
+            g = g[lead + (slice(before, before + n),)]
+        elif mode in _PAD_GATHERS and reflect_type == "even":
+            index = np.pad(np.arange(n, device=g.device), (before, after), mode)
+            g = scatter_sum(g, g.shape[:ax] + (n,) + g.shape[ax + 1:], lead + (index,))
+        else:  # the per-axis matrix M (padded length x n): g along this axis times M
+            m = np.pad(np.eye(n, dtype=g.dtype, device=g.device), ((before, after), (0, 0)), mode,
+                       **_axis_params(mode, stats[ax], reflect_type))
+            g = np.moveaxis(np.matmul(np.moveaxis(g, ax, -1), m), -1, ax)
+    return g
+
+
+def _pad_jvp(t, ans, x, pad_width, mode="constant", **kw):
+    """pad is affine: its jvp pads the tangent with zero constants and end values."""
+    kw.update({k: 0 for k in ("constant_values", "end_values") if k in kw})
+    return np.pad(t, pad_width, _pad_mode(mode), **kw)
+
+
+defvjp("pad", _pad_vjp, shape_only=(0,))
+defjvp("pad", _pad_jvp)

@@ -50,3 +50,164 @@ def put_along_axis(xp, arr, values, *, indices, axis):
 
 OPS.update(lexsort=lexsort, choose=choose, extract=extract, compress=compress, put=put,
            put_along_axis=put_along_axis)
+
+
+# -- derivative rules (written in npflow ops: DESIGN.md invariant 3) -------------------------
+# A selection's vjp scatters the cotangent back with add.at (repeated indices accumulate).
+# An in-place write (put, put_along_axis) is recorded as a functional update of operand 0:
+# the old array's cotangent is g with the written positions zeroed, the values' is g gathered
+# there. Which write wins a repeated position is found by replaying the same write with
+# each value's serial number, so the rule agrees with the backend's own choice.
+import math  # noqa: E402
+
+import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+
+from ..autodiff.rules import defvjp, defjvp, defjvp_all, deflinear, unbroadcast  # noqa: E402
+
+
+def _positions(indices, n, mode, device):
+    """``indices`` into an axis of length ``n`` as plain in-range (or negative) positions."""
+    idx = np.asarray(indices, device=device)
+    return idx if mode == "raise" else np.mod(idx, n) if mode == "wrap" else np.clip(idx, 0, n - 1)
+
+
+def _scatter(g, shape, key):
+    """Zeros of ``shape`` with ``g`` added at ``key`` (the vjp of ``x[key]``)."""
+    out = np.zeros(shape, dtype=g.dtype, device=g.device)
+    np.add.at(out, key, g)
+    return out
+
+
+def _take_vjp(g, shape, indices, axis, mode="raise"):
+    if axis is None:
+        size = math.prod(shape)
+        return np.reshape(_scatter(g, (size,), _positions(indices, size, mode, g.device)), shape)
+    axis %= len(shape)
+    return _scatter(g, shape, (slice(None),) * axis + (_positions(indices, shape[axis], mode, g.device),))
+
+
+def _along_axis_key(shape, indices, axis, device):
+    """The fancy index ``take_along_axis`` uses (NumPy's ``_make_along_axis_idx``)."""
+    nd = len(shape)
+    axis %= nd
+    return tuple(indices if d == axis else
+                 np.reshape(np.arange(n, device=device), (1,) * d + (-1,) + (1,) * (nd - d - 1))
+                 for d, n in enumerate(shape))
+
+
+def _take_along_axis_vjp(g, shape, indices, axis):
+    if axis is None:
+        return _take_vjp(g, shape, indices, None)
+    return _scatter(g, shape, _along_axis_key(shape, indices, axis, g.device))
+
+
+def _partition_perm(a, ans, axis):
+    """Where each element of ``ans`` came from in ``a`` (distinct values: matched by rank, which
+    holds whatever order a backend leaves the partitions in)."""
+    if axis is None:
+        a, axis = np.ravel(a), -1
+    rank = np.argsort(np.argsort(ans, axis=axis), axis=axis)
+    return np.take_along_axis(np.argsort(a, axis=axis), rank, axis=axis)
+
+
+defvjp("sort", lambda g, ans, a, axis=-1: _take_along_axis_vjp(g, a.shape, np.argsort(a, axis=axis), axis))
+defjvp("sort", lambda t, ans, a, axis=-1: np.take_along_axis(t, np.argsort(a, axis=axis), axis=axis))
+defvjp("partition", lambda g, ans, a, axis=-1:
+       _take_along_axis_vjp(g, a.shape, _partition_perm(a, ans, axis), axis))
+defjvp("partition", lambda t, ans, a, axis=-1: np.take_along_axis(t, _partition_perm(a, ans, axis), axis=axis))
+defvjp("take", lambda g, ans, a, indices, axis=None, mode="raise": _take_vjp(g, a.shape, indices, axis, mode),
+       shape_only=(0,))
+deflinear("take", lambda t, indices, axis=None, mode="raise": np.take(t, indices, axis=axis, mode=mode))
+defvjp("take_along_axis", lambda g, ans, a, indices, axis=-1: _take_along_axis_vjp(g, a.shape, indices, axis),
+       shape_only=(0,))
+deflinear("take_along_axis", lambda t, indices, axis=-1: np.take_along_axis(t, indices, axis=axis))
+defvjp("compress", lambda g, ans, a, condition, axis=None:
+       _take_vjp(g, a.shape, np.flatnonzero(np.asarray(condition, device=g.device)), axis), shape_only=(0,))
+deflinear("compress", lambda t, condition, axis=None: np.compress(condition, t, axis=axis))
+defvjp("extract", lambda g, ans, arr, condition:
+       _take_vjp(g, arr.shape, np.flatnonzero(np.asarray(condition, device=g.device)), None), shape_only=(0,))
+deflinear("extract", lambda t, condition: np.extract(condition, t))
+
+
+def _choose_rule(k):
+    def vjp(g, ans, *choices, a, stacked, mode="raise"):
+        n = choices[0].shape[0] if stacked else len(choices)
+        sel = _positions(a, n, mode, g.device)
+        if stacked:
+            return np.stack([unbroadcast(np.where(sel == j, g, 0), choices[0].shape[1:]) for j in range(n)])
+        return np.where(sel == k, g, 0)
+    return vjp
+
+
+def _choose_jvp(tangents, ans, *choices, a, stacked, mode="raise"):
+    ts = [np.zeros_like(c, dtype=ans.dtype) if t is None else t for t, c in zip(tangents, choices)]
+    return np.choose(a, ts[0] if stacked else ts, mode=mode)
+
+
+defvjp("choose", *(_choose_rule(k) for k in range(64)), shape_only=range(64))
+defjvp_all("choose", _choose_jvp)
+
+
+def _put_winners(shape, ind, mode, device):
+    """(flat serial number of the write that lands at each position, -1 if none; the write
+    serials; the flat indices): ``put`` replayed."""
+    ind = np.ravel(np.asarray(ind, device=device))
+    serial = np.arange(ind.size, device=device)
+    winner = np.full(shape, -1, dtype=np.intp, device=device)
+    np.put(winner, ind, serial, mode=mode)
+    return winner, serial, ind
+
+
+def _put_values_vjp(g, v, ind, mode):
+    winner, serial, ind = _put_winners(g.shape, ind, mode, g.device)
+    won = np.where(np.take(winner, ind, mode=mode) == serial, np.take(g, ind, mode=mode), 0)
+    out = np.zeros(v.size, dtype=g.dtype, device=g.device)
+    np.add.at(out, np.mod(serial, v.size), won)  # v is repeated when shorter than ind
+    return np.reshape(out, v.shape)
+
+
+def _put_jvp(tangents, ans, a, v, ind, mode):
+    ta, tv = tangents
+    out = np.zeros_like(a) if ta is None else ta.copy()
+    np.put(out, ind, 0 if tv is None else tv, mode=mode)
+    return out
+
+
+def _written_zeroed(g, winner):
+    """The old array's cotangent: ``g`` where nothing was written."""
+    return np.where(winner >= 0, 0, g)
+
+
+defvjp("put", lambda g, ans, a, v, ind, mode: _written_zeroed(g, _put_winners(g.shape, ind, mode, g.device)[0]),
+       lambda g, ans, a, v, ind, mode: _put_values_vjp(g, v, ind, mode), shape_only=(1,))
+defjvp_all("put", _put_jvp)
+
+
+def _along_winners(shape, indices, axis, device):
+    """(serial number of the write that lands at each position, -1 if none; the write serials
+    in the shape of the written block): ``put_along_axis`` replayed."""
+    winner = np.full(shape, -1, dtype=np.intp, device=device)
+    block = np.take_along_axis(winner, indices, axis=axis).shape
+    serial = np.reshape(np.arange(math.prod(block), device=device), block)
+    np.put_along_axis(winner, indices, serial, axis)
+    return winner, serial
+
+
+def _put_along_values_vjp(g, indices, axis):
+    winner, serial = _along_winners(g.shape, indices, axis, g.device)
+    return np.where(np.take_along_axis(winner, indices, axis=axis) == serial,
+                    np.take_along_axis(g, indices, axis=axis), 0)
+
+
+def _put_along_jvp(tangents, ans, arr, values, indices, axis):
+    ta, tv = tangents
+    out = np.zeros_like(arr) if ta is None else ta.copy()
+    np.put_along_axis(out, indices, 0 if tv is None else tv, axis)
+    return out
+
+
+defvjp("put_along_axis",
+       lambda g, ans, arr, values, indices, axis:
+       _written_zeroed(g, _along_winners(g.shape, indices, axis, g.device)[0]),
+       lambda g, ans, arr, values, indices, axis: _put_along_values_vjp(g, indices, axis))
+defjvp_all("put_along_axis", _put_along_jvp)

@@ -209,7 +209,7 @@ def _matmul_vjp_y(g, ans, x, y):
     if x.ndim == 1:
         return x[:, None] * g[..., None, :] if y.ndim > 1 else g * x
     if y.ndim == 1:
-        return np.matmul(np.swapaxes(x, -1, -2), g[..., None])[..., 0]
+        return g @ x if x.ndim == 2 else np.matmul(np.swapaxes(x, -1, -2), g[..., None])[..., 0]
     return np.matmul(np.swapaxes(x, -1, -2), g)
 
 

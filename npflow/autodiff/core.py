@@ -32,27 +32,29 @@ class AutodiffError(RuntimeError):
     """A gradient that cannot be computed correctly (never a silently wrong one)."""
 
 
-class _State(threading.local):
-    def __init__(self):
-        self.stack = []
-
-
-_state = _State()
-_lock = threading.Lock()
+_state = dispatch.trace_state  # this thread's active traces (dispatch owns it: the fast paths read it)
+_lock = threading.RLock()  # re-entrant: a finalizer (a tape freed by the GC) may run while held
 _active = 0
 
 
-def _activate(trace):
+def _hook(delta):
+    """Count users of the dispatch hook (any thread); it is installed while there are any."""
     global _active
-    _state.stack.append(trace)
     with _lock:
-        _active += 1
-        if _active == 1:
-            dispatch.recorders.append(on_apply)
+        _active += delta
+        dispatch.trace_hook = on_apply
+        if delta > 0:
+            dispatch.tracing.append(None)
+        elif dispatch.tracing:
+            dispatch.tracing.pop()
+
+
+def _activate(trace):
+    _state.stack.append(trace)
+    _hook(1)
 
 
 def _deactivate(trace):
-    global _active
     stack = _state.stack
     for i in range(len(stack) - 1, -1, -1):
         if stack[i] is trace:
@@ -60,14 +62,12 @@ def _deactivate(trace):
             break
     else:
         return
-    with _lock:
-        _active -= 1
-        if _active == 0 and on_apply in dispatch.recorders:
-            dispatch.recorders.remove(on_apply)
+    _hook(-1)
 
 
 class only:
-    """``with only(traces):`` runs the block with just these traces active (this thread)."""
+    """``with only(traces):`` runs the block with just these traces active (this thread).
+    The traces need not be active already (a backward pass may record on a fresh one)."""
 
     __slots__ = ("traces", "saved")
 
@@ -77,9 +77,13 @@ class only:
     def __enter__(self):
         self.saved = _state.stack
         _state.stack = list(self.traces)
+        if self.traces:
+            _hook(1)
 
     def __exit__(self, *exc):
         _state.stack = self.saved
+        if self.traces:
+            _hook(-1)
         return False
 
 
@@ -112,14 +116,36 @@ def check_fresh(x, entry, opname, expected_writes=0):
             f"values; compute it out of place (e.g. with npflow.where or a copy)")
 
 
+# Threads share the version counters, and may share arrays (one watched by tapes in two
+# threads): both are changed under ``_lock``.
+
+def _track(x, trace):
+    """The version counter of ``x``'s memory, held until ``trace`` is released."""
+    with _lock:
+        v = track_root(x._data)
+    trace.roots.append(v)
+    return v
+
+
+def _untrack(roots):
+    with _lock:
+        for v in roots:
+            untrack_root(v)
+
+
 def set_entry(x, trace, payload, index):
     """Record ``x`` as tracked by ``trace``; its memory version is taken now."""
-    v = track_root(x._data)
+    with _lock:
+        v = track_root(x._data)
+        ad = x._ad
+        if ad is None:
+            ad = x._ad = {}
+        elif ad:  # drop finished traces' entries, so a long-lived array does not keep them all
+            for k in list(ad):
+                if k is not _VIEW and k.released:
+                    ad.pop(k, None)
+        ad[trace] = (payload, index, v, v.n)
     trace.roots.append(v)
-    ad = x._ad
-    if ad is None:
-        ad = x._ad = {}
-    ad[trace] = (payload, index, v, v.n)
 
 
 # -- the hook ----------------------------------------------------------------------------
@@ -140,17 +166,22 @@ def on_apply(op, operands, params, result):
     # Outermost first, as JAX: an outer trace must have tagged the op's output before an
     # inner trace's rule reads it (the rule's own ops are then seen by the outer trace).
     for i, trace in enumerate(stack):
-        entries = [entry_of(x, trace) if isinstance(x, nd) else None for x in operands]
-        if not any(e is not None for e in entries):
+        entries = [x._ad.get(trace) if isinstance(x, nd) and x._ad is not None else None
+                   for x in operands]
+        if entries.count(None) == len(entries):
             for w in written:  # an untracked write over a tracked array makes it a constant
                 if isinstance(w, nd) and w._ad is not None:
                     w._ad.pop(trace, None)
             continue
         tracked = True
         for x, e in zip(operands, entries):
-            if e is not None:
-                check_fresh(x, e, op.name, _writes_seen(op, x, operands, written))
-        with only(stack[:i]):
+            if e is not None and e[2].n != e[3] + (_writes_seen(op, x, operands, written)
+                                                   if written or op.inplace else 0):
+                check_fresh(x, e, op.name, _writes_seen(op, x, operands, written))  # raises
+        if trace.runs_rules:
+            with only(stack[:i]):
+                trace.process(op, operands, entries, params, result, written)
+        else:
             trace.process(op, operands, entries, params, result, written)
     if tracked:
         _after_write(op, operands, params, result, written, stack)
@@ -173,10 +204,11 @@ def _after_write(op, operands, params, result, written, stack):
         if isinstance(r, nd) and r._ad is not None and root_of(r._data) is root_of(operands[0]._data):
             r._ad[_VIEW] = (operands[0], params["key"])
     for w in written:
-        if not isinstance(w, nd) or w._ad is None or op.inplace == "graph":
+        if not isinstance(w, nd) or w._ad is None:
             continue
         link = w._ad.get(_VIEW)
         if link is not None:  # a write through an indexing view: update the base's history too
+            # (a rebase is itself a write into the base: a view of a view updates its base, ...)
             base, key = link
             dispatch.apply(REBASE, base, w, key=key)
         elif root_of(w._data) is not w._data and any(t in w._ad for t in stack):
@@ -235,14 +267,16 @@ class Node:
 def _saved_value(x, checks, trace):
     """``x`` kept for the backward pass, with its memory version to check then."""
     if isinstance(x, dispatch.ndarray):
-        v = track_root(x._data)
-        trace.roots.append(v)
+        v = _track(x, trace)
         checks.append((x, v, v.n))
     return x
 
 
 class Recorder:
     """A reverse-mode trace: records nodes; ``backward`` runs the rules in reverse."""
+
+    released = False  # set by release(): what it recorded is gone
+    runs_rules = False  # recording runs no npflow ops (so needs no trace switching)
 
     def __init__(self, persistent=False, name="GradientTape"):
         self.nodes = []
@@ -276,42 +310,16 @@ class Recorder:
         if params.get("where", True) is not True and op.name in _ELEMENTWISE_NAMES:
             raise AutodiffError(f"{op.name}(): where= is not differentiable; use npflow.where")
         nd = dispatch.ndarray
-        outs = self._outputs(op, result, written)
-        parents = []
-        needs = []
-        for x, e in zip(operands, entries):
-            if e is not None and is_inexact(x.dtype):
-                parents.append((e[0], e[1]))
-                needs.append(True)
-            else:
-                parents.append(None)
-                needs.append(False)
+        outs = written if op.inplace else result if type(result) is tuple else (result,)
+        parents = [(e[0], e[1]) if e is not None and x._data.dtype.kind in _INEXACT else None
+                   for x, e in zip(operands, entries)]
+        want_args, want_meta, want_ans = _plan(op, parents, operands)
         checks = []
-        uses = op.vjp_uses
-        want_meta = set()
-        if callable(op.vjp):  # one rule for all operands: it may read any of them
-            if uses[2]:
-                want_args, want_meta = set(), set(range(len(operands)))
-            else:
-                want_args = set(range(len(operands)))
-            want_ans = uses[1]
-        else:
-            want_args = set()
-            want_ans = False
-            for i, need in enumerate(needs):
-                if need:
-                    if op.vjp[i] is None:
-                        raise AutodiffError(f"{op.name}(): not differentiable with respect to operand "
-                                            f"{i} ({dispatch.describe(operands[i])})")
-                    used_args, used_ans, used_meta = uses[i]
-                    want_args |= used_args
-                    want_meta |= used_meta
-                    want_ans = want_ans or used_ans
-        writes = {id(root_of(w._data)) for w in written if isinstance(w, nd)}
+        writes = {id(root_of(w._data)) for w in written if isinstance(w, nd)} if written else ()
         saved = []
         for i, x in enumerate(operands):
             if i in want_args:
-                if isinstance(x, nd) and id(root_of(x._data)) in writes:
+                if writes and isinstance(x, nd) and id(root_of(x._data)) in writes:
                     raise AutodiffError(
                         f"{op.name}(): this in-place operation overwrites {dispatch.describe(x)}, "
                         f"which its gradient needs; write the result to a new array instead")
@@ -324,7 +332,7 @@ class Recorder:
         if want_ans:
             ans = tuple(_saved_value(o, checks, self) for o in outs) if op.nout > 1 else \
                 _saved_value(outs[0], checks, self)
-        meta = tuple((x.shape, x.dtype) if isinstance(x, nd) else None for x in operands)
+        meta = [(x._data.shape, x._data.dtype) if p is not None else None for x, p in zip(operands, parents)]
         node = Node(op, params_for_rules(params), parents, saved, ans, meta, checks, nout=len(outs))
         self.nodes.append(node)
         for k, o in enumerate(outs):
@@ -373,8 +381,12 @@ class Recorder:
                 check_fresh(src, e, "gradient")
                 wanted.setdefault(e[0], []).append((src, e[1]))
         found = {}
-        with only(outer_than(self)):
-            for node in reversed(self.nodes):
+        # Outer traces see the rules' ops (higher order). As TensorFlow, a persistent tape asked
+        # for a gradient inside its own block records that computation too.
+        stack = _state.stack
+        own = self.persistent and any(t is self for t in stack)
+        with only(stack[:stack.index(self) + 1] if own else outer_than(self)):
+            for node in reversed(self.nodes[:] if own else self.nodes):
                 cts = grads.pop(node, None)
                 if cts is None:
                     continue
@@ -412,15 +424,47 @@ class Recorder:
         for node in self.nodes:
             node.release()
         self.nodes = []
-        for v in self.roots:
-            untrack_root(v)
+        _untrack(self.roots)
         self.roots = []
+        self.released = True
 
     def __del__(self):
         try:
             self.release()
         except Exception:
             pass
+
+
+_PLANS = {}  # (op, which operands need a cotangent) -> (its vjp_uses, what to save)
+
+
+def _plan(op, parents, operands):
+    """(operands to save, operands to keep the shape of, whether to save the output)."""
+    key = (op, tuple(p is not None for p in parents))
+    plan = _PLANS.get(key)
+    if plan is not None and plan[0] is op.vjp_uses:
+        return plan[1]
+    uses = op.vjp_uses
+    want_args, want_meta, want_ans = set(), set(), False
+    if callable(op.vjp):  # one rule for all operands: it may read any of them
+        if uses[2]:
+            want_meta = set(range(len(operands)))
+        else:
+            want_args = set(range(len(operands)))
+        want_ans = uses[1]
+    else:
+        for i, need in enumerate(key[1]):
+            if need:
+                if i >= len(op.vjp) or op.vjp[i] is None:
+                    raise AutodiffError(f"{op.name}(): not differentiable with respect to operand "
+                                        f"{i} ({dispatch.describe(operands[i])})")
+                used_args, used_ans, used_meta = uses[i]
+                want_args |= used_args
+                want_meta |= used_meta
+                want_ans = want_ans or used_ans
+    plan = (frozenset(want_args), frozenset(want_meta), want_ans)
+    _PLANS[key] = (uses, plan)
+    return plan
 
 
 def _node_name(node):
@@ -466,6 +510,9 @@ def params_for_rules(params):
 class Tangents:
     """A forward-mode trace: each tracked array carries its tangent."""
 
+    released = False
+    runs_rules = True
+
     def __init__(self, name="jvp"):
         self.roots = []
         self.name = name
@@ -493,6 +540,8 @@ class Tangents:
         from .rules import fit
         tangents = [e[0] if e is not None and is_inexact(x.dtype) else None
                     for x, e in zip(operands, entries)]
+        if written and not callable(op.jvp):
+            _check_jvp_reads(op, operands, tangents, written)
         rparams = params_for_rules(params)
         ans = tuple(outs) if op.nout > 1 else outs[0]
         if callable(op.jvp):
@@ -516,9 +565,27 @@ class Tangents:
                 o._ad.pop(self, None)
 
     def release(self):
-        for v in self.roots:
-            untrack_root(v)
+        _untrack(self.roots)
         self.roots = []
+        self.released = True
+
+    __del__ = Recorder.__del__
+
+
+def _check_jvp_reads(op, operands, tangents, written):
+    """An in-place op's jvp rules must not read an operand the op has just overwritten."""
+    nd = dispatch.ndarray
+    wroots = {id(root_of(w._data)) for w in written if isinstance(w, nd)}
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        reads = op.jvp_uses[i] if op.jvp_uses is not None else range(len(operands))
+        for j in reads:
+            x = operands[j] if 0 <= j < len(operands) else None
+            if isinstance(x, nd) and id(root_of(x._data)) in wroots:
+                raise AutodiffError(
+                    f"{op.name}(): this in-place operation overwrites {dispatch.describe(x)}, which "
+                    f"its derivative needs; write the result to a new array instead")
 
 
 def _add_tangents(a, b):

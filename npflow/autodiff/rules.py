@@ -81,7 +81,10 @@ def defvjp(name, *rules, uses=None, shape_only=()):
 
 
 def defjvp(name, *rules):
-    _op(name).jvp = tuple(None if r is None else _adapt(r) for r in rules)
+    op = _op(name)
+    op.jvp = tuple(None if r is None else _adapt(r) for r in rules)
+    op.jvp_uses = tuple(None if r is None else _reads(r, "t")[0] | ({-1} if _reads(r, "t")[1] else set())
+                        for r in rules)
 
 
 def defvjp_all(name, rule, shape_only=False):
@@ -121,6 +124,7 @@ def defelementwise(name, *partials):
     op.vjp = tuple(vjps)
     op.vjp_uses = tuple(uses)
     op.jvp = tuple(jvps)
+    op.jvp_uses = tuple(None if u is None else u[0] | ({-1} if u[1] else set()) for u in uses)
 
 
 def _names_read(fn):

@@ -35,6 +35,13 @@ class GradientTape:
         core._deactivate(self._rec)
         return False
 
+    def __del__(self):
+        # Arrays the tape tagged (a long-lived watched array) keep its recorder object;
+        # what it saved is freed when the tape goes.
+        rec = getattr(self, "_rec", None)
+        if rec is not None:
+            rec.__del__()
+
     def watch(self, tensor):
         """Track ``tensor`` (an array or a nested structure of arrays) from now on."""
         for x in flatten(tensor)[0]:

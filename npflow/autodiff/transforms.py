@@ -13,7 +13,7 @@ from .._core.dispatch import apply
 from .._core.registry import REGISTRY, Op, register
 from . import core
 from .pytree import flatten, unflatten
-from .rules import defvjp, defjvp
+from .rules import defvjp, defjvp, fit
 
 ALIAS = register(Op("alias", lambda xp: lambda x: x))  # the same data, a new array object
 defvjp(ALIAS, lambda g, ans, x: g)
@@ -32,26 +32,28 @@ def _argnums_tuple(argnums, nargs, fname):
     for n in nums:
         if not -nargs <= n < nargs:
             raise ValueError(f"{fname}(): argnums {argnums} out of range for {nargs} positional arguments")
-    return nums
+    return tuple(n % nargs for n in nums)
 
 
-def _diff_leaf(v, fname):
+def _diff_leaf(v, fname, holomorphic=False):
     """A differentiable array for leaf ``v``, or TypeError (integers and booleans are not)."""
     x = v if isinstance(v, np.ndarray) else np.asarray(v)
     if not core.is_inexact(x.dtype):
         raise TypeError(f"{fname}() requires real- or complex-valued (floating-point) inputs, got "
                         f"{x.dtype} {x.shape}; integer and boolean arguments have no derivative "
                         f"(convert with .astype(float) to differentiate)")
+    if holomorphic and x.dtype.kind != "c":
+        raise TypeError(f"{fname}(holomorphic=True) requires complex inputs, got {x.dtype} {x.shape}")
     return apply(ALIAS, x)
 
 
-def _prepare(args, nums, fname, attach):
-    """Replace the differentiated arguments by fresh aliases; ``attach(alias, leaf_index)``."""
+def _prepare(args, nums, fname, attach, holomorphic=False):
+    """Replace the differentiated arguments by fresh aliases; ``attach(alias)`` each."""
     args = list(args)
     per_arg = []
     for n in nums:
         leaves, tree = flatten(args[n])
-        aliases = [_diff_leaf(v, fname) for v in leaves]
+        aliases = [_diff_leaf(v, fname, holomorphic) for v in leaves]
         for a in aliases:
             attach(a)
         args[n] = unflatten(tree, aliases)
@@ -59,38 +61,47 @@ def _prepare(args, nums, fname, attach):
     return args, per_arg
 
 
-def _scalar_output(out, fname):
+def _scalar_output(out, fname, holomorphic=False):
     if not isinstance(out, np.ndarray):
         out = np.asarray(out)
     if out.shape != () or out.dtype.kind not in "fc":
         raise TypeError(f"{fname}(): the function must return a real scalar (a 0-d float array), "
                         f"got {out.dtype} {out.shape}; for other outputs use vjp, jacrev or jacfwd")
-    if out.dtype.kind == "c":
+    if out.dtype.kind == "c" and not holomorphic:
         raise TypeError(f"{fname}(): the function returned a complex scalar; gradients need a real "
-                        f"output (take np.real or np.abs first, or use holomorphic functions with vjp)")
+                        f"output (take np.real or np.abs first), or pass holomorphic=True for a "
+                        f"holomorphic function")
+    if holomorphic and out.dtype.kind != "c":
+        raise TypeError(f"{fname}(holomorphic=True): the function must return a complex scalar, "
+                        f"got {out.dtype}")
     return out
 
 
-def value_and_grad(fun, argnums=0, has_aux=False):
-    """``f`` and its gradient with respect to ``argnums``: ``(value, grad)`` (``((value, aux), grad)``)."""
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
+    """``f`` and its gradient with respect to ``argnums``: ``(value, grad)`` (``((value, aux), grad)``).
+    ``holomorphic=True``: complex ``f`` of complex arguments, whose gradient is ``f'(z)``."""
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args), "grad")
         rec = core.Recorder(name="grad")
-        core._activate(rec)
         try:
-            args2, per_arg = _prepare(args, nums, "grad", rec.watch)
-            out = fun(*args2, **kwargs)
-        finally:
-            core._deactivate(rec)
-        aux = None
-        if has_aux:
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise TypeError("grad(has_aux=True): the function must return a pair (output, aux)")
-            out, aux = out
-        out = _scalar_output(out, "grad")
-        sources = [a for _, aliases in per_arg for a in aliases]
-        cts = rec.backward([out], [np.ones_like(out)], sources, "zero")
+            core._activate(rec)
+            try:
+                args2, per_arg = _prepare(args, nums, "grad", rec.watch, holomorphic)
+                out = fun(*args2, **kwargs)
+            finally:
+                core._deactivate(rec)
+            aux = None
+            if has_aux:
+                if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                    raise TypeError("grad(has_aux=True): the function must return a pair (output, aux)")
+                out, aux = out
+            out = _scalar_output(out, "grad", holomorphic)
+            sources = [a for _, aliases in per_arg for a in aliases]
+            cts = rec.backward([out], [np.ones_like(out)], sources, "zero")
+        except BaseException:
+            rec.release()  # free what it saved now, not when the traceback goes
+            raise
         grads, k = [], 0
         for tree, aliases in per_arg:
             grads.append(unflatten(tree, cts[k:k + len(aliases)]))
@@ -108,9 +119,10 @@ def stop_gradient_of(x, trace):
     return x
 
 
-def grad(fun, argnums=0, has_aux=False):
-    """The gradient of a real scalar function ``fun`` with respect to argument(s) ``argnums``."""
-    vg = value_and_grad(fun, argnums, has_aux)
+def grad(fun, argnums=0, has_aux=False, holomorphic=False):
+    """The gradient of a real scalar function ``fun`` with respect to argument(s) ``argnums``
+    (of a complex one with ``holomorphic=True``: ``f'(z)``)."""
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
@@ -204,60 +216,96 @@ def _basis(x):
     return [eye[k].reshape(x.shape) for k in range(n)]
 
 
-def jacrev(fun, argnums=0, has_aux=False):
-    """The Jacobian by reverse mode: shape ``out.shape + arg.shape`` (one vjp per output element)."""
+def _arrays(tree):
+    leaves, t = flatten(tree)
+    return [np.asarray(v) for v in leaves], t
+
+
+def _jac_setup(fun, args, argnums, holomorphic, fname):
+    """(argnums tuple, ``fun`` of the differentiated arguments only, their (leaves, tree)s)."""
+    nums = _argnums_tuple(argnums, len(args), fname)
+    ins = [_arrays(args[n]) for n in nums]
+    if holomorphic:
+        for leaves, _ in ins:
+            for a in leaves:
+                _diff_leaf(a, fname, True)
+    g = lambda *d: fun(*[d[nums.index(i)] if i in nums else a for i, a in enumerate(args)])
+    return nums, g, ins
+
+
+def _assemble(argnums, otree, outs, ins, block):
+    """The Jacobian in JAX's nesting: the output's structure, each leaf holding the argument's
+    structure (a tuple of them for tuple ``argnums``); ``block(i, k, j)``: out leaf i, arg k, leaf j."""
+    res = []
+    for i in range(len(outs)):
+        per = [unflatten(tree, [block(i, k, j) for j in range(len(leaves))])
+               for k, (leaves, tree) in enumerate(ins)]
+        res.append(per[0] if isinstance(argnums, int) else tuple(per))
+    return unflatten(otree, res)
+
+
+def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
+    """The Jacobian by reverse mode (one vjp per output element): for each output leaf and
+    argument leaf, shape ``out.shape + arg.shape``; arguments and results may be pytrees."""
     def jac(*args):
-        nums = _argnums_tuple(argnums, len(args), "jacrev")
-        res = vjp(lambda *d: fun(*[d[nums.index(i)] if i in nums else a for i, a in enumerate(args)]),
-                  *[args[i] for i in nums], has_aux=has_aux)
-        out, f = res[0], res[1]
-        out = np.asarray(out)
-        rows = [f(e) for e in _basis(out)] if out.size else []
-        jacs = []
-        for j, n in enumerate(nums):
-            a = np.asarray(args[n])
-            if rows:
-                jacs.append(np.stack([r[j] for r in rows]).reshape(out.shape + a.shape))
-            else:
-                jacs.append(np.zeros(out.shape + a.shape, dtype=a.dtype))
-        j = jacs[0] if isinstance(argnums, int) else tuple(jacs)
-        return (j, res[2]) if has_aux else j
+        nums, g, ins = _jac_setup(fun, args, argnums, holomorphic, "jacrev")
+        res = vjp(g, *[args[n] for n in nums], has_aux=has_aux)
+        outs, otree = _arrays(res[0])
+        rows = []  # rows[i]: per basis element of out leaf i, the cotangent leaves per argument
+        for i, o in enumerate(outs):
+            cts = [[flatten(c)[0] for c in
+                    res[1](unflatten(otree, [e if m == i else np.zeros_like(p) for m, p in enumerate(outs)]))]
+                   for e in _basis(o)]
+            rows.append(cts)
+
+        def block(i, k, j):
+            o, a = outs[i], ins[k][0][j]
+            if not rows[i]:
+                return np.zeros(o.shape + a.shape, dtype=a.dtype)
+            return np.stack([r[k][j] for r in rows[i]]).reshape(o.shape + a.shape)
+        out = _assemble(argnums, otree, outs, ins, block)
+        return (out, res[2]) if has_aux else out
     return jac
 
 
 jacobian = jacrev
 
 
-def jacfwd(fun, argnums=0, has_aux=False):
-    """The Jacobian by forward mode: shape ``out.shape + arg.shape`` (one jvp per input element)."""
+def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
+    """The Jacobian by forward mode (one jvp per argument element): for each output leaf and
+    argument leaf, shape ``out.shape + arg.shape``; arguments and results may be pytrees."""
     def jac(*args):
-        nums = _argnums_tuple(argnums, len(args), "jacfwd")
-        jacs = []
-        aux = None
-        for n in nums:
-            a = np.asarray(args[n])
-            f1 = lambda x: fun(*[x if i == n else v for i, v in enumerate(args)])
-            cols = []
-            out = None
-            for e in _basis(a):
-                r = jvp(f1, (a,), (e,), has_aux=has_aux)
-                out, t = r[0], r[1]
-                aux = r[2] if has_aux else None
-                cols.append(np.asarray(t))
-            if out is None:
-                out = fun(*args)
-                out = out[0] if has_aux else out
-            out = np.asarray(out)
-            jacs.append(np.stack(cols, axis=-1).reshape(out.shape + a.shape) if cols else
-                        np.zeros(out.shape + a.shape, dtype=out.dtype))
-        j = jacs[0] if isinstance(argnums, int) else tuple(jacs)
-        return (j, aux) if has_aux else j
+        nums, g, ins = _jac_setup(fun, args, argnums, holomorphic, "jacfwd")
+        primals = tuple(args[n] for n in nums)
+        zeros = [[np.zeros_like(a) for a in leaves] for leaves, _ in ins]
+        cols, out, aux = {}, None, None
+        for k, (leaves, _) in enumerate(ins):
+            for j, a in enumerate(leaves):
+                cols[k, j] = []
+                for e in _basis(a):
+                    tangents = tuple(unflatten(tree, [e if (kk, jj) == (k, j) else z for jj, z in enumerate(zs)])
+                                     for kk, ((_, tree), zs) in enumerate(zip(ins, zeros)))
+                    r = jvp(g, primals, tangents, has_aux=has_aux)
+                    out, aux = r[0], (r[2] if has_aux else None)
+                    cols[k, j].append(_arrays(r[1])[0])
+        if out is None:  # every argument is empty: one call for the output's structure
+            r = g(*primals)
+            out, aux = r if has_aux else (r, None)
+        outs, otree = _arrays(out)
+
+        def block(i, k, j):
+            o, a = outs[i], ins[k][0][j]
+            if not cols[k, j]:
+                return np.zeros(o.shape + a.shape, dtype=o.dtype)
+            return np.stack([c[i] for c in cols[k, j]], axis=-1).reshape(o.shape + a.shape)
+        res = _assemble(argnums, otree, outs, ins, block)
+        return (res, aux) if has_aux else res
     return jac
 
 
-def hessian(fun, argnums=0):
+def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
     """The Hessian of a scalar function: jacfwd of jacrev."""
-    return jacfwd(jacrev(fun, argnums), argnums)
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
 def elementwise_grad(fun, argnum=0):
@@ -282,9 +330,28 @@ def _innermost_tracking(flat_args):
     return None, None, None
 
 
+def _diff_leaves(args, nondiff_argnums):
+    """(differentiable arguments, their leaves, ``regroup(values per leaf) -> per argument``)."""
+    diff = [a for k, a in enumerate(args) if k not in nondiff_argnums]
+    flat, trees = [], []
+    for a in diff:
+        leaves, tree = flatten(a)
+        flat.extend(leaves)
+        trees.append((tree, len(leaves)))
+
+    def regroup(values):
+        res, k = [], 0
+        for tree, n in trees:
+            res.append(unflatten(tree, values[k:k + n]))
+            k += n
+        return tuple(res)
+    regroup.trees = trees
+    return diff, flat, regroup
+
+
 class custom_vjp:
     """JAX's ``custom_vjp``: ``f.defvjp(fwd, bwd)`` with ``fwd(*args) -> (out, residuals)`` and
-    ``bwd(residuals, g) -> tuple of cotangents, one per argument``."""
+    ``bwd(residuals, g) -> tuple of cotangents, one per argument`` (each with its structure)."""
 
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
@@ -299,15 +366,15 @@ class custom_vjp:
     def __call__(self, *args):
         if self.fwd is None:
             raise TypeError(f"custom_vjp {self.fun.__name__}: call defvjp(fwd, bwd) before using it")
-        diff = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
-        i, trace, entries = _innermost_tracking(diff)
+        diff, flat, regroup = _diff_leaves(args, self.nondiff_argnums)
+        i, trace, entries = _innermost_tracking(flat)
         if trace is None:
             return self.fun(*args)
         if isinstance(trace, core.Tangents):
             raise TypeError(f"can't apply forward-mode autodiff (jvp) to a custom_vjp function "
                             f"({self.fun.__name__}); give it a custom_jvp rule instead")
         stack = core._state.stack
-        with core.only(stack[:i]):
+        with core.only(stack[:i]):  # (fwd usually calls f: outer traces then use this rule too)
             out, res = self.fwd(*args)
         outs, tree = flatten(out)
         nondiff = [a for k, a in enumerate(args) if k in self.nondiff_argnums]
@@ -318,8 +385,15 @@ class custom_vjp:
             if not isinstance(r, tuple) or len(r) != len(diff):
                 raise TypeError(f"custom_vjp {self.fun.__name__}: bwd must return a tuple with one "
                                 f"cotangent per differentiable argument ({len(diff)}), got {r!r:.80}")
-            return list(r)
-        trace.record_custom(diff, entries, outs, backward, self.fun.__name__)
+            per_leaf = []
+            for c, (t, n) in zip(r, regroup.trees):
+                leaves = [None] * n if c is None else flatten(c)[0]
+                if len(leaves) != n:
+                    raise TypeError(f"custom_vjp {self.fun.__name__}: bwd returned a cotangent whose "
+                                    f"structure differs from its argument's ({c!r:.80})")
+                per_leaf.extend(leaves)
+            return per_leaf
+        trace.record_custom(flat, entries, outs, backward, self.fun.__name__)
         return out
 
 
@@ -340,9 +414,8 @@ class custom_jvp:
     def __call__(self, *args):
         if self.rule is None:
             raise TypeError(f"custom_jvp {self.fun.__name__}: define the rule with @f.defjvp first")
-        idx = [k for k in range(len(args)) if k not in self.nondiff_argnums]
-        diff = [args[k] for k in idx]
-        i, trace, entries = _innermost_tracking(diff)
+        diff, flat, regroup = _diff_leaves(args, self.nondiff_argnums)
+        i, trace, entries = _innermost_tracking(flat)
         if trace is None:
             return self.fun(*args)
         stack = core._state.stack
@@ -351,31 +424,31 @@ class custom_jvp:
         def call_rule(primals, tangents):
             return self.rule(*nondiff, primals, tangents) if nondiff else self.rule(primals, tangents)
         if isinstance(trace, core.Tangents):
-            tangents = tuple(trace.tangent(a) if e is not None else np.zeros_like(a)
-                             for a, e in zip(diff, entries))
+            tangents = regroup([trace.tangent(a) if e is not None else np.zeros_like(a)
+                                for a, e in zip(flat, entries)])
             with core.only(stack[:i]):
                 out, t_out = call_rule(tuple(diff), tangents)
             for o, t in zip(flatten(out)[0], flatten(t_out)[0]):
-                if isinstance(o, np.ndarray) and core.is_inexact(o.dtype):
-                    core.set_entry(o, trace, t, 0)
+                if isinstance(o, np.ndarray) and core.is_inexact(o.dtype) and t is not None:
+                    core.set_entry(o, trace, fit(t, o.shape, o.dtype, self.fun.__name__, forward=True), 0)
             return out
         with core.only(stack[:i]):
-            out = self.fun(*args)
+            out = self(*args)  # outer traces tracking the arguments use the rule too
         outs, tree = flatten(out)
-        prim = tuple(diff)
         outer = stack[:i]
 
-        def backward(cts):
+        def backward(cts):  # the transpose of the (linear) tangent map, by reverse mode
             rec = core.Recorder(name="custom_jvp transpose")
             with core.only(outer + [rec]):
-                ts = [apply(ALIAS, np.zeros_like(p)) for p in prim]
+                ts = [apply(ALIAS, np.zeros_like(p)) for p in flat]
                 for t in ts:
-                    rec.watch(t)
-                _, t_out = call_rule(prim, tuple(ts))
+                    if core.is_inexact(t.dtype):
+                        rec.watch(t)
+                _, t_out = call_rule(tuple(diff), regroup(ts))
             t_leaves = flatten(t_out)[0]
             return rec.backward(t_leaves, [c if c is not None else np.zeros_like(t)
                                            for c, t in zip(cts, t_leaves)], ts, "zero")
-        trace.record_custom(diff, entries, outs, backward, self.fun.__name__)
+        trace.record_custom(flat, entries, outs, backward, self.fun.__name__)
         return out
 
 
