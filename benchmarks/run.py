@@ -28,24 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import npflow  # noqa: E402
-
-
-def chain(np, x, y):
-    """The dispatch benchmark of the core issue: 4 ops."""
-    return np.tanh(x * y + x) - y
-
-
-# name, ops per call, array size, target ratio (None: recorded only), workload
-WORKLOADS = [
-    ("dispatch, 10 elements: tanh(x*y + x) - y", 4, 10, 1.5, chain),
-    ("elementwise chain, 4M elements: tanh(x*y + x) - y", 4, 4_000_000, 1.05, chain),
-]
-
-
-def _inputs(lib, size):
-    rng = numpy.random.default_rng(0)
-    x, y = rng.random(size), rng.random(size)
-    return (lib.asarray(x), lib.asarray(y))
+from benchmarks.workloads import WORKLOADS  # noqa: E402
 
 
 def _time_once(fn, args, number):
@@ -55,27 +38,37 @@ def _time_once(fn, args, number):
     return (time.perf_counter() - t0) / number
 
 
-def measure(workload, size, rounds):
+def _flat(r):
+    if isinstance(r, (tuple, list)):
+        return [v for e in r for v in _flat(e)]
+    return [numpy.asarray(r)]
+
+
+def measure(w, rounds):
     """(median NumPy seconds, median npflow seconds, median ratio) over interleaved rounds."""
-    a_np = (numpy,) + _inputs(numpy, size)
-    a_nf = (npflow,) + _inputs(npflow, size)
-    numpy.testing.assert_allclose(numpy.asarray(workload(*a_nf)), workload(*a_np), rtol=1e-12)
-    once = _time_once(workload, a_np, 1)
+    data = w.data(numpy.random.default_rng(0))
+    a_np = tuple(data)
+    a_nf = tuple(npflow.asarray(a) for a in data)
+    for got, want in zip(_flat(w.npflow(*a_nf)), _flat(w.numpy(*a_np))):
+        numpy.testing.assert_allclose(got, want, rtol=w.rtol, atol=1e-12, err_msg=w.name)
+    once = _time_once(w.numpy, a_np, 1)
     number = max(1, int(0.02 / max(once, 1e-9)))  # about 20 ms a sample
     t_np, t_nf = [], []
     for _ in range(rounds):
-        t_np.append(_time_once(workload, a_np, number))
-        t_nf.append(_time_once(workload, a_nf, number))
+        t_np.append(_time_once(w.numpy, a_np, number))
+        t_nf.append(_time_once(w.npflow, a_nf, number))
     ratios = [b / a for a, b in zip(t_np, t_nf)]
     return statistics.median(t_np), statistics.median(t_nf), statistics.median(ratios)
 
 
-def run_all(rounds):
+def run_all(rounds, only=None):
     rows = []
-    for name, ops, size, target, fn in WORKLOADS:
-        t_np, t_nf, ratio = measure(fn, size, rounds)
-        rows.append({"name": name, "ops": ops, "numpy_s": t_np, "npflow_s": t_nf,
-                     "ratio": ratio, "target": target})
+    for w in WORKLOADS:
+        if only and only not in w.name:
+            continue
+        t_np, t_nf, ratio = measure(w, rounds)
+        rows.append({"name": w.name, "ops": w.ops, "numpy_s": t_np, "npflow_s": t_nf,
+                     "ratio": ratio, "target": w.target})
     return rows
 
 
@@ -98,16 +91,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="5 rounds, do not write RESULTS.md")
     ap.add_argument("--rounds", type=int, default=31)
+    ap.add_argument("--only", help="run the workloads whose name contains this text")
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # subprocess mode
     args = ap.parse_args()
     rounds = 5 if args.quick else args.rounds
+    if args.only:
+        args.quick = True  # a partial run never overwrites RESULTS.md
     if args.json:
-        print(json.dumps(run_all(rounds)))
+        print(json.dumps(run_all(rounds, args.only)))
         return
     accelerated = npflow._core.ndarray._fastpath is not None
-    rows = run_all(rounds)
+    rows = run_all(rounds, args.only)
     env = dict(os.environ, NPFLOW_PURE_PYTHON="1")
-    out = subprocess.run([sys.executable, __file__, "--json", "--rounds", str(rounds)],
+    out = subprocess.run([sys.executable, __file__, "--json", "--rounds", str(rounds)]
+                         + (["--only", args.only] if args.only else []),
                          env=env, capture_output=True, text=True, check=True).stdout
     pure = json.loads(out)
     report = [

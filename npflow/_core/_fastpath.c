@@ -52,7 +52,7 @@ static PyObject *recorders = NULL;        /* dispatch.recorders (a list) */
 static PyObject *tracing = NULL;          /* dispatch.tracing: an entry per active trace, any thread */
 static PyObject *trace_state = NULL;      /* dispatch.trace_state: .stack, this thread's traces */
 static PyObject *str_stack = NULL;
-static PyObject *py_apply1 = NULL, *py_apply2 = NULL, *py_wrap = NULL;
+static PyObject *py_apply1 = NULL, *py_apply2 = NULL, *py_wrap = NULL, *py_traced = NULL;
 static PyObject *str_call = NULL;
 
 /* Temporary elision, as NumPy's own operators do: in ``x*y + x`` the product
@@ -148,8 +148,10 @@ is_py_scalar(PyObject *o)
     return t == &PyFloat_Type || t == &PyLong_Type || t == &PyComplex_Type || t == &PyBool_Type;
 }
 
+/* 0: not on the fast path (observers present); 1: fast; 2: fast, then hand the result
+   to this thread's autodiff traces (dispatch.traced). */
 static inline int
-fast_allowed(void)
+fast_mode(void)
 {
     if (array_type == NULL || PyList_GET_SIZE(recorders) != 0)
         return 0;
@@ -162,7 +164,25 @@ fast_allowed(void)
     }
     int idle = PyList_Check(stack) && PyList_GET_SIZE(stack) == 0;
     Py_DECREF(stack);
-    return idle;
+    return idle ? 1 : 2;
+}
+
+/* The traced result: dispatch.traced(op, operands, result) (steals result). */
+static PyObject *
+hand_to_traces(PyObject *op, PyObject *result, PyObject *a, PyObject *b)
+{
+    if (result == NULL)
+        return NULL;
+    PyObject *operands = b == NULL ? PyTuple_Pack(1, a) : PyTuple_Pack(2, a, b);
+    if (operands == NULL) {
+        Py_DECREF(result);
+        return NULL;
+    }
+    PyObject *args[3] = {op, operands, result};
+    PyObject *r = PyObject_Vectorcall(py_traced, args, 3, NULL);
+    Py_DECREF(operands);
+    Py_DECREF(result);
+    return r;
 }
 
 /* Wrap a kernel result (new reference, stolen) as an npflow array on dev. */
@@ -188,10 +208,11 @@ wrap_result(PyObject *r, PyObject *dev)
 
 /* 1: handled (*out is the result); 0: not on the fast path, nothing done. */
 static int
-try_fast2(PyObject *kernel, PyObject *a, PyObject *b, PyObject **out, int elide)
+try_fast2(PyObject *op, PyObject *kernel, PyObject *a, PyObject *b, PyObject **out, int elide)
 {
     PyObject *x, *y, *dev;
-    if (!fast_allowed())
+    int mode = fast_mode();
+    if (mode == 0)
         return 0;
     if (Py_TYPE(a) == array_type) {
         dev = DEVICE(a);
@@ -215,7 +236,8 @@ try_fast2(PyObject *kernel, PyObject *a, PyObject *b, PyObject **out, int elide)
         return 0;
     if (dev != cpu_device)
         return 0;
-    if (elide && (try_elide(kernel, a, x, y, out) || (elide == 2 && try_elide(kernel, b, x, y, out))))
+    if (mode == 1 && elide &&
+            (try_elide(kernel, a, x, y, out) || (elide == 2 && try_elide(kernel, b, x, y, out))))
         return 1;
     PyObject *args[2] = {x, y};
     PyObject *r = PyObject_Vectorcall(kernel, args, 2, NULL);
@@ -224,13 +246,16 @@ try_fast2(PyObject *kernel, PyObject *a, PyObject *b, PyObject **out, int elide)
         return 0;
     }
     *out = wrap_result(r, dev);
+    if (mode == 2)
+        *out = hand_to_traces(op, *out, a, b);
     return 1;
 }
 
 static int
-try_fast1(PyObject *kernel, PyObject *a, PyObject **out)
+try_fast1(PyObject *op, PyObject *kernel, PyObject *a, PyObject **out)
 {
-    if (!fast_allowed() || Py_TYPE(a) != array_type || DEVICE(a) != cpu_device)
+    int mode;
+    if (Py_TYPE(a) != array_type || DEVICE(a) != cpu_device || (mode = fast_mode()) == 0)
         return 0;
     PyObject *x = DATA(a);
     PyObject *r = PyObject_Vectorcall(kernel, &x, 1, NULL);
@@ -239,6 +264,8 @@ try_fast1(PyObject *kernel, PyObject *a, PyObject **out)
         return 0;
     }
     *out = wrap_result(r, DEVICE(a));
+    if (mode == 2)
+        *out = hand_to_traces(op, *out, a, NULL);
     return 1;
 }
 
@@ -251,7 +278,7 @@ binary(int slot, PyObject *a, PyObject *b)
     /* the left operand may be elided for every operator, the right one where the
        operation is commutative (NumPy's rule) */
     int commutative = slot == B_ADD || slot == B_MUL || slot == B_AND || slot == B_OR || slot == B_XOR;
-    if (try_fast2(binary_kernel[slot], a, b, &r, commutative ? 2 : 1))
+    if (try_fast2(binary_op[slot], binary_kernel[slot], a, b, &r, commutative ? 2 : 1))
         return r;
     PyObject *args[3] = {binary_op[slot], a, b};
     return PyObject_Vectorcall(py_apply2, args, 3, NULL);
@@ -263,7 +290,7 @@ unary(int slot, PyObject *a)
     PyObject *r;
     if (unary_op[slot] == NULL)
         Py_RETURN_NOTIMPLEMENTED;
-    if (try_fast1(unary_kernel[slot], a, &r))
+    if (try_fast1(unary_op[slot], unary_kernel[slot], a, &r))
         return r;
     PyObject *args[2] = {unary_op[slot], a};
     return PyObject_Vectorcall(py_apply1, args, 2, NULL);
@@ -305,7 +332,7 @@ richcompare(PyObject *self, PyObject *other, int opid)
     PyObject *r;
     if (compare_op[opid] == NULL)
         Py_RETURN_NOTIMPLEMENTED;
-    if (try_fast2(compare_kernel[opid], self, other, &r, 0))
+    if (try_fast2(compare_op[opid], compare_kernel[opid], self, other, &r, 0))
         return r;
     PyObject *args[3] = {compare_op[opid], self, other};
     return PyObject_Vectorcall(py_apply2, args, 3, NULL);
@@ -380,9 +407,10 @@ ufunc_call(UfuncObject *self, PyObject *args, PyObject *kwargs)
     PyObject *r;
     Py_ssize_t n = PyTuple_GET_SIZE(args);
     if ((kwargs == NULL || PyDict_GET_SIZE(kwargs) == 0) && n == self->nin && self->kernel != NULL) {
-        if (n == 1 && try_fast1(self->kernel, PyTuple_GET_ITEM(args, 0), &r))
+        if (n == 1 && try_fast1(self->op, self->kernel, PyTuple_GET_ITEM(args, 0), &r))
             return r;
-        if (n == 2 && try_fast2(self->kernel, PyTuple_GET_ITEM(args, 0), PyTuple_GET_ITEM(args, 1), &r, 0))
+        if (n == 2 && try_fast2(self->op, self->kernel, PyTuple_GET_ITEM(args, 0), PyTuple_GET_ITEM(args, 1),
+                                &r, 0))
             return r;
     }
     PyObject *general = PyObject_GetAttr((PyObject *)self, str_call);
@@ -444,10 +472,10 @@ fill_table(PyObject *ops, const char **names, int count, PyObject **op_out, PyOb
 static PyObject *
 configure(PyObject *module, PyObject *args)
 {
-    PyObject *atype, *cpu, *recs, *trc, *tstate, *nptype, *a1, *a2, *w, *bin, *un, *cmp;
-    if (!PyArg_ParseTuple(args, "O!OO!O!OO!OOOO!O!O!:configure", &PyType_Type, &atype, &cpu,
+    PyObject *atype, *cpu, *recs, *trc, *tstate, *nptype, *a1, *a2, *w, *tr, *bin, *un, *cmp;
+    if (!PyArg_ParseTuple(args, "O!OO!O!OO!OOOOO!O!O!:configure", &PyType_Type, &atype, &cpu,
                           &PyList_Type, &recs, &PyList_Type, &trc, &tstate, &PyType_Type, &nptype,
-                          &a1, &a2, &w, &PyDict_Type, &bin, &PyDict_Type, &un, &PyDict_Type, &cmp))
+                          &a1, &a2, &w, &tr, &PyDict_Type, &bin, &PyDict_Type, &un, &PyDict_Type, &cmp))
         return NULL;
     if (!PyType_IsSubtype((PyTypeObject *)atype, &ArrayBaseType)) {
         PyErr_SetString(PyExc_TypeError, "_fastpath.configure: the array type must derive from ArrayBase");
@@ -465,6 +493,7 @@ configure(PyObject *module, PyObject *args)
     Py_INCREF(a1); Py_XSETREF(py_apply1, a1);
     Py_INCREF(a2); Py_XSETREF(py_apply2, a2);
     Py_INCREF(w); Py_XSETREF(py_wrap, w);
+    Py_INCREF(tr); Py_XSETREF(py_traced, tr);
     Py_INCREF(atype); Py_XSETREF(array_type, (PyTypeObject *)atype);   /* last: enables the fast path */
     Py_RETURN_NONE;
 }
@@ -489,7 +518,7 @@ make_tuple_of_names(const char **names, int count)
 static PyMethodDef module_methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(ndarray, cpu, recorders, tracing, trace_state, numpy.ndarray, apply1, apply2, wrap, "
-     "binary, unary, compare)"},
+     "traced, binary, unary, compare)"},
     {NULL}
 };
 

@@ -47,6 +47,13 @@ class _TraceState(threading.local):
 trace_state = _TraceState()
 tracing = []
 trace_hook = None
+_NO_PARAMS = {}  # the params of fast-path calls (shared: never mutated)
+
+
+def traced(op, operands, result):
+    """A fast-path result (plain operands, no parameters) handed to this thread's traces."""
+    trace_hook(op, operands, _NO_PARAMS, result)
+    return result
 
 
 # In-place safety for autodiff: a version counter per memory root (the array that
@@ -289,13 +296,15 @@ def wrap(r, dev):
 
 
 def apply1(op, x):
-    if type(x) is ndarray and not recorders and not (tracing and trace_state.stack):
+    if type(x) is ndarray and not recorders:
         dev = x._device
         if dev.kind == "cpu":
             try:
                 r = op.np_kernel(x._data)
             except Exception:
                 return apply(op, x)  # raises again, annotated
+            if tracing and trace_state.stack:
+                return traced(op, (x,), wrap(r, dev))
             if type(r) is not _NP:
                 return wrap(r, dev)
             o = _new(ndarray)
@@ -326,12 +335,14 @@ def apply2(op, a, b):
         y = b._data
     else:
         return _slow2(op, a, b)
-    if recorders or (tracing and trace_state.stack) or dev.kind != "cpu":
+    if recorders or dev.kind != "cpu":
         return apply(op, a, b)
     try:
         r = op.np_kernel(x, y)
     except Exception:
         return apply(op, a, b)  # raises again, annotated
+    if tracing and trace_state.stack:
+        return traced(op, (a, b), wrap(r, dev))
     if type(r) is not _NP:
         return wrap(r, dev)
     o = _new(ndarray)

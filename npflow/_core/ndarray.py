@@ -568,6 +568,6 @@ _new = _dispatch._new = _Base.__new__
 if _fastpath is not None:
     _fastpath.configure(ndarray, _devices.CPU, _dispatch.recorders, _dispatch.tracing,
                         _dispatch.trace_state, _NP, apply1, apply2,
-                        _dispatch.wrap, {k: REGISTRY[v] for k, v in BINARY.items()},
+                        _dispatch.wrap, _dispatch.traced, {k: REGISTRY[v] for k, v in BINARY.items()},
                         {k: REGISTRY[v] for k, v in UNARY.items()},
                         {k: REGISTRY[v] for k, v in COMPARISONS.items()})

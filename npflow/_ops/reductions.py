@@ -48,7 +48,7 @@ def _axes(axis, ndim):
 
 def _keep(a, ndim, axes, keepdims):
     """A reduction's output (or cotangent) ``a`` with the reduced axes kept as length 1."""
-    if a is None or keepdims or a.ndim == ndim:
+    if a is None or keepdims or a.ndim == ndim or a.ndim == 0:  # a 0-d result broadcasts as it is
         return a
     shape = list(a.shape)
     for ax in axes:

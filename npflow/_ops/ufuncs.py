@@ -103,7 +103,8 @@ ELEMENTWISE = {name: REGISTRY[name] for name, *_ in UFUNCS}
 import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
 
 from ..autodiff import core as _core  # noqa: E402
-from ..autodiff.rules import defelementwise, defvjp, defjvp, defvjp_all, defjvp_all, unbroadcast  # noqa: E402
+from ..autodiff.rules import (defelementwise, defvjp, defjvp, defvjp_all, defjvp_all, unbroadcast,  # noqa: E402
+                              ONE, MINUS_ONE)
 
 _LN2, _LN10 = _numpy.log(2.0), _numpy.log(10.0)
 
@@ -125,16 +126,16 @@ def _max_d(x, y):
 
 
 PARTIALS = {
-    "add": (lambda ans, x, y: 1.0, lambda ans, x, y: 1.0),
-    "subtract": (lambda ans, x, y: 1.0, lambda ans, x, y: -1.0),
+    "add": (ONE, ONE),
+    "subtract": (ONE, MINUS_ONE),
     "multiply": (lambda ans, x, y: y, lambda ans, x, y: x),
     "divide": (lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
     "power": (lambda ans, x, y: y * np.power(x, y - 1), _pow_dy),
     "float_power": (lambda ans, x, y: y * np.float_power(x, y - 1), _pow_dy),
-    "remainder": (lambda ans, x, y: 1.0, lambda ans, x, y: -np.floor_divide(x, y)),
-    "fmod": (lambda ans, x, y: 1.0, lambda ans, x, y: -np.trunc(x / y)),
-    "negative": (lambda ans, x: -1.0,),
-    "positive": (lambda ans, x: 1.0,),
+    "remainder": (ONE, lambda ans, x, y: -np.floor_divide(x, y)),
+    "fmod": (ONE, lambda ans, x, y: -np.trunc(x / y)),
+    "negative": (MINUS_ONE,),
+    "positive": (ONE,),
     "absolute": (_safe_abs_d,),
     "fabs": (lambda ans, x: np.sign(x),),
     "reciprocal": (lambda ans, x: -(ans * ans),),

@@ -154,6 +154,10 @@ def on_apply(op, operands, params, result):
     stack = _state.stack
     if not stack:
         return
+    if len(stack) == 1 and type(stack[0]) is Recorder and not op.inplace \
+            and type(result) is dispatch.ndarray and "out" not in params \
+            and stack[0].record_simple(op, operands, params, result):
+        return
     nd = dispatch.ndarray
     out = params.get("out")
     if op.inplace:
@@ -340,6 +344,43 @@ class Recorder:
                 set_entry(o, self, node, k)
             elif isinstance(o, nd) and o._ad is not None:
                 o._ad.pop(self, None)
+
+    def record_simple(self, op, operands, params, result):
+        """The common case in one pass (one output, per-operand rules, nothing written).
+        False: leave it to the general path (which also raises every error)."""
+        nd = dispatch.ndarray
+        parents = []
+        tracked = False
+        for x in operands:
+            e = None
+            if type(x) is nd:
+                ad = x._ad
+                if ad:
+                    e = ad.get(self)
+            if e is None:
+                parents.append(None)
+                continue
+            if e[2].n != e[3]:
+                return False
+            tracked = True
+            parents.append((e[0], e[1]) if x._data.dtype.kind in _INEXACT else None)
+        if not tracked:
+            return True
+        if op.differentiable is not True or type(op.vjp) is not tuple or op.nout != 1 \
+                or params.get("where", True) is not True or result._data.base is not None:
+            return False  # (views need the general path's view links)
+        want_args, want_meta, want_ans = _plan(op, parents, operands)
+        checks = []
+        saved = [_saved_value(x, checks, self) if i in want_args else
+                 Meta(x) if i in want_meta and type(x) is nd else None
+                 for i, x in enumerate(operands)]
+        ans = _saved_value(result, checks, self) if want_ans else None
+        meta = [(x._data.shape, x._data.dtype) if p is not None else None for x, p in zip(operands, parents)]
+        node = Node(op, params, parents, saved, ans, meta, checks)
+        self.nodes.append(node)
+        if result._data.dtype.kind in _INEXACT:
+            set_entry(result, self, node, 0)
+        return True
 
     @staticmethod
     def _outputs(op, result, written):

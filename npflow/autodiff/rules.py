@@ -58,6 +58,8 @@ def _adapt(fn):
     names = {p.name for p in sig.parameters.values() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
 
     def call(*args, **params):
+        if not params:
+            return fn(*args)
         return fn(*args, **{k: v for k, v in params.items() if k in names})
     call.__wrapped__ = fn
     return call
@@ -105,14 +107,25 @@ def deflinear(name, fn):
     defjvp(name, lambda t, ans, x, **kw: fn(t, **kw))
 
 
+ONE = "d/dx = 1"        # constant partial derivatives: pass the cotangent on (or negate it)
+MINUS_ONE = "d/dx = -1"  # instead of multiplying by a constant
+
+
 def defelementwise(name, *partials):
-    """An elementwise op from its partial derivatives ``d(ans, *operands) -> d ans / d operand_i``."""
+    """An elementwise op from its partial derivatives ``d(ans, *operands) -> d ans / d operand_i``
+    (or ONE, MINUS_ONE)."""
     vjps, jvps, uses = [], [], []
     for d in partials:
         if d is None:
             vjps.append(None)
             jvps.append(None)
             uses.append(None)
+            continue
+        if d is ONE or d is MINUS_ONE:
+            rule = (lambda g, ans, *xs: g) if d is ONE else (lambda g, ans, *xs: -g)
+            vjps.append(rule)
+            jvps.append(rule)
+            uses.append((set(), False, frozenset()))
             continue
         names = d.__code__.co_varnames[:d.__code__.co_argcount]  # (ans, *operands)
         read = _names_read(d)

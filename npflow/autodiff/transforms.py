@@ -98,7 +98,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
                 out, aux = out
             out = _scalar_output(out, "grad", holomorphic)
             sources = [a for _, aliases in per_arg for a in aliases]
-            cts = rec.backward([out], [np.ones_like(out)], sources, "zero")
+            cts = rec.backward([out], [np.ones((), dtype=out.dtype, device=out.device)], sources, "zero")
         except BaseException:
             rec.release()  # free what it saved now, not when the traceback goes
             raise
