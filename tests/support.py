@@ -124,3 +124,20 @@ def hyp_broadcastable_pair(dtype1, dtype2=None, max_dims=3):
     return hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=max_dims, max_side=4).flatmap(
         lambda s: st.tuples(hyp_arrays(dtype1, s.input_shapes[0]),
                             hyp_arrays(dtype2 or dtype1, s.input_shapes[1])))
+
+
+def run_in_threads(target, jobs):
+    """``target(*job)`` for each job, each in its own thread, switching threads very often
+    (so that they really run interleaved); returns once all have finished."""
+    import sys
+    import threading
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        threads = [threading.Thread(target=target, args=job) for job in jobs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)

@@ -11,6 +11,7 @@ import numpy as onp
 import pytest
 
 import npflow as np
+from support import run_in_threads
 from npflow._core import dispatch
 from npflow._core.registry import REGISTRY
 from npflow.autodiff import AutodiffError
@@ -803,16 +804,7 @@ def test_threads_taking_different_gradients_at_once_get_their_own():
                     errors.append(got)
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)  # interleave the threads finely
-    try:
-        threads = [threading.Thread(target=work, args=fw) for fw in fns]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(switch)
+    run_in_threads(work, fns)
     assert not errors, errors[:3]
     gc.collect()
     assert not dispatch.versions and not dispatch.tracing

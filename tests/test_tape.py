@@ -6,6 +6,7 @@ import numpy as onp
 import pytest
 
 import npflow as np
+from support import run_in_threads
 from npflow._core import dispatch
 from npflow.autodiff import AutodiffError
 
@@ -474,16 +475,7 @@ def test_tapes_in_two_threads_at_once():
             errors.append(e)
     jobs = [(lambda x: np.sum(x ** 3), (3 * X ** 2, 6 * X)),
             (lambda x: np.sum(np.exp(x)), (onp.exp(X), onp.exp(X)))]
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        threads = [threading.Thread(target=work, args=j) for j in jobs]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(switch)
+    run_in_threads(work, jobs)
     assert not errors, errors[:3]
     gc.collect()
     assert not dispatch.versions and not dispatch.tracing
