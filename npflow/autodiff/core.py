@@ -155,7 +155,7 @@ def on_apply(op, operands, params, result):
     if not stack:
         return
     if len(stack) == 1 and type(stack[0]) is Recorder and not op.inplace \
-            and type(result) is dispatch.ndarray and "out" not in params \
+            and type(result) is dispatch.ndarray and params.get("out") is None \
             and stack[0].record_simple(op, operands, params, result):
         return
     nd = dispatch.ndarray
