@@ -408,6 +408,7 @@ class Recorder:
                                f"use {self.name}(persistent=True) to call gradient() several times")
         from .rules import fit
         np = _np()
+        nd = dispatch.ndarray
         grads = {}
         for t, s in zip(targets, seeds):
             e = entry_of(t, self)
@@ -441,6 +442,28 @@ class Recorder:
                             f"{_node_name(node)}(): a value it saved for the gradient "
                             f"({dispatch.describe(x)}) was overwritten in place afterwards; "
                             f"write to a new array instead")
+                op = node.op
+                if node.custom is None and op.nout == 1 and type(op.vjp) is tuple:
+                    # the common case inline: one output, a rule per operand
+                    g, ans, saved, params = cts[0], node.ans, node.saved, node.params
+                    meta = node.meta
+                    for i, (parent, rule) in enumerate(zip(node.parents, op.vjp)):
+                        if parent is None:
+                            continue
+                        ct = (rule(g, ans, *saved, **params) if params else
+                              getattr(rule, "__wrapped__", rule)(g, ans, *saved))
+                        if ct is None:
+                            continue
+                        shape, dtype = meta[i]
+                        d = ct._data if type(ct) is nd else None
+                        if d is None or d.shape != shape or d.dtype != dtype:
+                            ct = fit(ct, shape, dtype, op.name)
+                        pnode, k = parent
+                        acc = grads.get(pnode)
+                        if acc is None:
+                            acc = grads[pnode] = [None] * pnode.nout
+                        acc[k] = ct if acc[k] is None else acc[k] + ct
+                    continue
                 operand_cts = _node_vjp(node, cts, np)
                 for i, (parent, ct) in enumerate(zip(node.parents, operand_cts)):
                     if parent is None or ct is None:
