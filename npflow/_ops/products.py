@@ -68,7 +68,8 @@ def _inner_axes(a, b):
 
 for _name, _axes in (("dot", _dot_axes), ("inner", _inner_axes)):
     defvjp(_name, lambda g, ans, a, b, _axes=_axes: _factor_ct(g, b, *_axes(a, b), True),
-           lambda g, ans, a, b, _axes=_axes: _factor_ct(g, a, *_axes(a, b)[::-1], False))
+           lambda g, ans, a, b, _axes=_axes: _factor_ct(g, a, *_axes(a, b)[::-1], False),
+           shape_only={0: (0,), 1: (1,)})  # each rule reads its own operand's shape only
 defjvp("dot", lambda t, ans, a, b: np.dot(t, b), lambda t, ans, a, b: np.dot(a, t))
 defjvp("inner", lambda t, ans, a, b: np.inner(t, b), lambda t, ans, a, b: np.inner(a, t))
 defvjp("tensordot", lambda g, ans, a, b, axes=2: _factor_ct(g, b, *_pairs(axes), True),
@@ -77,10 +78,10 @@ defjvp("tensordot", lambda t, ans, a, b, axes=2: np.tensordot(t, b, axes=axes),
        lambda t, ans, a, b, axes=2: np.tensordot(a, t, axes=axes))
 # vdot conjugates its first argument (it is antiholomorphic there: the vjp conjugates, as conj's)
 defvjp("vdot", lambda g, ans, a, b: np.reshape(np.conj(g * b), a.shape),
-       lambda g, ans, a, b: np.reshape(g * np.conj(a), b.shape))
+       lambda g, ans, a, b: np.reshape(g * np.conj(a), b.shape), shape_only={0: (0,), 1: (1,)})
 defjvp("vdot", lambda t, ans, a, b: np.vdot(t, b), lambda t, ans, a, b: np.vdot(a, t))
 defvjp("outer", lambda g, ans, a, b: np.reshape(np.dot(g, np.ravel(b)), a.shape),
-       lambda g, ans, a, b: np.reshape(np.dot(np.ravel(a), g), b.shape))
+       lambda g, ans, a, b: np.reshape(np.dot(np.ravel(a), g), b.shape), shape_only={0: (0,), 1: (1,)})
 defjvp("outer", lambda t, ans, a, b: np.outer(t, b), lambda t, ans, a, b: np.outer(a, t))
 
 

@@ -74,12 +74,17 @@ def _op(name):
 
 def defvjp(name, *rules, uses=None, shape_only=()):
     """Per-operand vjp rules. ``shape_only``: operands the rules read only for
-    shape, dtype and device (the node keeps a stand-in, not the values)."""
+    shape, dtype and device (the node keeps a stand-in, not the values): a tuple
+    for all rules, or ``{rule index: tuple}`` when each rule differs (dot's rule
+    for ``a`` needs ``b``'s values but only ``a``'s shape)."""
     op = _op(name)
     op.vjp = tuple(None if r is None else _adapt(r) for r in rules)
     uses = uses or tuple(None if r is None else _reads(r, "g") for r in rules)
-    op.vjp_uses = tuple(None if u is None else (u[0] - set(shape_only), u[1], frozenset(shape_only) & u[0])
-                        for u in uses)
+
+    def only(i):
+        return frozenset(shape_only.get(i, ()) if isinstance(shape_only, dict) else shape_only)
+    op.vjp_uses = tuple(None if u is None else (u[0] - only(i), u[1], only(i) & u[0])
+                        for i, u in enumerate(uses))
 
 
 def defjvp(name, *rules):
