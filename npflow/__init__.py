@@ -23,6 +23,8 @@ from ._numpy.interop import from_dlpack  # noqa: F401
 from .autodiff import *  # noqa: F401,F403
 from . import testing  # noqa: F401
 from .control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: F401,A004
+from .variables import Variable  # noqa: F401
+from . import optimizers  # noqa: F401
 
 __version__ = "0.1.0"
 __array_api_version__ = "2024.12"

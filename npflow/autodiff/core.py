@@ -17,6 +17,7 @@ differentiate inner rules (higher order, no perturbation confusion) and never
 the other way round.
 """
 import threading
+import weakref
 
 import numpy as _onp
 
@@ -170,6 +171,10 @@ def on_apply(op, operands, params, result):
     # Outermost first, as JAX: an outer trace must have tagged the op's output before an
     # inner trace's rule reads it (the rule's own ops are then seen by the outer trace).
     for i, trace in enumerate(stack):
+        if trace.watch_accessed:
+            for x in operands[1:] if op.inplace else operands:  # (what an op writes, it does not read)
+                if type(x) is not nd and isinstance(x, nd):
+                    trace.accessed(x)
         entries = [x._ad.get(trace) if isinstance(x, nd) and x._ad is not None else None
                    for x in operands]
         if entries.count(None) == len(entries):
@@ -281,10 +286,14 @@ class Recorder:
 
     released = False  # set by release(): what it recorded is gone
     runs_rules = False  # recording runs no npflow ops (so needs no trace switching)
+    # True (GradientTape's watch_accessed_variables): a trainable floating-point array of an
+    # ndarray subclass with a true ``trainable`` (npflow.Variable) is watched when an op reads it
+    watch_accessed = False
 
     def __init__(self, persistent=False, name="GradientTape"):
         self.nodes = []
         self.roots = []
+        self.watched = []  # weak references to the arrays watch() began to track
         self.persistent = persistent
         self.name = name
         self.used = False
@@ -299,7 +308,19 @@ class Recorder:
         if entry_of(x, self) is None:
             node = Node(None, None, (), (), None, ((x.shape, x.dtype),), [])
             self.nodes.append(node)
+            self.watched.append(weakref.ref(x))
             set_entry(x, self, node, 0)
+
+    def accessed(self, x):
+        """The entry of ``x`` (an ndarray subclass) read by an op; a trainable Variable is
+        watched first if this tape watches accessed variables."""
+        ad = x._ad
+        e = ad.get(self) if ad else None
+        if e is None and self.watch_accessed and getattr(x, "trainable", False) \
+                and x._data.dtype.kind in _INEXACT:
+            self.watch(x)
+            e = x._ad[self]
+        return e
 
     def process(self, op, operands, entries, params, result, written):
         if op.differentiable is False:
@@ -357,6 +378,8 @@ class Recorder:
                 ad = x._ad
                 if ad:
                     e = ad.get(self)
+            elif isinstance(x, nd):  # a subclass (npflow.Variable): watched on use, if asked
+                e = self.accessed(x)
             if e is None:
                 parents.append(None)
                 continue
@@ -372,7 +395,7 @@ class Recorder:
         want_args, want_meta, want_ans = _plan(op, parents, operands)
         checks = []
         saved = [_saved_value(x, checks, self) if i in want_args else
-                 Meta(x) if i in want_meta and type(x) is nd else None
+                 Meta(x) if i in want_meta and isinstance(x, nd) else None
                  for i, x in enumerate(operands)]
         ans = _saved_value(result, checks, self) if want_ans else None
         meta = [(x._data.shape, x._data.dtype) if p is not None else None for x, p in zip(operands, parents)]
@@ -488,6 +511,7 @@ class Recorder:
         for node in self.nodes:
             node.release()
         self.nodes = []
+        self.watched = []
         _untrack(self.roots)
         self.roots = []
         self.released = True
@@ -576,6 +600,7 @@ class Tangents:
 
     released = False
     runs_rules = True
+    watch_accessed = False
 
     def __init__(self, name="jvp"):
         self.roots = []

@@ -15,15 +15,20 @@ class GradientTape:
 
     A non-persistent tape frees what it saved once ``gradient`` returns and
     cannot be used again; ``persistent=True`` keeps it for several calls.
-    Tapes are per thread. ``watch_accessed_variables`` is for npflow.Variable
-    (trainable variables are watched when read).
+    Tapes are per thread. With ``watch_accessed_variables=True`` (the default) a
+    trainable floating-point ``npflow.Variable`` is watched when an operation reads it.
     """
 
     def __init__(self, persistent=False, watch_accessed_variables=True):
         self._persistent = persistent
         self.watch_accessed_variables = watch_accessed_variables
-        self._rec = core.Recorder(persistent=persistent)
+        self._rec = self._recorder()
         self._depth = 0
+
+    def _recorder(self):
+        rec = core.Recorder(persistent=self._persistent)
+        rec.watch_accessed = bool(self.watch_accessed_variables)
+        return rec
 
     def __enter__(self):
         core._activate(self._rec)
@@ -48,7 +53,9 @@ class GradientTape:
             self._rec.watch(x)
 
     def watched_variables(self):
-        return tuple(n for n in self._rec.nodes if n.op is None and n.custom is None)
+        """The Variables this tape watches (by ``watch`` or on use), in the order it began to."""
+        from ..variables import Variable
+        return tuple(x for x in (r() for r in self._rec.watched) if isinstance(x, Variable))
 
     @contextlib.contextmanager
     def stop_recording(self):
@@ -65,7 +72,7 @@ class GradientTape:
         if active:
             core._deactivate(self._rec)
         self._rec.release()
-        self._rec = core.Recorder(persistent=self._persistent)
+        self._rec = self._recorder()
         if active:
             core._activate(self._rec)
 
@@ -85,7 +92,14 @@ class GradientTape:
                                  f"{len(targets)} targets")
         srcs, tree = flatten(sources)
         grads = self._rec.backward(targets, seeds, srcs, unconnected_gradients)
+        self._stop_if_used()
         return unflatten(tree, grads)
+
+    def _stop_if_used(self):
+        """A non-persistent tape used inside its block stops recording there (as TensorFlow pops it):
+        what it tracked is released, so later writes (an optimizer step) must not be checked against it."""
+        if not self._persistent:
+            core._deactivate(self._rec)
 
     def jacobian(self, target, sources, unconnected_gradients="none"):
         """d target / d source for every element of ``target``: shape target.shape + source.shape."""
@@ -105,6 +119,7 @@ class GradientTape:
         if not persistent:
             self._rec.release()
             self._rec.used = True
+            self._stop_if_used()
         out = []
         for i, s in enumerate(srcs):
             col = [r[i] for r in rows]
