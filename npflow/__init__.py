@@ -24,7 +24,7 @@ from .autodiff import *  # noqa: F401,F403
 from . import testing  # noqa: F401
 from .control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: F401,A004
 from .variables import Variable  # noqa: F401
-from . import optimizers  # noqa: F401
+from . import optimizers, optimize  # noqa: F401
 
 __version__ = "0.1.0"
 __array_api_version__ = "2024.12"
