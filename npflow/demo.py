@@ -101,11 +101,13 @@ def progress_bar(width=30, out=None):
     out = out or sys.stdout
     t0 = time.perf_counter()
 
+    live = getattr(out, "isatty", lambda: False)()  # a terminal redraws one line; a log gets lines
+
     def show(epoch, epochs, loss):
         done = width * epoch // epochs
-        out.write(f"\r  [{'#' * done}{'.' * (width - done)}] epoch {epoch}/{epochs}  "
-                  f"loss {loss:.4f}  {time.perf_counter() - t0:.1f} s")
-        out.write("\n" if epoch == epochs else "")
+        out.write(f"{chr(13) if live else ''}  [{'#' * done}{'.' * (width - done)}] epoch "
+                  f"{epoch}/{epochs}  loss {loss:.4f}  {time.perf_counter() - t0:.1f} s")
+        out.write("\n" if epoch == epochs or not live else "")
         out.flush()
     return show
 
