@@ -141,3 +141,14 @@ def run_in_threads(target, jobs):
             t.join()
     finally:
         sys.setswitchinterval(switch)
+
+
+def load_example(name):
+    """The script ``examples/<name>.py`` imported as a module (examples are not a package)."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

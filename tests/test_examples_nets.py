@@ -1,23 +1,13 @@
 """Smoke tests of the examples that train and simulate (digits network, projectile, ODE
 sensitivities) and of the demo, at small sizes, against known answers."""
-import importlib.util
 import math
-import pathlib
 import sys
 
 import pytest
 
 import npflow as np
+from support import load_example as load
 from npflow import demo
-
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

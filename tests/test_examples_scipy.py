@@ -1,21 +1,11 @@
 """Smoke tests of the SciPy-bridge examples (logistic regression, Gaussian process) at small sizes."""
-import importlib.util
 import math
-import pathlib
 
 import numpy as onp
 import pytest
 
 import npflow as np
-
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from support import load_example as load
 
 
 @pytest.fixture(scope="module")
