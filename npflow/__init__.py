@@ -20,6 +20,7 @@ from ._numpy.sorting import *  # noqa: F401,F403
 from ._numpy.logic import *  # noqa: F401,F403
 from ._numpy.math import *  # noqa: F401,F403
 from ._numpy.interop import from_dlpack  # noqa: F401
+from ._numpy.info import __array_namespace_info__  # noqa: F401
 from .autodiff import *  # noqa: F401,F403
 from . import testing  # noqa: F401
 from .control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: F401,A004
