@@ -289,3 +289,13 @@ def test_an_assign_inside_the_tape_is_recorded():
         w.assign(w * 3.0)  # read (watched), then overwritten: later reads see the new history
         loss = np.sum(w ** 2)
     close(tape.gradient(loss, w), 2 * (3 * W0))  # with respect to the value it now holds
+
+
+def test_asarray_of_a_variable_is_a_plain_array_on_its_memory():
+    """As NumPy does for subclasses: asarray gives the base class, asanyarray keeps it;
+    the plain array shares the Variable's memory and gradients flow through it."""
+    v = np.Variable([1.0, 2.0], name="w")
+    a = np.asarray(v)
+    assert type(a) is np.ndarray and type(np.asanyarray(v)) is np.Variable
+    assert onp.shares_memory(onp.asarray(a), onp.asarray(v))
+    onp.testing.assert_allclose(onp.asarray(np.grad(lambda v: np.sum(np.asarray(v) ** 2))(v)), [2.0, 4.0])

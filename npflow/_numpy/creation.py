@@ -94,7 +94,10 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
 
 
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
-    if isinstance(a, ndarray_type()):
+    nd = ndarray_type()
+    if isinstance(a, nd):
+        if type(a) is not nd:  # a subclass (npflow.Variable): a plain array on its memory, as NumPy
+            a = apply(REGISTRY["alias"], a)
         return _from_npflow("asarray", a, dtype, order, copy, device)
     if _dispatch.tracing and _holds_npflow(a):
         return _from_npflow("asarray", from_nested(a, device), dtype, order, None, None)
@@ -122,6 +125,8 @@ def from_nested(obj, device=None):
 
 
 def asanyarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
+    if isinstance(a, ndarray_type()):  # subclasses pass through, as NumPy's
+        return _from_npflow("asanyarray", a, dtype, order, copy, device)
     return asarray(a, dtype=dtype, order=order, device=device, copy=copy)
 
 
