@@ -48,8 +48,10 @@ def tally(junit):
     per_file = collections.defaultdict(collections.Counter)
     failing = []
     for case in ET.parse(junit).getroot().iter("testcase"):
-        # a collection error has no class: its name is the module's dotted path
-        name = (case.get("classname") or case.get("name", "")).split(".")[-1] + ".py"
+        # classname: package.test_module[.TestClass]; a collection error has none: its name is
+        # the module's dotted path
+        parts = (case.get("classname") or case.get("name", "")).split(".")
+        name = next((p for p in parts if p.startswith("test_")), parts[-1]) + ".py"
         kinds = {child.tag for child in case}
         outcome = ("failed" if "failure" in kinds else "errors" if "error" in kinds
                    else "skipped" if "skipped" in kinds else "passed")
