@@ -333,3 +333,20 @@ def test_array_operands_stay_on_their_device():
         nf.asarray(s, device="cpu", copy=False)
     with pytest.raises(nf.DeviceMismatchError):
         nf.meshgrid(s, nf.zeros(2))
+
+
+# -- astype (NumPy 2.1's function form) -------------------------------------------------------
+@pytest.mark.parametrize("to", ALL_DTYPES, ids=ids(ALL_DTYPES))
+@pytest.mark.parametrize("src", ALL_DTYPES, ids=ids(ALL_DTYPES))
+def test_astype(src, to):
+    x = make((2, 3), src)
+    same_outcome(nf.astype, onp.astype, x, to)
+    a = nf.asarray(x)
+    assert (nf.astype(a, src, copy=False) is a) == (onp.astype(x, src, copy=False) is x)
+
+
+def test_astype_device_and_errors():
+    a = nf.asarray([1.0, 2.0])
+    assert nf.astype(a, onp.float32, device="sim").device == nf.Device("sim")
+    with pytest.raises(TypeError, match="astype"):
+        nf.astype([1.0], onp.float32)

@@ -439,3 +439,27 @@ COMPOSITE_ERRORS = [
 def test_composite_errors_name_the_composite(name, call):
     with pytest.raises(ValueError, match=rf"^{name}\(\)"):
         call()
+
+
+# -- diff: NumPy's algorithm, over dtypes and arguments --------------------------------------
+DIFF_CASES = [
+    ("n=1", dict()), ("n=2 axis=0", dict(n=2, axis=0)), ("n=0", dict(n=0)), ("n=3", dict(n=3)),
+    ("prepend scalar", dict(prepend=0)), ("append array", dict(append=onp.ones((3, 1), dtype=onp.int8))),
+    ("both, axis=0", dict(axis=0, prepend=1, append=2)), ("negative n", dict(n=-1)), ("bad axis", dict(axis=2)),
+]
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=ids(ALL_DTYPES))
+@pytest.mark.parametrize("label,kw", DIFF_CASES, ids=[c[0] for c in DIFF_CASES])
+def test_diff(label, kw, dtype):
+    same_outcome(nf.diff, onp.diff, make((3, 4), dtype), **kw)
+
+
+def test_diff_errors_and_gradient():
+    for x in (onp.float64(1.0), onp.array(2.0)):
+        with pytest.raises(ValueError, match="diff"):
+            nf.diff(nf.asarray(x))
+    x = onp.array([1.0, 4.0, 9.0, 16.0])
+    onp.testing.assert_allclose(onp.asarray(nf.grad(lambda v: nf.sum(nf.diff(v) ** 2))(nf.asarray(x))),
+                                [-6.0, -4.0, -4.0, 14.0])
+    assert nf.diff(nf.asarray(x).to_device("sim")).device == nf.Device("sim")

@@ -239,3 +239,24 @@ def test_mixed_devices_are_an_error():
         nf.take(x, i)
     with pytest.raises(nf.DeviceMismatchError, match="put"):
         nf.put(x, i, 1.0)
+
+
+# -- isin ----------------------------------------------------------------------------------
+ISIN_CASES = [("plain", {}), ("invert", dict(invert=True)), ("assume_unique", dict(assume_unique=True)),
+              ("kind=sort", dict(kind="sort")), ("kind=table", dict(kind="table"))]
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=ids(ALL_DTYPES))
+@pytest.mark.parametrize("label,kw", ISIN_CASES, ids=[c[0] for c in ISIN_CASES])
+def test_isin(label, kw, dtype):
+    element, tests = make((3, 4), dtype, seed=1), make((5,), dtype, seed=2)
+    same_outcome(nf.isin, onp.isin, element, tests, **kw)
+    same_outcome(nf.isin, onp.isin, element, element[0].tolist(), **kw)  # a list of tests
+
+
+def test_isin_is_not_differentiable_and_stays_on_device():
+    x = nf.asarray([1.0, 2.0, 3.0]).to_device("sim")
+    r = nf.isin(x, nf.asarray([2.0]).to_device("sim"))
+    assert r.device == nf.Device("sim") and r.dtype == onp.bool_
+    g = nf.grad(lambda v: nf.sum(v * nf.isin(v, nf.asarray([2.0]))))(nf.asarray([1.0, 2.0, 3.0]))
+    onp.testing.assert_array_equal(onp.asarray(g), [0.0, 1.0, 0.0])

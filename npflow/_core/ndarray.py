@@ -389,6 +389,11 @@ class ndarray(_Base):
     # -- methods (NumPy's signatures; each forwards to the namespace) -------
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True, *, device=None):
         x = self if device is None else self.to_device(device)
+        flags = self._data.flags
+        if not copy and x is self and _np.dtype(dtype) == self._data.dtype and (
+                order in ("K", "A") or (order == "C" and flags.c_contiguous)
+                or (order == "F" and flags.f_contiguous)):
+            return self  # nothing to change: the array itself, as NumPy
         return apply(REGISTRY["astype"], x, dtype=dtype, order=order, casting=casting, copy=copy)
 
     def copy(self, order="C"):

@@ -16,7 +16,7 @@ from .._core.registry import REGISTRY
 from .._ops import creation as _creation_ops  # noqa: F401  (registers the creation primitives)
 from .ufuncs import log10, logical_or, power, sign
 
-__all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy",
+__all__ = ["astype", "array", "asarray", "asanyarray", "ascontiguousarray", "copy",
            "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
            "arange", "linspace", "logspace", "geomspace", "eye", "identity", "meshgrid",
            "tri", "tril", "triu", "diag", "diagflat", "fromfunction"]
@@ -273,3 +273,10 @@ def diag(v, k=0, *, device=None):
 
 def diagflat(v, k=0, *, device=None):
     return apply(REGISTRY["diagflat"], _on(v, device), k=k)
+
+
+def astype(x, dtype, /, *, copy=True, device=None):
+    """``x`` as ``dtype`` (a copy unless ``copy=False`` and nothing changes), as NumPy's astype."""
+    if not isinstance(x, ndarray_type()):
+        raise TypeError(f"astype(): input should be an npflow.ndarray, got {type(x).__name__}")
+    return x.astype(dtype, copy=copy, device=device)

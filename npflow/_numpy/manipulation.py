@@ -19,7 +19,7 @@ from .creation import asarray
 _OPS = {name: REGISTRY[name] for name in (
     "reshape", "ravel", "transpose", "broadcast_to", "concatenate", "repeat", "roll", "pad")}
 
-__all__ = ["shape", "ndim", "size", 
+__all__ = ["shape", "ndim", "size", "diff", 
     "reshape", "ravel", "transpose", "permute_dims", "matrix_transpose", "moveaxis", "swapaxes",
     "expand_dims", "squeeze", "broadcast_to", "broadcast_arrays", "broadcast_shapes",
     "concatenate", "concat", "stack", "vstack", "hstack", "dstack", "column_stack",
@@ -381,3 +381,37 @@ def size(a, axis=None):
     if isinstance(axis, tuple):
         return operator.index(_np.prod([s[i] for i in _axes(axis, len(s), "size")], dtype=_np.intp))
     return s[_axis(axis, len(s), "size")]
+
+
+@composite
+def diff(a, n=1, axis=-1, prepend=_np._NoValue, append=_np._NoValue):
+    """The n-th discrete difference along ``axis`` (NumPy's algorithm, so it differentiates)."""
+    import npflow
+    a = asarray(a)
+    if n == 0:
+        return a
+    if n < 0:
+        raise ValueError("order must be non-negative but got " + repr(n))
+    nd = a.ndim
+    if nd == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    axis = _axis(axis, nd)
+    parts = []
+    for extra in (prepend, None, append):
+        if extra is None:
+            parts.append(a)
+        elif extra is not _np._NoValue:
+            extra = asarray(extra, device=a.device)
+            if extra.ndim == 0:
+                shape = list(a.shape)
+                shape[axis] = 1
+                extra = broadcast_to(extra, tuple(shape))
+            parts.append(extra)
+    if len(parts) > 1:
+        a = concatenate(parts, axis)
+    later = tuple(slice(1, None) if i == axis else slice(None) for i in range(nd))
+    earlier = tuple(slice(None, -1) if i == axis else slice(None) for i in range(nd))
+    op = npflow.not_equal if a.dtype == _np.bool_ else npflow.subtract
+    for _ in range(n):
+        a = op(a[later], a[earlier])
+    return a

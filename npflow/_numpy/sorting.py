@@ -9,9 +9,10 @@ from collections import namedtuple
 import numpy as _np
 
 from .._core.dispatch import apply, ndarray_type
+from .._core.registry import REGISTRY
 from .._ops.sorting import OPS
 
-__all__ = ["sort", "argsort", "lexsort", "partition", "argpartition", "unique", "unique_values",
+__all__ = ["isin", "sort", "argsort", "lexsort", "partition", "argpartition", "unique", "unique_values",
            "unique_counts", "unique_inverse", "unique_all", "take", "take_along_axis",
            "put_along_axis", "put", "nonzero", "flatnonzero", "argwhere", "searchsorted",
            "extract", "compress", "choose"]
@@ -134,3 +135,9 @@ def compress(condition, a, axis=None, out=None):
 def choose(a, choices, out=None, mode="raise"):
     operands, stacked = _stacked(choices)
     return apply(OPS["choose"], *operands, a=a, stacked=stacked, out=out, mode=mode)
+
+
+def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
+    """Whether each element of ``element`` is in ``test_elements`` (boolean, ``element``'s shape)."""
+    return apply(REGISTRY["isin"], element, test_elements, assume_unique=assume_unique,
+                 invert=invert, kind=kind)

@@ -52,6 +52,12 @@ OPS.update(lexsort=lexsort, choose=choose, extract=extract, compress=compress, p
            put_along_axis=put_along_axis)
 
 
+@kernel_op("isin", differentiable=False)
+def isin(xp, element, test_elements, *, assume_unique=False, invert=False, kind=None):
+    kw = {} if kind is None else {"kind": kind}  # kind= only when given (CuPy has no kind)
+    return xp.isin(element, test_elements, assume_unique=assume_unique, invert=invert, **kw)
+
+
 # -- derivative rules (written in npflow ops: DESIGN.md invariant 3) -------------------------
 # A selection's vjp scatters the cotangent back with add.at (repeated indices accumulate).
 # An in-place write (put, put_along_axis) is recorded as a functional update of operand 0:
