@@ -9,7 +9,7 @@ import numpy as _np
 from .._core.dispatch import apply, apply1, apply2, unwrap_index, ndarray_type, _annotated
 from .._core.registry import REGISTRY
 from .._core.ndarray import _fastpath
-from .._ops.ufuncs import UFUNCS, ALIASES, METHODS
+from .._ops.ufuncs import UFUNCS, ALIASES
 
 _NoValue = _np._NoValue
 

@@ -1,5 +1,5 @@
 """Primitives the array object itself needs: indexing, casting, copying, transfers."""
-from .._core.registry import Op, register, kernel_op, xp_op
+from .._core.registry import kernel_op
 
 
 @kernel_op("getitem")

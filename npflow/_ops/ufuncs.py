@@ -103,8 +103,7 @@ ELEMENTWISE = {name: REGISTRY[name] for name, *_ in UFUNCS}
 import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
 
 from ..autodiff import core as _core  # noqa: E402
-from ..autodiff.rules import (defelementwise, defvjp, defjvp, defvjp_all, defjvp_all, unbroadcast,  # noqa: E402
-                              ONE, MINUS_ONE)
+from ..autodiff.rules import defelementwise, defvjp, defjvp, defjvp_all, ONE, MINUS_ONE  # noqa: E402
 
 _LN2, _LN10 = _numpy.log(2.0), _numpy.log(10.0)
 

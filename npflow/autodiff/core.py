@@ -19,7 +19,6 @@ the other way round.
 import threading
 import weakref
 
-import numpy as _onp
 
 from .._core import dispatch
 from .._core.dispatch import track_root, untrack_root, root_of
@@ -335,9 +334,19 @@ class Recorder:
         if params.get("where", True) is not True and op.name in _ELEMENTWISE_NAMES:
             raise AutodiffError(f"{op.name}(): where= is not differentiable; use npflow.where")
         nd = dispatch.ndarray
-        outs = written if op.inplace else result if type(result) is tuple else (result,)
+        outs = self._outputs(op, result, written)
         parents = [(e[0], e[1]) if e is not None and x._data.dtype.kind in _INEXACT else None
                    for x, e in zip(operands, entries)]
+        node = self._node(op, operands, parents, params_for_rules(params), outs, written)
+        for k, o in enumerate(outs):
+            if isinstance(o, nd) and is_inexact(o.dtype):
+                set_entry(o, self, node, k)
+            elif isinstance(o, nd) and o._ad is not None:
+                o._ad.pop(self, None)
+
+    def _node(self, op, operands, parents, params, outs, written):
+        """The node of one op: saves what the rules of the operands needing a gradient read."""
+        nd = dispatch.ndarray
         want_args, want_meta, want_ans = _plan(op, parents, operands)
         checks = []
         writes = {id(root_of(w._data)) for w in written if isinstance(w, nd)} if written else ()
@@ -358,13 +367,9 @@ class Recorder:
             ans = tuple(_saved_value(o, checks, self) for o in outs) if op.nout > 1 else \
                 _saved_value(outs[0], checks, self)
         meta = [(x._data.shape, x._data.dtype) if p is not None else None for x, p in zip(operands, parents)]
-        node = Node(op, params_for_rules(params), parents, saved, ans, meta, checks, nout=len(outs))
+        node = Node(op, params, parents, saved, ans, meta, checks, nout=len(outs))
         self.nodes.append(node)
-        for k, o in enumerate(outs):
-            if isinstance(o, nd) and is_inexact(o.dtype):
-                set_entry(o, self, node, k)
-            elif isinstance(o, nd) and o._ad is not None:
-                o._ad.pop(self, None)
+        return node
 
     def record_simple(self, op, operands, params, result):
         """The common case in one pass (one output, per-operand rules, nothing written).
@@ -392,15 +397,7 @@ class Recorder:
         if op.differentiable is not True or type(op.vjp) is not tuple or op.nout != 1 \
                 or params.get("where", True) is not True or result._data.base is not None:
             return False  # (views need the general path's view links)
-        want_args, want_meta, want_ans = _plan(op, parents, operands)
-        checks = []
-        saved = [_saved_value(x, checks, self) if i in want_args else
-                 Meta(x) if i in want_meta and isinstance(x, nd) else None
-                 for i, x in enumerate(operands)]
-        ans = _saved_value(result, checks, self) if want_ans else None
-        meta = [(x._data.shape, x._data.dtype) if p is not None else None for x, p in zip(operands, parents)]
-        node = Node(op, params, parents, saved, ans, meta, checks)
-        self.nodes.append(node)
+        node = self._node(op, operands, parents, params, (result,), ())
         if result._data.dtype.kind in _INEXACT:
             set_entry(result, self, node, 0)
         return True

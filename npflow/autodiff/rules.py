@@ -181,16 +181,3 @@ def fit(ct, shape, dtype, opname, forward=False):
         if ct.dtype != dtype:
             ct = ct.astype(dtype)
     return ct
-
-
-def restore_axes(g, shape, axis=None, keepdims=False):
-    """A reduction's cotangent ``g`` broadcast back to the operand's ``shape``."""
-    if not keepdims and shape:
-        ndim = len(shape)
-        axes = range(ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
-        axes = sorted(a % ndim for a in axes)
-        kept = list(g.shape)
-        for a in axes:
-            kept.insert(a, 1)
-        g = np.reshape(g, tuple(kept))
-    return np.broadcast_to(g, shape)
