@@ -10,7 +10,7 @@ import functools
 import npflow as np
 
 from .._core.dispatch import apply, apply1
-from .._core.registry import REGISTRY, Op, register
+from .._core.registry import Op, register
 from . import core
 from .pytree import flatten, unflatten
 from .rules import defvjp, defjvp, fit
@@ -349,14 +349,27 @@ def _diff_leaves(args, nondiff_argnums):
     return diff, flat, regroup
 
 
-class custom_vjp:
-    """JAX's ``custom_vjp``: ``f.defvjp(fwd, bwd)`` with ``fwd(*args) -> (out, residuals)`` and
-    ``bwd(residuals, g) -> tuple of cotangents, one per argument`` (each with its structure)."""
+class _CustomRule:
+    """What custom_vjp and custom_jvp share: the function, its non-differentiable
+    arguments, and finding the innermost trace that tracks the others."""
 
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
+
+    def _tracking(self, args):
+        """(diff args, their leaves, regroup, stack index, innermost tracking trace, entries)."""
+        diff, flat, regroup = _diff_leaves(args, self.nondiff_argnums)
+        return (diff, flat, regroup) + _innermost_tracking(flat)
+
+
+class custom_vjp(_CustomRule):
+    """JAX's ``custom_vjp``: ``f.defvjp(fwd, bwd)`` with ``fwd(*args) -> (out, residuals)`` and
+    ``bwd(residuals, g) -> tuple of cotangents, one per argument`` (each with its structure)."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        super().__init__(fun, nondiff_argnums)
         self.fwd = self.bwd = None
 
     def defvjp(self, fwd, bwd):
@@ -366,8 +379,7 @@ class custom_vjp:
     def __call__(self, *args):
         if self.fwd is None:
             raise TypeError(f"custom_vjp {self.fun.__name__}: call defvjp(fwd, bwd) before using it")
-        diff, flat, regroup = _diff_leaves(args, self.nondiff_argnums)
-        i, trace, entries = _innermost_tracking(flat)
+        diff, flat, regroup, i, trace, entries = self._tracking(args)
         if trace is None:
             return self.fun(*args)
         if isinstance(trace, core.Tangents):
@@ -397,14 +409,12 @@ class custom_vjp:
         return out
 
 
-class custom_jvp:
+class custom_jvp(_CustomRule):
     """JAX's ``custom_jvp``: ``@f.defjvp`` with ``rule(primals, tangents) -> (out, tangent_out)``,
     linear in the tangents. Reverse mode transposes the rule."""
 
     def __init__(self, fun, nondiff_argnums=()):
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        super().__init__(fun, nondiff_argnums)
         self.rule = None
 
     def defjvp(self, rule):
@@ -414,8 +424,7 @@ class custom_jvp:
     def __call__(self, *args):
         if self.rule is None:
             raise TypeError(f"custom_jvp {self.fun.__name__}: define the rule with @f.defjvp first")
-        diff, flat, regroup = _diff_leaves(args, self.nondiff_argnums)
-        i, trace, entries = _innermost_tracking(flat)
+        diff, flat, regroup, i, trace, entries = self._tracking(args)
         if trace is None:
             return self.fun(*args)
         stack = core._state.stack
