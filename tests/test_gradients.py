@@ -1,6 +1,5 @@
 """Every differentiable op in the registry: rules exist, and match finite differences
 (first and second order, forward and reverse mode, real and complex inputs)."""
-import numpy as onp
 import pytest
 
 import npflow as np

@@ -7,7 +7,7 @@ import numpy as onp
 import pytest
 
 import npflow as nf
-from support import ALL_DTYPES, assert_same, ids, make
+from support import ALL_DTYPES, assert_same, ids, make, outcomes
 
 
 def arr(shape=(2, 3), dtype=onp.float64, seed=0):
@@ -121,13 +121,10 @@ FUNCTION_CALLS = [
 @pytest.mark.parametrize("label,call", FUNCTION_CALLS, ids=[c[0] for c in FUNCTION_CALLS])
 def test_numpy_functions_dispatch_to_npflow(label, call):
     x, xn = arr((2, 3))
-    try:
-        expected = call(onp, xn)
-    except Exception as e:
-        with pytest.raises(type(e)):
-            call(onp, x)
+    res = outcomes(lambda m: call(onp, x if m is nf else xn))  # NumPy's function on both inputs
+    if res is None:
         return
-    got = call(onp, x)
+    got, expected = res
     if isinstance(expected, (onp.ndarray, onp.generic)):
         assert_same(got, expected)
     else:

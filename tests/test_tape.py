@@ -452,7 +452,6 @@ def test_a_tape_does_not_record_another_threads_ops():
 
 
 def test_tapes_in_two_threads_at_once():
-    import sys
     x = np.asarray(X)
     barrier = threading.Barrier(2)
     errors = []
