@@ -167,6 +167,8 @@ fast_mode(void)
     return idle ? 1 : 2;
 }
 
+static int record_fast(PyObject *op, PyObject *result, PyObject *operands);
+
 /* The traced result: dispatch.traced(op, operands, result) (steals result). */
 static PyObject *
 hand_to_traces(PyObject *op, PyObject *result, PyObject *a, PyObject *b)
@@ -177,6 +179,13 @@ hand_to_traces(PyObject *op, PyObject *result, PyObject *a, PyObject *b)
     if (operands == NULL) {
         Py_DECREF(result);
         return NULL;
+    }
+    int done = record_fast(op, result, operands);
+    if (done != 0) {
+        Py_DECREF(operands);
+        if (done < 0)
+            Py_CLEAR(result);
+        return result;
     }
     PyObject *args[3] = {op, operands, result};
     PyObject *r = PyObject_Vectorcall(py_traced, args, 3, NULL);
@@ -448,6 +457,802 @@ static PyTypeObject UfuncBaseType = {
     .tp_doc = "Call of npflow.ufunc objects (C fast path).",
 };
 
+/* ---- the tape recorder (autodiff) -------------------------------------- */
+/* RootVersion and Node are autodiff/core.py's (and dispatch.py's) classes, as C
+   types; record() is Recorder.record_simple: the common case of recording one op
+   on a tape. Every decision it cannot take (subclasses, a plan not cached yet,
+   ops with several outputs, views) returns 0 and leaves it to the Python code. */
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t n;       /* writes into the memory since it was registered */
+    Py_ssize_t refs;    /* entries and saved values that depend on it */
+    PyObject *root;     /* the array owning the memory */
+} VersionObject;
+
+static PyObject *
+version_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *root;
+    if (!PyArg_ParseTuple(args, "O:RootVersion", &root))
+        return NULL;
+    VersionObject *v = (VersionObject *)type->tp_alloc(type, 0);
+    if (v == NULL)
+        return NULL;
+    Py_INCREF(root);
+    v->root = root;
+    return (PyObject *)v;
+}
+
+static void
+version_dealloc(VersionObject *v)
+{
+    Py_CLEAR(v->root);
+    Py_TYPE(v)->tp_free((PyObject *)v);
+}
+
+static PyMemberDef version_members[] = {
+    {"n", T_PYSSIZET, offsetof(VersionObject, n), 0, "writes since registration"},
+    {"refs", T_PYSSIZET, offsetof(VersionObject, refs), 0, "users of this counter"},
+    {"root", T_OBJECT, offsetof(VersionObject, root), READONLY, "the memory's owner"},
+    {NULL}
+};
+
+static PyTypeObject VersionType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "npflow._core._fastpath.RootVersion",
+    .tp_basicsize = sizeof(VersionObject),
+    .tp_dealloc = (destructor)version_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_members = version_members,
+    .tp_new = version_new,
+    .tp_doc = "The write counter of one memory root (see dispatch.versions).",
+};
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *op, *params, *parents, *saved, *ans, *meta, *checks, *custom;
+    Py_ssize_t nout;
+} NodeObject;
+
+static PyTypeObject NodeType;
+
+static PyObject *
+node_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *names[] = {"op", "params", "parents", "saved", "ans", "meta", "checks", "custom",
+                            "nout", NULL};
+    PyObject *f[8] = {NULL};
+    Py_ssize_t nout = 1;
+    f[7] = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOO|On:Node", names, &f[0], &f[1], &f[2], &f[3],
+                                     &f[4], &f[5], &f[6], &f[7], &nout))
+        return NULL;
+    NodeObject *n = (NodeObject *)type->tp_alloc(type, 0);
+    if (n == NULL)
+        return NULL;
+    PyObject **slot = &n->op;
+    for (int i = 0; i < 8; i++) {
+        Py_INCREF(f[i]);
+        slot[i] = f[i];
+    }
+    n->nout = nout;
+    return (PyObject *)n;
+}
+
+static int
+node_traverse(NodeObject *n, visitproc visit, void *arg)
+{
+    PyObject **slot = &n->op;
+    for (int i = 0; i < 8; i++)
+        Py_VISIT(slot[i]);
+    return 0;
+}
+
+static int
+node_clear(NodeObject *n)
+{
+    PyObject **slot = &n->op;
+    for (int i = 0; i < 8; i++)
+        Py_CLEAR(slot[i]);
+    return 0;
+}
+
+static void
+node_dealloc(NodeObject *n)
+{
+    PyObject_GC_UnTrack(n);
+    node_clear(n);
+    Py_TYPE(n)->tp_free((PyObject *)n);
+}
+
+static PyObject *
+node_release(NodeObject *n, PyObject *unused)
+{
+    /* what the backward pass needed goes; op, params, meta and nout stay (names in errors) */
+    Py_INCREF(Py_None); Py_XSETREF(n->parents, Py_None);
+    Py_INCREF(Py_None); Py_XSETREF(n->saved, Py_None);
+    Py_INCREF(Py_None); Py_XSETREF(n->ans, Py_None);
+    Py_INCREF(Py_None); Py_XSETREF(n->checks, Py_None);
+    Py_INCREF(Py_None); Py_XSETREF(n->custom, Py_None);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef node_methods[] = {
+    {"release", (PyCFunction)node_release, METH_NOARGS, "Free what the backward pass needed."},
+    {NULL}
+};
+
+static PyMemberDef node_members[] = {
+    {"op", T_OBJECT, offsetof(NodeObject, op), 0, NULL},
+    {"params", T_OBJECT, offsetof(NodeObject, params), 0, NULL},
+    {"parents", T_OBJECT, offsetof(NodeObject, parents), 0, NULL},
+    {"saved", T_OBJECT, offsetof(NodeObject, saved), 0, NULL},
+    {"ans", T_OBJECT, offsetof(NodeObject, ans), 0, NULL},
+    {"meta", T_OBJECT, offsetof(NodeObject, meta), 0, NULL},
+    {"checks", T_OBJECT, offsetof(NodeObject, checks), 0, NULL},
+    {"custom", T_OBJECT, offsetof(NodeObject, custom), 0, NULL},
+    {"nout", T_PYSSIZET, offsetof(NodeObject, nout), 0, NULL},
+    {NULL}
+};
+
+static PyTypeObject NodeType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "npflow._core._fastpath.Node",
+    .tp_basicsize = sizeof(NodeObject),
+    .tp_dealloc = (destructor)node_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)node_traverse,
+    .tp_clear = (inquiry)node_clear,
+    .tp_methods = node_methods,
+    .tp_members = node_members,
+    .tp_new = node_new,
+    .tp_doc = "One recorded op of a tape: its rule inputs, parents and saved values.",
+};
+
+/* set by configure_autodiff */
+static PyObject *recorder_type = NULL;  /* autodiff.core.Recorder (exact type only) */
+static PyObject *versions = NULL;       /* dispatch.versions: id(root) -> RootVersion */
+static PyObject *py_plan = NULL;        /* core._plan(op, parents, operands) */
+static PyObject *meta_type = NULL;      /* core.Meta */
+static PyObject *ad_lock = NULL;        /* core._lock */
+static PyObject *plans = NULL;          /* (op, mask) -> (vjp_uses, args mask, meta mask, ans) */
+static PyObject *str_nodes, *str_roots, *str_dtype, *str_kind, *str_shape, *str_differentiable,
+    *str_vjp, *str_nout, *str_inplace, *str_where, *str_vjp_uses, *str_acquire, *str_release, *str_out;
+static PyObject *inexact_dtypes = NULL; /* dtype -> bool: kind in "fc" */
+
+/* 1 if the dtype of backend array ``data`` is floating or complex, 0 if not, -1 error */
+static int
+is_inexact_data(PyObject *data)
+{
+    PyObject *dt = PyObject_GetAttr(data, str_dtype);
+    if (dt == NULL)
+        return -1;
+    PyObject *known = PyDict_GetItemWithError(inexact_dtypes, dt);
+    if (known != NULL) {
+        Py_DECREF(dt);
+        return known == Py_True;
+    }
+    if (PyErr_Occurred()) {
+        Py_DECREF(dt);
+        return -1;
+    }
+    PyObject *kind = PyObject_GetAttr(dt, str_kind);
+    int r = -1;
+    if (kind != NULL && PyUnicode_Check(kind)) {
+        Py_UCS4 c = PyUnicode_GET_LENGTH(kind) == 1 ? PyUnicode_READ_CHAR(kind, 0) : 0;
+        r = c == 'f' || c == 'c';
+        if (PyDict_SetItem(inexact_dtypes, dt, r ? Py_True : Py_False) < 0)
+            r = -1;
+    }
+    Py_XDECREF(kind);
+    Py_DECREF(dt);
+    return r;
+}
+
+/* dispatch.track_root(data), and the counter appended to rec.roots: a new reference */
+static PyObject *
+track(PyObject *data, PyObject *roots)
+{
+    PyObject *root = PyObject_GetAttr(data, str_base);
+    if (root == NULL)
+        return NULL;
+    if (root == Py_None || Py_TYPE(root) != Py_TYPE(data)) {
+        Py_DECREF(root);
+        Py_INCREF(data);
+        root = data;
+    }
+    PyObject *key = PyLong_FromVoidPtr(root);
+    PyObject *v = key ? PyDict_GetItemWithError(versions, key) : NULL;
+    if (v != NULL)
+        Py_INCREF(v);
+    else if (key != NULL && !PyErr_Occurred()) {
+        v = PyObject_CallOneArg((PyObject *)&VersionType, root);
+        if (v != NULL && PyDict_SetItem(versions, key, v) < 0)
+            Py_CLEAR(v);
+    }
+    Py_XDECREF(key);
+    Py_DECREF(root);
+    if (v == NULL)
+        return NULL;
+    ((VersionObject *)v)->refs++;
+    if (PyList_Append(roots, v) < 0) {
+        ((VersionObject *)v)->refs--;
+        Py_DECREF(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* _saved_value: x kept, with (x, v, v.n) appended to checks */
+static int
+save_value(PyObject *x, PyObject *checks, PyObject *roots)
+{
+    PyObject *v = track(DATA(x), roots);
+    if (v == NULL)
+        return -1;
+    PyObject *n = PyLong_FromSsize_t(((VersionObject *)v)->n);
+    PyObject *t = n ? PyTuple_Pack(3, x, v, n) : NULL;
+    Py_XDECREF(n);
+    Py_DECREF(v);
+    if (t == NULL || PyList_Append(checks, t) < 0) {
+        Py_XDECREF(t);
+        return -1;
+    }
+    Py_DECREF(t);
+    return 0;
+}
+
+/* The cached plan of (op, mask): a borrowed (uses, args, meta, ans) tuple, NULL + no error if
+   none yet (the Python path computes and caches it), NULL + error on failure. */
+static PyObject *
+cached_plan(PyObject *op, long mask, PyObject *parents, PyObject *operands)
+{
+    PyObject *m = PyLong_FromLong(mask);
+    PyObject *key = m ? PyTuple_Pack(2, op, m) : NULL;
+    Py_XDECREF(m);
+    if (key == NULL)
+        return NULL;
+    PyObject *plan = PyDict_GetItemWithError(plans, key);
+    PyObject *uses = plan ? PyObject_GetAttr(op, str_vjp_uses) : NULL;
+    if (plan != NULL && uses != NULL && PyTuple_GET_ITEM(plan, 0) == uses) {
+        Py_DECREF(uses);
+        Py_DECREF(key);
+        return plan;
+    }
+    Py_XDECREF(uses);
+    if (PyErr_Occurred()) {
+        Py_DECREF(key);
+        return NULL;
+    }
+    /* compute with core._plan: (frozenset args, frozenset meta, bool ans) */
+    uses = PyObject_GetAttr(op, str_vjp_uses);
+    PyObject *args[3] = {op, parents, operands};
+    PyObject *p = uses ? PyObject_Vectorcall(py_plan, args, 3, NULL) : NULL;
+    plan = NULL;
+    if (p != NULL && PyTuple_Check(p) && PyTuple_GET_SIZE(p) == 3) {
+        long bits[2] = {0, 0};
+        int ok = 1;
+        for (int k = 0; k < 2 && ok; k++) {
+            PyObject *it = PyObject_GetIter(PyTuple_GET_ITEM(p, k)), *i;
+            if (it == NULL) { ok = 0; break; }
+            while ((i = PyIter_Next(it)) != NULL) {
+                long j = PyLong_AsLong(i);
+                Py_DECREF(i);
+                if (j < 0 || j > 30) { ok = 0; PyErr_Clear(); break; }
+                bits[k] |= 1L << j;
+            }
+            Py_DECREF(it);
+        }
+        if (ok && !PyErr_Occurred())
+            plan = Py_BuildValue("(OllO)", uses, bits[0], bits[1],
+                                 PyObject_IsTrue(PyTuple_GET_ITEM(p, 2)) ? Py_True : Py_False);
+        if (plan != NULL && PyDict_SetItem(plans, key, plan) < 0)
+            Py_CLEAR(plan);
+        Py_XDECREF(plan);   /* the dict holds it */
+    }
+    Py_XDECREF(p);
+    Py_XDECREF(uses);
+    Py_DECREF(key);
+    return plan;
+}
+
+/* Record ``op`` (one output ``result``, ``operands`` a tuple, ``params`` a dict) on the
+   Recorder ``rec``: 1 recorded (or nothing to record), 0 leave it to the Python path,
+   -1 error (raised). The tape's lock is held throughout, as Python's set_entry holds it. */
+static int
+record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObject *result)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(operands);
+    if (n > 30)
+        return 0;
+    PyObject *parents = PyList_New(n);
+    if (parents == NULL)
+        return -1;
+    long mask = 0;
+    int status = 0;
+    PyObject *saved = NULL, *checks = NULL, *meta = NULL, *node = NULL, *ans = Py_None;
+    PyObject *nodes = NULL, *roots = NULL, *lock_r = NULL, *rparams = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *x = PyTuple_GET_ITEM(operands, i), *e = NULL, *parent = Py_None;
+        if (Py_TYPE(x) == array_type) {
+            PyObject *ad = ((ArrayObject *)x)->ad;
+            if (ad != NULL && PyDict_Check(ad) && PyDict_GET_SIZE(ad)) {
+                e = PyDict_GetItemWithError(ad, rec);
+                if (e == NULL && PyErr_Occurred())
+                    goto error;
+            }
+        }
+        else if (PyObject_TypeCheck(x, array_type))
+            goto fallback;   /* a subclass (npflow.Variable): watched on use, in Python */
+        if (e != NULL) {
+            if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 4 ||
+                    Py_TYPE(PyTuple_GET_ITEM(e, 2)) != &VersionType)
+                goto fallback;
+            Py_ssize_t now = ((VersionObject *)PyTuple_GET_ITEM(e, 2))->n;
+            Py_ssize_t then = PyLong_AsSsize_t(PyTuple_GET_ITEM(e, 3));
+            if (then == -1 && PyErr_Occurred())
+                goto error;
+            if (now != then)
+                goto fallback;   /* written since: the Python path raises */
+            int inexact = is_inexact_data(DATA(x));
+            if (inexact < 0)
+                goto error;
+            if (inexact) {
+                parent = PyTuple_Pack(2, PyTuple_GET_ITEM(e, 0), PyTuple_GET_ITEM(e, 1));
+                if (parent == NULL)
+                    goto error;
+                mask |= 1L << i;
+                PyList_SET_ITEM(parents, i, parent);
+                status = 1;
+                continue;
+            }
+            status = 1;
+        }
+        Py_INCREF(Py_None);
+        PyList_SET_ITEM(parents, i, Py_None);
+    }
+    if (status == 0) {          /* nothing tracked: nothing to record */
+        Py_DECREF(parents);
+        return 1;
+    }
+    status = 0;
+    /* the general path's cases: not differentiable (or no rule), one rule for all operands,
+       several outputs, where=, a view */
+    {
+        PyObject *d = PyObject_GetAttr(op, str_differentiable);
+        PyObject *vjp = d ? PyObject_GetAttr(op, str_vjp) : NULL;
+        PyObject *nout = vjp ? PyObject_GetAttr(op, str_nout) : NULL;
+        int simple = nout != NULL && d == Py_True && PyTuple_Check(vjp) &&
+                     PyLong_Check(nout) && PyLong_AsLong(nout) == 1;
+        Py_XDECREF(d); Py_XDECREF(vjp); Py_XDECREF(nout);
+        if (PyErr_Occurred())
+            goto error;
+        if (!simple)
+            goto fallback;
+        if (params != NULL && PyDict_GET_SIZE(params)) {
+            PyObject *w = PyDict_GetItemWithError(params, str_where);
+            if (w != NULL && w != Py_True)
+                goto fallback;
+            if (PyErr_Occurred())
+                goto error;
+            PyObject *o = PyDict_GetItemWithError(params, str_out);
+            if (o != NULL && o != Py_None)
+                goto fallback;
+            if (o != NULL) {    /* out=None: the rules get the parameters without it */
+                rparams = PyDict_Copy(params);
+                if (rparams == NULL || PyDict_DelItem(rparams, str_out) < 0)
+                    goto error;
+            }
+            if (PyErr_Occurred())
+                goto error;
+        }
+        if (Py_TYPE(result) != array_type)
+            goto fallback;
+        PyObject *base = PyObject_GetAttr(DATA(result), str_base);
+        if (base == NULL)
+            goto error;
+        Py_DECREF(base);
+        if (base != Py_None)
+            goto fallback;      /* views need the general path's view links */
+    }
+    if (mask == 0)
+        goto fallback;  /* only integer operands tracked: the Python path drops the entry */
+    PyObject *plan = cached_plan(op, mask, parents, operands);
+    if (plan == NULL) {
+        if (PyErr_Occurred())
+            goto error;
+        goto fallback;
+    }
+    long want_args = PyLong_AsLong(PyTuple_GET_ITEM(plan, 1));
+    long want_meta = PyLong_AsLong(PyTuple_GET_ITEM(plan, 2));
+    int want_ans = PyTuple_GET_ITEM(plan, 3) == Py_True;
+    nodes = PyObject_GetAttr(rec, str_nodes);
+    roots = nodes ? PyObject_GetAttr(rec, str_roots) : NULL;
+    if (roots == NULL || !PyList_Check(nodes) || !PyList_Check(roots))
+        goto error_or_fallback;
+    lock_r = PyObject_CallMethodNoArgs(ad_lock, str_acquire);
+    if (lock_r == NULL)
+        goto error;
+    Py_DECREF(lock_r);
+    lock_r = Py_None;   /* held: released below */
+    saved = PyList_New(n);
+    checks = PyList_New(0);
+    meta = PyList_New(n);
+    if (saved == NULL || checks == NULL || meta == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *x = PyTuple_GET_ITEM(operands, i), *s = Py_None, *m = Py_None;
+        int is_arr = Py_TYPE(x) == array_type;
+        if ((want_args >> i) & 1) {
+            if (is_arr && save_value(x, checks, roots) < 0)
+                goto error;
+            s = x;
+            Py_INCREF(s);
+        }
+        else if (((want_meta >> i) & 1) && is_arr) {
+            s = PyObject_CallOneArg(meta_type, x);
+            if (s == NULL)
+                goto error;
+        }
+        else
+            Py_INCREF(s);
+        PyList_SET_ITEM(saved, i, s);
+        if ((mask >> i) & 1) {
+            PyObject *shape = PyObject_GetAttr(DATA(x), str_shape);
+            PyObject *dt = shape ? PyObject_GetAttr(DATA(x), str_dtype) : NULL;
+            m = dt ? PyTuple_Pack(2, shape, dt) : NULL;
+            Py_XDECREF(shape);
+            Py_XDECREF(dt);
+            if (m == NULL)
+                goto error;
+        }
+        else
+            Py_INCREF(m);
+        PyList_SET_ITEM(meta, i, m);
+    }
+    if (want_ans) {
+        if (save_value(result, checks, roots) < 0)
+            goto error;
+        ans = result;
+    }
+    {
+        PyObject *args[7] = {op, rparams ? rparams : params, parents, saved, ans, meta, checks};
+        node = PyObject_Vectorcall((PyObject *)&NodeType, args, 7, NULL);
+    }
+    if (node == NULL || PyList_Append(nodes, node) < 0)
+        goto error;
+    {
+        int inexact = is_inexact_data(DATA(result));
+        if (inexact < 0)
+            goto error;
+        if (inexact) {   /* set_entry(result, rec, node, 0): a fresh array, so a fresh dict */
+            PyObject *v = track(DATA(result), roots);
+            if (v == NULL)
+                goto error;
+            PyObject *cnt = PyLong_FromSsize_t(((VersionObject *)v)->n);
+            PyObject *zero = PyLong_FromLong(0);
+            PyObject *entry = cnt && zero ? PyTuple_Pack(4, node, zero, v, cnt) : NULL;
+            Py_XDECREF(cnt); Py_XDECREF(zero); Py_DECREF(v);
+            if (entry == NULL)
+                goto error;
+            ArrayObject *r = (ArrayObject *)result;
+            if (r->ad == NULL || r->ad == Py_None || !PyDict_Check(r->ad)) {
+                PyObject *ad = PyDict_New();
+                if (ad == NULL) { Py_DECREF(entry); goto error; }
+                Py_XSETREF(r->ad, ad);
+            }
+            int bad = PyDict_SetItem(r->ad, rec, entry);
+            Py_DECREF(entry);
+            if (bad < 0)
+                goto error;
+        }
+    }
+    status = 1;
+    goto done;
+error_or_fallback:
+    if (!PyErr_Occurred())
+        goto fallback;
+error:
+    status = -1;
+    goto done;
+fallback:
+    status = 0;
+done:
+    if (lock_r == Py_None) {   /* release, keeping any pending error */
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        PyObject *u = PyObject_CallMethodNoArgs(ad_lock, str_release);
+        Py_XDECREF(u);
+        if (u == NULL && et == NULL)
+            status = -1;
+        else
+            PyErr_Restore(et, ev, tb);
+    }
+    Py_XDECREF(parents); Py_XDECREF(saved); Py_XDECREF(checks); Py_XDECREF(meta);
+    Py_XDECREF(node); Py_XDECREF(nodes); Py_XDECREF(roots); Py_XDECREF(rparams);
+    return status;
+}
+
+/* Python entry: record(rec, op, operands, params, result) -> True (recorded, or nothing to
+   record) or False (the Python path must take it). */
+static PyObject *
+py_record(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || !PyTuple_Check(args[2]) || !PyDict_Check(args[3]) || versions == NULL) {
+        if (versions == NULL)
+            Py_RETURN_FALSE;
+        PyErr_SetString(PyExc_TypeError, "record(rec, op, operands: tuple, params: dict, result)");
+        return NULL;
+    }
+    int r = record(args[0], args[1], args[2], args[3], args[4]);
+    if (r < 0)
+        return NULL;
+    return PyBool_FromLong(r);
+}
+
+/* untrack(versions, roots): dispatch.untrack_root of each counter (the caller holds the lock) */
+static PyObject *
+py_untrack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyDict_Check(args[0]) || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "untrack(versions: dict, roots: list)");
+        return NULL;
+    }
+    PyObject *vers = args[0], *roots = args[1];
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(roots); i++) {
+        PyObject *v = PyList_GET_ITEM(roots, i);
+        if (Py_TYPE(v) != &VersionType) {
+            PyErr_SetString(PyExc_TypeError, "untrack(): not a RootVersion");
+            return NULL;
+        }
+        VersionObject *vo = (VersionObject *)v;
+        if (--vo->refs <= 0 && vo->root != NULL) {
+            PyObject *key = PyLong_FromVoidPtr(vo->root);
+            if (key == NULL)
+                return NULL;
+            PyObject *cur = PyDict_GetItemWithError(vers, key);
+            if (cur == v && PyDict_DelItem(vers, key) < 0) {   /* (pop: only this counter) */
+                Py_DECREF(key);
+                return NULL;
+            }
+            Py_DECREF(key);
+            if (PyErr_Occurred())
+                return NULL;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+/* The backward pass's loop (Recorder.backward): for each node, last recorded first, its
+   cotangents from ``grads`` go through its vjp rules to its parents'. The common case (one
+   output, a rule per operand, saved values unchanged) runs here; every other node is
+   ``slow(node, cts)`` (Python), which also raises every error. */
+static PyObject *
+py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6 || !PyList_Check(args[0]) || !PyDict_Check(args[1]) || !PyDict_Check(args[2]) ||
+            !PyDict_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "backward(nodes, grads, wanted, found, fit, slow)");
+        return NULL;
+    }
+    PyObject *nodes = args[0], *grads = args[1], *wanted = args[2], *found = args[3];
+    PyObject *fit = args[4], *slow = args[5];
+    for (Py_ssize_t j = PyList_GET_SIZE(nodes) - 1; j >= 0; j--) {
+        if (j >= PyList_GET_SIZE(nodes))
+            continue;
+        PyObject *nodeobj = PyList_GET_ITEM(nodes, j);
+        if (Py_TYPE(nodeobj) != &NodeType) {
+            PyErr_SetString(PyExc_TypeError, "backward(): not a Node");
+            return NULL;
+        }
+        NodeObject *node = (NodeObject *)nodeobj;
+        Py_INCREF(node);
+        PyObject *cts = PyDict_GetItemWithError(grads, nodeobj);
+        if (cts == NULL) {
+            Py_DECREF(node);
+            if (PyErr_Occurred())
+                return NULL;
+            continue;
+        }
+        Py_INCREF(cts);
+        if (PyDict_DelItem(grads, nodeobj) < 0)
+            goto fail;
+        int w = PyDict_Contains(wanted, nodeobj);
+        if (w < 0 || (w && PyDict_SetItem(found, nodeobj, cts) < 0))
+            goto fail;
+        if (node->op == Py_None && node->custom == Py_None) {   /* a watched source */
+            Py_DECREF(cts);
+            Py_DECREF(node);
+            continue;
+        }
+        /* the common case? */
+        int common = node->custom == Py_None && node->nout == 1 && PyList_Check(cts) &&
+                     PyList_GET_SIZE(cts) == 1 && PyList_Check(node->checks) &&
+                     PyList_Check(node->parents) && PyList_Check(node->saved) &&
+                     PyList_Check(node->meta) && PyDict_Check(node->params);
+        PyObject *vjp = NULL;
+        if (common) {
+            for (Py_ssize_t c = 0; c < PyList_GET_SIZE(node->checks) && common; c++) {
+                PyObject *chk = PyList_GET_ITEM(node->checks, c);
+                if (!PyTuple_Check(chk) || PyTuple_GET_SIZE(chk) != 3 ||
+                        Py_TYPE(PyTuple_GET_ITEM(chk, 1)) != &VersionType) {
+                    common = 0;
+                    break;
+                }
+                Py_ssize_t then = PyLong_AsSsize_t(PyTuple_GET_ITEM(chk, 2));
+                if (then == -1 && PyErr_Occurred())
+                    goto fail;
+                if (((VersionObject *)PyTuple_GET_ITEM(chk, 1))->n != then)
+                    common = 0;   /* overwritten: slow() raises */
+            }
+        }
+        if (common) {
+            vjp = PyObject_GetAttr(node->op, str_vjp);
+            if (vjp == NULL)
+                goto fail;
+            if (!PyTuple_Check(vjp) || PyTuple_GET_SIZE(vjp) < PyList_GET_SIZE(node->parents))
+                common = 0;
+        }
+        if (!common) {
+            Py_XDECREF(vjp);
+            PyObject *a[2] = {nodeobj, cts};
+            PyObject *r = PyObject_Vectorcall(slow, a, 2, NULL);
+            if (r == NULL)
+                goto fail;
+            Py_DECREF(r);
+            Py_DECREF(cts);
+            Py_DECREF(node);
+            continue;
+        }
+        PyObject *g = PyList_GET_ITEM(cts, 0);
+        Py_ssize_t nsaved = PyList_GET_SIZE(node->saved);
+        PyObject *callargs = PyTuple_New(2 + nsaved);
+        if (callargs == NULL) {
+            Py_DECREF(vjp);
+            goto fail;
+        }
+        Py_INCREF(g); PyTuple_SET_ITEM(callargs, 0, g);
+        Py_INCREF(node->ans); PyTuple_SET_ITEM(callargs, 1, node->ans);
+        for (Py_ssize_t i = 0; i < nsaved; i++) {
+            PyObject *sv = PyList_GET_ITEM(node->saved, i);
+            Py_INCREF(sv);
+            PyTuple_SET_ITEM(callargs, 2 + i, sv);
+        }
+        PyObject *kw = PyDict_GET_SIZE(node->params) ? node->params : NULL;
+        int bad = 0;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(node->parents) && !bad; i++) {
+            PyObject *parent = PyList_GET_ITEM(node->parents, i);
+            PyObject *rule = PyTuple_GET_ITEM(vjp, i);
+            if (parent == Py_None || rule == Py_None)
+                continue;
+            PyObject *ct = PyObject_Call(rule, callargs, kw);
+            if (ct == NULL) { bad = 1; break; }
+            if (ct == Py_None) { Py_DECREF(ct); continue; }
+            PyObject *m = PyList_GET_ITEM(node->meta, i);   /* (shape, dtype) */
+            int fits = 0;
+            if (Py_TYPE(ct) == array_type && PyTuple_Check(m) && PyTuple_GET_SIZE(m) == 2) {
+                PyObject *d = DATA(ct);
+                PyObject *shape = PyObject_GetAttr(d, str_shape);
+                PyObject *dt = shape ? PyObject_GetAttr(d, str_dtype) : NULL;
+                if (dt != NULL) {
+                    int s_eq = PyObject_RichCompareBool(shape, PyTuple_GET_ITEM(m, 0), Py_EQ);
+                    int d_eq = s_eq > 0 ? PyObject_RichCompareBool(dt, PyTuple_GET_ITEM(m, 1), Py_EQ) : 0;
+                    fits = s_eq > 0 && d_eq > 0;
+                    if (s_eq < 0 || d_eq < 0)
+                        bad = 1;
+                }
+                else
+                    bad = 1;
+                Py_XDECREF(shape);
+                Py_XDECREF(dt);
+            }
+            if (!bad && !fits) {   /* fit(ct, shape, dtype, op.name): un-broadcast, cast */
+                PyObject *name = PyObject_GetAttrString(node->op, "name");
+                PyObject *fa[4] = {ct, PyTuple_Check(m) ? PyTuple_GET_ITEM(m, 0) : Py_None,
+                                   PyTuple_Check(m) ? PyTuple_GET_ITEM(m, 1) : Py_None, name};
+                PyObject *fitted = name ? PyObject_Vectorcall(fit, fa, 4, NULL) : NULL;
+                Py_XDECREF(name);
+                Py_DECREF(ct);
+                ct = fitted;
+                if (ct == NULL)
+                    bad = 1;
+            }
+            if (bad) {
+                Py_XDECREF(ct);
+                break;
+            }
+            /* accumulate into the parent's cotangents */
+            PyObject *pnode = PyTuple_GET_ITEM(parent, 0);
+            Py_ssize_t k = PyLong_AsSsize_t(PyTuple_GET_ITEM(parent, 1));
+            PyObject *acc = PyDict_GetItemWithError(grads, pnode);
+            if (acc == NULL && !PyErr_Occurred()) {
+                Py_ssize_t pn = Py_TYPE(pnode) == &NodeType ? ((NodeObject *)pnode)->nout : 1;
+                acc = PyList_New(pn);
+                if (acc != NULL) {
+                    for (Py_ssize_t q = 0; q < pn; q++) {
+                        Py_INCREF(Py_None);
+                        PyList_SET_ITEM(acc, q, Py_None);
+                    }
+                    if (PyDict_SetItem(grads, pnode, acc) < 0)
+                        bad = 1;
+                    Py_DECREF(acc);   /* the dict holds it */
+                }
+            }
+            if (acc == NULL || bad || !PyList_Check(acc) || k < 0 || k >= PyList_GET_SIZE(acc)) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_RuntimeError, "backward(): a malformed tape node");
+                Py_DECREF(ct);
+                bad = 1;
+                break;
+            }
+            PyObject *old = PyList_GET_ITEM(acc, k);
+            if (old != Py_None) {
+                PyObject *sum = PyNumber_Add(old, ct);
+                Py_DECREF(ct);
+                if (sum == NULL) { bad = 1; break; }
+                ct = sum;
+            }
+            PyList_SetItem(acc, k, ct);   /* steals ct */
+        }
+        Py_DECREF(callargs);
+        Py_DECREF(vjp);
+        if (bad)
+            goto fail;
+        Py_DECREF(cts);
+        Py_DECREF(node);
+        continue;
+    fail:
+        Py_DECREF(cts);
+        Py_DECREF(node);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *empty_params = NULL;
+
+/* The one-trace case of hand_to_traces: this thread's only trace is a Recorder. 1 done,
+   0 not taken, -1 error. */
+static int
+record_fast(PyObject *op, PyObject *result, PyObject *operands)
+{
+    if (recorder_type == NULL)
+        return 0;
+    PyObject *stack = PyObject_GetAttr(trace_state, str_stack);
+    if (stack == NULL)
+        return -1;
+    int r = 0;
+    if (PyList_Check(stack) && PyList_GET_SIZE(stack) == 1 &&
+            (PyObject *)Py_TYPE(PyList_GET_ITEM(stack, 0)) == recorder_type) {
+        PyObject *rec = PyList_GET_ITEM(stack, 0);
+        Py_INCREF(rec);
+        PyObject *inplace = PyObject_GetAttr(op, str_inplace);
+        if (inplace == NULL)
+            r = -1;
+        else if (!PyObject_IsTrue(inplace))
+            r = record(rec, op, operands, empty_params, result);
+        Py_XDECREF(inplace);
+        Py_DECREF(rec);
+    }
+    Py_DECREF(stack);
+    return r;
+}
+
+static PyObject *
+configure_autodiff(PyObject *module, PyObject *args)
+{
+    PyObject *rt, *vers, *plan, *mt, *lock;
+    if (!PyArg_ParseTuple(args, "OO!OOO:configure_autodiff", &rt, &PyDict_Type, &vers, &plan, &mt, &lock))
+        return NULL;
+    Py_INCREF(vers); Py_XSETREF(versions, vers);
+    Py_INCREF(plan); Py_XSETREF(py_plan, plan);
+    Py_INCREF(mt); Py_XSETREF(meta_type, mt);
+    Py_INCREF(lock); Py_XSETREF(ad_lock, lock);
+    Py_INCREF(rt); Py_XSETREF(recorder_type, rt);
+    Py_RETURN_NONE;
+}
+
 /* ---- configuration ---------------------------------------------------- */
 
 static int
@@ -516,6 +1321,14 @@ make_tuple_of_names(const char **names, int count)
 }
 
 static PyMethodDef module_methods[] = {
+    {"configure_autodiff", configure_autodiff, METH_VARARGS,
+     "configure_autodiff(Recorder, dispatch.versions, core._plan, core.Meta, core._lock)"},
+    {"backward", (PyCFunction)(void (*)(void))py_backward, METH_FASTCALL,
+     "backward(nodes, grads, wanted, found, fit, slow): Recorder.backward's loop"},
+    {"untrack", (PyCFunction)(void (*)(void))py_untrack, METH_FASTCALL,
+     "untrack(versions, roots): dispatch.untrack_root of each counter"},
+    {"record", (PyCFunction)(void (*)(void))py_record, METH_FASTCALL,
+     "record(rec, op, operands, params, result): Recorder.record_simple's common case"},
     {"configure", configure, METH_VARARGS,
      "configure(ndarray, cpu, recorders, tracing, trace_state, numpy.ndarray, apply1, apply2, wrap, "
      "traced, binary, unary, compare)"},
@@ -529,7 +1342,27 @@ static struct PyModuleDef fastpath_module = {
 PyMODINIT_FUNC
 PyInit__fastpath(void)
 {
-    if (PyType_Ready(&ArrayBaseType) < 0 || PyType_Ready(&UfuncBaseType) < 0)
+    if (PyType_Ready(&ArrayBaseType) < 0 || PyType_Ready(&UfuncBaseType) < 0 ||
+        PyType_Ready(&VersionType) < 0 || PyType_Ready(&NodeType) < 0)
+        return NULL;
+    str_nodes = PyUnicode_InternFromString("nodes");
+    str_roots = PyUnicode_InternFromString("roots");
+    str_dtype = PyUnicode_InternFromString("dtype");
+    str_kind = PyUnicode_InternFromString("kind");
+    str_shape = PyUnicode_InternFromString("shape");
+    str_differentiable = PyUnicode_InternFromString("differentiable");
+    str_vjp = PyUnicode_InternFromString("vjp");
+    str_nout = PyUnicode_InternFromString("nout");
+    str_inplace = PyUnicode_InternFromString("inplace");
+    str_where = PyUnicode_InternFromString("where");
+    str_vjp_uses = PyUnicode_InternFromString("vjp_uses");
+    str_acquire = PyUnicode_InternFromString("acquire");
+    str_release = PyUnicode_InternFromString("release");
+    str_out = PyUnicode_InternFromString("out");
+    plans = PyDict_New();
+    inexact_dtypes = PyDict_New();
+    empty_params = PyDict_New();
+    if (str_release == NULL || plans == NULL || inexact_dtypes == NULL || empty_params == NULL)
         return NULL;
     str_call = PyUnicode_InternFromString("_call");
     str_nbytes = PyUnicode_InternFromString("nbytes");
@@ -554,7 +1387,11 @@ PyInit__fastpath(void)
         return NULL;
     Py_INCREF(&ArrayBaseType);
     Py_INCREF(&UfuncBaseType);
-    if (PyModule_AddObject(m, "ArrayBase", (PyObject *)&ArrayBaseType) < 0 ||
+    Py_INCREF(&VersionType);
+    Py_INCREF(&NodeType);
+    if (PyModule_AddObject(m, "RootVersion", (PyObject *)&VersionType) < 0 ||
+        PyModule_AddObject(m, "Node", (PyObject *)&NodeType) < 0 ||
+        PyModule_AddObject(m, "ArrayBase", (PyObject *)&ArrayBaseType) < 0 ||
         PyModule_AddObject(m, "UfuncBase", (PyObject *)&UfuncBaseType) < 0 ||
         PyModule_AddObject(m, "BINARY", make_tuple_of_names(binary_names, NBINARY)) < 0 ||
         PyModule_AddObject(m, "UNARY", make_tuple_of_names(unary_names, NUNARY)) < 0 ||

@@ -10,11 +10,19 @@ defer to ``apply`` for everything else, so the two can never disagree.
 With no recorder active the fast path is unwrap, call, wrap (invariant 5).
 """
 import functools
+import os
 import threading
 
 import numpy
 
 from . import devices as _devices
+
+_fastpath = None  # the optional C accelerator (setup.py builds it where a compiler is found)
+if not os.environ.get("NPFLOW_PURE_PYTHON"):
+    try:
+        from . import _fastpath
+    except ImportError:  # pure Python: the same results, slower per call
+        pass
 
 ndarray = None  # npflow.ndarray, set by ndarray.py once the class exists
 
@@ -70,6 +78,10 @@ class RootVersion:
         self.n = 0
         self.refs = 0
         self.root = root
+
+
+if _fastpath is not None:
+    RootVersion = _fastpath.RootVersion  # the same fields, readable by the C recorder
 
 
 def root_of(data):

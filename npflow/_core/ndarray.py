@@ -10,7 +10,6 @@ supplies the same operators as C slots whose fast path is the one in
 ``dispatch.apply2`` and which call the same Python functions otherwise.
 """
 import operator
-import os
 
 import numpy as _np
 
@@ -25,12 +24,7 @@ _NP = _np.ndarray
 _new = object.__new__
 _ns = None  # the npflow module, bound once it is imported (methods call its functions)
 
-_fastpath = None
-if not os.environ.get("NPFLOW_PURE_PYTHON"):
-    try:
-        from . import _fastpath
-    except ImportError:  # the accelerator is optional: the pure-Python operators below serve
-        pass
+_fastpath = _dispatch._fastpath  # the optional C accelerator (None: pure Python)
 
 
 def _bind_namespace(module):

@@ -24,6 +24,7 @@ from .._core import dispatch
 from .._core.dispatch import track_root, untrack_root, root_of
 from .._core.registry import REGISTRY
 
+_fastpath = dispatch._fastpath  # the optional C accelerator: a recorder for the common case
 _VIEW = "view"  # key in ``_ad`` of an indexing view: (base array, key), for rebasing writes
 _INEXACT = frozenset("fc")
 
@@ -129,8 +130,11 @@ def _track(x, trace):
 
 def _untrack(roots):
     with _lock:
-        for v in roots:
-            untrack_root(v)
+        if _fastpath is not None:
+            _fastpath.untrack(dispatch.versions, roots)
+        else:
+            for v in roots:
+                untrack_root(v)
 
 
 def set_entry(x, trace, payload, index):
@@ -272,6 +276,10 @@ class Node:
         self.parents = self.saved = self.ans = self.checks = self.custom = None
 
 
+if _fastpath is not None:
+    Node = _fastpath.Node  # the same fields and release(), built by the C recorder too
+
+
 def _saved_value(x, checks, trace):
     """``x`` kept for the backward pass, with its memory version to check then."""
     if isinstance(x, dispatch.ndarray):
@@ -374,6 +382,8 @@ class Recorder:
     def record_simple(self, op, operands, params, result):
         """The common case in one pass (one output, per-operand rules, nothing written).
         False: leave it to the general path (which also raises every error)."""
+        if _fastpath is not None and _fastpath.record(self, op, operands, params, result):
+            return True  # (the C recorder: the same steps; False where it needs Python)
         nd = dispatch.ndarray
         parents = []
         tracked = False
@@ -397,7 +407,7 @@ class Recorder:
         if op.differentiable is not True or type(op.vjp) is not tuple or op.nout != 1 \
                 or params.get("where", True) is not True or result._data.base is not None:
             return False  # (views need the general path's view links)
-        node = self._node(op, operands, parents, params, (result,), ())
+        node = self._node(op, operands, parents, params_for_rules(params), (result,), ())
         if result._data.dtype.kind in _INEXACT:
             set_entry(result, self, node, 0)
         return True
@@ -428,7 +438,6 @@ class Recorder:
                                f"use {self.name}(persistent=True) to call gradient() several times")
         from .rules import fit
         np = _np()
-        nd = dispatch.ndarray
         grads = {}
         for t, s in zip(targets, seeds):
             e = entry_of(t, self)
@@ -447,49 +456,27 @@ class Recorder:
         # for a gradient inside its own block records that computation too.
         stack = _state.stack
         own = self.persistent and any(t is self for t in stack)
+        nodes = self.nodes[:] if own else self.nodes
+
+        def slow(node, cts):  # one node, any kind: checks, rules, accumulation
+            for x, v, n in node.checks:
+                if v.n != n:
+                    raise AutodiffError(
+                        f"{_node_name(node)}(): a value it saved for the gradient "
+                        f"({dispatch.describe(x)}) was overwritten in place afterwards; "
+                        f"write to a new array instead")
+            operand_cts = _node_vjp(node, cts, np)
+            for i, (parent, ct) in enumerate(zip(node.parents, operand_cts)):
+                if parent is None or ct is None:
+                    continue
+                shape, dtype = node.meta[i]
+                _accumulate(grads, parent[0], parent[1], fit(ct, shape, dtype, _node_name(node)))
+
         with only(stack[:stack.index(self) + 1] if own else outer_than(self)):
-            for node in reversed(self.nodes[:] if own else self.nodes):
-                cts = grads.pop(node, None)
-                if cts is None:
-                    continue
-                if node in wanted:
-                    found[node] = cts
-                if node.op is None and node.custom is None:  # a watched source
-                    continue
-                for x, v, n in node.checks:
-                    if v.n != n:
-                        raise AutodiffError(
-                            f"{_node_name(node)}(): a value it saved for the gradient "
-                            f"({dispatch.describe(x)}) was overwritten in place afterwards; "
-                            f"write to a new array instead")
-                op = node.op
-                if node.custom is None and op.nout == 1 and type(op.vjp) is tuple:
-                    # the common case inline: one output, a rule per operand
-                    g, ans, saved, params = cts[0], node.ans, node.saved, node.params
-                    meta = node.meta
-                    for i, (parent, rule) in enumerate(zip(node.parents, op.vjp)):
-                        if parent is None:
-                            continue
-                        ct = (rule(g, ans, *saved, **params) if params else
-                              getattr(rule, "__wrapped__", rule)(g, ans, *saved))
-                        if ct is None:
-                            continue
-                        shape, dtype = meta[i]
-                        d = ct._data if type(ct) is nd else None
-                        if d is None or d.shape != shape or d.dtype != dtype:
-                            ct = fit(ct, shape, dtype, op.name)
-                        pnode, k = parent
-                        acc = grads.get(pnode)
-                        if acc is None:
-                            acc = grads[pnode] = [None] * pnode.nout
-                        acc[k] = ct if acc[k] is None else acc[k] + ct
-                    continue
-                operand_cts = _node_vjp(node, cts, np)
-                for i, (parent, ct) in enumerate(zip(node.parents, operand_cts)):
-                    if parent is None or ct is None:
-                        continue
-                    shape, dtype = node.meta[i]
-                    _accumulate(grads, parent[0], parent[1], fit(ct, shape, dtype, _node_name(node)))
+            if _fastpath is not None:
+                _fastpath.backward(nodes, grads, wanted, found, fit, slow)
+            else:
+                _backward_loop(nodes, grads, wanted, found, slow)
         results = []
         for src in sources:
             e = entry_of(src, self)
@@ -518,6 +505,44 @@ class Recorder:
             self.release()
         except Exception:
             pass
+
+
+def _backward_loop(nodes, grads, wanted, found, slow):
+    """The backward pass's loop in Python (what the C accelerator's ``backward`` does)."""
+    nd = dispatch.ndarray
+    from .rules import fit
+    for node in reversed(nodes):
+        cts = grads.pop(node, None)
+        if cts is None:
+            continue
+        if node in wanted:
+            found[node] = cts
+        if node.op is None and node.custom is None:  # a watched source
+            continue
+        op = node.op
+        if node.custom is not None or op.nout != 1 or type(op.vjp) is not tuple or \
+                any(v.n != n for x, v, n in node.checks):
+            slow(node, cts)
+            continue
+        # the common case inline: one output, a rule per operand
+        g, ans, saved, params = cts[0], node.ans, node.saved, node.params
+        meta = node.meta
+        for i, (parent, rule) in enumerate(zip(node.parents, op.vjp)):
+            if parent is None:
+                continue
+            ct = (rule(g, ans, *saved, **params) if params else
+                  getattr(rule, "__wrapped__", rule)(g, ans, *saved))
+            if ct is None:
+                continue
+            shape, dtype = meta[i]
+            d = ct._data if type(ct) is nd else None
+            if d is None or d.shape != shape or d.dtype != dtype:
+                ct = fit(ct, shape, dtype, op.name)
+            pnode, k = parent
+            acc = grads.get(pnode)
+            if acc is None:
+                acc = grads[pnode] = [None] * pnode.nout
+            acc[k] = ct if acc[k] is None else acc[k] + ct
 
 
 _PLANS = {}  # (op, which operands need a cotangent) -> (its vjp_uses, what to save)
@@ -683,3 +708,7 @@ def _add_tangents(a, b):
 def _np():
     import npflow
     return npflow
+
+
+if _fastpath is not None:
+    _fastpath.configure_autodiff(Recorder, dispatch.versions, _plan, Meta, _lock)

@@ -127,7 +127,7 @@ def defelementwise(name, *partials):
             uses.append(None)
             continue
         if d is ONE or d is MINUS_ONE:
-            rule = (lambda g, ans, *xs: g) if d is ONE else (lambda g, ans, *xs: -g)
+            rule = (lambda g, ans, *xs, **_: g) if d is ONE else (lambda g, ans, *xs, **_: -g)
             vjps.append(rule)
             jvps.append(rule)
             uses.append((set(), False, frozenset()))
@@ -136,8 +136,8 @@ def defelementwise(name, *partials):
         read = _names_read(d)
         uses.append(({i - 1 for i, n in enumerate(names) if i >= 1 and n in read}, names[0] in read,
                      frozenset()))
-        vjps.append(lambda g, ans, *xs, _d=d: g * _d(ans, *xs))
-        jvps.append(lambda t, ans, *xs, _d=d: t * _d(ans, *xs))
+        vjps.append(lambda g, ans, *xs, _d=d, **_: g * _d(ans, *xs))  # (params: dtype=, casting=)
+        jvps.append(lambda t, ans, *xs, _d=d, **_: t * _d(ans, *xs))
     op = _op(name)
     op.vjp = tuple(vjps)
     op.vjp_uses = tuple(uses)
