@@ -19,6 +19,15 @@ from ._numpy.products import *  # noqa: F401,F403
 from ._numpy.sorting import *  # noqa: F401,F403
 from ._numpy.logic import *  # noqa: F401,F403
 from ._numpy.math import *  # noqa: F401,F403
+from ._numpy.polyfit import *  # noqa: F401,F403
+from ._numpy.sets import *  # noqa: F401,F403
+from ._numpy.indexing import *  # noqa: F401,F403
+from ._numpy.io import *  # noqa: F401,F403
+from ._numpy.printing import *  # noqa: F401,F403
+from ._numpy.types import *  # noqa: F401,F403
+from ._numpy.stats import *  # noqa: F401,F403
+from ._numpy.signal import *  # noqa: F401,F403
+from ._numpy.polynomial import *  # noqa: F401,F403
 from ._numpy.interop import from_dlpack  # noqa: F401
 from ._numpy.info import __array_namespace_info__  # noqa: F401
 from .autodiff import *  # noqa: F401,F403
@@ -26,6 +35,7 @@ from . import testing  # noqa: F401
 from .control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: F401,A004
 from .variables import Variable  # noqa: F401
 from . import optimizers, optimize  # noqa: F401
+from . import linalg, fft, random  # noqa: F401
 
 __version__ = "0.1.0"
 __array_api_version__ = "2024.12"

@@ -19,7 +19,19 @@ def _quiet_numpy():
 
 def pytest_terminal_summary(terminalreporter):
     from gradspecs import CHECKED
+    ops = [n for n in CHECKED if not n.startswith("np.")]
     if CHECKED:
         terminalreporter.write_line(
-            f"autodiff: {len(CHECKED)} differentiable ops checked against finite differences "
-            f"(first and second order, forward and reverse mode)")
+            f"autodiff: {len(ops)} differentiable ops and {len(CHECKED) - len(ops)} composite public "
+            f"functions checked against finite differences (first and second order, forward and "
+            f"reverse mode)")
+    from test_gradient_coverage import PUBLIC_SUMMARY
+    if PUBLIC_SUMMARY:
+        terminalreporter.write_line(
+            f"autodiff: {PUBLIC_SUMMARY[0]} public functions gradient-checked, "
+            f"{PUBLIC_SUMMARY[1]} declared non-differentiable")
+    from test_namespace import COVERAGE
+    for ns, (present, total, excluded) in COVERAGE.items():
+        terminalreporter.write_line(
+            f"namespace {ns}: {present}/{total} of NumPy's public callables present"
+            + (f", {excluded} deliberately excluded" if excluded else ""))

@@ -107,6 +107,25 @@ def test_finfo_iinfo_of_npflow_arrays(dtype):
     assert _key(f_good(x_sim)) == _key(np_good(dtype))
 
 
+@pytest.mark.parametrize("dtype", NUMERIC, ids=ids(NUMERIC))
+def test_finfo_fields_are_python_numbers(dtype):
+    """The Array API's fields are Python floats/ints; NumPy gives float32 scalars for float32 (not
+    ``float``), so npflow converts those (same values, same text); other fields stay NumPy's."""
+    kind = onp.dtype(dtype).kind
+    ours, theirs = (nf.iinfo, onp.iinfo) if kind in "iu" else (nf.finfo, onp.finfo)
+    for arg in (dtype, nf.asarray(make((1,), dtype)), nf.asarray(make((1,), dtype)).dtype):
+        got, expected = ours(arg), theirs(dtype)
+        assert type(got) is type(expected) and str(got) == str(expected) and repr(got) == repr(expected)
+        fields = ("bits", "max", "min") if kind in "iu" else ("bits", "eps", "max", "min", "smallest_normal")
+        for f in fields:
+            assert isinstance(getattr(got, f), int if f == "bits" or kind in "iu" else float), f
+            assert getattr(got, f) == getattr(expected, f)
+        if kind in "fc":
+            assert got.dtype == expected.dtype and got.tiny == expected.tiny
+            assert got.resolution == expected.resolution and type(got.resolution) is type(expected.resolution)
+    assert onp.finfo(onp.float32).eps.dtype == onp.float32  # NumPy's cached object is left alone
+
+
 # -- operators give NumPy's promoted dtype ---------------------------------------------
 
 BIN_OPS = [operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv, operator.mod,

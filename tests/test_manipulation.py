@@ -132,6 +132,66 @@ CASES = [
     (((), (3,)), lambda xp, *a: xp.atleast_2d(*a)),
     *_each(NONEMPTY, lambda xp, a: xp.unstack(a)),
     (((3, 1, 2),), lambda xp, a: xp.unstack(a, axis=-1)),
+    # issue 4: append ... apply_over_axes
+    *_each(SHAPES, lambda xp, a: xp.append(a, a)),
+    (((2, 3), (1, 3)), lambda xp, a, b: xp.append(a, b, axis=0)),
+    (((2, 3), (2, 1)), lambda xp, a, b: xp.append(a, b, axis=-1)),
+    (((2, 3),), lambda xp, a: xp.append(a, [1, 2])),
+    (((2, 3), (3,)), lambda xp, a, b: xp.append(a, b, axis=0)),
+    (((2, 3), (2, 1)), lambda xp, a, b: xp.block([a, b])),
+    (((2, 3), (2, 1), (1, 4)), lambda xp, a, b, c: xp.block([[a, b], [c]])),
+    (((3,), ()), lambda xp, a, b: xp.block([[a], [b, b, b]])),
+    (((2, 3),), lambda xp, a: xp.block(a)),
+    (((2, 3),), lambda xp, a: xp.block([[[a]]])),
+    (((2, 3), (3,)), lambda xp, a, b: xp.block([[a], [b]])),
+    *_each(SHAPES, lambda xp, a: xp.delete(a, 0)),
+    (((2, 3),), lambda xp, a: xp.delete(a, [0, -1], axis=1)),
+    (((2, 3),), lambda xp, a: xp.delete(a, slice(None, None, 2))),
+    (((2, 3),), lambda xp, a: xp.delete(a, onp.array([True, False]), axis=0)),
+    (((2, 3),), lambda xp, a: xp.delete(a, [], axis=1)),
+    (((2, 3),), lambda xp, a: xp.delete(a, 3, axis=1)),
+    *_each(SHAPES, lambda xp, a: xp.insert(a, 0, 1)),
+    (((2, 3),), lambda xp, a: xp.insert(a, 1, [5, 6], axis=0)),
+    (((2, 3),), lambda xp, a: xp.insert(a, [1], [[5], [6]], axis=1)),
+    (((2, 3),), lambda xp, a: xp.insert(a, 1, [5, 6], axis=1)),
+    (((2, 3), (2, 3)), lambda xp, a, b: xp.insert(a, [0, 3, 3], b[:, :1], axis=1)),
+    (((5,),), lambda xp, a: xp.insert(a, slice(1, 4), [1, 0, 1])),
+    (((5,),), lambda xp, a: xp.insert(a, onp.array([True, False, False, True, False]), 1)),
+    (((5,),), lambda xp, a: xp.insert(a, [], [])),
+    (((5,),), lambda xp, a: xp.insert(a, 6, 1)),
+    *_each(SHAPES, lambda xp, a: xp.resize(a, (2, 4))),
+    (((2, 3),), lambda xp, a: xp.resize(a, 0)),
+    (((2, 3),), lambda xp, a: xp.resize(a, (3, -1))),
+    (((3, 1, 2),), lambda xp, a: xp.rollaxis(a, 2)),
+    (((3, 1, 2),), lambda xp, a: xp.rollaxis(a, 0, 3)),
+    (((3, 1, 2),), lambda xp, a: xp.rollaxis(a, -1, 1)),
+    (((3, 1, 2),), lambda xp, a: xp.rollaxis(a, 1, 1)),
+    (((3, 1, 2),), lambda xp, a: xp.rollaxis(a, 1, 4)),
+    *_each(SHAPES, lambda xp, a: xp.trim_zeros(a)),
+    *[(((7,),), lambda xp, a, t=t: xp.trim_zeros(a * (a != a[3]), t)) for t in ("f", "b", "fb", "BF", "x")],
+    (((4, 5),), lambda xp, a: xp.trim_zeros(xp.pad(a, 1))),
+    (((4, 5),), lambda xp, a: xp.trim_zeros(xp.pad(a, 1), axis=-1)),
+    *_each(SHAPES, lambda xp, a: xp.packbits(a)),
+    (((3, 9),), lambda xp, a: xp.packbits(a, axis=1, bitorder="little")),
+    *_each(SHAPES, lambda xp, a: xp.unpackbits(a)),
+    (((2, 3),), lambda xp, a: xp.unpackbits(a, axis=0, count=-3, bitorder="little")),
+    (((2, 3),), lambda xp, a: xp.unpackbits(a, count=30)),
+    *_each(SHAPES, lambda xp, a: xp.select([a != 0], [a])),
+    (((2, 3), (3,)), lambda xp, a, b: xp.select([a != 0, b != 0], [a, b], default=1)),
+    (((2, 3), (3,)), lambda xp, a, b: xp.select([b != 0, a != 0], [1.5, b], default=a)),
+    (((2, 3),), lambda xp, a: xp.select([a != 0], [a], default="x")),
+    (((2, 3),), lambda xp, a: xp.select([a], [a])),
+    *_each(SHAPES, lambda xp, a: xp.piecewise(a, [a != 0], [lambda v: v * 2, 1])),
+    (((2, 3),), lambda xp, a: xp.piecewise(a, [a != 0, a == 1], [lambda v: -v, 2, 3])),
+    (((),), lambda xp, a: xp.piecewise(a, [True, False], [lambda v: v + 1, 0])),
+    (((2, 3),), lambda xp, a: xp.piecewise(a, a != 0, [0])),
+    (((2, 3),), lambda xp, a: xp.apply_along_axis(lambda v: v[::-1], 1, a)),
+    (((2, 3),), lambda xp, a: xp.apply_along_axis(xp.sum, 0, a)),
+    (((3, 1, 2),), lambda xp, a: xp.apply_along_axis(lambda v: xp.stack([v, v]), -1, a)),
+    (((3, 1, 2),), lambda xp, a: xp.apply_along_axis(lambda v: v[0], 0, a)),
+    (((0, 3),), lambda xp, a: xp.apply_along_axis(xp.sum, 1, a)),
+    (((3, 1, 2),), lambda xp, a: xp.apply_over_axes(xp.sum, a, [0, 2])),
+    (((3, 1, 2),), lambda xp, a: xp.apply_over_axes(xp.cumsum, a, -1)),
 ]
 CASE_IDS = [f"{i}-{f.__code__.co_names[0]}" for i, (_, f) in enumerate(CASES)]
 
@@ -311,6 +371,41 @@ ERRORS = [
     ("pad", lambda xp: xp.pad(A3, -1)),
     ("unstack", lambda xp: xp.unstack(onp.ones(()))),
     ("unstack", lambda xp: xp.unstack(A23, axis=2)),
+    ("append", lambda xp: xp.append(A23, A3, axis=0)),
+    ("append", lambda xp: xp.append(A23, A23, axis=2)),
+    ("block", lambda xp: xp.block([A3, [A3]])),
+    ("block", lambda xp: xp.block((A3, A3))),
+    ("block", lambda xp: xp.block([[A3], []])),
+    ("block", lambda xp: xp.block([[A23, A3]])),
+    ("delete", lambda xp: xp.delete(A23, 5, axis=1)),
+    ("delete", lambda xp: xp.delete(A23, 0, axis=2)),
+    ("delete", lambda xp: xp.delete(A3, 1.5)),
+    ("insert", lambda xp: xp.insert(A3, 7, 1)),
+    ("insert", lambda xp: xp.insert(A23, 1, [1, 2], axis=0)),
+    ("insert", lambda xp: xp.insert(A23, 0, 1, axis=-3)),
+    ("resize", lambda xp: xp.resize(A3, (2, -1))),
+    ("rollaxis", lambda xp: xp.rollaxis(A23, 0, 4)),
+    ("rollaxis", lambda xp: xp.rollaxis(A23, 2)),
+    ("trim_zeros", lambda xp: xp.trim_zeros(A3, "x")),
+    ("trim_zeros", lambda xp: xp.trim_zeros(A3, axis=1)),
+    ("packbits", lambda xp: xp.packbits(A3)),
+    ("unpackbits", lambda xp: xp.unpackbits(onp.ones(3, onp.int32))),
+    ("copyto", lambda xp: xp.copyto(xp.asarray(onp.zeros(3, onp.int64)), 1.5)),
+    ("copyto", lambda xp: xp.copyto(xp.asarray(onp.zeros(3)), A23)),
+    ("copyto", lambda xp: xp.copyto([1, 2], A3)),
+    ("place", lambda xp: xp.place(xp.asarray(onp.zeros(3)), [True, False, True], [])),
+    ("place", lambda xp: xp.place(xp.asarray(onp.zeros(3)), [True], [1])),
+    ("place", lambda xp: xp.place([1, 2], [True, False], [3])),
+    ("putmask", lambda xp: xp.putmask(xp.asarray(onp.zeros(3)), [True], [1])),
+    ("fill_diagonal", lambda xp: xp.fill_diagonal(xp.asarray(A3), 1)),
+    ("fill_diagonal", lambda xp: xp.fill_diagonal(xp.asarray(onp.ones((2, 2, 3))), 1)),
+    ("select", lambda xp: xp.select([A3 > 0], [A3, A3])),
+    ("select", lambda xp: xp.select([], [])),
+    ("select", lambda xp: xp.select([A3], [A3])),
+    ("piecewise", lambda xp: xp.piecewise(A3, [A3 > 0], [1, 2, 3])),
+    ("apply_along_axis", lambda xp: xp.apply_along_axis(xp.sum, 1, onp.ones((0, 2)))),
+    ("apply_along_axis", lambda xp: xp.apply_along_axis(xp.sum, 2, A23)),
+    ("apply_over_axes", lambda xp: xp.apply_over_axes(lambda a, ax: a[0, 0], A23, 0)),
 ]
 
 
@@ -457,3 +552,93 @@ def test_diff_errors_and_gradient():
     onp.testing.assert_allclose(onp.asarray(nf.grad(lambda v: nf.sum(nf.diff(v) ** 2))(nf.asarray(x))),
                                 [-6.0, -4.0, -4.0, 14.0])
     assert nf.diff(nf.asarray(x).to_device("sim")).device == nf.Device("sim")
+
+
+# -- in-place writes: copyto, place, putmask, fill_diagonal -----------------------------------
+INPLACE = [
+    ((3, 4), lambda xp, a, b: xp.copyto(a, b[0])),
+    ((3, 4), lambda xp, a, b: xp.copyto(a, b, where=b != 0)),
+    ((3, 4), lambda xp, a, b: xp.copyto(a, b[:, :1], casting="unsafe")),
+    ((3, 4), lambda xp, a, b: xp.copyto(a, 3)),
+    ((3, 4), lambda xp, a, b: xp.copyto(a, 2.5, where=[True, False, True, False])),
+    ((3, 4), lambda xp, a, b: xp.place(a, b != 0, b[0, :2])),
+    ((3, 4), lambda xp, a, b: xp.place(a, onp.zeros(12, bool), [])),
+    ((3, 4), lambda xp, a, b: xp.place(a.T, b.T != 0, [1, 0])),
+    ((3, 4), lambda xp, a, b: xp.putmask(a, b != 0, b[::-1])),
+    ((3, 4), lambda xp, a, b: xp.putmask(a, (b != 0).ravel(), [7, 1, 0])),
+    ((3, 4), lambda xp, a, b: xp.putmask(a, b != 0, [])),
+    ((3, 4), lambda xp, a, b: xp.fill_diagonal(a, 1)),
+    ((3, 4), lambda xp, a, b: xp.fill_diagonal(a.T, b[0, :2], wrap=True)),
+    ((7, 3), lambda xp, a, b: xp.fill_diagonal(a, [1, 0], wrap=True)),
+    ((7, 3), lambda xp, a, b: xp.fill_diagonal(a, b[:, 0])),
+    ((3, 3, 3), lambda xp, a, b: xp.fill_diagonal(a, b[0, 0])),
+    ((0, 0), lambda xp, a, b: xp.fill_diagonal(a, 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=ids(ALL_DTYPES))
+@pytest.mark.parametrize("shape, f", INPLACE, ids=[f"{i}-{f.__code__.co_names[0]}" for i, (_, f) in
+                                                    enumerate(INPLACE)])
+def test_inplace_writes(shape, f, dtype):
+    """The write lands in the array itself (and its views), as NumPy's; same outcome otherwise."""
+    x, y = make(shape, dtype), make(shape, dtype, seed=1)
+    a, b = nf.asarray(x.copy()), nf.asarray(y.copy())
+    try:
+        expected = f(onp, x, y)
+    except Exception as e:
+        with pytest.raises(type(e)):
+            f(nf, a, b)
+        return
+    assert f(nf, a, b) is None and expected is None
+    assert_same(a, x)
+    assert_same(b, y)
+
+
+def test_inplace_writes_reach_numpy_arrays_and_stay_on_device():
+    x = onp.zeros((3, 3))
+    nf.fill_diagonal(x, 2.0)
+    nf.place(x, x == 0, [1.0])
+    nf.putmask(x, x == 1, onp.arange(9.0))
+    assert_same(nf.asarray(x), onp.array([[2, 1, 2], [3, 2, 5], [6, 7, 2]], float))
+    a = nf.zeros((3, 3), device="sim")
+    nf.copyto(a, nf.ones(3, device="sim"), where=nf.eye(3, dtype=bool, device="sim"))
+    nf.fill_diagonal(a[:2], 5)
+    assert a.device == nf.Device("sim")
+    assert_same(a, onp.diag([5.0, 5.0, 1.0]))
+    with pytest.raises(nf.DeviceMismatchError):
+        nf.copyto(a, nf.ones(3))
+
+
+def test_inplace_writes_are_recorded_by_tapes():
+    """copyto/place/putmask/fill_diagonal on a tracked copy: the gradient sees the writes."""
+    x = nf.asarray(onp.arange(1.0, 10.0).reshape(3, 3))
+    v = nf.asarray(onp.array([10.0, 20.0]))
+    mask = onp.array([[1, 0, 0], [0, 1, 1], [0, 0, 0]], bool)
+
+    def f(x, v):
+        y = x * 1.0
+        nf.copyto(y[0], v[0], where=[False, True, False])
+        nf.place(y, mask, v)
+        nf.putmask(y, mask.T, v * 3)
+        nf.fill_diagonal(y[1:], v[1])
+        return nf.sum(y * nf.asarray(onp.arange(9.0).reshape(3, 3)))
+    gx, gv = nf.grad(f, argnums=(0, 1))(x, v)
+    expect_x = onp.arange(9.0).reshape(3, 3)
+    expect_x[mask | mask.T] = 0
+    expect_x[0, 1] = expect_x[1, 0] = expect_x[2, 1] = 0
+    onp.testing.assert_allclose(onp.asarray(gx), expect_x)
+    # v0 lands at (0, 1) by copyto, (1, 2) by place, (0, 0) and (1, 1) tripled by putmask;
+    # v1 at (2, 1) by putmask (overwritten: fill_diagonal's v1) and (1, 0) by fill_diagonal
+    onp.testing.assert_allclose(onp.asarray(gv), [1 + 5 + 3 * (0 + 4), 7 + 3])
+
+
+# -- hypothesis: insert / delete / append against NumPy ----------------------------------------
+@given(ARRAY.filter(lambda x: x.ndim > 0), st.data())
+def test_hyp_insert_delete(x, data):
+    axis = data.draw(st.none() | st.integers(-x.ndim, x.ndim - 1))
+    n = x.size if axis is None else x.shape[axis]
+    where = data.draw(st.integers(-n - 1, n + 1) | st.lists(st.integers(-n - 1, n + 1), max_size=3))
+    value = data.draw(st.integers(0, 1))
+    same_outcome(lambda a: nf.insert(a, where, value, axis), lambda a: onp.insert(a, where, value, axis), x)
+    same_outcome(lambda a: nf.delete(a, where, axis), lambda a: onp.delete(a, where, axis), x)
+    same_outcome(lambda a: nf.append(a, a, axis), lambda a: onp.append(a, a, axis), x)

@@ -49,12 +49,26 @@ def can_cast(from_, to, casting="safe"):
     return _np.can_cast(_as_dtype_or_scalar(from_), to, casting=casting)
 
 
-def finfo(type):
-    return _finfo(_as_dtype_or_scalar(type))
+_STANDARD_FINFO = ("eps", "max", "min", "smallest_normal")
+_finfo_cache = {}
 
 
-def iinfo(type):
-    return _iinfo(_as_dtype_or_scalar(type))
+def finfo(dtype):
+    """NumPy's finfo; for float32 the standard's fields are Python floats, as the Array API
+    asks (NumPy gives float32 scalars, which are not ``float``; float64's already are)."""
+    info = _finfo(_as_dtype_or_scalar(dtype))
+    if info.dtype != _np.float32:
+        return info
+    found = _finfo_cache.get(info.dtype)
+    if found is None:
+        found = _finfo_cache[info.dtype] = object.__new__(_finfo)
+        found.__dict__.update(vars(info), _fmt=str(info), _repr=repr(info),  # NumPy's text
+                              **{k: float(getattr(info, k)) for k in _STANDARD_FINFO})
+    return found
+
+
+def iinfo(int_type):
+    return _iinfo(_as_dtype_or_scalar(int_type))
 
 
 result_type.__doc__ = _np.result_type.__doc__

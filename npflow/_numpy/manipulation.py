@@ -1,9 +1,11 @@
 """Shape manipulation: ``reshape``, ``transpose``, ``concatenate``, ``stack``, ``split``, ``pad``, ...
 
 Every function has NumPy 2's signature. Primitives (see ``npflow._ops.manipulation``):
-reshape, ravel, transpose, broadcast_to, concatenate, repeat, roll, pad. The rest are
-composites of those and indexing, built as NumPy builds them, so they return views
-exactly where NumPy does (axis moves, squeeze/expand, flips, split pieces).
+reshape, ravel, transpose, broadcast_to, concatenate, repeat, roll, pad, copyto, packbits,
+unpackbits. The rest are composites of those and indexing, built as NumPy builds them, so
+they return views exactly where NumPy does (axis moves, squeeze/expand, flips, split pieces).
+The in-place functions (place, putmask, fill_diagonal) write through ``setitem``/``flat``, so
+tapes record them as functional updates.
 """
 import operator
 import warnings
@@ -17,7 +19,8 @@ from .._ops import manipulation as _ops  # noqa: F401  (registers the primitives
 from .creation import asarray
 
 _OPS = {name: REGISTRY[name] for name in (
-    "reshape", "ravel", "transpose", "broadcast_to", "concatenate", "repeat", "roll", "pad")}
+    "reshape", "ravel", "transpose", "broadcast_to", "concatenate", "repeat", "roll", "pad",
+    "copyto", "packbits", "unpackbits")}
 
 __all__ = ["shape", "ndim", "size", "diff", 
     "reshape", "ravel", "transpose", "permute_dims", "matrix_transpose", "moveaxis", "swapaxes",
@@ -25,6 +28,9 @@ __all__ = ["shape", "ndim", "size", "diff",
     "concatenate", "concat", "stack", "vstack", "hstack", "dstack", "column_stack",
     "split", "array_split", "hsplit", "vsplit", "dsplit", "tile", "repeat", "flip", "fliplr",
     "flipud", "roll", "rot90", "pad", "atleast_1d", "atleast_2d", "atleast_3d",
+    "append", "block", "delete", "insert", "resize", "rollaxis", "trim_zeros", "packbits",
+    "unpackbits", "copyto", "place", "putmask", "fill_diagonal", "select", "piecewise",
+    "apply_along_axis", "apply_over_axes",
 ] + [name for name in ("row_stack", "unstack") if hasattr(_np, name)]
 
 
@@ -415,3 +421,317 @@ def diff(a, n=1, axis=-1, prepend=_np._NoValue, append=_np._NoValue):
     for _ in range(n):
         a = op(a[later], a[earlier])
     return a
+
+
+# -- inserting, deleting, resizing (copies) ----------------------------------------------
+def _host_index(obj):
+    """An index argument (ints, a slice, a mask) as host metadata (npflow arrays are read back)."""
+    return _np.asarray(obj) if isinstance(obj, ndarray_type()) else obj
+
+
+def _flat_axis(arr, axis, fn):
+    """NumPy's ``axis=None`` convention for delete/insert/append: the array flattened, axis 0."""
+    if axis is None:
+        return (arr if arr.ndim == 1 else ravel(arr)), 0
+    return arr, _axis(axis, arr.ndim, f"{fn}()")
+
+
+@composite
+def append(arr, values, axis=None):
+    arr, values = _arrays([arr, values], "append")
+    if axis is None:
+        arr, values, axis = (arr if arr.ndim == 1 else ravel(arr)), ravel(values), 0
+    return concatenate((arr, values), axis=axis)
+
+
+@composite
+def delete(arr, obj, axis=None):
+    arr, axis = _flat_axis(asarray(arr), axis, "delete")
+    keep = _np.delete(_np.arange(arr.shape[axis]), _host_index(obj))  # which positions stay
+    return arr[(slice(None),) * axis + (asarray(keep, device=arr.device),)]
+
+
+@composite
+def insert(arr, obj, values, axis=None):
+    arr, axis = _flat_axis(asarray(arr), axis, "insert")
+    n, obj = arr.shape[axis], _host_index(obj)
+    if isinstance(obj, slice):
+        obj = _np.arange(*obj.indices(n))
+    elif _np.ndim(obj) and _np.asarray(obj).dtype == bool:  # a mask: its True positions
+        obj = _np.flatnonzero(obj)
+    values = (values.astype(arr.dtype, copy=False) if isinstance(values, ndarray_type())
+              else asarray(values, dtype=arr.dtype, device=arr.device))
+    if _np.size(obj) == 1:  # one position: the values' own length along axis (NumPy's rule)
+        values = reshape(values, (1,) * (arr.ndim - values.ndim) + values.shape)
+        if _np.ndim(obj) == 0:
+            values = moveaxis(values, 0, axis)
+        count = values.shape[axis]
+    else:
+        count = _np.size(obj)
+    values = broadcast_to(values, arr.shape[:axis] + (count,) + arr.shape[axis + 1:])
+    # Where every element of the result comes from in (arr, values) joined: NumPy's insert of
+    # the values' positions n, n+1, ... into arange(n).
+    source = _np.insert(_np.arange(n), obj, _np.arange(n, n + count))
+    joined = concatenate((arr, values), axis=axis)
+    return joined[(slice(None),) * axis + (asarray(source, device=arr.device),)]
+
+
+@composite
+def resize(a, new_shape):
+    new_shape = _shape_arg(new_shape)
+    a = ravel(a)
+    new_size = int(_np.prod(new_shape, dtype=_np.intp))
+    if any(d < 0 for d in new_shape):
+        raise ValueError("resize(): all elements of `new_shape` must be non-negative")
+    if a.size == 0 or new_size == 0:
+        import npflow
+        return npflow.zeros(new_shape, dtype=a.dtype, device=a.device)
+    repeats = -(-new_size // a.size)
+    return reshape(concatenate((a,) * repeats)[:new_size], new_shape)
+
+
+def _shape_arg(shape):
+    return tuple(map(operator.index, shape)) if hasattr(shape, "__len__") else (operator.index(shape),)
+
+
+@composite
+def rollaxis(a, axis, start=0):
+    a = asarray(a)
+    n = a.ndim
+    axis = _axis(axis, n, "rollaxis()")
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:
+        raise _np.exceptions.AxisError(f"rollaxis(): 'start' arg requires {-n} <= start < {n + 1}, "
+                                       f"but {start} was passed in")
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a[...]
+    axes = list(range(n))
+    axes.remove(axis)
+    axes.insert(start, axis)
+    return transpose(a, axes)
+
+
+@composite
+def trim_zeros(filt, trim="fb", axis=None):
+    import npflow
+    a = asarray(filt)
+    trim = trim.lower()
+    if trim not in {"fb", "bf", "f", "b"}:
+        raise ValueError(f"trim_zeros(): unexpected character(s) in `trim`: {trim!r}")
+    axes = range(a.ndim) if axis is None else _axes(axis, a.ndim, "axis")
+    if not axes:
+        return filt
+    nonzero = npflow.argwhere(a)
+    if nonzero.size == 0:  # all zero: an empty slice
+        start = stop = [0] * a.ndim
+    else:
+        start = npflow.min(nonzero, axis=0).tolist() if "f" in trim else [None] * a.ndim
+        stop = (npflow.max(nonzero, axis=0) + 1).tolist() if "b" in trim else [None] * a.ndim
+    sl = tuple(slice(start[ax], stop[ax]) if ax in axes else slice(None) for ax in range(a.ndim))
+    src = filt if isinstance(filt, (list, tuple)) else a  # NumPy slices lists as lists
+    return src[sl[0]] if len(sl) == 1 else src[sl]
+
+
+def packbits(a, /, axis=None, bitorder="big"):
+    return apply(_OPS["packbits"], a, axis=axis, bitorder=bitorder)
+
+
+def unpackbits(a, /, axis=None, count=None, bitorder="big"):
+    return apply(_OPS["unpackbits"], a, axis=axis, count=count, bitorder=bitorder)
+
+
+# -- writing in place (recorded by tapes as functional updates) -------------------------------
+def _target(a, fn):
+    """The array an in-place function writes into, as an npflow array sharing its memory."""
+    if not isinstance(a, (ndarray_type(), _np.ndarray)):
+        raise TypeError(f"{fn}() argument 1 must be numpy.ndarray, not {type(a).__name__}")
+    return asarray(a)
+
+
+def copyto(dst, src, casting="same_kind", where=True):
+    if not isinstance(dst, (ndarray_type(), _np.ndarray)):
+        raise TypeError(f"copyto() argument 1 must be numpy.ndarray, not {type(dst).__name__}")
+    apply(_OPS["copyto"], dst, src, casting=casting, where=where)
+
+
+@composite
+def place(arr, mask, vals):
+    import npflow
+    arr = _target(arr, "place")
+    mask = asarray(mask, device=arr.device)
+    if mask.size != arr.size:
+        raise ValueError("place(): mask and data must be the same size")
+    positions = npflow.flatnonzero(mask)
+    vals = ravel(vals if isinstance(vals, ndarray_type()) else asarray(vals, device=arr.device))
+    if positions.size and not vals.size:
+        raise ValueError("place(): Cannot insert from an empty array!")
+    if positions.size:
+        arr.flat[positions] = vals  # the values repeat cyclically over the selected positions
+
+
+@composite
+def putmask(a, /, mask, values):
+    import npflow
+    a = _target(a, "putmask")
+    mask = asarray(mask, device=a.device)
+    if mask.size != a.size:
+        raise ValueError("putmask(): mask and data must be the same size")
+    values = ravel(values if isinstance(values, ndarray_type()) else asarray(values, device=a.device))
+    positions = npflow.flatnonzero(mask)
+    if values.size and positions.size:  # values[i % len(values)] goes to flat position i
+        a.flat[positions] = values[positions % values.size]
+
+
+@composite
+def fill_diagonal(a, val, wrap=False):
+    import npflow
+    if a.ndim < 2:
+        raise ValueError("fill_diagonal(): array must be at least 2-d")
+    end = None
+    if a.ndim == 2:
+        step = a.shape[1] + 1
+        if not wrap:
+            end = a.shape[1] * a.shape[1]
+    else:
+        if len(set(a.shape)) != 1:
+            raise ValueError("fill_diagonal(): All dimensions of input must be of equal length")
+        step = 1 + sum(int(_np.prod(a.shape[:i])) for i in range(1, a.ndim))
+    a = a if isinstance(a, npflow.ndarray) else asarray(a)
+    a.flat[:end:step] = val
+
+
+# -- choosing by conditions --------------------------------------------------------------------
+@composite
+def select(condlist, choicelist, default=0):
+    import npflow
+    if len(condlist) != len(choicelist):
+        raise ValueError("select(): list of cases must be same length as list of conditions")
+    if len(condlist) == 0:
+        raise ValueError("select(): select with an empty condition list is not possible")
+    weak, nd = (int, float, complex), ndarray_type()
+    dev = next((x.device for x in (*condlist, *choicelist, default) if isinstance(x, nd)), None)
+    choices = [c if type(c) in weak else asarray(c, device=dev) for c in (*choicelist, default)]
+    try:
+        dtype = npflow.result_type(*choices)
+    except TypeError as e:
+        raise TypeError(f"select(): Choicelist and default value do not have a common dtype: {e}") \
+            from None
+    conds = broadcast_arrays(*[asarray(c, device=dev) for c in condlist])
+    for i, cond in enumerate(conds):
+        if cond.dtype != _np.bool_:
+            raise TypeError(f"select(): invalid entry {i} in condlist: should be boolean ndarray")
+    choices = broadcast_arrays(*[asarray(c, dtype=dtype, device=dev) if type(c) in weak
+                                 else c.astype(dtype, copy=False) for c in choices])
+    shape = _broadcast_shape([conds[0].shape, choices[0].shape], "select")
+    result = broadcast_to(choices[-1], shape)
+    for choice, cond in zip(choices[-2::-1], conds[::-1]):  # the first choice wins: last applied
+        result = npflow.where(cond, choice, result)
+    return result if result.dtype == dtype else result.astype(dtype)
+
+
+@composite
+def piecewise(x, condlist, funclist, *args, **kw):
+    import npflow
+    x = asarray(x)
+    arrays = (ndarray_type(), _np.ndarray, list)
+    first = None if _np.isscalar(condlist) else condlist[0]  # (0-d arrays stand for scalars)
+    if first is None or (not (isinstance(first, arrays) and _np.ndim(first)) and x.ndim != 0):
+        condlist = [condlist]
+    conds = asarray(condlist, dtype=bool, device=x.device)
+    n, n2 = len(conds), len(funclist)
+    if n == n2 - 1:  # the "otherwise" condition
+        conds = concatenate([conds, ~npflow.any(conds, axis=0, keepdims=True)], axis=0)
+    elif n != n2:
+        raise ValueError(f"piecewise(): with {n} condition(s), either {n} or {n + 1} functions "
+                         f"are expected")
+    y = npflow.zeros_like(x)
+    for cond, func in zip(conds, funclist):
+        if not callable(func):
+            y[cond] = func
+        else:
+            vals = x[cond]
+            if vals.size > 0:
+                y[cond] = func(vals, *args, **kw)
+    return y
+
+
+# -- applying functions over axes ------------------------------------------------------------
+@composite
+def apply_along_axis(func1d, axis, arr, *args, **kwargs):
+    arr = asarray(arr)
+    axis = _axis(axis, arr.ndim, "apply_along_axis()")
+    moved = moveaxis(arr, axis, -1)
+    outer = moved.shape[:-1]
+    if 0 in outer:
+        raise ValueError("apply_along_axis(): Cannot apply_along_axis when any iteration "
+                         "dimensions are 0")
+    results = [asarray(func1d(moved[ind + (Ellipsis,)], *args, **kwargs), device=arr.device)
+               for ind in _np.ndindex(outer)]
+    first = results[0]
+    results = [r if r.shape == first.shape else broadcast_to(r, first.shape) for r in results]
+    buff = reshape(stack(results, dtype=first.dtype, casting="unsafe"), outer + first.shape)
+    dims = list(range(buff.ndim))
+    return transpose(buff, dims[:axis] + dims[buff.ndim - first.ndim:] + dims[axis:buff.ndim - first.ndim])
+
+
+@composite
+def apply_over_axes(func, a, axes):
+    val = asarray(a)
+    if _np.ndim(axes) == 0:
+        axes = (axes,)
+    for axis in axes:
+        if axis < 0:
+            axis += val.ndim
+        res = func(val, axis)
+        if res.ndim != val.ndim:
+            res = expand_dims(res, axis)
+            if res.ndim != val.ndim:
+                raise ValueError("apply_over_axes(): function is not returning an array of the "
+                                 "correct shape")
+        val = res
+    return val
+
+
+# -- block ------------------------------------------------------------------------------------
+def _block_depth(arrays, index=()):
+    """(list depth, the largest ndim of the leaves), checking that every leaf is equally deep."""
+    if type(arrays) is tuple:
+        raise TypeError(f"block(): arrays is a tuple{f' at arrays{list(index)}' if index else ''}. "
+                        f"Only lists can be used to arrange blocks, and np.block does not allow "
+                        f"implicit conversion from tuple to ndarray.")
+    if type(arrays) is not list:
+        return 0, _np.ndim(arrays) if not isinstance(arrays, ndarray_type()) else arrays.ndim
+    if not arrays:
+        raise ValueError(f"block(): List at arrays{list(index)} cannot be empty")
+    depths = [_block_depth(x, index + (i,)) for i, x in enumerate(arrays)]
+    if len({d for d, _ in depths}) > 1:
+        raise ValueError(f"block(): List depths are mismatched. First element was at depth "
+                         f"{depths[0][0] + len(index) + 1}, but there is an element at another depth")
+    return depths[0][0] + 1, max(n for _, n in depths)
+
+
+@composite
+def block(arrays):
+    depth, ndim = _block_depth(arrays)
+    ndim = max(depth, ndim)
+    leaves = []
+
+    def collect(x):
+        if type(x) is list:
+            for e in x:
+                collect(e)
+        else:
+            leaves.append(x)
+    collect(arrays)
+    leaves = iter(_arrays(leaves, "block"))
+
+    def build(x, d):
+        if d == depth:
+            leaf = next(leaves)
+            return reshape(leaf, (1,) * (ndim - leaf.ndim) + leaf.shape)
+        return concatenate([build(e, d + 1) for e in x], axis=-(depth - d))
+    result = build(arrays, 0)
+    return result.copy() if depth == 0 else result

@@ -105,8 +105,14 @@ def sinc(x):
     """``sin(pi x) / (pi x)``, 1 at 0."""
     x = _np.pi * as_arrays(x)[0]
     eps = finfo(x.dtype).eps if x.dtype.kind == "f" else 1e-20
-    y = where(x, x, eps)
+    y = where(x != 0, x, eps)
     return sin(y) / y
+
+
+def _finite_part(part, values):
+    """A real array with NaN, +inf and -inf replaced by ``values`` (in that order)."""
+    nan, posinf, neginf = values
+    return where(isnan(part), nan, where(isposinf(part), posinf, where(isneginf(part), neginf, part)))
 
 
 @composite
@@ -117,6 +123,9 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
         return x
     info = finfo(x.dtype)
     values = (nan, info.max if posinf is None else posinf, info.min if neginf is None else neginf)
+    if x.dtype.kind == "c" and copy:  # a new array from new parts (writes into x.real would be views)
+        re, im = (_finite_part(p, values) for p in (x.real, x.imag))
+        return re + im * 1j
     for part in ((x.real, x.imag) if x.dtype.kind == "c" else (x,)):
         masks = isnan(part), isposinf(part), isneginf(part)  # all found before any is written
         for mask, value in zip(masks, values):

@@ -2,6 +2,8 @@
 
 Everything else in ``npflow._numpy.manipulation`` (stacking, splitting,
 flipping, axis moves, squeeze/expand, tiling) is a composite of these and indexing.
+``copyto`` writes in place (a functional update for autodiff); the bit packing and
+index conversion ops (``packbits``, ``ravel_multi_index``, ...) have integer results.
 Static parameters are keywords, so the kernels are the backend's functions themselves.
 """
 from .._core.registry import kernel_op, xp_op
@@ -17,6 +19,36 @@ def reshape(xp, x, *, shape, order="C", copy=None):
     if copy is None:
         return xp.reshape(x, shape, order=order)
     return xp.reshape(x, shape, order=order, copy=copy)
+
+
+@kernel_op("copyto", wraps=False, inplace="write")
+def copyto(xp, dst, src, *, casting="same_kind", where=True):
+    if where is True:  # where= only when given (CuPy's default is None)
+        return xp.copyto(dst, src, casting=casting)
+    return xp.copyto(dst, src, casting=casting, where=where)
+
+
+# Bit packing: integer results, no derivative. count= only when given (CuPy lacks it).
+@kernel_op("packbits", differentiable=False)
+def packbits(xp, a, *, axis=None, bitorder="big"):
+    return xp.packbits(a, axis=axis, bitorder=bitorder)
+
+
+@kernel_op("unpackbits", differentiable=False)
+def unpackbits(xp, a, *, axis=None, count=None, bitorder="big"):
+    kw = {} if count is None else {"count": count}
+    return xp.unpackbits(a, axis=axis, bitorder=bitorder, **kw)
+
+
+# Flat <-> multi-dimensional index conversion: integer results, no derivative.
+@kernel_op("ravel_multi_index", differentiable=False)
+def ravel_multi_index(xp, *multi_index, dims, mode="raise", order="C"):
+    return xp.ravel_multi_index(multi_index, dims, mode=mode, order=order)
+
+
+@kernel_op("unravel_index", differentiable=False)
+def unravel_index(xp, indices, *, shape, order="C"):
+    return xp.unravel_index(indices, shape, order=order)
 
 
 @kernel_op("concatenate")
@@ -184,3 +216,21 @@ def _pad_jvp(t, ans, x, pad_width, mode="constant", **kw):
 
 defvjp("pad", _pad_vjp, shape_only=(0,))
 defjvp("pad", _pad_jvp)
+
+
+# copyto writes ``src`` into ``dst`` where ``where`` holds: a functional update of ``dst``.
+def _mask(where, device):
+    return True if where is True else np.asarray(where, device=device)
+
+
+defvjp("copyto", lambda g, ans, dst, src, where=True: np.where(_mask(where, g.device), 0, g),
+       lambda g, ans, dst, src, where=True: np.where(_mask(where, g.device), g, 0), shape_only=(0, 1))
+
+
+def _copyto_jvp(tangents, ans, dst, src, where=True, **_):
+    td, ts = (0 if t is None else t for t in tangents)
+    dev = (tangents[0] if tangents[0] is not None else tangents[1]).device
+    return np.where(_mask(where, dev), ts, td)
+
+
+defjvp_all("copyto", _copyto_jvp)

@@ -1,4 +1,6 @@
 """Gradient specs for the shape-manipulation primitives and the composites built on them."""
+import warnings
+
 import numpy as onp
 
 import npflow as np
@@ -73,4 +75,96 @@ SPECS = [
          (M,), "linear_ramp"),
     Case("pad", lambda x: np.pad(x, {-1: (2, 1)}, mode="symmetric"), (M,), "dict-widths"),
     Case("pad", lambda x: np.pad(x, 1, mode="reflect"), (Z,), "complex"),
+]
+
+
+def _written(write):
+    """A functional form of an in-place function: ``write`` applied to a copy, which is returned."""
+    def f(x, *rest):
+        y = x.copy()
+        write(y, *rest)
+        return y
+    return f
+
+
+def _quietly(fn, *args):
+    """``fn(*args)`` with its DeprecationWarning silenced (row_stack is deprecated, still checked)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return fn(*args)
+
+
+MASK = M > 0
+SPECS += [
+    # the public composites, each by its own name
+    Case("np.array_split", lambda x: np.array_split(x, 3, axis=1), (M,)),
+    Case("np.atleast_1d", lambda x, y: np.atleast_1d(x, y), (rand(), V)),
+    Case("np.atleast_2d", lambda x: np.atleast_2d(x), (V,)),
+    Case("np.atleast_3d", lambda x: np.atleast_3d(x), (M,)),
+    Case("np.broadcast_arrays", lambda x, y: np.broadcast_arrays(x, y), (V, rand(3, 1, seed=24))),
+    Case("np.column_stack", lambda x, y: np.column_stack([x, y]), (V, rand(5, 2, seed=27))),
+    Case("np.dsplit", lambda x: np.dsplit(x, [1, 3]), (T3,)),
+    Case("np.dstack", lambda x, y: np.dstack([x, y]), (V, V[::-1].copy())),
+    Case("np.expand_dims", lambda x: np.expand_dims(x, (0, -1)), (M,)),
+    Case("np.flip", lambda x: np.flip(x), (T3,)),
+    Case("np.fliplr", np.fliplr, (Z,), "complex"),
+    Case("np.flipud", np.flipud, (M,)),
+    Case("np.hsplit", lambda x: np.hsplit(x, [1]), (M,)),
+    Case("np.hstack", lambda x, y: np.hstack([x, y]), (M, rand(3, 2, seed=28))),
+    Case("np.moveaxis", lambda x: np.moveaxis(x, (0, 1), (2, 0)), (T3,)),
+    Case("np.matrix_transpose", np.matrix_transpose, (T3,)),
+    Case("np.rot90", lambda x: np.rot90(x, 3, axes=(2, 0)), (T3,)),
+    Case("np.row_stack", lambda x, y: _quietly(np.row_stack, [x, y]), (V, V * 2)),
+    Case("np.split", lambda x: np.split(x, 2, axis=-1), (M,)),
+    Case("np.squeeze", lambda x: np.squeeze(x, 1), (M[:, None],)),
+    Case("np.stack", lambda x, y: np.stack([x, y], axis=-1), (M, rand(3, 4, seed=29))),
+    Case("np.swapaxes", lambda x: np.swapaxes(x, -1, 0), (T3,)),
+    Case("np.tile", lambda x: np.tile(x, 2), (M,)),
+    Case("np.unstack", lambda x: np.unstack(x, axis=-1), (T3,)),
+    Case("np.vsplit", lambda x: np.vsplit(x, [2]), (M,)),
+    Case("np.vstack", lambda x, y: np.vstack([x, y]), (M, V[:4])),
+    Case("np.diff", lambda x: np.diff(x, 2, axis=0, prepend=1.0), (M,)),
+    Case("np.diff", lambda x: np.diff(x), (Z,), "complex"),
+    # the functions added in issue 4
+    Case("np.append", lambda x, y: np.append(x, y), (M, V)),
+    Case("np.append", lambda x, y: np.append(x, y, axis=0), (M, rand(1, 4, seed=30)), "axis"),
+    Case("np.block", lambda x, y, z: np.block([[x, y], [z]]), (M, rand(3, 2, seed=31), rand(2, 6, seed=32))),
+    Case("np.block", lambda x: np.block([x, 2.0]), (V,), "scalar"),
+    Case("np.delete", lambda x: np.delete(x, [0, 2], axis=1), (M,)),
+    Case("np.delete", lambda x: np.delete(x, slice(1, None, 3)), (M,), "flat"),
+    Case("np.insert", lambda x, y: np.insert(x, [1, 1, 3], y, axis=1), (M, rand(3, 1, seed=33))),
+    Case("np.insert", lambda x, y: np.insert(x, 2, y), (V, rand(3, seed=34)), "scalar-index"),
+    Case("np.insert", lambda x, y: np.insert(x, 1, y, axis=1), (Z, Z[:, 0] * 1j), "complex"),
+    Case("np.resize", lambda x: np.resize(x, (3, 7)), (V,)),
+    Case("np.rollaxis", lambda x: np.rollaxis(x, 2, 1), (T3,)),
+    Case("np.trim_zeros", lambda x: np.trim_zeros(x * (np.abs(x) > 0.4)), (rand(8, seed=35),)),
+    Case("np.select", lambda x, y: np.select([MASK, ~MASK & (M < -1)], [x, y ** 2], 0.5), (M, M[::-1])),
+    Case("np.piecewise", lambda x: np.piecewise(x, [x < 0, x > 1], [np.sin, lambda v: v ** 2, 3.0]),
+         (M,)),
+    Case("np.apply_along_axis", lambda x: np.apply_along_axis(lambda v: np.cumsum(v) * v[0], 1, x), (M,)),
+    Case("np.apply_over_axes", lambda x: np.apply_over_axes(np.sum, x ** 2, [0, 2]), (T3,)),
+    Case("copyto", _written(lambda y, v: np.copyto(y, v)), (M, V[:4])),
+    Case("copyto", _written(lambda y, v: np.copyto(y, v, where=MASK)), (M, rand(3, 1, seed=36)), "where"),
+    Case("copyto", _written(lambda y, v: np.copyto(y, v, where=MASK)), (Z, Z[0] * 1j), "complex"),
+    Case("np.place", _written(lambda y, v: np.place(y, MASK, v)), (M, rand(3, seed=37))),
+    Case("np.putmask", _written(lambda y, v: np.putmask(y, MASK, v)), (M, rand(5, seed=38))),
+    Case("np.fill_diagonal", _written(lambda y, v: np.fill_diagonal(y, v)), (M, rand(seed=39))),
+    Case("np.fill_diagonal", _written(lambda y, v: np.fill_diagonal(y, v, wrap=True)),
+         (rand(7, 3, seed=40), rand(2, seed=41)), "wrap"),
+]
+
+# sets (npflow/_numpy/sets.py): distinct values; a value shared by both operands comes from one
+# variable, so a perturbation keeps it shared (the set structure stays the same)
+S = rand(7, seed=42)
+SPECS += [
+    Case("np.intersect1d", lambda x: np.intersect1d(x, x[1:4]), (S,)),
+    Case("np.intersect1d", lambda x: np.intersect1d(x[::-1], x[2:], return_indices=True)[0], (S,),
+         "return_indices"),
+    Case("np.intersect1d", lambda x: np.intersect1d(x[:5], x[3:], assume_unique=True), (S,), "assume_unique"),
+    Case("np.setdiff1d", lambda x: np.setdiff1d(x, x[:2]), (S,)),
+    Case("np.setdiff1d", lambda x, y: np.setdiff1d(x, y, assume_unique=True), (S, rand(3, seed=43)),
+         "assume_unique"),
+    Case("np.setxor1d", lambda x, y: np.setxor1d(np.concatenate([x, y[:2]]), y), (S, rand(4, seed=44))),
+    Case("np.union1d", lambda x, y: np.union1d(x, y), (M, S)),
+    Case("np.ix_", lambda x, y: np.ix_(x, y), (V, S)),
 ]

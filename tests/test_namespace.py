@@ -1,0 +1,113 @@
+"""npflow's namespace is NumPy's: every public callable of ``numpy``, ``numpy.linalg``,
+``numpy.fft`` and ``numpy.random`` (functions and classes, enumerated at run time) is in
+npflow or in npflow/_numpy/excluded.py with a reason, with NumPy's parameters."""
+import inspect
+import types
+
+import numpy as onp
+import pytest
+
+import npflow as nf
+from npflow._numpy.excluded import EXCLUDED
+
+NAMESPACES = ("", "linalg", "fft", "random")
+# npflow's functions may take these keyword-only parameters NumPy's lack (NumPy 2 itself gives
+# device= to its creation functions; npflow gives it to every function that creates arrays)
+EXTRA_KEYWORDS = {"device", "like"}
+# (namespace, name) -> why npflow's parameters differ from NumPy's
+ALLOWED = {
+    ("", "flatiter"): "NumPy's cannot be constructed from Python; npflow's x.flat builds it from x",
+    ("", "ufunc"): "NumPy's cannot be constructed from Python; npflow's ufuncs are built by name",
+}
+COVERAGE = {}  # namespace -> (present, total, excluded), reported in the terminal summary
+
+
+def module(sub, lib):
+    return lib if not sub else getattr(lib, sub, None)
+
+
+def public_callables(sub):
+    mod = module(sub, onp)
+    return sorted(n for n in dir(mod) if not n.startswith("_") and callable(getattr(mod, n))
+                  and not isinstance(getattr(mod, n), types.ModuleType))
+
+
+def qualified(sub, name):
+    return f"{sub}.{name}" if sub else name
+
+
+def provided(sub, name):
+    return getattr(module(sub, nf), name, None)
+
+
+def parameters(fn):
+    """[(name, kind)] of ``fn``'s signature (npflow's extra keywords left out), or None."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins without a text signature
+        return None
+    return [(p.name, p.kind) for p in sig.parameters.values()]
+
+
+@pytest.mark.parametrize("sub", NAMESPACES, ids=[s or "numpy" for s in NAMESPACES])
+def test_every_numpy_callable_is_provided_or_excluded(sub):
+    names = public_callables(sub)
+    present = [n for n in names if provided(sub, n) is not None]
+    excluded = [n for n in names if qualified(sub, n) in EXCLUDED]
+    COVERAGE[sub or "numpy"] = (len(present), len(names), len(excluded))
+    missing = sorted(set(names) - set(present) - set(excluded))
+    assert not missing, f"numpy{'.' + sub if sub else ''} callables missing from npflow: {missing}"
+
+
+def test_excluded_names_are_few_real_absent_and_explained():
+    assert len(EXCLUDED) <= 25, f"{len(EXCLUDED)} exclusions: at most 25"
+    real = {qualified(sub, n) for sub in NAMESPACES for n in public_callables(sub)}
+    for name, reason in EXCLUDED.items():
+        sub, _, base = name.rpartition(".")
+        assert name in real, f"excluded {name!r} is not a public callable of numpy"
+        assert isinstance(reason, str) and len(reason.split()) >= 3, f"{name}: no reason given"
+        assert provided(sub, base) is None, f"{name} is excluded but npflow has it"
+
+
+def _pairs():
+    """(namespace, name) where both sides have a signature and npflow's object is its own."""
+    pairs = []
+    for sub in NAMESPACES:
+        for name in public_callables(sub):
+            theirs, mine = getattr(module(sub, onp), name), provided(sub, name)
+            if mine is not None and mine is not theirs and parameters(theirs) is not None \
+                    and parameters(mine) is not None:
+                pairs.append((sub, name))
+    return pairs
+
+
+PAIRS = _pairs()
+
+
+def _differ(sub, name):
+    theirs = parameters(getattr(module(sub, onp), name))
+    names = {n for n, _ in theirs}
+    mine = [(n, k) for n, k in parameters(provided(sub, name))
+            if not (k is inspect.Parameter.KEYWORD_ONLY and n in EXTRA_KEYWORDS and n not in names)]
+    return (theirs, mine) if theirs != mine else None
+
+
+@pytest.mark.parametrize("sub,name", PAIRS, ids=[f"{s}.{n}" if s else n for s, n in PAIRS])
+def test_signature_is_numpys(sub, name):
+    if (sub, name) in ALLOWED:
+        assert _differ(sub, name), f"{name} matches NumPy now: remove it from ALLOWED"
+        return
+    differ = _differ(sub, name)
+    assert not differ, f"{name}: NumPy's parameters {differ[0]}, npflow's {differ[1]}"
+
+
+def test_allowances_are_explained():
+    for key, reason in ALLOWED.items():
+        assert len(reason.split()) >= 3 and key[1] in public_callables(key[0])
+
+
+def test_submodules_a_script_uses():
+    """np.emath, np.dtypes, np.exceptions are there (the last two are NumPy's own)."""
+    assert nf.dtypes is onp.dtypes and nf.exceptions is onp.exceptions
+    assert sorted(nf.emath.__all__) == sorted(n for n in dir(onp.emath) if not n.startswith("_")
+                                               and callable(getattr(onp.emath, n)))
