@@ -1239,6 +1239,197 @@ record_fast(PyObject *op, PyObject *result, PyObject *operands)
     return r;
 }
 
+/* ---- dispatch.apply in C --------------------------------------------------- */
+/* apply(op, *operands, **params) for the common case: operands npflow arrays (exact type)
+   on the CPU or Python scalars, no out=, no array inside a parameter, an op that writes
+   nothing, a kernel that succeeds. Everything else is dispatch's Python apply, called with
+   the same arguments: it holds the semantics (and the error messages). */
+static PyObject *py_apply_general = NULL;   /* dispatch._apply_py */
+static PyObject *py_as_device = NULL;       /* devices.as_device */
+static PyObject *py_traced_params = NULL;   /* dispatch.traced_params(op, operands, params, result) */
+static PyObject *str_np_kernel, *str_wraps, *str_device, *str_dst;
+
+static PyObject *
+apply_general(PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return PyObject_Vectorcall(py_apply_general, args, nargsf, kwnames);
+}
+
+static PyObject *
+c_apply(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    int mode;
+    if (py_apply_general == NULL || nargs < 1 || nargs > 17 || nkw > 16 || (mode = fast_mode()) == 0)
+        return py_apply_general ? apply_general(args, nargsf, kwnames)
+                                : (PyErr_SetString(PyExc_RuntimeError, "apply: not configured"), NULL);
+    PyObject *op = args[0];
+    PyObject *dev = NULL, *target = NULL;
+    PyObject *raw[17 + 16];
+    PyObject *names[16];
+    Py_ssize_t nraw = 0, nnames = 0;
+    for (Py_ssize_t i = 1; i < nargs; i++) {
+        PyObject *x = args[i];
+        if (Py_TYPE(x) == array_type) {
+            if (dev == NULL)
+                dev = DEVICE(x);
+            else if (DEVICE(x) != dev)
+                return apply_general(args, nargsf, kwnames);
+            raw[nraw++] = DATA(x);
+        }
+        else if (is_py_scalar(x) || x == Py_None)
+            raw[nraw++] = x;
+        else
+            return apply_general(args, nargsf, kwnames);   /* subclasses, foreign arrays */
+    }
+    for (Py_ssize_t j = 0; j < nkw; j++) {
+        PyObject *k = PyTuple_GET_ITEM(kwnames, j), *v = args[nargs + j];
+        if (k == str_device || PyUnicode_Compare(k, str_device) == 0) {
+            target = v;
+            continue;
+        }
+        if (v != Py_None && (k == str_out || k == str_dst || PyUnicode_Compare(k, str_out) == 0 ||
+                             PyUnicode_Compare(k, str_dst) == 0))
+            return apply_general(args, nargsf, kwnames);
+        if (PyObject_TypeCheck(v, array_type))
+            return apply_general(args, nargsf, kwnames);
+        if (PyTuple_Check(v)) {
+            for (Py_ssize_t q = 0; q < PyTuple_GET_SIZE(v); q++)
+                if (PyObject_TypeCheck(PyTuple_GET_ITEM(v, q), array_type))
+                    return apply_general(args, nargsf, kwnames);
+        }
+        raw[(nargs - 1) + nnames] = v;
+        names[nnames++] = k;
+    }
+    if (target == Py_None)
+        target = NULL;
+    PyObject *out_dev;
+    if (dev == NULL) {
+        PyObject *a = target ? target : Py_None;
+        out_dev = PyObject_Vectorcall(py_as_device, &a, 1, NULL);
+        if (out_dev == NULL) {
+            PyErr_Clear();
+            return apply_general(args, nargsf, kwnames);
+        }
+        Py_DECREF(out_dev);   /* devices are interned: kept alive by the registry */
+        dev = out_dev;
+    }
+    else if (target != NULL)
+        return apply_general(args, nargsf, kwnames);   /* a transfer */
+    out_dev = dev;
+    if (dev != cpu_device)
+        return apply_general(args, nargsf, kwnames);
+    PyObject *inplace = PyObject_GetAttr(op, str_inplace);
+    if (inplace == NULL)
+        return NULL;
+    int writes = PyObject_IsTrue(inplace);
+    Py_DECREF(inplace);
+    if (writes)
+        return apply_general(args, nargsf, kwnames);
+    PyObject *kernel = PyObject_GetAttr(op, str_np_kernel);
+    if (kernel == NULL)
+        return NULL;
+    PyObject *kwn = NULL;
+    if (nnames) {
+        kwn = PyTuple_New(nnames);
+        if (kwn == NULL) {
+            Py_DECREF(kernel);
+            return NULL;
+        }
+        for (Py_ssize_t j = 0; j < nnames; j++) {
+            Py_INCREF(names[j]);
+            PyTuple_SET_ITEM(kwn, j, names[j]);
+        }
+    }
+    PyObject *r = PyObject_Vectorcall(kernel, raw, nraw, kwn);
+    Py_DECREF(kernel);
+    if (r == NULL) {   /* Python's apply runs it again and raises, annotated */
+        Py_XDECREF(kwn);
+        PyErr_Clear();
+        return apply_general(args, nargsf, kwnames);
+    }
+    PyObject *wraps = PyObject_GetAttr(op, str_wraps);
+    int w = wraps ? PyObject_IsTrue(wraps) : -1;
+    Py_XDECREF(wraps);
+    PyObject *result = r;
+    if (w < 0) {
+        Py_DECREF(r);
+        Py_XDECREF(kwn);
+        return NULL;
+    }
+    if (w) {
+        if (Py_TYPE(r) == np_ndarray)
+            result = wrap_result(r, out_dev);
+        else {
+            PyObject *wa[2] = {r, out_dev};
+            result = PyObject_Vectorcall(py_wrap, wa, 2, NULL);
+            Py_DECREF(r);
+        }
+        if (result == NULL) {
+            Py_XDECREF(kwn);
+            return NULL;
+        }
+    }
+    if (mode == 2) {   /* this thread's traces: the operands, the parameters, the result */
+        PyObject *operands = PyTuple_New(nargs - 1);
+        PyObject *params = operands ? PyDict_New() : NULL;
+        int bad = params == NULL;
+        for (Py_ssize_t i = 1; i < nargs && !bad; i++) {
+            Py_INCREF(args[i]);
+            PyTuple_SET_ITEM(operands, i - 1, args[i]);
+        }
+        for (Py_ssize_t j = 0; j < nnames && !bad; j++)
+            bad = PyDict_SetItem(params, names[j], raw[(nargs - 1) + j]) < 0;
+        int done = 0;
+        if (!bad && recorder_type != NULL) {
+            PyObject *stack = PyObject_GetAttr(trace_state, str_stack);
+            if (stack == NULL)
+                bad = 1;
+            else {
+                if (PyList_Check(stack) && PyList_GET_SIZE(stack) == 1 &&
+                        (PyObject *)Py_TYPE(PyList_GET_ITEM(stack, 0)) == recorder_type) {
+                    PyObject *rec = PyList_GET_ITEM(stack, 0);
+                    Py_INCREF(rec);
+                    done = record(rec, op, operands, params, result);
+                    Py_DECREF(rec);
+                    if (done < 0)
+                        bad = 1;
+                }
+                Py_DECREF(stack);
+            }
+        }
+        if (!bad && !done) {
+            PyObject *ta[4] = {op, operands, params, result};
+            PyObject *t = PyObject_Vectorcall(py_traced_params, ta, 4, NULL);
+            if (t == NULL)
+                bad = 1;
+            Py_XDECREF(t);
+        }
+        Py_XDECREF(operands);
+        Py_XDECREF(params);
+        if (bad) {
+            Py_DECREF(result);
+            Py_XDECREF(kwn);
+            return NULL;
+        }
+    }
+    Py_XDECREF(kwn);
+    return result;
+}
+
+static PyObject *
+configure_apply(PyObject *module, PyObject *args)
+{
+    PyObject *general, *asdev, *tp;
+    if (!PyArg_ParseTuple(args, "OOO:configure_apply", &general, &asdev, &tp))
+        return NULL;
+    Py_INCREF(asdev); Py_XSETREF(py_as_device, asdev);
+    Py_INCREF(tp); Py_XSETREF(py_traced_params, tp);
+    Py_INCREF(general); Py_XSETREF(py_apply_general, general);
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 configure_autodiff(PyObject *module, PyObject *args)
 {
@@ -1321,6 +1512,10 @@ make_tuple_of_names(const char **names, int count)
 }
 
 static PyMethodDef module_methods[] = {
+    {"apply", (PyCFunction)(void (*)(void))c_apply, METH_FASTCALL | METH_KEYWORDS,
+     "apply(op, *operands, **params): dispatch.apply, its common case in C"},
+    {"configure_apply", configure_apply, METH_VARARGS,
+     "configure_apply(dispatch._apply_py, devices.as_device, dispatch.traced_params)"},
     {"configure_autodiff", configure_autodiff, METH_VARARGS,
      "configure_autodiff(Recorder, dispatch.versions, core._plan, core.Meta, core._lock)"},
     {"backward", (PyCFunction)(void (*)(void))py_backward, METH_FASTCALL,
@@ -1359,6 +1554,10 @@ PyInit__fastpath(void)
     str_acquire = PyUnicode_InternFromString("acquire");
     str_release = PyUnicode_InternFromString("release");
     str_out = PyUnicode_InternFromString("out");
+    str_np_kernel = PyUnicode_InternFromString("np_kernel");
+    str_wraps = PyUnicode_InternFromString("wraps");
+    str_device = PyUnicode_InternFromString("device");
+    str_dst = PyUnicode_InternFromString("dst");
     plans = PyDict_New();
     inexact_dtypes = PyDict_New();
     empty_params = PyDict_New();

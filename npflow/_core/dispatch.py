@@ -64,6 +64,11 @@ def traced(op, operands, result):
     return result
 
 
+def traced_params(op, operands, params, result):
+    """A result of the C ``apply`` (with its parameters) handed to this thread's traces."""
+    trace_hook(op, operands, params, result)
+
+
 # In-place safety for autodiff: a version counter per memory root (the array that
 # owns a buffer) that some live trace depends on. Every write through ``apply``
 # bumps it, whether or not a trace is active, so a trace can tell that a value it
@@ -291,6 +296,12 @@ def apply(op, *operands, **params):
             rec(op, operands, params, result)
     return result
 
+
+
+_apply_py = apply
+if _fastpath is not None:  # the common case in C; it calls _apply_py for everything else
+    _fastpath.configure_apply(_apply_py, _devices.as_device, traced_params)
+    apply = _fastpath.apply
 
 def wrap(r, dev):
     """A backend result as npflow array(s) on ``dev``."""
