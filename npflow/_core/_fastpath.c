@@ -195,10 +195,19 @@ hand_to_traces(PyObject *op, PyObject *result, PyObject *a, PyObject *b)
 }
 
 /* Wrap a kernel result (new reference, stolen) as an npflow array on dev. */
+static PyObject *np_generic = NULL, *np_asarray = NULL;   /* numpy.generic, numpy.asarray */
+
 static PyObject *
 wrap_result(PyObject *r, PyObject *dev)
 {
-    if (Py_TYPE(r) != np_ndarray) {   /* NumPy scalars, tuples: the Python wrap */
+    if (np_generic != NULL && dev == cpu_device && PyObject_TypeCheck(r, (PyTypeObject *)np_generic)) {
+        PyObject *a = PyObject_Vectorcall(np_asarray, &r, 1, NULL);   /* a NumPy scalar: 0-d */
+        Py_DECREF(r);
+        if (a == NULL)
+            return NULL;
+        r = a;
+    }
+    if (Py_TYPE(r) != np_ndarray) {   /* tuples, other backends' scalars: the Python wrap */
         PyObject *args[2] = {r, dev};
         PyObject *w = PyObject_Vectorcall(py_wrap, args, 2, NULL);
         Py_DECREF(r);
@@ -1490,6 +1499,14 @@ configure(PyObject *module, PyObject *args)
     Py_INCREF(a2); Py_XSETREF(py_apply2, a2);
     Py_INCREF(w); Py_XSETREF(py_wrap, w);
     Py_INCREF(tr); Py_XSETREF(py_traced, tr);
+    PyObject *numpy = PyImport_ImportModule("numpy");
+    if (numpy == NULL)
+        return NULL;
+    Py_XSETREF(np_generic, PyObject_GetAttrString(numpy, "generic"));
+    Py_XSETREF(np_asarray, PyObject_GetAttrString(numpy, "asarray"));
+    Py_DECREF(numpy);
+    if (np_generic == NULL || np_asarray == NULL || !PyType_Check(np_generic))
+        return NULL;
     Py_INCREF(atype); Py_XSETREF(array_type, (PyTypeObject *)atype);   /* last: enables the fast path */
     Py_RETURN_NONE;
 }
