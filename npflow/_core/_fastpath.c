@@ -526,6 +526,25 @@ typedef struct {
 
 static PyTypeObject NodeType;
 
+/* A Node from its fields (new references to each are taken). */
+static PyObject *
+node_make(PyObject *op, PyObject *params, PyObject *parents, PyObject *saved, PyObject *ans,
+          PyObject *meta, PyObject *checks)
+{
+    NodeObject *n = PyObject_GC_New(NodeObject, &NodeType);
+    if (n == NULL)
+        return NULL;
+    PyObject *f[8] = {op, params, parents, saved, ans, meta, checks, Py_None};
+    PyObject **slot = &n->op;
+    for (int i = 0; i < 8; i++) {
+        Py_INCREF(f[i]);
+        slot[i] = f[i];
+    }
+    n->nout = 1;
+    PyObject_GC_Track(n);
+    return (PyObject *)n;
+}
+
 static PyObject *
 node_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -625,6 +644,7 @@ static PyObject *versions = NULL;       /* dispatch.versions: id(root) -> RootVe
 static PyObject *py_plan = NULL;        /* core._plan(op, parents, operands) */
 static PyObject *meta_type = NULL;      /* core.Meta */
 static PyObject *ad_lock = NULL;        /* core._lock */
+static PyObject *lock_acquire = NULL, *lock_release = NULL;   /* its bound methods */
 static PyObject *plans = NULL;          /* (op, mask) -> (vjp_uses, args mask, meta mask, ans) */
 static PyObject *str_nodes, *str_roots, *str_dtype, *str_kind, *str_shape, *str_differentiable,
     *str_vjp, *str_nout, *str_inplace, *str_where, *str_vjp_uses, *str_acquire, *str_release, *str_out;
@@ -676,9 +696,14 @@ track(PyObject *data, PyObject *roots)
     if (v != NULL)
         Py_INCREF(v);
     else if (key != NULL && !PyErr_Occurred()) {
-        v = PyObject_CallOneArg((PyObject *)&VersionType, root);
-        if (v != NULL && PyDict_SetItem(versions, key, v) < 0)
-            Py_CLEAR(v);
+        v = (PyObject *)PyObject_New(VersionObject, &VersionType);
+        if (v != NULL) {
+            ((VersionObject *)v)->n = ((VersionObject *)v)->refs = 0;
+            Py_INCREF(root);
+            ((VersionObject *)v)->root = root;
+            if (PyDict_SetItem(versions, key, v) < 0)
+                Py_CLEAR(v);
+        }
     }
     Py_XDECREF(key);
     Py_DECREF(root);
@@ -775,7 +800,7 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     Py_ssize_t n = PyTuple_GET_SIZE(operands);
     if (n > 30)
         return 0;
-    PyObject *parents = PyList_New(n);
+    PyObject *parents = PyTuple_New(n);   /* an operand's entry (node, index, ...) or None */
     if (parents == NULL)
         return -1;
     long mask = 0;
@@ -808,18 +833,16 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
             if (inexact < 0)
                 goto error;
             if (inexact) {
-                parent = PyTuple_Pack(2, PyTuple_GET_ITEM(e, 0), PyTuple_GET_ITEM(e, 1));
-                if (parent == NULL)
-                    goto error;
+                Py_INCREF(e);
                 mask |= 1L << i;
-                PyList_SET_ITEM(parents, i, parent);
+                PyTuple_SET_ITEM(parents, i, e);
                 status = 1;
                 continue;
             }
             status = 1;
         }
         Py_INCREF(Py_None);
-        PyList_SET_ITEM(parents, i, Py_None);
+        PyTuple_SET_ITEM(parents, i, Py_None);
     }
     if (status == 0) {          /* nothing tracked: nothing to record */
         Py_DECREF(parents);
@@ -880,14 +903,14 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     roots = nodes ? PyObject_GetAttr(rec, str_roots) : NULL;
     if (roots == NULL || !PyList_Check(nodes) || !PyList_Check(roots))
         goto error_or_fallback;
-    lock_r = PyObject_CallMethodNoArgs(ad_lock, str_acquire);
+    lock_r = PyObject_CallNoArgs(lock_acquire);
     if (lock_r == NULL)
         goto error;
     Py_DECREF(lock_r);
     lock_r = Py_None;   /* held: released below */
-    saved = PyList_New(n);
+    saved = PyTuple_New(n);
     checks = PyList_New(0);
-    meta = PyList_New(n);
+    meta = PyTuple_New(n);
     if (saved == NULL || checks == NULL || meta == NULL)
         goto error;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -906,7 +929,7 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
         }
         else
             Py_INCREF(s);
-        PyList_SET_ITEM(saved, i, s);
+        PyTuple_SET_ITEM(saved, i, s);
         if ((mask >> i) & 1) {
             PyObject *shape = PyObject_GetAttr(DATA(x), str_shape);
             PyObject *dt = shape ? PyObject_GetAttr(DATA(x), str_dtype) : NULL;
@@ -918,17 +941,14 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
         }
         else
             Py_INCREF(m);
-        PyList_SET_ITEM(meta, i, m);
+        PyTuple_SET_ITEM(meta, i, m);
     }
     if (want_ans) {
         if (save_value(result, checks, roots) < 0)
             goto error;
         ans = result;
     }
-    {
-        PyObject *args[7] = {op, rparams ? rparams : params, parents, saved, ans, meta, checks};
-        node = PyObject_Vectorcall((PyObject *)&NodeType, args, 7, NULL);
-    }
+    node = node_make(op, rparams ? rparams : params, parents, saved, ans, meta, checks);
     if (node == NULL || PyList_Append(nodes, node) < 0)
         goto error;
     {
@@ -971,7 +991,7 @@ done:
     if (lock_r == Py_None) {   /* release, keeping any pending error */
         PyObject *et, *ev, *tb;
         PyErr_Fetch(&et, &ev, &tb);
-        PyObject *u = PyObject_CallMethodNoArgs(ad_lock, str_release);
+        PyObject *u = PyObject_CallNoArgs(lock_release);
         Py_XDECREF(u);
         if (u == NULL && et == NULL)
             status = -1;
@@ -1076,14 +1096,14 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             continue;
         }
         /* the common case? */
+#define SEQ(o) (PyList_Check(o) || PyTuple_Check(o))
         int common = node->custom == Py_None && node->nout == 1 && PyList_Check(cts) &&
-                     PyList_GET_SIZE(cts) == 1 && PyList_Check(node->checks) &&
-                     PyList_Check(node->parents) && PyList_Check(node->saved) &&
-                     PyList_Check(node->meta) && PyDict_Check(node->params);
+                     PyList_GET_SIZE(cts) == 1 && SEQ(node->checks) && SEQ(node->parents) &&
+                     SEQ(node->saved) && SEQ(node->meta) && PyDict_Check(node->params);
         PyObject *vjp = NULL;
         if (common) {
-            for (Py_ssize_t c = 0; c < PyList_GET_SIZE(node->checks) && common; c++) {
-                PyObject *chk = PyList_GET_ITEM(node->checks, c);
+            for (Py_ssize_t c = 0; c < PySequence_Fast_GET_SIZE(node->checks) && common; c++) {
+                PyObject *chk = PySequence_Fast_GET_ITEM(node->checks, c);
                 if (!PyTuple_Check(chk) || PyTuple_GET_SIZE(chk) != 3 ||
                         Py_TYPE(PyTuple_GET_ITEM(chk, 1)) != &VersionType) {
                     common = 0;
@@ -1100,7 +1120,7 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             vjp = PyObject_GetAttr(node->op, str_vjp);
             if (vjp == NULL)
                 goto fail;
-            if (!PyTuple_Check(vjp) || PyTuple_GET_SIZE(vjp) < PyList_GET_SIZE(node->parents))
+            if (!PyTuple_Check(vjp) || PyTuple_GET_SIZE(vjp) < PySequence_Fast_GET_SIZE(node->parents))
                 common = 0;
         }
         if (!common) {
@@ -1115,7 +1135,7 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             continue;
         }
         PyObject *g = PyList_GET_ITEM(cts, 0);
-        Py_ssize_t nsaved = PyList_GET_SIZE(node->saved);
+        Py_ssize_t nsaved = PySequence_Fast_GET_SIZE(node->saved);
         PyObject *callargs = PyTuple_New(2 + nsaved);
         if (callargs == NULL) {
             Py_DECREF(vjp);
@@ -1124,21 +1144,21 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_INCREF(g); PyTuple_SET_ITEM(callargs, 0, g);
         Py_INCREF(node->ans); PyTuple_SET_ITEM(callargs, 1, node->ans);
         for (Py_ssize_t i = 0; i < nsaved; i++) {
-            PyObject *sv = PyList_GET_ITEM(node->saved, i);
+            PyObject *sv = PySequence_Fast_GET_ITEM(node->saved, i);
             Py_INCREF(sv);
             PyTuple_SET_ITEM(callargs, 2 + i, sv);
         }
         PyObject *kw = PyDict_GET_SIZE(node->params) ? node->params : NULL;
         int bad = 0;
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(node->parents) && !bad; i++) {
-            PyObject *parent = PyList_GET_ITEM(node->parents, i);
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(node->parents) && !bad; i++) {
+            PyObject *parent = PySequence_Fast_GET_ITEM(node->parents, i);
             PyObject *rule = PyTuple_GET_ITEM(vjp, i);
             if (parent == Py_None || rule == Py_None)
                 continue;
             PyObject *ct = PyObject_Call(rule, callargs, kw);
             if (ct == NULL) { bad = 1; break; }
             if (ct == Py_None) { Py_DECREF(ct); continue; }
-            PyObject *m = PyList_GET_ITEM(node->meta, i);   /* (shape, dtype) */
+            PyObject *m = PySequence_Fast_GET_ITEM(node->meta, i);   /* (shape, dtype) */
             int fits = 0;
             if (Py_TYPE(ct) == array_type && PyTuple_Check(m) && PyTuple_GET_SIZE(m) == 2) {
                 PyObject *d = DATA(ct);
@@ -1172,6 +1192,12 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 break;
             }
             /* accumulate into the parent's cotangents */
+            if (!PyTuple_Check(parent) || PyTuple_GET_SIZE(parent) < 2) {
+                PyErr_SetString(PyExc_RuntimeError, "backward(): a malformed parent entry");
+                Py_DECREF(ct);
+                bad = 1;
+                break;
+            }
             PyObject *pnode = PyTuple_GET_ITEM(parent, 0);
             Py_ssize_t k = PyLong_AsSsize_t(PyTuple_GET_ITEM(parent, 1));
             PyObject *acc = PyDict_GetItemWithError(grads, pnode);
@@ -1449,6 +1475,10 @@ configure_autodiff(PyObject *module, PyObject *args)
     Py_INCREF(plan); Py_XSETREF(py_plan, plan);
     Py_INCREF(mt); Py_XSETREF(meta_type, mt);
     Py_INCREF(lock); Py_XSETREF(ad_lock, lock);
+    Py_XSETREF(lock_acquire, PyObject_GetAttr(lock, str_acquire));
+    Py_XSETREF(lock_release, PyObject_GetAttr(lock, str_release));
+    if (lock_acquire == NULL || lock_release == NULL)
+        return NULL;
     Py_INCREF(rt); Py_XSETREF(recorder_type, rt);
     Py_RETURN_NONE;
 }

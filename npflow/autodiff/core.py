@@ -257,7 +257,9 @@ class Meta:
 
 
 class Node:
-    """One recorded op: its rule inputs, its parents, and the values its rules need."""
+    """One recorded op: its rule inputs, its parents, and the values its rules need.
+    A parent is the entry ``(node, output index, ...)`` of an operand; ``checks`` holds
+    ``(array, version counter, count)`` for each saved value."""
 
     __slots__ = ("op", "params", "parents", "saved", "ans", "meta", "checks", "custom", "nout")
 
@@ -343,7 +345,7 @@ class Recorder:
             raise AutodiffError(f"{op.name}(): where= is not differentiable; use npflow.where")
         nd = dispatch.ndarray
         outs = self._outputs(op, result, written)
-        parents = [(e[0], e[1]) if e is not None and x._data.dtype.kind in _INEXACT else None
+        parents = [e if e is not None and x._data.dtype.kind in _INEXACT else None  # (node, index, ...)
                    for x, e in zip(operands, entries)]
         node = self._node(op, operands, parents, params_for_rules(params), outs, written)
         for k, o in enumerate(outs):
@@ -401,7 +403,7 @@ class Recorder:
             if e[2].n != e[3]:
                 return False
             tracked = True
-            parents.append((e[0], e[1]) if x._data.dtype.kind in _INEXACT else None)
+            parents.append(e if x._data.dtype.kind in _INEXACT else None)
         if not tracked:
             return True
         if op.differentiable is not True or type(op.vjp) is not tuple or op.nout != 1 \
@@ -420,7 +422,7 @@ class Recorder:
 
     def record_custom(self, operands, entries, outputs, backward, name):
         """A node whose cotangents come from ``backward(cts) -> per-operand cts``."""
-        parents = [(e[0], e[1]) if e is not None and is_inexact(x.dtype) else None
+        parents = [e if e is not None and is_inexact(x.dtype) else None
                    for x, e in zip(operands, entries)]
         meta = tuple((x.shape, x.dtype) if isinstance(x, dispatch.ndarray) else None for x in operands)
         node = Node(None, None, parents, None, None, meta, [], custom=(backward, name), nout=len(outputs))
@@ -538,7 +540,7 @@ def _backward_loop(nodes, grads, wanted, found, slow):
             d = ct._data if type(ct) is nd else None
             if d is None or d.shape != shape or d.dtype != dtype:
                 ct = fit(ct, shape, dtype, op.name)
-            pnode, k = parent
+            pnode, k = parent[0], parent[1]
             acc = grads.get(pnode)
             if acc is None:
                 acc = grads[pnode] = [None] * pnode.nout
