@@ -1,5 +1,6 @@
 """Shape manipulation against NumPy: values, dtypes, shapes, views-vs-copies, errors, devices."""
 import inspect
+import warnings
 
 import numpy as onp
 import pytest
@@ -107,6 +108,9 @@ CASES = [
     (((2, 3),), lambda xp, a: xp.tile(a, (1, 1))),
     (((3, 1, 2),), lambda xp, a: xp.tile(T(xp, a), [2, 1])),
     (((),), lambda xp, a: xp.tile(a, ())),
+    *[((s,), lambda xp, a, r=r: xp.tile(a, r)) for s, r in [  # negative reps: fine on empty axes only
+        ((0,), -1), ((0, 3), (-1, 1)), ((2, 0), (1, -1)), ((0,), (2, -1)), ((2, 0, 3), (2, -1, 1)),
+        ((0, 3), (1, -2)), ((2, 0), (-1, 1)), ((3,), (0, -1)), ((), -1), ((2, 3), (-1, 0))]],
     *_each(SHAPES, lambda xp, a: xp.repeat(a, 2)),
     (((2, 3),), lambda xp, a: xp.repeat(a, [1, 2], axis=0)),
     (((2, 3),), lambda xp, a: xp.repeat(a, 3, axis=-1)),
@@ -265,6 +269,44 @@ def test_pad(mode, kw, dtype):
         same_outcome(lambda a: nf.pad(a, width, mode, **kw), lambda a: onp.pad(a, width, mode, **kw), x)
 
 
+def test_pad_empty_mode_derivative():
+    """'empty' pads with uninitialised values, constants: the derivative reaches the middle only."""
+    x = nf.asarray(make((2, 3), onp.float64))
+    f = lambda a: nf.pad(a, ((1, 0), (2, 1)), mode="empty")  # noqa: E731
+    y, back = nf.vjp(f, x)
+    g = make(y.shape, onp.float64, seed=3)
+    assert_same(back(nf.asarray(g))[0], g[1:, 2:-1])
+    t = nf.jvp(f, (x,), (nf.ones_like(x),))[1]
+    assert_same(t, onp.pad(onp.ones((2, 3)), ((1, 0), (2, 1))))
+
+
+def test_pad_statistic_modes_derivative():
+    """maximum/minimum/median: the chosen elements (ties share, as max's rule); the corners are
+    statistics of the padded rows, as NumPy pads axis after axis."""
+    x = nf.asarray([1.0, 3.0, 3.0, 2.0])
+    assert_same(nf.grad(lambda a: nf.sum(nf.pad(a, 2, mode="maximum")))(x), onp.array([1.0, 3, 3, 1]))
+    assert_same(nf.grad(lambda a: nf.sum(nf.pad(a, (2, 0), mode="median", stat_length=3)))(
+        nf.asarray([1.0, 4.0, 3.0, 2.0])), onp.array([1.0, 1, 3, 1]))  # the median of (1, 4, 3)
+    m = nf.asarray([[1.0, 4.0], [3.0, 2.0]])
+    assert_same(nf.grad(lambda a: nf.pad(a, 1, mode="minimum")[0, 0])(m), onp.array([[1.0, 0], [0, 0]]))
+
+
+def test_pad_function_mode_refused_when_differentiated():
+    """A Python function as mode has no derivative: refused when recorded, fine otherwise."""
+    def ones(vector, width, axis, kwargs):
+        vector[:width[0]] = 1
+        vector[vector.size - width[1]:] = 1
+    x = make((2, 3), onp.float64)
+    assert_same(nf.pad(nf.asarray(x), 1, ones), onp.pad(x, 1, ones))
+    recorded = []
+    def f(a):
+        recorded.append(True)
+        return nf.sum(nf.pad(a, 1, ones))
+    with pytest.raises(nf.autodiff.AutodiffError, match="pad"):
+        nf.vjp(f, nf.asarray(x))
+    assert recorded
+
+
 def test_concatenate_out_and_casting():
     a, b = make((2, 3), onp.int32), make((1, 3), onp.int32, seed=1)
     out = nf.asarray(onp.zeros((3, 3), onp.float64))
@@ -302,6 +344,39 @@ def test_numpy_and_list_inputs():
     assert_same(nf.hstack([1, 2.5]), onp.hstack([1, 2.5]))
     assert nf.broadcast_arrays() == onp.broadcast_arrays() == ()
     assert type(nf.split(x, 2)) is list
+
+
+def test_broadcast_arrays_as_numpy():
+    """NumPy 2: arrays of the common shape come back as they are; the others as views, writeable
+    where the input is (a write warns, DeprecationWarning, and goes to every aliased element)."""
+    for shapes in [((3,), (2, 3)), ((2, 1), (1, 3), ()), ((2, 3), (2, 3))]:
+        for writeable in (True, False):
+            xs = [make(s, onp.float64, seed=i) for i, s in enumerate(shapes)]
+            for x in xs:
+                x.flags.writeable = writeable
+            ys = [nf.asarray(x) for x in xs]
+            got, expected = nf.broadcast_arrays(*ys), onp.broadcast_arrays(*xs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # NumPy's, on reading the flag
+                for x, y, g, e in zip(xs, ys, got, expected):
+                    assert (g is y) == (e is x)
+                    assert onp.asarray(g).flags.writeable == e.flags.writeable
+    a, b = nf.broadcast_arrays(nf.zeros(3), nf.zeros((2, 3)))
+    with pytest.warns(DeprecationWarning, match="broadcast_arrays"):
+        a[0, 0] = 5.0
+    assert_same(a, onp.array([[5.0, 0, 0], [5.0, 0, 0]]))
+
+
+def test_broadcast_arrays_write_under_differentiation_raises():
+    """A write into a broadcast view would change aliased elements a functional update misses."""
+    def f(x):
+        a, _ = nf.broadcast_arrays(x, nf.ones((2, 1)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            a[0, 0] = 3.0
+        return nf.sum(a)
+    with pytest.raises(nf.autodiff.AutodiffError, match="view"):
+        nf.grad(f)(nf.asarray([1.0, 2.0, 3.0]))
 
 
 def test_broadcast_shapes():

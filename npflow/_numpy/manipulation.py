@@ -1,9 +1,10 @@
 """Shape manipulation: ``reshape``, ``transpose``, ``concatenate``, ``stack``, ``split``, ``pad``, ...
 
 Every function has NumPy 2's signature. Primitives (see ``npflow._ops.manipulation``):
-reshape, ravel, transpose, broadcast_to, concatenate, repeat, roll, pad, copyto, packbits,
-unpackbits. The rest are composites of those and indexing, built as NumPy builds them, so
-they return views exactly where NumPy does (axis moves, squeeze/expand, flips, split pieces).
+reshape, ravel, transpose, broadcast_to, broadcast_arrays, concatenate, repeat, roll, pad (its
+statistic modes: pad_statistic), copyto, packbits, unpackbits. The rest are composites of those
+and indexing, built as NumPy builds them, so they return views exactly where NumPy does (axis
+moves, squeeze/expand, flips, split pieces).
 The in-place functions (place, putmask, fill_diagonal) write through ``setitem``/``flat``, so
 tapes record them as functional updates.
 """
@@ -13,6 +14,7 @@ import warnings
 import numpy as _np
 from numpy.lib.array_utils import normalize_axis_index as _axis, normalize_axis_tuple as _axes
 
+from .._core import dispatch as _dispatch
 from .._core.dispatch import apply, composite, describe, ndarray_type, DeviceMismatchError
 from .._core.registry import REGISTRY
 from .._ops import manipulation as _ops  # noqa: F401  (registers the primitives)
@@ -20,7 +22,7 @@ from .creation import asarray
 
 _OPS = {name: REGISTRY[name] for name in (
     "reshape", "ravel", "transpose", "broadcast_to", "concatenate", "repeat", "roll", "pad",
-    "copyto", "packbits", "unpackbits")}
+    "pad_statistic", "broadcast_arrays", "copyto", "packbits", "unpackbits")}
 
 __all__ = ["shape", "ndim", "size", "diff", 
     "reshape", "ravel", "transpose", "permute_dims", "matrix_transpose", "moveaxis", "swapaxes",
@@ -35,6 +37,12 @@ __all__ = ["shape", "ndim", "size", "diff",
 
 
 # -- helpers (metadata only) ---------------------------------------------------
+def _tracked(x):
+    """Whether an active trace (a tape, a jvp) is differentiating ``x``."""
+    return isinstance(x, ndarray_type()) and bool(x._ad) and bool(_dispatch.tracing) and \
+        any(t in x._ad for t in _dispatch.trace_state.stack)
+
+
 def _arrays(seq, fn):
     """The items of a sequence as npflow arrays on one device (foreign ones join that device)."""
     if not hasattr(seq, "__getitem__"):
@@ -130,7 +138,12 @@ def roll(a, shift, axis=None):
 
 
 def pad(array, pad_width, mode="constant", **kwargs):
-    return apply(_OPS["pad"], array, pad_width=pad_width, mode=mode, **kwargs)
+    if callable(mode) and _tracked(array):
+        from ..autodiff.core import AutodiffError
+        raise AutodiffError(f"pad(): a function as mode ({mode!r}) has no derivative, but it was given "
+                            f"an array being differentiated ({describe(array)}); pad with a named mode")
+    op = _OPS["pad_statistic"] if isinstance(mode, str) and mode in _ops.PAD_STATISTICS else _OPS["pad"]
+    return apply(op, array, pad_width=pad_width, mode=mode, **kwargs)
 
 
 # -- axis moves (views) --------------------------------------------------------------
@@ -201,9 +214,14 @@ def broadcast_shapes(*args):
 
 @composite
 def broadcast_arrays(*args, subok=False):
+    """NumPy's: the arrays already of the common shape as they are, views of the others (all
+    writeable where the input is, warning on write, as NumPy 2's)."""
     arrays = _arrays(args, "broadcast_arrays")
     shape = _broadcast_shape([a.shape for a in arrays], "broadcast_arrays")
-    return tuple(a if a.shape == shape else broadcast_to(a, shape) for a in arrays)
+    if all(a.shape == shape for a in arrays):
+        return tuple(arrays)
+    views = apply(_OPS["broadcast_arrays"], *arrays)
+    return tuple(a if a.shape == shape else v for a, v in zip(arrays, views))
 
 
 # -- joining ---------------------------------------------------------------------------
@@ -274,8 +292,11 @@ def tile(A, reps):
     d = max(len(reps), A.ndim)
     reps = (1,) * (d - len(reps)) + reps
     shape = (1,) * (d - A.ndim) + A.shape
-    if any(r < 0 for r in reps):
+    # NumPy repeats axis after axis: a negative count raises unless the array is empty and it
+    # multiplies an empty axis (its final reshape refuses a negative length).
+    if any(s * r < 0 for s, r in zip(shape, reps)) or A.size and any(r < 0 for r in reps):
         raise ValueError(f"tile(): negative dimensions are not allowed, got reps {reps}")
+    reps = tuple(max(r, 0) for r in reps)
     # Each axis of size s becomes (r, s): broadcast a (1, s) view, then copy it out flat.
     spread = reshape(A, tuple(v for s in shape for v in (1, s)))
     spread = broadcast_to(spread, tuple(v for r, s in zip(reps, shape) for v in (r, s)))

@@ -10,6 +10,7 @@ import functools
 import numpy as _np
 from numpy.lib.array_utils import normalize_axis_tuple as _axis_tuple
 
+from .._core import dispatch as _dispatch
 from .._core.dispatch import apply, ndarray_type
 from .._core.registry import REGISTRY
 from .._ops import reductions as _ops
@@ -80,8 +81,17 @@ def _cumulative(op):
     return f
 
 
+def _watched(a):
+    """Whether a live trace depends on ``a``'s memory (it tracks ``a``, or saved it or a view of it)."""
+    data = a._data if isinstance(a, ndarray_type()) else a if isinstance(a, _np.ndarray) else None
+    return data is not None and bool(_dispatch.versions) and id(_dispatch.root_of(data)) in _dispatch.versions
+
+
 def _median_like(op, keepdims_default):
     def f(a, axis=None, out=None, overwrite_input=False, keepdims=keepdims_default):
+        # overwrite_input=True lets NumPy partition ``a`` in place (its contents are then
+        # undefined): not over memory a gradient depends on, which is kept intact instead.
+        overwrite_input = overwrite_input and not _watched(a)
         return _reduce(op, a, axis=axis, out=out, overwrite_input=overwrite_input, keepdims=keepdims)
     return f
 

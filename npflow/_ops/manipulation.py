@@ -11,6 +11,13 @@ from .._core.registry import kernel_op, xp_op
 for _name in ("ravel", "transpose", "broadcast_to", "repeat", "roll", "pad"):
     xp_op(_name)
 del _name
+PAD_STATISTICS = ("maximum", "minimum", "median")
+
+
+@kernel_op("pad_statistic")
+def pad_statistic(xp, array, *, pad_width, mode, **kwargs):
+    """pad's modes in PAD_STATISTICS (an op of their own: only their derivative reads the output)."""
+    return xp.pad(array, pad_width, mode, **kwargs)
 
 
 @kernel_op("reshape")
@@ -51,6 +58,12 @@ def unravel_index(xp, indices, *, shape, order="C"):
     return xp.unravel_index(indices, shape, order=order)
 
 
+@kernel_op("broadcast_arrays", nout=2)  # one output per operand (the engine needs only "several")
+def broadcast_arrays(xp, *arrays):
+    """NumPy's own: views of the inputs, writeable (warning on write) where the inputs are."""
+    return tuple(xp.broadcast_arrays(*arrays))
+
+
 @kernel_op("concatenate")
 def concatenate(xp, *arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     return xp.concatenate(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
@@ -66,6 +79,7 @@ import npflow as np  # noqa: E402  (the rules run later, once npflow is imported
 from ..autodiff.core import AutodiffError  # noqa: E402
 from ..autodiff.rules import defvjp, defjvp, deflinear, defvjp_all, defjvp_all  # noqa: E402
 from .array_ops import scatter_sum  # noqa: E402
+from .reductions import _choice_w, _median_w  # noqa: E402  (max's and median's weights)
 
 
 def _inverse_perm(axes, ndim):
@@ -97,6 +111,9 @@ defvjp("transpose", lambda g, ans, x, axes=None: np.transpose(g, _inverse_perm(a
 deflinear("transpose", lambda t, axes=None: np.transpose(t, axes))
 defvjp("broadcast_to", lambda g, ans, x: g)  # the cotangent is summed back by unbroadcast
 deflinear("broadcast_to", lambda t, shape, subok=False: np.broadcast_to(t, shape))
+defvjp_all("broadcast_arrays", lambda g, ans, *arrays: list(g), shape_only=True)  # (unbroadcast)
+defjvp_all("broadcast_arrays", lambda tangents, ans, *arrays: tuple(
+    None if t is None else np.broadcast_to(t, a.shape) for t, a in zip(tangents, ans)))
 
 
 def _concatenate_vjp(g, ans, *arrays, axis=0, **_):
@@ -158,28 +175,37 @@ deflinear("roll", lambda t, shift, axis=None: np.roll(t, shift, axis=axis))
 # pad: NumPy pads one axis after another, each a linear map of the fibres along it for the
 # modes below (x -> pad(x) is then a Kronecker product of per-axis maps). Gathering modes
 # transpose as a scatter of an index map; mean, linear_ramp and odd reflections as the
-# per-axis matrix, found by padding an identity matrix. The statistic modes (maximum,
-# minimum, median), 'empty' and callables have no rule: they raise under a trace.
+# per-axis matrix, found by padding an identity matrix. The statistic modes (maximum, minimum,
+# median) pad each axis in turn with a statistic of each fibre's original part (the earlier
+# axes already padded): per axis a weighting of that window, as max's and median's rules.
+# They are their own op, pad_statistic: only their rules read the output, which pad's do not save.
+# 'empty' pads with uninitialised values, which depend on no input: constants (derivative 0).
+# A callable mode is refused when the array is recorded (npflow.pad).
 _PAD_GATHERS = frozenset(("edge", "reflect", "symmetric", "wrap"))
-_PAD_LINEAR = frozenset(("constant", "mean", "linear_ramp")) | _PAD_GATHERS
+_PAD_LINEAR = frozenset(("constant", "empty", "mean", "linear_ramp")) | _PAD_GATHERS
+_PAD_STATS = {  # PAD_STATISTICS: the weights of the window ``w`` (along ``ax``) giving the statistic
+    "maximum": lambda w, ax: _choice_w(np.max(w, axis=ax, keepdims=True), w, (ax,), None),
+    "minimum": lambda w, ax: _choice_w(np.min(w, axis=ax, keepdims=True), w, (ax,), None),
+    "median": lambda w, ax: _median_w(None, w, (ax,), None),
+}
 
 
 def _pad_mode(mode):
     if not isinstance(mode, str) or mode not in _PAD_LINEAR:
         raise AutodiffError(f"pad(): mode={mode!r} has no derivative rule (the differentiable modes "
-                            f"are {', '.join(sorted(_PAD_LINEAR))})")
+                            f"are {', '.join(sorted(_PAD_LINEAR | set(_PAD_STATS)))})")
     return mode
 
 
 def _pairs(v, ndim):
-    """A per-axis (before, after) argument of pad, as NumPy broadcasts it."""
+    """A per-axis (before, after) argument of pad, as NumPy broadcasts it (rounded to ints)."""
     if v is None:
         return ((None, None),) * ndim
     if isinstance(v, dict):  # {axis: width or (before, after)}, the others unpadded
         v = [v.get(ax, v.get(ax - ndim, 0)) for ax in range(ndim)]
         v = [(w, w) if _numpy.ndim(w) == 0 else tuple(w) for w in v]
     v = _numpy.asarray(v.tolist() if hasattr(v, "tolist") else v)
-    return tuple(map(tuple, _numpy.broadcast_to(v, (ndim, 2)).tolist()))
+    return tuple(tuple(int(round(e)) for e in p) for p in _numpy.broadcast_to(v, (ndim, 2)).tolist())
 
 
 def _axis_params(mode, stat, reflect_type):
@@ -189,6 +215,58 @@ def _axis_params(mode, stat, reflect_type):
     return {"end_values": 0} if mode == "linear_ramp" else {"reflect_type": reflect_type}
 
 
+def _stat_steps(ans, x, mode, pad_width, stat_length):
+    """The padded axes of a statistic mode, in NumPy's order: (axis, before, after, [(window
+    start, weights) for each padded side]), the weights from the output's values."""
+    widths, lengths = _pairs(pad_width, x.ndim), _pairs(stat_length, x.ndim)
+    middle = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
+    steps = []
+    for ax, ((before, after), (lb, la), n) in enumerate(zip(widths, lengths, x.shape)):
+        if not before and not after:
+            continue
+        xk = ans[(slice(None),) * ax + middle[ax:]]  # the array NumPy pads along ``ax``
+        sides = []
+        for width, length, left in ((before, lb, True), (after, la, False)):
+            length = n if length is None else min(length, n)
+            start = 0 if left else n - length
+            w = _along(xk, ax, slice(start, start + length))
+            sides.append((start, _PAD_STATS[mode](w, ax)) if width else None)
+        steps.append((ax, before, after, sides))
+    return steps
+
+
+def _along(x, ax, key):
+    return x[(slice(None),) * ax + (key,)]
+
+
+def _pad_stat_vjp(g, ans, x, pad_width, mode, stat_length=None):
+    for ax, before, after, sides in reversed(_stat_steps(ans, x, mode, pad_width, stat_length)):
+        n = g.shape[ax] - before - after
+        ct = _along(g, ax, slice(before, before + n))
+        for side, part in zip(sides, (slice(0, before), slice(before + n, None))):
+            if side is not None:
+                start, w = side
+                v = np.sum(_along(g, ax, part), axis=ax, keepdims=True) * w
+                widths = [(0, 0)] * g.ndim
+                widths[ax] = (start, n - start - v.shape[ax])
+                ct = ct + np.pad(v, widths)
+        g = ct
+    return g
+
+
+def _pad_stat_jvp(t, ans, x, pad_width, mode, stat_length=None):
+    for ax, before, after, sides in _stat_steps(ans, x, mode, pad_width, stat_length):
+        pads = []
+        for side, width in zip(sides, (before, after)):
+            if side is not None:
+                start, w = side
+                v = np.sum(_along(t, ax, slice(start, start + w.shape[ax])) * w, axis=ax, keepdims=True)
+                side = np.broadcast_to(v, v.shape[:ax] + (width,) + v.shape[ax + 1:])
+            pads.append(side)
+        t = np.concatenate([p for p in (pads[0], t, pads[1]) if p is not None], axis=ax)
+    return t
+
+
 def _pad_vjp(g, ans, x, pad_width, mode="constant", stat_length=None, reflect_type="even", **_):
     mode = _pad_mode(mode)
     widths, stats = _pairs(pad_width, x.ndim), _pairs(stat_length, x.ndim)
@@ -196,7 +274,7 @@ def _pad_vjp(g, ans, x, pad_width, mode="constant", stat_length=None, reflect_ty
         lead = (slice(None),) * ax
         if not before and not after:
             continue
-        if mode == "constant":
+        if mode in ("constant", "empty"):
             g = g[lead + (slice(before, before + n),)]
         elif mode in _PAD_GATHERS and reflect_type == "even":
             index = np.pad(np.arange(n, device=g.device), (before, after), mode)
@@ -209,13 +287,17 @@ def _pad_vjp(g, ans, x, pad_width, mode="constant", stat_length=None, reflect_ty
 
 
 def _pad_jvp(t, ans, x, pad_width, mode="constant", **kw):
-    """pad is affine: its jvp pads the tangent with zero constants and end values."""
+    """pad is affine: its jvp pads the tangent with zero constants and end values ('empty': zeros)."""
+    if _pad_mode(mode) == "empty":
+        return np.pad(t, pad_width)
     kw.update({k: 0 for k in ("constant_values", "end_values") if k in kw})
-    return np.pad(t, pad_width, _pad_mode(mode), **kw)
+    return np.pad(t, pad_width, mode, **kw)
 
 
 defvjp("pad", _pad_vjp, shape_only=(0,))
 defjvp("pad", _pad_jvp)
+defvjp("pad_statistic", _pad_stat_vjp, shape_only=(0,))
+defjvp("pad_statistic", _pad_stat_jvp)
 
 
 # copyto writes ``src`` into ``dst`` where ``where`` holds: a functional update of ``dst``.

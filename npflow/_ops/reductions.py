@@ -34,7 +34,6 @@ import math  # noqa: E402
 
 import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
 
-from ..autodiff.core import AutodiffError  # noqa: E402
 from ..autodiff.rules import defvjp, defjvp  # noqa: E402
 
 
@@ -126,11 +125,9 @@ def _choice_w(ans, x, axes, m, **_):
     return hit / np.maximum(np.sum(hit, axis=axes, keepdims=True), 1).astype(_real_dtype(x))
 
 
-def _median_w(ans, x, axes, m, overwrite_input=False, **_):
-    """The middle element, or half each to the two middle ones (NaNs sort last, as NumPy's)."""
-    if overwrite_input:
-        raise AutodiffError("median(): overwrite_input=True reorders the input, so its derivative "
-                            "cannot be found; use overwrite_input=False under differentiation")
+def _median_w(ans, x, axes, m, **_):
+    """The middle element, or half each to the two middle ones (NaNs sort last, as NumPy's).
+    (npflow.median never overwrites an input a trace depends on: ``x`` is intact here.)"""
     y, back = _to_last(x, axes)
     ranks = np.argsort(np.argsort(y, axis=-1), axis=-1)
     n = y.shape[-1] if m is None else np.sum(_to_last(m, axes)[0], axis=-1, keepdims=True)
@@ -193,28 +190,37 @@ def _revcumsum(g, axis):
     return _along(np.cumsum(_along(g, axis, slice(None, None, -1)), axis=axis), axis, slice(None, None, -1))
 
 
-def _zeros(y, axis):
-    """Along ``axis``: the nonzeros, before the first zero, at it; the cumulative products skipping it."""
-    z = y == 0
-    seen = np.cumsum(z, axis=axis)
-    first = z & (seen == 1)
-    return ~z, seen == 0, first, np.cumprod(np.where(first, 1, y), axis=axis)
+def _shift(x, s, fill, axis):
+    """``x`` moved ``s`` places along ``axis`` (towards the end if s > 0), ``fill`` coming in."""
+    n = x.shape[axis]
+    k = min(abs(s), n)
+    pad = np.full_like(_along(x, axis, slice(0, k)), fill)
+    parts = [pad, _along(x, axis, slice(0, n - k))] if s > 0 else [_along(x, axis, slice(k, None)), pad]
+    return np.concatenate(parts, axis=axis)
 
 
-# d a_k / d y_j = a_k / y_j where y_j != 0 (0 numerically after a zero, with the right derivative),
-# and the products skipping it at the first zero: exact at first order for any zeros, at every
-# order for one zero per line (two zeros' mixed second derivative is missed).
+def _linrec(c, b, axis, step=1):
+    """The linear recurrence x_k = c_k x_(k-step) + b_k along ``axis`` (step -1: from the end),
+    starting from 0: a Hillis-Steele scan composing the maps x -> c x + b in log2(n) rounds.
+    Products only, no division: exact (at every order) whatever zeros ``c`` holds."""
+    n, s = b.shape[axis], 1
+    while s < n:
+        b = b + c * _shift(b, s * step, 0, axis)
+        if 2 * s < n:
+            c = c * _shift(c, s * step, 1, axis)
+        s *= 2
+    return b
+
+
+# cumprod a_k = a_(k-1) y_k: its tangent obeys da_k = y_k da_(k-1) + a_(k-1) t_k, a linear
+# recurrence; the vjp is its transpose, ct_j = a_(j-1) S_j with S_j = g_j + y_(j+1) S_(j+1).
+# Written without dividing by y, so zeros (any number of them) are exact at every order.
 def _cumprod_vjp(g, a, y, axis):
-    nz, before, first, skip = _zeros(y, axis)
-    r = _revcumsum(g * a, axis) / np.where(nz, y, 1)
-    at = np.sum(np.where(before, 0, g * skip), axis=axis, keepdims=True)
-    return np.where(nz, r, np.where(first, at, 0))
+    return _shift(a, 1, 1, axis) * _linrec(_shift(y, -1, 1, axis), g, axis, step=-1)
 
 
 def _cumprod_jvp(t, a, y, axis):
-    nz, before, first, skip = _zeros(y, axis)
-    out = a * np.cumsum(np.where(nz, t / np.where(nz, y, 1), 0), axis=axis)
-    return out + np.where(before, 0, skip * np.sum(np.where(first, t, 0), axis=axis, keepdims=True))
+    return _linrec(y, _shift(a, 1, 1, axis) * t, axis)
 
 
 def _scan_rules(prod, nan=False, axis0=None):

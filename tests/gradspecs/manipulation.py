@@ -30,8 +30,9 @@ SPECS = [
     Case("transpose", lambda x: np.rot90(x), (M,), "rot90"),
     Case("broadcast_to", lambda x: np.broadcast_to(x, (3, 5)), (V,)),
     Case("broadcast_to", lambda x: np.broadcast_to(x, (2, 3, 4)), (M[:, :1],), "middle"),
-    Case("broadcast_to", lambda x, y: np.broadcast_arrays(x, y), (V, rand(3, 1, seed=24)),
-         "broadcast_arrays"),
+    Case("broadcast_arrays", lambda x, y: np.broadcast_arrays(x, y), (V, rand(3, 1, seed=24))),
+    Case("broadcast_arrays", lambda x, y, z: np.broadcast_arrays(x, y, z), (M[:1], M, Z[:, :1]),
+         "full-shape-complex"),
     Case("broadcast_to", lambda x: np.tile(x, (2, 1, 3)), (M,), "tile"),
     Case("concatenate", lambda x, y: np.concatenate([x, y]), (M, rand(2, 4, seed=25))),
     Case("concatenate", lambda x, y: np.concatenate((x, y), axis=-1), (M, rand(3, 2, seed=25)),
@@ -75,6 +76,20 @@ SPECS = [
          (M,), "linear_ramp"),
     Case("pad", lambda x: np.pad(x, {-1: (2, 1)}, mode="symmetric"), (M,), "dict-widths"),
     Case("pad", lambda x: np.pad(x, 1, mode="reflect"), (Z,), "complex"),
+    # 'empty' pads with uninitialised values (constants): the checked part is what x fills
+    Case("pad", lambda x: np.pad(x, ((1, 2), (2, 1)), mode="empty")[1:4, 2:6], (M,), "empty"),
+    # statistic modes: each axis in turn, padded with a statistic of the original part of each fibre
+    Case("pad_statistic", lambda x: np.pad(x, 2, mode="maximum"), (M,), "maximum"),
+    Case("pad_statistic", lambda x: np.pad(x, ((1, 2), (0, 3)), mode="minimum"), (M,), "minimum"),
+    Case("pad_statistic", lambda x: np.pad(x, ((2, 1), (1, 3)), mode="maximum", stat_length=2), (M,),
+         "maximum-stat_length"),
+    Case("pad_statistic", lambda x: np.pad(x, ((1, 2), (2, 1)), mode="median"), (M,), "median"),
+    Case("pad_statistic", lambda x: np.pad(x, ((1, 2), (2, 1)), mode="median",
+                                           stat_length=((2, 3), (1, 2))), (M,), "median-stat_length"),
+    Case("pad_statistic", lambda x: np.pad(x, ((0, 1), (1, 0), (2, 2)), mode="minimum",
+                                           stat_length=((1, 2), (2, 1), (3, 3))), (T3,), "3d"),
+    Case("pad_statistic", lambda x: np.pad(x, {-1: (2, 1)}, mode="median"), (T3,), "dict-widths"),
+    Case("pad_statistic", lambda x: np.pad(x, 2, mode="maximum"), (Z,), "complex"),
 ]
 
 

@@ -17,6 +17,7 @@ ZERO[1, 2] = 0.0                                     # one zero: the product of 
 ZEROS = POS.copy()
 ZEROS[1, [0, 2]] = 0.0
 ZEROS[2, 3] = 0.0
+ZEROS3 = onp.array([[2.0, 0.0, 3.0, 0.5, 5.0, 0.0, 0.5], [0.0, 0.0, 1.5, 0.7, 0.0, 1.2, 0.8]])  # 2, 3 zeros
 F32 = dict(eps=1e-3, atol=1e-3)                      # a float32 result: coarser differences
 
 
@@ -44,13 +45,14 @@ for name in ("var", "std"):
         ("where-ddof", (X,), dict(axis=0, where=W, ddof=1)),
         ("keepdims-ddof", (X3,), dict(keepdims=True, ddof=2)),
         ("mean", (X,), dict(axis=1, mean=onp.mean(X, axis=1, keepdims=True) + 0.1))])
-# products: zeros are safe (one zero at every order; any number at first order, and for prod at second)
+# products: zeros are safe, any number of them, at every order
 P3 = rand(2, 3, 4, low=0.5, high=1.5, seed=26)
 for name, fn in (("prod", np.prod), ("multiply.reduce", np.multiply.reduce)):
     SPECS += cases(name, fn, [("all", (POS,), {}), ("axis0", (POS,), dict(axis=0)),
                               ("axis-1-keepdims", (POS,), dict(axis=-1, keepdims=True)),
                               ("3d-tuple", (P3,), dict(axis=(0, 2))), ("zero", (ZERO,), dict(axis=1)),
-                              ("zeros-all", (ZEROS,), {}), ("complex", (ZS,), dict(axis=0)),
+                              ("zeros-all", (ZEROS,), {}), ("zeros-axis1", (ZEROS3,), dict(axis=1)),
+                              ("complex", (ZS,), dict(axis=0)),
                               ("where-initial", (POS,), dict(axis=1, where=W, initial=1.5))])
 # extrema and medians: distinct values (ties split equally, not checked here: not differentiable)
 for name in ("min", "max", "median"):
@@ -86,15 +88,20 @@ SPECS += cases("cumsum", np.cumsum, SCANS + [("complex", (Z,), dict(axis=1)),
                                              ("dtype", (X,), dict(axis=0, dtype=onp.float32))])
 SPECS += cases("cumprod", np.cumprod, [
     ("flat", (POS,), {}), ("axis0", (POS,), dict(axis=0)), ("3d-axis-1", (P3,), dict(axis=-1)),
-    ("zero", (ZERO,), dict(axis=1)), ("complex", (ZS,), dict(axis=1))])
+    ("zero", (ZERO,), dict(axis=1)), ("zeros", (ZEROS3,), dict(axis=1)), ("zeros-flat", (ZEROS3,), {}),
+    ("zeros-axis0", (ZEROS3.T,), dict(axis=0)), ("complex", (ZS,), dict(axis=1)),
+    ("complex-zeros", (ZEROS3 * (1 - 0.5j),), dict(axis=1))])
 SPECS += cases("nancumsum", np.nancumsum, [("flat", (NAN,), {}), ("axis1", (NAN,), dict(axis=1)),
                                            ("3d-axis0", (NAN3,), dict(axis=0))])
+NANZEROS = onp.where(onp.arange(7) == 3, onp.nan, ZEROS3)
 SPECS += cases("nancumprod", np.nancumprod, [("flat", (NANPOS,), {}), ("axis1", (NANPOS,), dict(axis=1)),
-                                             ("axis0", (NANPOS,), dict(axis=0))])
+                                             ("axis0", (NANPOS,), dict(axis=0)),
+                                             ("zeros", (NANZEROS,), dict(axis=1))])
 SPECS += cases("add.accumulate", np.add.accumulate, [("default-axis", (X,), {}),
                                                      ("3d-axis-1", (X3,), dict(axis=-1))])
 SPECS += cases("multiply.accumulate", np.multiply.accumulate, [
-    ("default-axis", (POS,), {}), ("axis1", (POS,), dict(axis=1)), ("zero", (ZERO,), dict(axis=1))])
+    ("default-axis", (POS,), {}), ("axis1", (POS,), dict(axis=1)), ("zero", (ZERO,), dict(axis=1)),
+    ("zeros", (ZEROS3,), dict(axis=1))])
 if hasattr(np, "cumulative_sum"):
     for name, data, cdata in (("cumulative_sum", X, Z), ("cumulative_prod", POS, ZS)):
         SPECS += cases(name, getattr(np, name), [
@@ -102,6 +109,8 @@ if hasattr(np, "cumulative_sum"):
             ("include-initial", (data,), dict(axis=1, include_initial=True)),
             ("1d-include-initial", (data[1],), dict(include_initial=True)),
             ("complex", (cdata,), dict(axis=0))])
+    SPECS += cases("cumulative_prod", np.cumulative_prod, [
+        ("zeros-include-initial", (ZEROS3,), dict(axis=1, include_initial=True))])
 SPECS += cases("add.reduceat", lambda x, **kw: np.add.reduceat(x, **kw), [
     ("increasing", (X,), dict(indices=[0, 2, 3], axis=1)), ("default-axis", (X,), dict(indices=[0, 2])),
     ("unordered", (X3,), dict(indices=[0, 3, 1, 1], axis=-1))])
