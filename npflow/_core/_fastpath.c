@@ -647,7 +647,7 @@ static PyObject *ad_lock = NULL;        /* core._lock */
 static PyObject *lock_acquire = NULL, *lock_release = NULL;   /* its bound methods */
 static PyObject *plans = NULL;          /* (op, mask) -> (vjp_uses, args mask, meta mask, ans) */
 static PyObject *str_nodes, *str_roots, *str_dtype, *str_kind, *str_shape, *str_differentiable,
-    *str_vjp, *str_nout, *str_inplace, *str_where, *str_vjp_uses, *str_acquire, *str_release, *str_out;
+    *str_vjp, *str_nout, *str_inplace, *str_where, *str_vjp_uses, *str_acquire, *str_release, *str_out, *str_vjp_plain;
 static PyObject *inexact_dtypes = NULL; /* dtype -> bool: kind in "fc" */
 
 /* 1 if the dtype of backend array ``data`` is floating or complex, 0 if not, -1 error */
@@ -1060,13 +1060,16 @@ py_untrack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 6 || !PyList_Check(args[0]) || !PyDict_Check(args[1]) || !PyDict_Check(args[2]) ||
+    if (nargs != 7 || !PyList_Check(args[0]) || !PyDict_Check(args[1]) || !PyDict_Check(args[2]) ||
             !PyDict_Check(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "backward(nodes, grads, wanted, found, fit, slow)");
+        PyErr_SetString(PyExc_TypeError, "backward(nodes, grads, wanted, found, fit, slow, free)");
         return NULL;
     }
     PyObject *nodes = args[0], *grads = args[1], *wanted = args[2], *found = args[3];
     PyObject *fit = args[4], *slow = args[5];
+    int free_saved = PyObject_IsTrue(args[6]);   /* release each node once its rules ran */
+    if (free_saved < 0)
+        return NULL;
     for (Py_ssize_t j = PyList_GET_SIZE(nodes) - 1; j >= 0; j--) {
         if (j >= PyList_GET_SIZE(nodes))
             continue;
@@ -1116,8 +1119,8 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                     common = 0;   /* overwritten: slow() raises */
             }
         }
-        if (common) {
-            vjp = PyObject_GetAttr(node->op, str_vjp);
+        if (common) {   /* without parameters, the rules themselves (no adapter frame) */
+            vjp = PyObject_GetAttr(node->op, PyDict_GET_SIZE(node->params) ? str_vjp : str_vjp_plain);
             if (vjp == NULL)
                 goto fail;
             if (!PyTuple_Check(vjp) || PyTuple_GET_SIZE(vjp) < PySequence_Fast_GET_SIZE(node->parents))
@@ -1130,6 +1133,8 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (r == NULL)
                 goto fail;
             Py_DECREF(r);
+            if (free_saved)
+                Py_XDECREF(node_release(node, NULL));
             Py_DECREF(cts);
             Py_DECREF(node);
             continue;
@@ -1234,6 +1239,8 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(vjp);
         if (bad)
             goto fail;
+        if (free_saved)
+            Py_XDECREF(node_release(node, NULL));
         Py_DECREF(cts);
         Py_DECREF(node);
         continue;
@@ -1601,6 +1608,7 @@ PyInit__fastpath(void)
     str_acquire = PyUnicode_InternFromString("acquire");
     str_release = PyUnicode_InternFromString("release");
     str_out = PyUnicode_InternFromString("out");
+    str_vjp_plain = PyUnicode_InternFromString("vjp_plain");
     str_np_kernel = PyUnicode_InternFromString("np_kernel");
     str_wraps = PyUnicode_InternFromString("wraps");
     str_device = PyUnicode_InternFromString("device");

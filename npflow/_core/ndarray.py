@@ -25,6 +25,7 @@ _new = object.__new__
 _ns = None  # the npflow module, bound once it is imported (methods call its functions)
 
 _fastpath = _dispatch._fastpath  # the optional C accelerator (None: pure Python)
+_BASIC_KEYS = frozenset((int, slice, type(None), type(Ellipsis)))  # views: no index arrays
 
 
 def _bind_namespace(module):
@@ -263,7 +264,8 @@ class ndarray(_Base):
 
     def __getitem__(self, key):
         tk = type(key)
-        if (tk is int or tk is slice) and not recorders and self._device.kind == "cpu" \
+        if (tk is int or tk is slice or tk is tuple and all(type(k) in _BASIC_KEYS for k in key)) \
+                and not recorders and self._device.kind == "cpu" \
                 and not (_dispatch.tracing and _dispatch.trace_state.stack):
             try:
                 r = self._data[key]

@@ -17,7 +17,8 @@ REGISTRY = {}
 
 class Op:
     __slots__ = ("name", "impl", "nout", "differentiable", "wraps", "raw_args", "inplace",
-                 "np_kernel", "_kernels", "vjp", "jvp", "vjp_uses", "jvp_uses", "__weakref__")
+                 "np_kernel", "_kernels", "vjp", "jvp", "vjp_uses", "jvp_uses", "vjp_plain",
+                 "__weakref__")
 
     def __init__(self, name, impl, *, nout=1, differentiable=True, wraps=True, raw_args=False,
                  inplace=False):
@@ -38,6 +39,7 @@ class Op:
         # a tuple with one rule per operand (None: no derivative for that operand), or
         # one callable for all operands. ``vjp_uses`` says which saved values they read.
         self.vjp = None
+        self.vjp_plain = None  # the per-operand vjp rules themselves (vjp's take any params)
         self.jvp = None
         self.vjp_uses = None
         self.jvp_uses = None  # per jvp rule: the operand indices it reads (None: any)

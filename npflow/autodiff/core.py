@@ -475,10 +475,12 @@ class Recorder:
                 _accumulate(grads, parent[0], parent[1], fit(ct, shape, dtype, _node_name(node)))
 
         with only(stack[:stack.index(self) + 1] if own else outer_than(self)):
+            # A tape used once frees what each node saved as soon as its rules have run.
+            free = not self.persistent
             if _fastpath is not None:
-                _fastpath.backward(nodes, grads, wanted, found, fit, slow)
+                _fastpath.backward(nodes, grads, wanted, found, fit, slow, free)
             else:
-                _backward_loop(nodes, grads, wanted, found, slow)
+                _backward_loop(nodes, grads, wanted, found, slow, free)
         results = []
         for src in sources:
             e = entry_of(src, self)
@@ -509,7 +511,7 @@ class Recorder:
             pass
 
 
-def _backward_loop(nodes, grads, wanted, found, slow):
+def _backward_loop(nodes, grads, wanted, found, slow, free):
     """The backward pass's loop in Python (what the C accelerator's ``backward`` does)."""
     nd = dispatch.ndarray
     from .rules import fit
@@ -525,15 +527,16 @@ def _backward_loop(nodes, grads, wanted, found, slow):
         if node.custom is not None or op.nout != 1 or type(op.vjp) is not tuple or \
                 any(v.n != n for x, v, n in node.checks):
             slow(node, cts)
+            if free:
+                node.release()
             continue
         # the common case inline: one output, a rule per operand
         g, ans, saved, params = cts[0], node.ans, node.saved, node.params
         meta = node.meta
-        for i, (parent, rule) in enumerate(zip(node.parents, op.vjp)):
+        for i, (parent, rule, plain) in enumerate(zip(node.parents, op.vjp, op.vjp_plain or op.vjp)):
             if parent is None:
                 continue
-            ct = (rule(g, ans, *saved, **params) if params else
-                  getattr(rule, "__wrapped__", rule)(g, ans, *saved))
+            ct = rule(g, ans, *saved, **params) if params else plain(g, ans, *saved)
             if ct is None:
                 continue
             shape, dtype = meta[i]
@@ -545,6 +548,8 @@ def _backward_loop(nodes, grads, wanted, found, slow):
             if acc is None:
                 acc = grads[pnode] = [None] * pnode.nout
             acc[k] = ct if acc[k] is None else acc[k] + ct
+        if free:
+            node.release()
 
 
 _PLANS = {}  # (op, which operands need a cotangent) -> (its vjp_uses, what to save)

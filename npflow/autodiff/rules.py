@@ -79,6 +79,7 @@ def defvjp(name, *rules, uses=None, shape_only=()):
     for ``a`` needs ``b``'s values but only ``a``'s shape)."""
     op = _op(name)
     op.vjp = tuple(None if r is None else _adapt(r) for r in rules)
+    op.vjp_plain = rules  # (called directly when the node has no parameters)
     uses = uses or tuple(None if r is None else _reads(r, "g") for r in rules)
 
     def only(i):
@@ -139,7 +140,7 @@ def defelementwise(name, *partials):
         vjps.append(lambda g, ans, *xs, _d=d, **_: g * _d(ans, *xs))  # (params: dtype=, casting=)
         jvps.append(lambda t, ans, *xs, _d=d, **_: t * _d(ans, *xs))
     op = _op(name)
-    op.vjp = tuple(vjps)
+    op.vjp = op.vjp_plain = tuple(vjps)
     op.vjp_uses = tuple(uses)
     op.jvp = tuple(jvps)
     op.jvp_uses = tuple(None if u is None else u[0] | ({-1} if u[1] else set()) for u in uses)
