@@ -828,3 +828,17 @@ def test_derivatives_stay_on_the_arguments_device(how):
     assert got.device == np.asarray(0.0, device="sim").device
     onp.testing.assert_allclose(onp.asarray(got.to_device("cpu")),
                                 onp.asarray(DEVICE_TRANSFORMS[how](np.asarray(x0))), rtol=1e-12)
+
+
+def test_gradients_relax_the_cyclic_gc_only_while_they_run():
+    """value_and_grad raises the GC's first threshold for its call and restores it after."""
+    import gc
+    before = gc.get_threshold()
+    seen = []
+
+    def f(x):
+        seen.append(gc.get_threshold()[0])
+        return np.sum(np.grad(lambda y: np.sum(y * y))(x) * x)  # nested: restored once, at the end
+    np.grad(f)(np.asarray([1.0, 2.0]))
+    assert seen and all(t >= before[0] for t in seen)
+    assert gc.get_threshold() == before

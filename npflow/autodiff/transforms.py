@@ -82,34 +82,43 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     ``holomorphic=True``: complex ``f`` of complex arguments, whose gradient is ``f'(z)``."""
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), "grad")
-        rec = core.Recorder(name="grad")
-        try:
-            core._activate(rec)
-            try:
-                args2, per_arg = _prepare(args, nums, "grad", rec.watch, holomorphic)
-                out = fun(*args2, **kwargs)
-            finally:
-                core._deactivate(rec)
-            aux = None
-            if has_aux:
-                if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                    raise TypeError("grad(has_aux=True): the function must return a pair (output, aux)")
-                out, aux = out
-            out = _scalar_output(out, "grad", holomorphic)
-            sources = [a for _, aliases in per_arg for a in aliases]
-            cts = rec.backward([out], [np.ones((), dtype=out.dtype, device=out.device)], sources, "zero")
-        except BaseException:
-            rec.release()  # free what it saved now, not when the traceback goes
-            raise
-        grads, k = [], 0
-        for tree, aliases in per_arg:
-            grads.append(unflatten(tree, cts[k:k + len(aliases)]))
-            k += len(aliases)
-        g = grads[0] if isinstance(argnums, int) else tuple(grads)
-        out = stop_gradient_of(out, rec)
-        return ((out, aux) if has_aux else out), g
+        with _RELAXED_GC:
+            return _value_and_grad(fun, argnums, has_aux, holomorphic, args, kwargs)
     return wrapped
+
+
+_RELAXED_GC = core.relaxed_gc()
+
+
+def _value_and_grad(fun, argnums, has_aux, holomorphic, args, kwargs):
+    """One call of value_and_grad(fun, ...)."""
+    nums = _argnums_tuple(argnums, len(args), "grad")
+    rec = core.Recorder(name="grad")
+    try:
+        core._activate(rec)
+        try:
+            args2, per_arg = _prepare(args, nums, "grad", rec.watch, holomorphic)
+            out = fun(*args2, **kwargs)
+        finally:
+            core._deactivate(rec)
+        aux = None
+        if has_aux:
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError("grad(has_aux=True): the function must return a pair (output, aux)")
+            out, aux = out
+        out = _scalar_output(out, "grad", holomorphic)
+        sources = [a for _, aliases in per_arg for a in aliases]
+        cts = rec.backward([out], [np.ones((), dtype=out.dtype, device=out.device)], sources, "zero")
+    except BaseException:
+        rec.release()  # free what it saved now, not when the traceback goes
+        raise
+    grads, k = [], 0
+    for tree, aliases in per_arg:
+        grads.append(unflatten(tree, cts[k:k + len(aliases)]))
+        k += len(aliases)
+    g = grads[0] if isinstance(argnums, int) else tuple(grads)
+    out = stop_gradient_of(out, rec)
+    return ((out, aux) if has_aux else out), g
 
 
 def stop_gradient_of(x, trace):
