@@ -476,34 +476,34 @@ typedef struct {
     PyObject_HEAD
     Py_ssize_t n;       /* writes into the memory since it was registered */
     Py_ssize_t refs;    /* entries and saved values that depend on it */
-    PyObject *root;     /* the array owning the memory */
+    PyObject *key;      /* id() of the array owning the memory (not the array: see dispatch.py) */
 } VersionObject;
 
 static PyObject *
 version_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    PyObject *root;
-    if (!PyArg_ParseTuple(args, "O:RootVersion", &root))
+    PyObject *key;
+    if (!PyArg_ParseTuple(args, "O:RootVersion", &key))
         return NULL;
     VersionObject *v = (VersionObject *)type->tp_alloc(type, 0);
     if (v == NULL)
         return NULL;
-    Py_INCREF(root);
-    v->root = root;
+    Py_INCREF(key);
+    v->key = key;
     return (PyObject *)v;
 }
 
 static void
 version_dealloc(VersionObject *v)
 {
-    Py_CLEAR(v->root);
+    Py_CLEAR(v->key);
     Py_TYPE(v)->tp_free((PyObject *)v);
 }
 
 static PyMemberDef version_members[] = {
     {"n", T_PYSSIZET, offsetof(VersionObject, n), 0, "writes since registration"},
     {"refs", T_PYSSIZET, offsetof(VersionObject, refs), 0, "users of this counter"},
-    {"root", T_OBJECT, offsetof(VersionObject, root), READONLY, "the memory's owner"},
+    {"key", T_OBJECT, offsetof(VersionObject, key), READONLY, "id() of the memory's owner"},
     {NULL}
 };
 
@@ -699,8 +699,8 @@ track(PyObject *data, PyObject *roots)
         v = (PyObject *)PyObject_New(VersionObject, &VersionType);
         if (v != NULL) {
             ((VersionObject *)v)->n = ((VersionObject *)v)->refs = 0;
-            Py_INCREF(root);
-            ((VersionObject *)v)->root = root;
+            Py_INCREF(key);
+            ((VersionObject *)v)->key = key;
             if (PyDict_SetItem(versions, key, v) < 0)
                 Py_CLEAR(v);
         }
@@ -1036,16 +1036,10 @@ py_untrack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         }
         VersionObject *vo = (VersionObject *)v;
-        if (--vo->refs <= 0 && vo->root != NULL) {
-            PyObject *key = PyLong_FromVoidPtr(vo->root);
-            if (key == NULL)
+        if (--vo->refs <= 0 && vo->key != NULL) {
+            PyObject *cur = PyDict_GetItemWithError(vers, vo->key);
+            if (cur == v && PyDict_DelItem(vers, vo->key) < 0)   /* (pop: only this counter) */
                 return NULL;
-            PyObject *cur = PyDict_GetItemWithError(vers, key);
-            if (cur == v && PyDict_DelItem(vers, key) < 0) {   /* (pop: only this counter) */
-                Py_DECREF(key);
-                return NULL;
-            }
-            Py_DECREF(key);
             if (PyErr_Occurred())
                 return NULL;
         }

@@ -76,13 +76,17 @@ def traced_params(op, operands, params, result):
 versions = {}
 
 
+# A counter holds its root's id, not the root: a tape must not keep alive the buffers of
+# results it does not need (a recorded pre-activation would live as long as the tape). If
+# the root dies and a new array gets its id, the two share a counter: harmless, since the
+# dead one's entries are never checked again and the new one takes the count it finds.
 class RootVersion:
-    __slots__ = ("n", "refs", "root")
+    __slots__ = ("n", "refs", "key")
 
-    def __init__(self, root):
+    def __init__(self, key):
         self.n = 0
         self.refs = 0
-        self.root = root
+        self.key = key
 
 
 if _fastpath is not None:
@@ -99,7 +103,7 @@ def track_root(data):
     r = root_of(data)
     v = versions.get(id(r))
     if v is None:
-        v = versions[id(r)] = RootVersion(r)
+        v = versions[id(r)] = RootVersion(id(r))
     v.refs += 1
     return v
 
@@ -107,7 +111,8 @@ def track_root(data):
 def untrack_root(v):
     v.refs -= 1
     if v.refs <= 0:
-        versions.pop(id(v.root), None)
+        if versions.get(v.key) is v:
+            del versions[v.key]
 
 
 def _bump(arrays):
