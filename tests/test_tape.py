@@ -492,3 +492,18 @@ def test_tape_gradients_stay_on_the_sources_device():
     assert g.device == x.device and h.device == x.device
     close(g.to_device("cpu"), 3 * X ** 2)
     close(h.to_device("cpu"), onp.diag(6 * X))
+
+
+def test_a_tape_keeps_only_what_its_rules_need():
+    """A recorded intermediate no rule reads is freed while the tape lives (memory)."""
+    import weakref
+    x = np.asarray([1.0, 2.0])
+    with np.GradientTape() as tape:
+        tape.watch(x)
+        t = x * 2.0
+        ref = weakref.ref(t._data)
+        s = np.sum(np.tanh(t + 1.0))  # add's rules read nothing; tanh's reads its result
+        del t
+        assert ref() is None
+    g = tape.gradient(s, x)
+    onp.testing.assert_allclose(g, 2 * (1 - onp.tanh(2 * onp.array([1.0, 2.0]) + 1) ** 2))
