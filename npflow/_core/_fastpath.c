@@ -1003,6 +1003,237 @@ done:
     return status;
 }
 
+/* ---- forward mode: Tangents.process's common case ------------------------- */
+static PyObject *tangents_type = NULL;   /* autodiff.core.Tangents (exact type only) */
+static PyObject *py_fit = NULL;          /* autodiff.rules.fit */
+static PyObject *str_jvp, *str_name, *str_forward;
+
+/* The output tangent of ``op`` (one output ``result``) on the Tangents trace ``tr``: the sum of
+   its per-operand jvp rules, run with no trace active (this is the only one), fitted to the
+   result and set as its entry. 1 done (or nothing to do), 0 leave it to Python, -1 error. */
+static int
+tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params, PyObject *result)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(operands);
+    PyObject *tangents[32];
+    int any = 0;
+    if (n > 32 || py_fit == NULL)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *x = PyTuple_GET_ITEM(operands, i), *e = NULL;
+        tangents[i] = NULL;
+        if (Py_TYPE(x) == array_type) {
+            PyObject *ad = ((ArrayObject *)x)->ad;
+            if (ad != NULL && PyDict_Check(ad) && PyDict_GET_SIZE(ad)) {
+                e = PyDict_GetItemWithError(ad, tr);
+                if (e == NULL && PyErr_Occurred())
+                    return -1;
+            }
+        }
+        else if (PyObject_TypeCheck(x, array_type))
+            return 0;
+        if (e == NULL)
+            continue;
+        if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 4 || Py_TYPE(PyTuple_GET_ITEM(e, 2)) != &VersionType)
+            return 0;
+        Py_ssize_t then = PyLong_AsSsize_t(PyTuple_GET_ITEM(e, 3));
+        if (then == -1 && PyErr_Occurred())
+            return -1;
+        if (((VersionObject *)PyTuple_GET_ITEM(e, 2))->n != then)
+            return 0;   /* written since: Python raises */
+        int inexact = is_inexact_data(DATA(x));
+        if (inexact < 0)
+            return -1;
+        if (!inexact)
+            return 0;
+        tangents[i] = PyTuple_GET_ITEM(e, 0);
+        any = 1;
+    }
+    if (!any)
+        return 1;
+    /* the general path's cases */
+    PyObject *d = PyObject_GetAttr(op, str_differentiable);
+    PyObject *jvp = d ? PyObject_GetAttr(op, str_jvp) : NULL;
+    PyObject *nout = jvp ? PyObject_GetAttr(op, str_nout) : NULL;
+    PyObject *inplace = nout ? PyObject_GetAttr(op, str_inplace) : NULL;
+    int simple = inplace != NULL && d == Py_True && PyTuple_Check(jvp) && PyTuple_GET_SIZE(jvp) >= n &&
+                 PyLong_Check(nout) && PyLong_AsLong(nout) == 1 && !PyObject_IsTrue(inplace);
+    Py_XDECREF(d); Py_XDECREF(nout); Py_XDECREF(inplace);
+    if (PyErr_Occurred()) {
+        Py_XDECREF(jvp);
+        return -1;
+    }
+    if (simple && PyDict_GET_SIZE(params)) {
+        PyObject *w = PyDict_GetItemWithError(params, str_where);
+        PyObject *o = w || !PyErr_Occurred() ? PyDict_GetItemWithError(params, str_out) : NULL;
+        if ((w != NULL && w != Py_True) || o != NULL || PyErr_Occurred())
+            simple = 0;
+    }
+    if (simple && Py_TYPE(result) == array_type) {
+        PyObject *base = PyObject_GetAttr(DATA(result), str_base);
+        if (base == NULL) {
+            Py_DECREF(jvp);
+            return -1;
+        }
+        simple = base == Py_None;   /* views need the general path's view links */
+        Py_DECREF(base);
+    }
+    else
+        simple = 0;
+    for (Py_ssize_t i = 0; simple && i < n; i++)
+        if (tangents[i] != NULL && PyTuple_GET_ITEM(jvp, i) == Py_None)
+            simple = 0;   /* Python raises: not differentiable in that operand */
+    if (!simple) {
+        Py_XDECREF(jvp);
+        return 0;
+    }
+    /* run the rules with no trace active: only(stack[:0]) */
+    PyObject *saved_stack = PyObject_GetAttr(trace_state, str_stack);
+    PyObject *empty = saved_stack ? PyList_New(0) : NULL;
+    if (empty == NULL || PyObject_SetAttr(trace_state, str_stack, empty) < 0) {
+        Py_XDECREF(saved_stack); Py_XDECREF(empty); Py_DECREF(jvp);
+        return -1;
+    }
+    Py_DECREF(empty);
+    int status = 1;
+    PyObject *t_out = NULL;
+    PyObject *kw = PyDict_GET_SIZE(params) ? params : NULL;
+    for (Py_ssize_t i = 0; status > 0 && i < n; i++) {
+        if (tangents[i] == NULL)
+            continue;
+        PyObject *callargs = PyTuple_New(2 + n);   /* (t, ans, *operands) */
+        if (callargs == NULL) { status = -1; break; }
+        Py_INCREF(tangents[i]); PyTuple_SET_ITEM(callargs, 0, tangents[i]);
+        Py_INCREF(result); PyTuple_SET_ITEM(callargs, 1, result);
+        for (Py_ssize_t j = 0; j < n; j++) {
+            PyObject *x = PyTuple_GET_ITEM(operands, j);
+            Py_INCREF(x);
+            PyTuple_SET_ITEM(callargs, 2 + j, x);
+        }
+        PyObject *c = PyObject_Call(PyTuple_GET_ITEM(jvp, i), callargs, kw);
+        Py_DECREF(callargs);
+        if (c == NULL) { status = -1; break; }
+        if (t_out == NULL)
+            t_out = c;
+        else {
+            PyObject *sum = PyNumber_Add(t_out, c);
+            Py_DECREF(c);
+            Py_DECREF(t_out);
+            t_out = sum;
+            if (t_out == NULL) { status = -1; break; }
+        }
+    }
+    Py_DECREF(jvp);
+    int inexact = status > 0 ? is_inexact_data(DATA(result)) : 0;
+    if (inexact < 0)
+        status = -1;
+    if (status > 0 && inexact && t_out != NULL && t_out != Py_None) {
+        /* fit(t, shape, dtype, op.name, forward=True) unless it already fits */
+        int fits = 0;
+        PyObject *shape = PyObject_GetAttr(DATA(result), str_shape);
+        PyObject *dt = shape ? PyObject_GetAttr(DATA(result), str_dtype) : NULL;
+        if (dt == NULL)
+            status = -1;
+        else if (Py_TYPE(t_out) == array_type) {
+            PyObject *ts = PyObject_GetAttr(DATA(t_out), str_shape);
+            PyObject *td = ts ? PyObject_GetAttr(DATA(t_out), str_dtype) : NULL;
+            int a = td ? PyObject_RichCompareBool(ts, shape, Py_EQ) : -1;
+            int b = a > 0 ? PyObject_RichCompareBool(td, dt, Py_EQ) : 0;
+            Py_XDECREF(ts); Py_XDECREF(td);
+            if (a < 0 || b < 0)
+                status = -1;
+            fits = a > 0 && b > 0;
+        }
+        if (status > 0 && !fits) {
+            PyObject *name = PyObject_GetAttr(op, str_name);
+            PyObject *fa[5] = {t_out, shape, dt, name, Py_True};
+            PyObject *kwn = name ? PyTuple_Pack(1, str_forward) : NULL;
+            PyObject *fitted = kwn ? PyObject_Vectorcall(py_fit, fa, 4, kwn) : NULL;
+            Py_XDECREF(kwn); Py_XDECREF(name);
+            Py_SETREF(t_out, fitted);
+            if (t_out == NULL)
+                status = -1;
+        }
+        Py_XDECREF(shape); Py_XDECREF(dt);
+    }
+    /* restore the trace stack, keeping any pending error */
+    {
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        if (PyObject_SetAttr(trace_state, str_stack, saved_stack) < 0) {
+            Py_XDECREF(et); Py_XDECREF(ev); Py_XDECREF(tb);
+            status = -1;
+        }
+        else
+            PyErr_Restore(et, ev, tb);
+        Py_DECREF(saved_stack);
+    }
+    if (status > 0 && inexact && t_out != NULL && t_out != Py_None) {
+        /* set_entry(result, tr, t_out, 0) on a fresh result */
+        PyObject *roots = PyObject_GetAttr(tr, str_roots);
+        PyObject *lr = roots ? PyObject_CallNoArgs(lock_acquire) : NULL;
+        if (lr == NULL)
+            status = -1;
+        else {
+            Py_DECREF(lr);
+            PyObject *v = PyList_Check(roots) ? track(DATA(result), roots) : NULL;
+            PyObject *cnt = v ? PyLong_FromSsize_t(((VersionObject *)v)->n) : NULL;
+            PyObject *zero = cnt ? PyLong_FromLong(0) : NULL;
+            PyObject *entry = zero ? PyTuple_Pack(4, t_out, zero, v, cnt) : NULL;
+            Py_XDECREF(v); Py_XDECREF(cnt); Py_XDECREF(zero);
+            ArrayObject *r = (ArrayObject *)result;
+            if (entry != NULL && (r->ad == NULL || r->ad == Py_None || !PyDict_Check(r->ad))) {
+                PyObject *ad = PyDict_New();
+                if (ad == NULL)
+                    Py_CLEAR(entry);
+                else
+                    Py_XSETREF(r->ad, ad);
+            }
+            if (entry == NULL || PyDict_SetItem(r->ad, tr, entry) < 0)
+                status = -1;
+            Py_XDECREF(entry);
+            PyObject *et, *ev, *tb;
+            PyErr_Fetch(&et, &ev, &tb);
+            PyObject *u = PyObject_CallNoArgs(lock_release);
+            Py_XDECREF(u);
+            if (u == NULL && et == NULL)
+                status = -1;
+            else
+                PyErr_Restore(et, ev, tb);
+        }
+        Py_XDECREF(roots);
+    }
+    Py_XDECREF(t_out);
+    return status;
+}
+
+static PyObject *
+configure_forward(PyObject *module, PyObject *args)
+{
+    PyObject *tt, *fit;
+    if (!PyArg_ParseTuple(args, "OO:configure_forward", &tt, &fit))
+        return NULL;
+    Py_INCREF(fit); Py_XSETREF(py_fit, fit);
+    Py_INCREF(tt); Py_XSETREF(tangents_type, tt);
+    Py_RETURN_NONE;
+}
+
+/* Python entry: tangent(tr, op, operands, params, result) -> True (done) or False (Python's). */
+static PyObject *
+py_tangent(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || !PyTuple_Check(args[2]) || !PyDict_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "tangent(tr, op, operands: tuple, params: dict, result)");
+        return NULL;
+    }
+    if (tangents_type == NULL || array_type == NULL)
+        Py_RETURN_FALSE;
+    int r = tangent_record(args[0], args[1], args[2], args[3], args[4]);
+    if (r < 0)
+        return NULL;
+    return PyBool_FromLong(r);
+}
+
 /* Python entry: record(rec, op, operands, params, result) -> True (recorded, or nothing to
    record) or False (the Python path must take it). */
 static PyObject *
@@ -1271,6 +1502,13 @@ record_fast(PyObject *op, PyObject *result, PyObject *operands)
         Py_XDECREF(inplace);
         Py_DECREF(rec);
     }
+    else if (PyList_Check(stack) && PyList_GET_SIZE(stack) == 1 && tangents_type != NULL &&
+             (PyObject *)Py_TYPE(PyList_GET_ITEM(stack, 0)) == tangents_type) {
+        PyObject *tr = PyList_GET_ITEM(stack, 0);
+        Py_INCREF(tr);
+        r = tangent_record(tr, op, operands, empty_params, result);
+        Py_DECREF(tr);
+    }
     Py_DECREF(stack);
     return r;
 }
@@ -1423,12 +1661,14 @@ c_apply(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwname
             if (stack == NULL)
                 bad = 1;
             else {
-                if (PyList_Check(stack) && PyList_GET_SIZE(stack) == 1 &&
-                        (PyObject *)Py_TYPE(PyList_GET_ITEM(stack, 0)) == recorder_type) {
-                    PyObject *rec = PyList_GET_ITEM(stack, 0);
-                    Py_INCREF(rec);
-                    done = record(rec, op, operands, params, result);
-                    Py_DECREF(rec);
+                if (PyList_Check(stack) && PyList_GET_SIZE(stack) == 1) {
+                    PyObject *t = PyList_GET_ITEM(stack, 0);
+                    Py_INCREF(t);
+                    if ((PyObject *)Py_TYPE(t) == recorder_type)
+                        done = record(t, op, operands, params, result);
+                    else if (tangents_type != NULL && (PyObject *)Py_TYPE(t) == tangents_type)
+                        done = tangent_record(t, op, operands, params, result);
+                    Py_DECREF(t);
                     if (done < 0)
                         bad = 1;
                 }
@@ -1564,6 +1804,9 @@ static PyMethodDef module_methods[] = {
      "apply(op, *operands, **params): dispatch.apply, its common case in C"},
     {"configure_apply", configure_apply, METH_VARARGS,
      "configure_apply(dispatch._apply_py, devices.as_device, dispatch.traced_params)"},
+    {"configure_forward", configure_forward, METH_VARARGS, "configure_forward(Tangents, rules.fit)"},
+    {"tangent", (PyCFunction)(void (*)(void))py_tangent, METH_FASTCALL,
+     "tangent(tr, op, operands, params, result): Tangents.process's common case"},
     {"configure_autodiff", configure_autodiff, METH_VARARGS,
      "configure_autodiff(Recorder, dispatch.versions, core._plan, core.Meta, core._lock)"},
     {"backward", (PyCFunction)(void (*)(void))py_backward, METH_FASTCALL,
@@ -1603,6 +1846,9 @@ PyInit__fastpath(void)
     str_release = PyUnicode_InternFromString("release");
     str_out = PyUnicode_InternFromString("out");
     str_vjp_plain = PyUnicode_InternFromString("vjp_plain");
+    str_jvp = PyUnicode_InternFromString("jvp");
+    str_name = PyUnicode_InternFromString("name");
+    str_forward = PyUnicode_InternFromString("forward");
     str_np_kernel = PyUnicode_InternFromString("np_kernel");
     str_wraps = PyUnicode_InternFromString("wraps");
     str_device = PyUnicode_InternFromString("device");

@@ -192,10 +192,14 @@ def on_apply(op, operands, params, result):
     stack = _state.stack
     if not stack:
         return
-    if len(stack) == 1 and type(stack[0]) is Recorder and not op.inplace \
-            and type(result) is dispatch.ndarray and params.get("out") is None \
-            and stack[0].record_simple(op, operands, params, result):
-        return
+    if len(stack) == 1 and not op.inplace and type(result) is dispatch.ndarray \
+            and params.get("out") is None:
+        t = type(stack[0])
+        if t is Recorder and stack[0].record_simple(op, operands, params, result):
+            return
+        if t is Tangents and _fastpath is not None and \
+                _fastpath.tangent(stack[0], op, operands, params, result):
+            return  # (the C forward-mode path: Tangents.process's common case)
     nd = dispatch.ndarray
     out = params.get("out")
     if op.inplace:
@@ -635,9 +639,8 @@ def _node_vjp(node, cts, np):
     op = node.op
     if op.nout > 1:
         ans = node.ans
-        g = tuple(c if c is not None else np.zeros(s, d) for c, (s, d) in
-                  zip(cts, ((a.shape, a.dtype) for a in ans))) if ans is not None else \
-            tuple(cts)
+        g = tuple(c if c is not None else np.zeros(a.shape, a.dtype, device=a.device)
+                  for c, a in zip(cts, ans)) if ans is not None else tuple(cts)
     else:
         g = cts[0]
     operands = node.saved

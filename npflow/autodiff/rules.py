@@ -182,3 +182,7 @@ def fit(ct, shape, dtype, opname, forward=False):
         if ct.dtype != dtype:
             ct = ct.astype(dtype)
     return ct
+
+
+if core._fastpath is not None:  # the C forward-mode path needs the class and fit
+    core._fastpath.configure_forward(core.Tangents, fit)

@@ -12,6 +12,7 @@ import numpy as _np
 from numpy.lib.array_utils import normalize_axis_index as _normalize_axis_index
 
 from .._core.dispatch import composite
+from .._core.ndarray import ndarray
 from .._ops.fft import SWAP, fft_c2c as _c2c, fft_r2c as _r2c, fft_c2r as _c2r
 from .._numpy.creation import arange, asarray
 from .._numpy.manipulation import concatenate, pad, roll
@@ -240,6 +241,7 @@ def _check_n(n):
 def fftfreq(n, d=1.0, device=None):
     """The sample frequencies of an ``n``-point transform with sample spacing ``d``."""
     _check_n(n)
+    device = _device_of(d) if device is None else device
     val = 1.0 / (n * d)
     half = (n - 1) // 2 + 1
     results = concatenate([arange(0, half, dtype=int, device=device),
@@ -251,6 +253,12 @@ def fftfreq(n, d=1.0, device=None):
 def rfftfreq(n, d=1.0, device=None):
     """The sample frequencies of ``rfft``'s output: ``n // 2 + 1`` non-negative terms."""
     _check_n(n)
+    device = _device_of(d) if device is None else device
     val = 1.0 / (n * d)
     return arange(0, n // 2 + 1, dtype=int, device=device) * val
+
+
+def _device_of(d):
+    """The device of a spacing given as an npflow array (None: the default device)."""
+    return d.device if isinstance(d, ndarray) else None
 
