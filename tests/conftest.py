@@ -1,3 +1,5 @@
+import os
+import sys
 import warnings
 
 import numpy as onp
@@ -35,3 +37,38 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"namespace {ns}: {present}/{total} of NumPy's public callables present"
             + (f", {excluded} deliberately excluded" if excluded else ""))
+
+
+# -- the gpu marker, and recording a GPU run in tests/GPU_RESULTS.md (issue 6) -------------------
+# NPFLOW_FAKE_CUPY=1: "cuda" is tests/fake_cupy.py (NumPy with CuPy's API departures), so the
+# GPU tests' device paths can be rehearsed without a GPU. Their results say nothing about CuPy.
+if os.environ.get("NPFLOW_FAKE_CUPY"):
+    import fake_cupy
+    sys.modules["cupy"] = fake_cupy
+
+
+def pytest_addoption(parser):
+    parser.addoption("--gpu-results", metavar="PATH", default=None,
+                     help="append this run's outcome (date, GPU, CuPy version, counts) to PATH "
+                          "(tests/GPU_RESULTS.md); only on a machine with a CUDA GPU")
+
+
+def pytest_collection_modifyitems(config, items):
+    try:
+        from support import HAVE_GPU
+    except Exception:  # npflow failed to import: the test modules' collection errors say why
+        return
+    if not HAVE_GPU:
+        skip = pytest.mark.skip(reason="needs a CUDA GPU and CuPy (none available here)")
+        for item in items:
+            if "gpu" in item.keywords:
+                item.add_marker(skip)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = session.config.getoption("--gpu-results")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if path and reporter is not None:
+        from test_gpu import record_gpu_run
+        reporter.ensure_newline()
+        reporter.write_line(record_gpu_run(path, reporter.stats, session.config.invocation_params.args))

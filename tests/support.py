@@ -24,9 +24,17 @@ SHAPES = [(), (0,), (1,), (5,), (2, 3), (0, 3), (3, 1, 2)]
 BROADCAST = [((), (3,)), ((4,), (4,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((0,), (1,)),
              ((3, 1, 2), (4, 1)), ((1,), ())]
 
-# devices the device-aware tests run on: the CPU and the simulated device
-# (a CUDA device joins where one is available; see the gpu marker)
-DEVICES = ["cpu", "sim"]
+
+def _have_gpu():
+    """CuPy is installed and sees a CUDA GPU (CuPy is imported here, by the tests, never by npflow)."""
+    import importlib.util
+    return importlib.util.find_spec("cupy") is not None and any(d.kind == "cuda" for d in nf.devices())
+
+
+HAVE_GPU = _have_gpu()
+# devices the device-aware tests run on: the CPU, the simulated device, and "cuda:0" where CuPy
+# and a GPU are available (marked ``gpu``: ``pytest -m gpu`` runs exactly the GPU tests)
+DEVICES = ["cpu", "sim"] + ([pytest.param("cuda:0", marks=pytest.mark.gpu)] if HAVE_GPU else [])
 
 
 def ids(values):

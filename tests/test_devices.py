@@ -9,10 +9,9 @@ import numpy as onp
 import pytest
 
 import npflow as nf
-from support import DEVICES, assert_same, make
+from support import DEVICES, HAVE_GPU, assert_same, make
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HAVE_GPU = any(d.kind == "cuda" for d in nf.devices())
 
 
 def run_python(code, env=None, path=()):

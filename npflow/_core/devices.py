@@ -117,6 +117,10 @@ def devices():
 
 
 def _initial_default():
+    """``NPFLOW_DEVICE`` (e.g. ``cuda``), read when the default device is first needed. Where it
+    names a device that cannot be used, the first array creation raises (BackendUnavailableError
+    saying whether CuPy or a GPU is missing): a script meant for the GPU never runs on the CPU
+    unnoticed. ``import npflow`` itself always works."""
     spec = os.environ.get("NPFLOW_DEVICE")
     if not spec:
         return CPU
@@ -124,6 +128,8 @@ def _initial_default():
         return Device(spec)
     except (ValueError, TypeError) as e:
         raise ValueError(f"NPFLOW_DEVICE={spec!r}: {e}") from None
+    except cupy_backend.BackendUnavailableError as e:
+        raise cupy_backend.BackendUnavailableError(f"NPFLOW_DEVICE={spec!r}: {e}") from None
 
 
 _default = contextvars.ContextVar("npflow_default_device", default=None)
