@@ -679,6 +679,15 @@ is_inexact_data(PyObject *data)
     return r;
 }
 
+/* Whether the tape lock must be taken: only when another Python thread exists (with one
+   thread, nothing else can hold it, and this code runs holding the GIL). */
+static inline int
+need_lock(void)
+{
+    PyThreadState *head = PyInterpreterState_ThreadHead(PyInterpreterState_Get());
+    return head == NULL || PyThreadState_Next(head) != NULL;
+}
+
 /* dispatch.track_root(data), and the counter appended to rec.roots: a new reference */
 static PyObject *
 track(PyObject *data, PyObject *roots)
@@ -903,11 +912,13 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     roots = nodes ? PyObject_GetAttr(rec, str_roots) : NULL;
     if (roots == NULL || !PyList_Check(nodes) || !PyList_Check(roots))
         goto error_or_fallback;
-    lock_r = PyObject_CallNoArgs(lock_acquire);
-    if (lock_r == NULL)
-        goto error;
-    Py_DECREF(lock_r);
-    lock_r = Py_None;   /* held: released below */
+    if (need_lock()) {
+        lock_r = PyObject_CallNoArgs(lock_acquire);
+        if (lock_r == NULL)
+            goto error;
+        Py_DECREF(lock_r);
+        lock_r = Py_None;   /* held: released below */
+    }
     saved = PyTuple_New(n);
     checks = PyList_New(0);
     meta = PyTuple_New(n);
@@ -1171,7 +1182,8 @@ tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params,
     if (status > 0 && inexact && t_out != NULL && t_out != Py_None) {
         /* set_entry(result, tr, t_out, 0) on a fresh result */
         PyObject *roots = PyObject_GetAttr(tr, str_roots);
-        PyObject *lr = roots ? PyObject_CallNoArgs(lock_acquire) : NULL;
+        int locked = roots != NULL && need_lock();
+        PyObject *lr = locked ? PyObject_CallNoArgs(lock_acquire) : roots ? Py_NewRef(Py_None) : NULL;
         if (lr == NULL)
             status = -1;
         else {
@@ -1192,14 +1204,16 @@ tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params,
             if (entry == NULL || PyDict_SetItem(r->ad, tr, entry) < 0)
                 status = -1;
             Py_XDECREF(entry);
-            PyObject *et, *ev, *tb;
-            PyErr_Fetch(&et, &ev, &tb);
-            PyObject *u = PyObject_CallNoArgs(lock_release);
-            Py_XDECREF(u);
-            if (u == NULL && et == NULL)
-                status = -1;
-            else
-                PyErr_Restore(et, ev, tb);
+            if (locked) {
+                PyObject *et, *ev, *tb;
+                PyErr_Fetch(&et, &ev, &tb);
+                PyObject *u = PyObject_CallNoArgs(lock_release);
+                Py_XDECREF(u);
+                if (u == NULL && et == NULL)
+                    status = -1;
+                else
+                    PyErr_Restore(et, ev, tb);
+            }
         }
         Py_XDECREF(roots);
     }
