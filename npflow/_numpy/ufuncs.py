@@ -4,6 +4,7 @@ A :class:`ufunc` has NumPy's call signature (``out=``, ``where=``, ``dtype=``,
 ``casting=``, ...) and methods, and goes through ``apply`` like everything
 else. Calls with plain operands and no keywords take the fast path.
 """
+import inspect as _inspect
 import numpy as _np
 
 from .._core.dispatch import apply, apply1, apply2, unwrap_index, ndarray_type, _annotated
@@ -44,6 +45,8 @@ class ufunc(_UfuncBase):
         self._op = REGISTRY[name]
         self._kernel = self._op.np_kernel
 
+    # NumPy's call signature (inspect.signature), whichever base class implements the call
+    __signature__ = property(lambda self: _inspect.signature(self._np))
     nargs = property(lambda self: self._np.nargs)
     ntypes = property(lambda self: self._np.ntypes)
     types = property(lambda self: self._np.types)
