@@ -16,6 +16,7 @@ rule runs only the traces *outside* it stay active, so outer traces
 differentiate inner rules (higher order, no perturbation confusion) and never
 the other way round.
 """
+import contextlib
 import gc
 import threading
 import weakref
@@ -476,7 +477,7 @@ class Recorder:
         if self.used:
             raise RuntimeError(f"{self.name}: a non-persistent tape can compute gradients only once; "
                                f"use {self.name}(persistent=True) to call gradient() several times")
-        from .rules import fit
+        fit = _fit()
         np = _np()
         grads = {}
         for t, s in zip(targets, seeds):
@@ -512,9 +513,9 @@ class Recorder:
                 shape, dtype = node.meta[i]
                 _accumulate(grads, parent[0], parent[1], fit(ct, shape, dtype, _node_name(node)))
 
-        with only(stack[:stack.index(self) + 1] if own else outer_than(self)):
-            # A tape used once frees what each node saved as soon as its rules have run.
-            free = not self.persistent
+        # A tape used once frees what each node saved as soon as its rules have run.
+        free = not self.persistent
+        with (only(stack[:stack.index(self) + 1] if own else outer_than(self)) if stack else _NO_SWITCH):
             if _fastpath is not None:
                 _fastpath.backward(nodes, grads, wanted, found, fit, slow, free)
             else:
@@ -534,6 +535,8 @@ class Recorder:
         return results
 
     def release(self):
+        if self.released:
+            return
         for node in self.nodes:
             node.release()
         self.nodes = []
@@ -752,6 +755,19 @@ def _add_tangents(a, b):
 def _np():
     import npflow
     return npflow
+
+
+def _fit():
+    global _fit_fn
+    if _fit_fn is None:
+        from .rules import fit
+        _fit_fn = fit
+    return _fit_fn
+
+
+_fit_fn = None
+
+_NO_SWITCH = contextlib.nullcontext()  # no trace active: the rules run as they are
 
 
 if _fastpath is not None:

@@ -1,8 +1,11 @@
 """Nested tuples, lists and dicts of leaves (arrays, scalars, None)."""
+_CONTAINERS = (tuple, list, dict)
 
 
 def flatten(tree):
     """(leaves, treedef): ``unflatten(treedef, leaves)`` rebuilds ``tree``."""
+    if type(tree) not in _CONTAINERS and not isinstance(tree, tuple):
+        return [tree], None  # a leaf (the common case: one array)
     leaves = []
 
     def walk(t):
@@ -19,6 +22,8 @@ def flatten(tree):
 
 
 def unflatten(treedef, leaves):
+    if treedef is None and type(leaves) is list:
+        return leaves[0]  # a leaf
     it = iter(leaves)
 
     def build(d):

@@ -10,7 +10,7 @@ import functools
 import npflow as np
 
 from .._core.dispatch import apply, apply1
-from .._core.registry import Op, register
+from .._core.registry import REGISTRY, Op, register
 from . import core
 from .pytree import flatten, unflatten
 from .rules import defvjp, defjvp, fit
@@ -108,7 +108,8 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, args, kwargs):
             out, aux = out
         out = _scalar_output(out, "grad", holomorphic)
         sources = [a for _, aliases in per_arg for a in aliases]
-        cts = rec.backward([out], [np.ones((), dtype=out.dtype, device=out.device)], sources, "zero")
+        seed = apply(REGISTRY["ones"], shape=(), dtype=out.dtype, order="C", device=out.device)
+        cts = rec.backward([out], [seed], sources, "zero")
     except BaseException:
         rec.release()  # free what it saved now, not when the traceback goes
         raise
