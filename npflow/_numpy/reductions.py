@@ -32,6 +32,8 @@ def _reduce(op, a, **params):
 # -- signature families: each builds the public function for one op -----------
 def _sum_like(op):
     def f(a, axis=None, dtype=None, out=None, keepdims=_NoValue, initial=_NoValue, where=_NoValue):
+        if keepdims is _NoValue and initial is _NoValue and where is _NoValue:  # (the common call)
+            return apply(op, a, axis=axis, dtype=dtype, out=out)
         return _reduce(op, a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                        initial=initial, where=where)
     return f
@@ -39,6 +41,8 @@ def _sum_like(op):
 
 def _mean_like(op):
     def f(a, axis=None, dtype=None, out=None, keepdims=_NoValue, *, where=_NoValue):
+        if keepdims is _NoValue and where is _NoValue:  # (the common call)
+            return apply(op, a, axis=axis, dtype=dtype, out=out)
         return _reduce(op, a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
     return f
 
