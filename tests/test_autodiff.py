@@ -831,7 +831,7 @@ def test_derivatives_stay_on_the_arguments_device(how):
 
 
 def test_gradients_relax_the_cyclic_gc_only_while_they_run():
-    """value_and_grad raises the GC's first threshold for its call and restores it after."""
+    """Active traces raise the GC's first threshold; it is restored when the last one ends."""
     import gc
     before = gc.get_threshold()
     seen = []

@@ -41,7 +41,8 @@ _active = 0
 
 
 def _hook(delta):
-    """Count users of the dispatch hook (any thread); it is installed while there are any."""
+    """Count users of the dispatch hook (any thread); it is installed while there are any.
+    While any trace is active, the cyclic GC's first threshold is raised (see _gc_hold)."""
     global _active
     with _lock:
         _active += delta
@@ -50,39 +51,48 @@ def _hook(delta):
             dispatch.tracing.append(None)
         elif dispatch.tracing:
             dispatch.tracing.pop()
+        _gc_hold(delta)
 
 
-class relaxed_gc:
-    """``with relaxed_gc():`` raises the cyclic GC's first threshold for the block (the
-    outermost of any nesting, any thread, restores it). A recorded tape allocates a few
-    containers per op that live until its backward pass frees them by reference counting;
-    with NumPy's default threshold the collector would traverse them again and again (about
-    8% of a gradient of many tiny ops). Cyclic garbage made in the block is still collected,
-    just less often."""
+# A recorded tape allocates a few containers per op that live until its backward pass (or its
+# release) frees them by reference counting; with Python's default first threshold the cyclic
+# GC traverses them again and again (about 8% of a gradient of many tiny ops). While traces are
+# active the threshold is raised; cyclic garbage made meanwhile is still collected, less often.
+_GC_RELAXED = 20000
+_gc_saved = None
+_gc_users = 0  # active traces, and gradient calls between recording and release
 
-    __slots__ = ()
-    depth = 0
-    saved = None
-    THRESHOLD = 20000
 
-    def __enter__(self):
-        with _lock:
-            if relaxed_gc.depth == 0:
-                t = gc.get_threshold()
-                relaxed_gc.saved = t if 0 < t[0] < self.THRESHOLD else None
-                if relaxed_gc.saved is not None:
-                    gc.set_threshold(self.THRESHOLD, *t[1:])
-            relaxed_gc.depth += 1
+def _gc_hold(delta):
+    """(The caller holds _lock.) The first user relaxes the GC, the last one restores it."""
+    global _gc_users
+    _gc_users += delta
+    if delta > 0 and _gc_users == 1:
+        _relax_gc()
+    elif _gc_users == 0:
+        _restore_gc()
 
-    def __exit__(self, *exc):
-        with _lock:
-            relaxed_gc.depth -= 1
-            saved = relaxed_gc.saved
-            if relaxed_gc.depth == 0 and saved is not None:
-                relaxed_gc.saved = None
-                if gc.get_threshold()[0] == self.THRESHOLD:  # (unless changed meanwhile)
-                    gc.set_threshold(*saved)
-        return False
+
+def hold_gc(delta):
+    """A transform's call keeps the GC relaxed through its backward pass, not just recording."""
+    with _lock:
+        _gc_hold(delta)
+
+
+def _relax_gc():
+    global _gc_saved
+    t = gc.get_threshold()
+    if 0 < t[0] < _GC_RELAXED:
+        _gc_saved = t
+        gc.set_threshold(_GC_RELAXED, *t[1:])
+
+
+def _restore_gc():
+    global _gc_saved
+    if _gc_saved is not None:
+        if gc.get_threshold()[0] == _GC_RELAXED:  # (unless changed meanwhile)
+            gc.set_threshold(*_gc_saved)
+        _gc_saved = None
 
 
 def _activate(trace):

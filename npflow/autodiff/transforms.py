@@ -82,12 +82,12 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     ``holomorphic=True``: complex ``f`` of complex arguments, whose gradient is ``f'(z)``."""
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
-        with _RELAXED_GC:
+        core.hold_gc(1)
+        try:
             return _value_and_grad(fun, argnums, has_aux, holomorphic, args, kwargs)
+        finally:
+            core.hold_gc(-1)
     return wrapped
-
-
-_RELAXED_GC = core.relaxed_gc()
 
 
 def _value_and_grad(fun, argnums, has_aux, holomorphic, args, kwargs):
