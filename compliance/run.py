@@ -7,7 +7,8 @@ repository as the ``array-api`` folder (kept outside this project: never commit
 either). The run writes ``compliance/RESULTS.md``: the suite's and the spec's
 commits, the date, max-examples, and passed/failed/skipped/errors per test file,
 then the failing tests. ``compliance/skips.txt`` (one test id per line, each
-with a ``# reason``) is passed to the suite's --skips-file when it has entries.
+with a ``# reason``; only tests that array-api-strict fails too) is passed to the suite's
+--skips-file, without the reasons, when it has entries.
 """
 import argparse
 import collections
@@ -29,6 +30,20 @@ def git_head(path):
         return "unknown"
 
 
+def skip_ids():
+    """(test id, reason) for each entry of compliance/skips.txt: lines ``ID  # reason``."""
+    path = os.path.join(HERE, "skips.txt")
+    ids = []
+    for n, line in enumerate(open(path) if os.path.exists(path) else (), 1):
+        test, _, reason = line.rstrip("\n").partition("  # ")
+        if not test.strip() or test.startswith("#"):
+            continue
+        if not reason.strip():
+            raise SystemExit(f"compliance/skips.txt:{n}: no '  # reason' for {test.strip()}")
+        ids.append((test.strip(), reason.strip()))
+    return ids
+
+
 def run_suite(suite, max_examples, version, extra):
     env = dict(os.environ, ARRAY_API_TESTS_MODULE="npflow", ARRAY_API_TESTS_VERSION=version)
     env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(HERE), env.get("PYTHONPATH", "")])
@@ -36,9 +51,12 @@ def run_suite(suite, max_examples, version, extra):
     cmd = [sys.executable, "-m", "pytest", os.path.join(suite, "array_api_tests"), "-q", "-p", "no:cacheprovider",
            f"--max-examples={max_examples}", f"--junitxml={junit}", "-o", "junit_family=xunit2",
            "--continue-on-collection-errors"]
-    skips = os.path.join(HERE, "skips.txt")
-    if os.path.exists(skips) and any(l.split("#")[0].strip() for l in open(skips)):
-        cmd.append(f"--skips-file={skips}")
+    ids = [i for i, _ in skip_ids()]
+    if ids:
+        plain = os.path.join(os.path.dirname(junit), "skips.txt")
+        with open(plain, "w") as f:
+            f.write("".join(i + "\n" for i in ids))
+        cmd.append(f"--skips-file={plain}")
     cmd += extra
     proc = subprocess.run(cmd, cwd=suite, env=env)
     return junit, proc.returncode
@@ -86,6 +104,10 @@ def write_results(per_file, failing, suite, max_examples, version):
     ]
     if failing:
         lines += ["## Failing tests", ""] + [f"- `{t}`" for t in failing] + [""]
+    skips = skip_ids()
+    if skips:
+        lines += ["## Skipped by compliance/skips.txt (array-api-strict fails these too)", ""]
+        lines += [f"- `{t.split('/')[-1]}`: {reason}" for t, reason in skips] + [""]
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines))
     return total

@@ -38,8 +38,8 @@ from . import optimizers, optimize  # noqa: F401
 from . import linalg, fft, random  # noqa: F401
 
 __version__ = "0.1.0"
-__array_api_version__ = "2024.12"
-SUPPORTED_API_VERSIONS = ("2022.12", "2023.12", "2024.12")
+__array_api_version__ = "2025.12"
+SUPPORTED_API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
 
 newaxis = None
 pi = _onp.pi

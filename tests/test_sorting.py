@@ -1,4 +1,6 @@
 """Sorting, searching and indexed selection (sort, unique, take, put, nonzero, ...) against NumPy."""
+import types
+
 import numpy as onp
 import pytest
 from hypothesis import given, strategies as st
@@ -6,6 +8,25 @@ from hypothesis import given, strategies as st
 import npflow as nf
 from support import ALL_DTYPES, FLOATS, ids, make, same_outcome, assert_same, hyp_arrays
 
+def _np_argsort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
+    """NumPy's argsort, stable unless told otherwise: npflow takes the Array API's default (NumPy
+    leaves the order of ties unspecified; it differs between machines)."""
+    stable = True if kind is None and stable is None else stable
+    if not descending or onp.ndim(a) == 0:
+        return onp.argsort(a, axis, kind, order, stable=stable)
+    a, axis = (onp.ravel(a), -1) if axis is None else (a, axis)
+    return onp.shape(a)[axis] - 1 - onp.flip(onp.argsort(onp.flip(a, axis), axis, kind, order, stable=stable), axis)
+
+
+def _np_sort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
+    r = onp.sort(a, axis, kind, order, stable=stable)
+    return onp.flip(r, -1 if axis is None else axis) if descending and r.ndim else r
+
+
+# NumPy as the reference, with the Array API's sort/argsort keyword (descending) and default (stable)
+# and sorted unique_values (NumPy >= 2.3: hash order, "may vary")
+NP = types.SimpleNamespace(**{**vars(onp), "argsort": _np_argsort, "sort": _np_sort,
+                              "unique_values": lambda x: onp.unique(x, equal_nan=False)})
 IDX = onp.array([[2, 0, 1], [1, 1, 0]])          # take_along_axis indices for (2, 3)
 COND = onp.array([[True, False, True], [False, True, True]])
 WHICH = onp.array([[0, 1, 0], [1, 1, 0]])        # choose's index array
@@ -25,6 +46,11 @@ CASES = [
     ("argsort-stable", lambda xp, a: xp.argsort(a, axis=0, kind="stable"), [(9, 2)]),
     ("argsort-flat", lambda xp, a: xp.argsort(a, axis=None, stable=True), [(3, 4)]),
     ("argsort-empty", lambda xp, a: xp.argsort(a), [(0,)]),
+    ("sort-descending", lambda xp, a: xp.sort(a, axis=0, descending=True), [(4, 3)]),
+    ("sort-descending-flat", lambda xp, a: xp.sort(a, axis=None, descending=True), [(4, 3)]),
+    ("argsort-descending", lambda xp, a: xp.argsort(a, descending=True), [(3, 4)]),
+    ("argsort-descending-flat", lambda xp, a: xp.argsort(a, axis=None, descending=True), [(3, 4)]),
+    ("argsort-descending-0d", lambda xp, a: xp.argsort(a, descending=True, stable=True), [()]),
     ("lexsort", lambda xp, a, b: xp.lexsort((a, b)), [(6,), (6,)]),
     ("lexsort-stacked", lambda xp, a: xp.lexsort(a), [(2, 6)]),
     ("lexsort-axis", lambda xp, a, b: xp.lexsort([a, b], axis=0), [(4, 3), (4, 3)]),
@@ -83,7 +109,7 @@ def test_matches_numpy(label, call, shapes, dtype):
     arrays = [make(s, dtype, seed=i, low=-4, high=4) for i, s in enumerate(shapes)]
     if dtype not in (onp.bool_,) and arrays[0].size > 2:
         arrays[0].flat[1] = arrays[0].flat[-1]  # a repeated value (unique, stable sorts)
-    same_outcome(lambda *a: call(nf, *a), lambda *a: call(onp, *a), *arrays)
+    same_outcome(lambda *a: call(nf, *a), lambda *a: call(NP, *a), *arrays)
 
 
 @pytest.mark.parametrize("fn,fields", [
@@ -100,7 +126,8 @@ def test_unique_named_tuples(fn, fields):
 
 
 # --- random inputs: NaN/inf placement, ties, every dtype ----------------------
-KINDS = [dict(), dict(kind="stable"), dict(kind="heapsort"), dict(kind="mergesort"), dict(stable=True)]
+KINDS = [dict(), dict(kind="stable"), dict(kind="heapsort"), dict(kind="mergesort"), dict(stable=True),
+         dict(descending=True), dict(descending=True, stable=True)]
 
 
 @given(st.sampled_from(ALL_DTYPES), st.sampled_from(KINDS), st.data())
@@ -108,7 +135,7 @@ def test_sort_argsort_random(dtype, kind, data):
     a = data.draw(hyp_arrays(dtype, min_dims=1))
     axis = data.draw(st.sampled_from([None] + list(range(-a.ndim, a.ndim))))
     for f in ("sort", "argsort"):
-        same_outcome(getattr(nf, f), getattr(onp, f), a, axis=axis, **kind)
+        same_outcome(getattr(nf, f), getattr(NP, f), a, axis=axis, **kind)
 
 
 @given(st.sampled_from(ALL_DTYPES), st.booleans(), st.booleans(), st.booleans(), st.booleans(),
@@ -119,7 +146,7 @@ def test_unique_random(dtype, ri, rv, rc, equal_nan, data):
     axis = data.draw(st.sampled_from([None] + list(range(a.ndim))))
     same_outcome(nf.unique, onp.unique, a, ri, rv, rc, axis, equal_nan=equal_nan)
     for f in ("unique_values", "unique_counts", "unique_inverse", "unique_all"):
-        same_outcome(getattr(nf, f), getattr(onp, f), a)
+        same_outcome(getattr(nf, f), getattr(NP, f), a)
 
 
 @given(st.sampled_from(ALL_DTYPES), st.sampled_from(["left", "right"]), st.data())
@@ -227,7 +254,7 @@ def test_errors_as_numpy_and_named(call, exc, word):
 def test_results_stay_on_device(call):
     a, i = make((2, 3), onp.float64), onp.array([1, 0, 1])
     got = call(nf, nf.asarray(a, device="sim"), nf.asarray(i, device="sim"))
-    expected = call(onp, a, i)
+    expected = call(NP, a, i)
     for g in (got if isinstance(got, tuple) else (got,)):
         assert g.device == "sim"
     assert_same(got, expected)

@@ -1,7 +1,8 @@
 """``__array_namespace_info__()``: the Array API's inspection object for npflow.
 
 Its answers are NumPy 2's (capabilities, default dtypes, dtypes by kind), with
-npflow's devices: the CPU and any CUDA GPU (``npflow.devices()``).
+npflow's devices: the CPU and any CUDA GPU (``npflow.devices()``), as a tuple
+(standard 2025.12; NumPy 2.4, written for 2024.12, still gives a list).
 """
 import numpy as _np
 
@@ -25,7 +26,7 @@ class Info:
         return as_device(None)
 
     def devices(self):
-        return _devices()
+        return tuple(_devices())
 
     def default_dtypes(self, *, device=None):
         as_device(device)  # an unknown device raises

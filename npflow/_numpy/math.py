@@ -51,18 +51,28 @@ def where(condition, x=None, y=None, /):
     return apply(_WHERE, condition, x, y)
 
 
-def clip(a, a_min=_NoValue, a_max=_NoValue, out=None, *, min=_NoValue, max=_NoValue, **kwargs):
-    """``a`` limited to ``[a_min, a_max]`` (either bound may be None); NumPy 2.1's min=/max= too."""
-    if a_min is _NoValue and a_max is _NoValue:
-        a_min = None if min is _NoValue else min
-        a_max = None if max is _NoValue else max
-    elif a_min is _NoValue or a_max is _NoValue:
-        missing = "a_min" if a_min is _NoValue else "a_max"
-        raise TypeError(f"clip() missing 1 required positional argument: '{missing}'")
-    elif min is not _NoValue or max is not _NoValue:
-        raise ValueError("clip(): passing `min` or `max` keyword argument when `a_min` and "
-                         "`a_max` are provided is forbidden")
-    return apply(_CLIP, a, a_min, a_max, out=out, **kwargs)
+def clip(a, min=_NoValue, max=_NoValue, out=None, *, a_min=_NoValue, a_max=_NoValue, **kwargs):
+    """``a`` limited to ``[min, max]`` (either bound may be None).
+
+    NumPy's calls all work (``clip(a, lo, hi)``, ``a_min=``/``a_max=``, ``min=``/``max=``); the
+    positional bounds are named as the Array API names them (NumPy 2.1 added those names as
+    keywords), so ``clip(a, lo)`` clips from below only, as the standard asks."""
+    if a_min is _NoValue and a_max is _NoValue:  # the standard's (and NumPy 2.1's) names
+        lo, hi = (None if v is _NoValue else v for v in (min, max))
+    elif a_min is not _NoValue and a_max is not _NoValue:  # NumPy's older names
+        if min is not _NoValue or max is not _NoValue:
+            raise ValueError("clip(): passing `min` or `max` keyword argument when `a_min` and "
+                             "`a_max` are provided is forbidden")
+        lo, hi = a_min, a_max
+    else:  # one of a_min=/a_max=, the other bound positional (NumPy's clip(a, lo, a_max=hi))
+        name, given, other = ("a_min", a_min, max) if a_min is not _NoValue else ("a_max", a_max, min)
+        if (min if name == "a_min" else max) is not _NoValue:
+            raise TypeError(f"clip() got multiple values for argument '{name}'")
+        if other is _NoValue:
+            missing = "a_max" if name == "a_min" else "a_min"
+            raise TypeError(f"clip() missing 1 required positional argument: '{missing}'")
+        lo, hi = (given, other) if name == "a_min" else (other, given)
+    return apply(_CLIP, a, lo, hi, out=out, **kwargs)
 
 
 def round(a, decimals=0, out=None):

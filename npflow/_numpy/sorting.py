@@ -3,7 +3,6 @@
 Primitives (one backend call each), except the Array API ``unique_*`` functions,
 which are ``unique`` with NumPy's arguments and its named tuples.
 """
-import inspect
 from collections import namedtuple
 
 import numpy as _np
@@ -11,6 +10,8 @@ import numpy as _np
 from .._core.dispatch import apply, ndarray_type
 from .._core.registry import REGISTRY
 from .._ops.sorting import OPS
+from .creation import asarray
+from .manipulation import flip, ravel
 
 __all__ = ["isin", "sort", "argsort", "lexsort", "partition", "argpartition", "unique", "unique_values",
            "unique_counts", "unique_inverse", "unique_all", "take", "take_along_axis",
@@ -20,8 +21,6 @@ __all__ = ["isin", "sort", "argsort", "lexsort", "partition", "argpartition", "u
 UniqueAllResult = namedtuple("UniqueAllResult", ["values", "indices", "inverse_indices", "counts"])
 UniqueCountsResult = namedtuple("UniqueCountsResult", ["values", "counts"])
 UniqueInverseResult = namedtuple("UniqueInverseResult", ["values", "inverse_indices"])
-# NumPy >= 2.3 has unique(..., sorted=) and unique_values asks for unsorted (hashed) values.
-_UNSORTED = {"sorted": False} if "sorted" in inspect.signature(_np.unique).parameters else {}
 
 
 def _given(**params):
@@ -43,12 +42,26 @@ def _writable_target(a, fname, error):
                     f"got {type(a).__name__}")
 
 
-def sort(a, axis=-1, kind=None, order=None, *, stable=None):
-    return apply(OPS["sort"], a, axis=axis, **_given(kind=kind, order=order, stable=stable))
+def sort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
+    """NumPy's sort; ``descending=True`` (the Array API's keyword, not NumPy's) reverses it."""
+    r = apply(OPS["sort"], a, axis=axis, **_given(kind=kind, order=order, stable=stable))
+    return flip(r, axis=-1 if axis is None else axis) if descending and r.ndim else r
 
 
-def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
-    return apply(OPS["argsort"], a, axis=axis, **_given(kind=kind, order=order, stable=stable))
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
+    """NumPy's argsort; ``descending=True`` (the Array API's keyword) orders from largest to smallest,
+    equal elements keeping their order when the sort is stable (reversed, flipped and mirrored)."""
+    # The standard's default is a stable sort; NumPy's default leaves the order of ties
+    # unspecified (machine-dependent), so a stable order is one NumPy allows too.
+    stable = True if kind is None and stable is None else stable
+    params = _given(kind=kind, order=order, stable=stable)
+    a = asarray(a) if descending else a
+    if not descending or a.ndim == 0:
+        return apply(OPS["argsort"], a, axis=axis, **params)
+    if axis is None:
+        a, axis = ravel(a), -1
+    rev = flip(apply(OPS["argsort"], flip(a, axis=axis), axis=axis, **params), axis=axis)
+    return (a.shape[axis] - 1) - rev
 
 
 def lexsort(keys, axis=-1):
@@ -72,7 +85,9 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
 
 
 def unique_values(x):
-    return unique(x, equal_nan=False, **_UNSORTED)
+    """The distinct values, sorted. NumPy >= 2.3 leaves their order unspecified (hash order); sorted
+    is what array-api-compat gives for NumPy and what its consumers (scikit-learn's classes_) expect."""
+    return unique(x, equal_nan=False)
 
 
 def unique_counts(x):

@@ -83,8 +83,35 @@ import numpy as _numpy
 # Newer ufuncs (matvec, vecmat: NumPy 2.2) exist only where NumPy has them.
 UFUNCS = [row for row in UFUNCS if hasattr(_numpy, row[0])]
 
+
+def _expm1(xp):
+    """``xp.expm1``, but ``exp(x) - 1`` (what NumPy documents expm1 to be) for complex infinities,
+    NaNs and zeros, where NumPy's complex loop loses C99's values (inf+0j gives inf+nanj) and
+    the Array API standard asks for them."""
+    f = xp.expm1
+
+    def expm1(x, /, *args, **kw):
+        xa = xp.asarray(x)
+        fix = (~xp.isfinite(xa) | (xa == 0)) if xa.dtype.kind == "c" else None
+        if fix is None or not fix.any():
+            return f(x, *args, **kw)
+        value = xp.exp(xa) - 1  # before the call: out= may be x itself
+        r = xp.asarray(f(x, *args, **kw))  # a NumPy scalar (0-d input) becomes writable
+        if "where" in kw:
+            fix = fix & xp.asarray(kw["where"])
+        fix = xp.broadcast_to(fix, r.shape)
+        r[fix] = xp.broadcast_to(value, r.shape)[fix]
+        return r
+    return expm1
+
+
+# Kernels that differ from ``xp.<name>``: NumPy's values except where NumPy departs from its
+# own documentation and the Array API standard (the standard's special cases then).
+KERNELS = {"expm1": _expm1}
+
 for _name, _nin, _nout, _diff in UFUNCS:
-    register(Op(_name, (lambda n: lambda xp: getattr(xp, n))(_name), nout=_nout, differentiable=_diff))
+    register(Op(_name, KERNELS.get(_name, (lambda n: lambda xp: getattr(xp, n))(_name)), nout=_nout,
+                differentiable=_diff))
     # NumPy's rules: reduce, accumulate and reduceat for binary ufuncs with one output;
     # at for all.
     for _m in METHODS if (_nin, _nout) == (2, 1) else ("at",):

@@ -238,24 +238,34 @@ def _check_n(n):
 
 
 @composite
-def fftfreq(n, d=1.0, device=None):
-    """The sample frequencies of an ``n``-point transform with sample spacing ``d``."""
+def fftfreq(n, d=1.0, device=None, *, dtype=None):
+    """The sample frequencies of an ``n``-point transform with sample spacing ``d``
+    (``dtype=``: the Array API's keyword, a real floating dtype for the result)."""
     _check_n(n)
     device = _device_of(d) if device is None else device
     val = 1.0 / (n * d)
     half = (n - 1) // 2 + 1
     results = concatenate([arange(0, half, dtype=int, device=device),
                            arange(-(n // 2), 0, dtype=int, device=device)])
-    return results * val
+    return _as(results * val, dtype)
 
 
 @composite
-def rfftfreq(n, d=1.0, device=None):
+def rfftfreq(n, d=1.0, device=None, *, dtype=None):
     """The sample frequencies of ``rfft``'s output: ``n // 2 + 1`` non-negative terms."""
     _check_n(n)
     device = _device_of(d) if device is None else device
     val = 1.0 / (n * d)
-    return arange(0, n // 2 + 1, dtype=int, device=device) * val
+    return _as(arange(0, n // 2 + 1, dtype=int, device=device) * val, dtype)
+
+
+def _as(x, dtype):
+    """``x`` in ``dtype`` (a real floating dtype; None: as computed, NumPy's float64)."""
+    if dtype is None:
+        return x
+    if _np.dtype(dtype).kind != "f":
+        raise TypeError(f"fftfreq(): dtype must be a real floating-point dtype, got {_np.dtype(dtype)}")
+    return x.astype(dtype)
 
 
 def _device_of(d):
