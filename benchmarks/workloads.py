@@ -1,10 +1,15 @@
-"""The benchmark workloads: each the same computation for NumPy and for npflow.
+"""The benchmark workloads: each the same computation in NumPy, npflow and every peer.
 
-A workload has ``data(rng)`` -> NumPy arrays, and two functions of them:
-``numpy(*arrays)`` (NumPy, with hand-written gradients where there are
-gradients: the practical limit) and ``npflow(*arrays)`` (the same code with
-``import npflow as np``; gradients by npflow). Results are compared before timing.
+A workload has ``data(rng)`` -> NumPy arrays, ``numpy(*arrays)`` (NumPy, with hand-written
+gradients where there are gradients: the practical limit) and ``code(ns, *arrays)``, written
+once against a NumPy-like namespace ``ns`` (npflow, autograd.numpy, torch, jax.numpy, mygrad)
+and run as its ``kind`` says: ``forward`` (called as it is), ``record`` (called with its first
+array tracked by the library's tape, no backward pass), ``grad`` (value and gradient with
+respect to the arrays ``wrt``, by the library's idiom) or ``hvp`` (``code(ns, w, *rest)`` is a
+scalar loss; the gradient and the hessian-vector product with ``v``, forward over reverse).
+``npflow`` overrides npflow's function where the issues fixed its exact code.
 """
+import math
 from dataclasses import dataclass
 
 import numpy
@@ -16,21 +21,52 @@ import npflow
 class Workload:
     name: str
     data: object
-    numpy: object
-    npflow: object
-    ops: int = 1          # ops per call, to report time per op (1: per call)
-    target: float = None  # the issue's bound on npflow/NumPy time (None: recorded only)
+    numpy: object = None    # default: code(numpy, *arrays)
+    code: object = None
+    kind: str = "forward"
+    wrt: tuple = ()
+    npflow: object = None   # npflow's own function (default: from code, as for the peers)
+    ops: int = 1            # ops per call, to report time per op (1: per call)
+    targets: tuple = ()     # (bound on npflow/NumPy time, where it is from)
+    beat: tuple = ()        # peers npflow must be faster than (issue 8)
     rtol: float = 1e-12
 
+    def function(self, lib):
+        """This workload's callable for ``lib`` (None where the library has no idiom for it)."""
+        if lib.name == "NumPy":
+            return self.numpy or (lambda *a: self.code(numpy, *a))
+        if lib.name == "npflow" and self.npflow is not None:
+            return self.npflow
+        if self.kind == "forward":
+            return lib.wrap(lambda *a: self.code(lib.ns, *a))
+        make = {"record": lib.record, "grad": lib.value_and_grad and (
+            lambda c: lib.value_and_grad(c, self.wrt)), "hvp": lib.hvp}[self.kind]
+        return lib.wrap(make and make(self.code))
 
-def _chain(np):
-    def f(x, y):
-        return np.tanh(x * y + x) - y
-    return f
+
+EAGER = ("autograd", "MyGrad", "JAX")  # issue 8: npflow beats these in every gradient workload
 
 
-def _pair(n):
-    return lambda rng: (rng.random(n), rng.random(n))
+def _chain(ns, x, y):
+    return ns.tanh(x * y + x) - y
+
+
+def _chain10(ns, x, y):
+    for _ in range(10):
+        x = ns.tanh(x * y + x) - y
+    return x
+
+
+def _arrays(*shapes):
+    return lambda rng: tuple(rng.random(s) for s in shapes)
+
+
+def _reductions(ns, x):
+    return ns.sum(x, axis=0), ns.mean(x, axis=1, keepdims=True), ns.max(x, axis=-1)
+
+
+def _matmul(ns, a, b, c):
+    return ns.tanh(a @ b) @ c
 
 
 # -- logistic regression (L2-regularised), loss and gradient ---------------------------------
@@ -61,6 +97,29 @@ _logreg_vg = npflow.value_and_grad(_logreg_loss)
 
 def logreg_npflow(X, y, w):
     return _logreg_vg(w, X, y)
+
+
+def _logreg(ns, X, y, w):
+    """The same loss in any namespace (the peers' code)."""
+    z = X @ w
+    return ns.mean(ns.logaddexp(0.0, z) - y * z) + 0.5 * LAM * ns.sum(w * w)
+
+
+# -- the hessian-vector product of the logistic loss --------------------------------------------
+def _hvp_data(rng):
+    X, y, w = _logreg_data(rng)
+    return w, rng.standard_normal(100), X, y
+
+
+def hvp_numpy(w, v, X, y):
+    """The gradient and H @ v, by hand."""
+    s = 1.0 / (1.0 + numpy.exp(-(X @ w)))
+    g = X.T @ (s - y) / len(y) + LAM * w
+    return g, X.T @ (s * (1 - s) * (X @ v)) / len(y) + LAM * v
+
+
+def _logreg_w(ns, w, X, y):
+    return _logreg(ns, X, y, w)
 
 
 # -- a 784-256-256-10 tanh MLP: softmax cross-entropy loss and its gradient -------------------
@@ -113,13 +172,105 @@ def mlp_npflow(x, onehot, W1, b1, W2, b2, W3, b3):
     return _mlp_vg((W1, b1, W2, b2, W3, b3), x, onehot)
 
 
+def _mlp(ns, x, onehot, W1, b1, W2, b2, W3, b3):
+    """The same loss in any namespace (the peers' code)."""
+    h1 = ns.tanh(x @ W1 + b1)
+    h2 = ns.tanh(h1 @ W2 + b2)
+    z = h2 @ W3 + b3
+    zs = z - ns.stop_gradient(ns.max(z, axis=1, keepdims=True))
+    lse = ns.log(ns.sum(ns.exp(zs), axis=1, keepdims=True))
+    return -ns.mean(ns.sum(onehot * (zs - lse), axis=1))
+
+
+# -- a recurrence of tiny ops: 200 steps of h = tanh(W @ h + x_t) on 4-vectors ----------------
+STEPS = 200
+
+
+def _rnn_data(rng):
+    return 0.5 * rng.standard_normal((4, 4)), 0.5 * rng.standard_normal((STEPS, 4)), numpy.zeros(4)
+
+
+def _rnn(ns, W, xs, h):
+    for t in range(STEPS):
+        h = ns.tanh(W @ h + xs[t])
+    return ns.sum(h)
+
+
+def rnn_numpy(W, xs, h):
+    """Hand-written backpropagation through time."""
+    hs = [h]
+    for t in range(STEPS):
+        h = numpy.tanh(W @ h + xs[t])
+        hs.append(h)
+    dW = numpy.zeros_like(W)
+    dh = numpy.ones_like(h)
+    for t in range(STEPS, 0, -1):
+        da = dh * (1 - hs[t] * hs[t])
+        dW += numpy.outer(da, hs[t - 1])
+        dh = W.T @ da
+    return numpy.sum(h), (dW,)
+
+
+# -- a Gaussian process's negative log marginal likelihood and its gradient --------------------
+GP_N = 200
+
+
+def _gp_data(rng):
+    x = numpy.sort(rng.uniform(-5.0, 5.0, GP_N))
+    y = numpy.sin(x) + 0.5 * numpy.sin(3 * x) + 0.2 * rng.standard_normal(GP_N)
+    return numpy.array([0.0, 0.0, math.log(0.04)]), x, y, numpy.eye(GP_N)
+
+
+def _gp(ns, theta, x, y, eye):
+    """-log p(y | x, theta): an RBF kernel (log length-scale, log signal variance) plus noise."""
+    sq = (x[:, None] - x[None, :]) ** 2
+    K = ns.exp(theta[1] - 0.5 * sq * ns.exp(-2.0 * theta[0])) + ns.exp(theta[2]) * eye
+    L = ns.linalg.cholesky(K)
+    z = ns.linalg.solve(L, y)
+    return 0.5 * (z @ z) + ns.sum(ns.log(ns.diagonal(L))) + 0.5 * GP_N * math.log(2 * math.pi)
+
+
+def gp_numpy(theta, x, y, eye):
+    """The gradient by hand: 0.5 tr((K^-1 - a a^T) dK/dtheta) with a = K^-1 y."""
+    sq = (x[:, None] - x[None, :]) ** 2
+    scale = numpy.exp(-2.0 * theta[0])
+    Kf = numpy.exp(theta[1] - 0.5 * sq * scale)
+    noise = numpy.exp(theta[2])
+    L = numpy.linalg.cholesky(Kf + noise * eye)
+    z = numpy.linalg.solve(L, y)
+    loss = 0.5 * (z @ z) + numpy.sum(numpy.log(numpy.diagonal(L))) + 0.5 * GP_N * math.log(2 * math.pi)
+    Linv = numpy.linalg.solve(L, eye)
+    a = Linv.T @ z
+    A = Linv.T @ Linv - numpy.outer(a, a)
+    dKf = A * Kf
+    return loss, (numpy.array([0.5 * numpy.sum(dKf * sq) * scale, 0.5 * numpy.sum(dKf),
+                               0.5 * noise * numpy.trace(A)]),)
+
+
 WORKLOADS = [
-    Workload("dispatch, 10 elements: tanh(x*y + x) - y", _pair(10), _chain(numpy), _chain(npflow),
-             ops=4, target=1.5),
-    Workload("elementwise chain, 4M elements: tanh(x*y + x) - y", _pair(4_000_000), _chain(numpy),
-             _chain(npflow), ops=4, target=1.05),
-    Workload("logistic regression 5000x100, loss + gradient", _logreg_data, logreg_numpy, logreg_npflow,
-             target=1.5, rtol=1e-10),
-    Workload("MLP 784-256-256-10 tanh, batch 256, loss + gradient", _mlp_data, mlp_numpy, mlp_npflow,
-             target=1.3, rtol=1e-9),
+    Workload("dispatch, 10 elements: tanh(x*y + x) - y", _arrays(10, 10), code=_chain,
+             ops=4, targets=((1.5, "issue 8"),)),
+    Workload("dispatch under a tape, 10 elements: 10 x (tanh(x*y + x) - y), recorded", _arrays(10, 10),
+             code=_chain10, kind="record", wrt=(0,), ops=40, targets=((3.0, "issue 8"),)),
+    Workload("elementwise chain, 4M elements: tanh(x*y + x) - y", _arrays(4_000_000, 4_000_000),
+             code=_chain, ops=4, targets=((1.05, "issue 8"),)),
+    Workload("reductions, 8x8: sum(axis=0), mean(axis=1, keepdims), max(axis=-1)", _arrays((8, 8)),
+             code=_reductions, ops=3),
+    Workload("reductions, 2000x2000: sum(axis=0), mean(axis=1, keepdims), max(axis=-1)",
+             _arrays((2000, 2000)), code=_reductions, ops=3),
+    Workload("matmul, 512x512: tanh(a @ b) @ c", _arrays((512, 512), (512, 512), (512, 512)),
+             code=_matmul),
+    Workload("logistic regression 5000x100, loss + gradient", _logreg_data, logreg_numpy, _logreg,
+             "grad", wrt=(2,), npflow=logreg_npflow, targets=((1.3, "issue 8"), (1.5, "issue 3")),
+             beat=EAGER + ("PyTorch",), rtol=1e-10),
+    Workload("MLP 784-256-256-10 tanh, batch 256, loss + gradient", _mlp_data, mlp_numpy, _mlp,
+             "grad", wrt=(2, 3, 4, 5, 6, 7), npflow=mlp_npflow,
+             targets=((1.2, "issue 8"), (1.3, "issue 3")), beat=EAGER, rtol=1e-9),
+    Workload(f"recurrence, {STEPS} steps of h = tanh(W @ h + x_t) on 4-vectors, gradient wrt W",
+             _rnn_data, rnn_numpy, _rnn, "grad", wrt=(0,), targets=((2.5, "issue 8"),),
+             beat=EAGER + ("PyTorch",), rtol=1e-10),
+    Workload("hessian-vector product of the logistic loss (5000x100), forward over reverse", _hvp_data,
+             hvp_numpy, _logreg_w, "hvp", wrt=(0,), beat=EAGER, rtol=1e-9),
+    Workload(f"Gaussian process, n = {GP_N}: -log marginal likelihood + gradient (cholesky, solve)",
+             _gp_data, gp_numpy, _gp, "grad", wrt=(0,), beat=EAGER, rtol=1e-7),
 ]
