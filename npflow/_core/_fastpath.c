@@ -800,6 +800,41 @@ cached_plan(PyObject *op, long mask, PyObject *parents, PyObject *operands)
     return plan;
 }
 
+/* What record() needs of an op, cached while its rules stay the same (op.vjp_uses is reassigned
+   whenever they change): a new reference to [vjp_uses, simple, plan for mask 1, 2, 3], where
+   simple says: differentiable, a rule per operand, one output. */
+static PyObject *op_infos = NULL;
+
+static PyObject *
+op_info(PyObject *op)
+{
+    PyObject *uses = PyObject_GetAttr(op, str_vjp_uses);
+    if (uses == NULL)
+        return NULL;
+    PyObject *info = PyDict_GetItemWithError(op_infos, op);
+    if (info != NULL && PyList_GET_ITEM(info, 0) == uses) {
+        Py_DECREF(uses);
+        Py_INCREF(info);
+        return info;
+    }
+    if (info == NULL && PyErr_Occurred()) {
+        Py_DECREF(uses);
+        return NULL;
+    }
+    PyObject *d = PyObject_GetAttr(op, str_differentiable);
+    PyObject *vjp = d ? PyObject_GetAttr(op, str_vjp) : NULL;
+    PyObject *nout = vjp ? PyObject_GetAttr(op, str_nout) : NULL;
+    int simple = nout != NULL && d == Py_True && PyTuple_Check(vjp) && PyLong_Check(nout) &&
+                 PyLong_AsLong(nout) == 1;
+    Py_XDECREF(d); Py_XDECREF(vjp); Py_XDECREF(nout);
+    info = PyErr_Occurred() ? NULL : Py_BuildValue("[OOOOO]", uses, simple ? Py_True : Py_False,
+                                                   Py_None, Py_None, Py_None);
+    Py_DECREF(uses);
+    if (info != NULL && PyDict_SetItem(op_infos, op, info) < 0)
+        Py_CLEAR(info);
+    return info;
+}
+
 /* Record ``op`` (one output ``result``, ``operands`` a tuple, ``params`` a dict) on the
    Recorder ``rec``: 1 recorded (or nothing to record), 0 leave it to the Python path,
    -1 error (raised). The tape's lock is held throughout, as Python's set_entry holds it. */
@@ -815,7 +850,7 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     long mask = 0;
     int status = 0;
     PyObject *saved = NULL, *checks = NULL, *meta = NULL, *node = NULL, *ans = Py_None;
-    PyObject *nodes = NULL, *roots = NULL, *lock_r = NULL, *rparams = NULL;
+    PyObject *nodes = NULL, *roots = NULL, *lock_r = NULL, *rparams = NULL, *info = NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *x = PyTuple_GET_ITEM(operands, i), *e = NULL, *parent = Py_None;
         if (Py_TYPE(x) == array_type) {
@@ -860,16 +895,11 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     status = 0;
     /* the general path's cases: not differentiable (or no rule), one rule for all operands,
        several outputs, where=, a view */
+    info = op_info(op);
+    if (info == NULL)
+        goto error;
     {
-        PyObject *d = PyObject_GetAttr(op, str_differentiable);
-        PyObject *vjp = d ? PyObject_GetAttr(op, str_vjp) : NULL;
-        PyObject *nout = vjp ? PyObject_GetAttr(op, str_nout) : NULL;
-        int simple = nout != NULL && d == Py_True && PyTuple_Check(vjp) &&
-                     PyLong_Check(nout) && PyLong_AsLong(nout) == 1;
-        Py_XDECREF(d); Py_XDECREF(vjp); Py_XDECREF(nout);
-        if (PyErr_Occurred())
-            goto error;
-        if (!simple)
+        if (PyList_GET_ITEM(info, 1) != Py_True)
             goto fallback;
         if (params != NULL && PyDict_GET_SIZE(params)) {
             PyObject *w = PyDict_GetItemWithError(params, str_where);
@@ -899,11 +929,18 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     }
     if (mask == 0)
         goto fallback;  /* only integer operands tracked: the Python path drops the entry */
-    PyObject *plan = cached_plan(op, mask, parents, operands);
-    if (plan == NULL) {
-        if (PyErr_Occurred())
-            goto error;
-        goto fallback;
+    PyObject *plan = mask <= 3 ? PyList_GET_ITEM(info, 1 + mask) : Py_None;   /* (per op, n <= 2) */
+    if (plan == Py_None) {
+        plan = cached_plan(op, mask, parents, operands);
+        if (plan == NULL) {
+            if (PyErr_Occurred())
+                goto error;
+            goto fallback;
+        }
+        if (mask <= 3) {
+            Py_INCREF(plan);
+            PyList_SetItem(info, 1 + mask, plan);
+        }
     }
     long want_args = PyLong_AsLong(PyTuple_GET_ITEM(plan, 1));
     long want_meta = PyLong_AsLong(PyTuple_GET_ITEM(plan, 2));
@@ -1010,7 +1047,7 @@ done:
             PyErr_Restore(et, ev, tb);
     }
     Py_XDECREF(parents); Py_XDECREF(saved); Py_XDECREF(checks); Py_XDECREF(meta);
-    Py_XDECREF(node); Py_XDECREF(nodes); Py_XDECREF(roots); Py_XDECREF(rparams);
+    Py_XDECREF(node); Py_XDECREF(nodes); Py_XDECREF(roots); Py_XDECREF(rparams); Py_XDECREF(info);
     return status;
 }
 
@@ -1868,6 +1905,7 @@ PyInit__fastpath(void)
     str_device = PyUnicode_InternFromString("device");
     str_dst = PyUnicode_InternFromString("dst");
     plans = PyDict_New();
+    op_infos = PyDict_New();
     inexact_dtypes = PyDict_New();
     empty_params = PyDict_New();
     if (str_release == NULL || plans == NULL || inexact_dtypes == NULL || empty_params == NULL)
