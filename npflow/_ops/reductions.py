@@ -145,7 +145,13 @@ def _reduction_rules(weights, nan=False, axis0=None):
             w = m if w is None else np.where(m, w, 0)
         return axes, w
 
+    plain = not nan and weights in (None, _mean_w)  # sum and mean: a constant weight
+
     def vjp(g, ans, x, axis=axis0, keepdims=False, where=True, **params):
+        if plain and axis is None and where is True:  # (the common case, without the steps below)
+            if weights is not None:
+                g = g * (1.0 / max(x.size, 1))
+            return g if g.shape == x.shape else np.broadcast_to(g, x.shape)
         axes, w = parts(ans, x, axis, keepdims, where, params)
         g = _keep(g, x.ndim, axes, keepdims)
         g = g if w is None else g * w
