@@ -652,19 +652,9 @@ def _flat_setitem(cp):
     return flat_setitem
 
 
-# op name -> kernel factory, used for CUDA instead of the op's own (see _install_kernels)
+# op name -> kernel factory (of the cupy module), used for CUDA instead of the op's own
 KERNELS = {"getitem": _getitem, "setitem": _setitem, "flat.getitem": _flat_getitem,
            "flat.setitem": _flat_setitem}
-
-
-def _install_kernels(backend):
-    """Put KERNELS in their ops' kernel caches for ``backend``: ``Op.kernel(backend)`` returns a
-    cached kernel before building one, so CUDA runs these instead of ``x[key]``."""
-    from .._core.registry import REGISTRY
-    for name, factory in KERNELS.items():
-        op = REGISTRY.get(name)
-        if op is not None:
-            op._kernels[backend] = factory(backend.cupy)
 
 
 class CupyBackend:
@@ -674,7 +664,8 @@ class CupyBackend:
         self.cupy = cp if cp is not None else load_cupy()
         self.xp = namespace(self.cupy)
         self.array_type = self.cupy.ndarray
-        _install_kernels(self)
+        # Op.kernel(backend) takes these instead of building the op's own kernel
+        self.kernels = {name: (lambda f: lambda backend: f(backend.cupy))(f) for name, f in KERNELS.items()}
 
     def asarray(self, obj, dtype=None, copy=None, device=None):
         cp = self.cupy

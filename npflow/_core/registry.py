@@ -47,9 +47,13 @@ class Op:
         self.np_kernel = self.kernel(_NUMPY_BACKEND)
 
     def kernel(self, backend):
+        """This op's kernel for ``backend``: the backend's own for this op where it has one
+        (``backend.kernels``: name -> factory(backend)), else the op's, on ``backend.xp``."""
         k = self._kernels.get(backend)
         if k is None:
-            k = self._kernels[backend] = self.impl(backend.xp)
+            own = getattr(backend, "kernels", None)
+            factory = own.get(self.name) if own else None
+            k = self._kernels[backend] = factory(backend) if factory else self.impl(backend.xp)
         return k
 
     def __repr__(self):
