@@ -86,7 +86,7 @@ def _quantile(arr, q, method, w, weak, nan):
     if w is None:
         s = sort(arr, axis=0)
     else:
-        order = argsort(arr, axis=0)
+        order = argsort(arr, axis=0, kind="quicksort")  # NumPy's own steps: its default kind (tie order)
         s, w = take_along_axis(arr, order, axis=0), take_along_axis(w, order, axis=0)
     cnt = n
     if nan and inexact:  # NaNs sort last: each line's count of the others plays n
@@ -526,7 +526,7 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
             if weights is None:
                 cum = cum + _search_inclusive(sort(ta), edges)
             else:
-                order = argsort(ta)
+                order = argsort(ta, kind="quicksort")  # NumPy's own steps: its default kind (tie order)
                 cw = concatenate((zeros(1, ntype, device=a.device), cumsum(weights[i:i + _BLOCK][order])))
                 cum = cum + cw[_search_inclusive(ta[order], edges)]
         n = diff(cum)
