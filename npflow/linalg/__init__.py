@@ -116,7 +116,7 @@ def _svd_hermitian(a, compute_uv):
     s, u = eigh(a)
     sgn = _np.copysign(1.0, s)
     s = _np.abs(s)
-    sidx = _np.flip(_np.argsort(s), axis=-1)
+    sidx = _np.flip(_np.argsort(s, kind="quicksort"), axis=-1)  # (NumPy's steps and sort kind)
     sgn = _np.take_along_axis(sgn, sidx, axis=-1)
     s = _np.take_along_axis(s, sidx, axis=-1)
     u = _np.take_along_axis(u, sidx[..., None, :], axis=-1)
