@@ -167,7 +167,8 @@ fast_mode(void)
     return idle ? 1 : 2;
 }
 
-static int record_fast(PyObject *op, PyObject *result, PyObject *operands);
+static int trace_one(PyObject *op, PyObject *operands, PyObject *params, PyObject *result);
+static PyObject *empty_params = NULL;
 
 /* The traced result: dispatch.traced(op, operands, result) (steals result). */
 static PyObject *
@@ -180,7 +181,7 @@ hand_to_traces(PyObject *op, PyObject *result, PyObject *a, PyObject *b)
         Py_DECREF(result);
         return NULL;
     }
-    int done = record_fast(op, result, operands);
+    int done = trace_one(op, operands, empty_params, result);
     if (done != 0) {
         Py_DECREF(operands);
         if (done < 0)
@@ -643,9 +644,7 @@ static PyObject *recorder_type = NULL;  /* autodiff.core.Recorder (exact type on
 static PyObject *versions = NULL;       /* dispatch.versions: id(root) -> RootVersion */
 static PyObject *py_plan = NULL;        /* core._plan(op, parents, operands) */
 static PyObject *meta_type = NULL;      /* core.Meta */
-static PyObject *ad_lock = NULL;        /* core._lock */
-static PyObject *lock_acquire = NULL, *lock_release = NULL;   /* its bound methods */
-static PyObject *plans = NULL;          /* (op, mask) -> (vjp_uses, args mask, meta mask, ans) */
+static PyObject *lock_acquire = NULL, *lock_release = NULL;   /* core._lock's bound methods */
 static PyObject *str_nodes, *str_roots, *str_dtype, *str_kind, *str_shape, *str_differentiable,
     *str_vjp, *str_nout, *str_inplace, *str_where, *str_vjp_uses, *str_acquire, *str_release, *str_out, *str_vjp_plain;
 static PyObject *inexact_dtypes = NULL; /* dtype -> bool: kind in "fc" */
@@ -746,63 +745,163 @@ save_value(PyObject *x, PyObject *checks, PyObject *roots)
     return 0;
 }
 
-/* The cached plan of (op, mask): a borrowed (uses, args, meta, ans) tuple, NULL + no error if
-   none yet (the Python path computes and caches it), NULL + error on failure. */
-static PyObject *
-cached_plan(PyObject *op, long mask, PyObject *parents, PyObject *operands)
+/* ---- shared by the recorder and forward mode ------------------------------ */
+static PyObject *tangents_type = NULL;   /* autodiff.core.Tangents (exact type only) */
+static PyObject *py_fit = NULL;          /* autodiff.rules.fit */
+static PyObject *str_jvp, *str_name, *kwnames_forward;   /* ("forward",) */
+
+/* Trace ``trace``'s entry in operand ``x``: 1 with *e (borrowed; NULL where x is not tracked)
+   and whether x is floating/complex; 0 where the Python path must take the op (a subclass such
+   as npflow.Variable, or an entry whose memory was written since: Python raises); -1 error. */
+static int
+operand_entry(PyObject *x, PyObject *trace, PyObject **e, int *inexact)
 {
-    PyObject *m = PyLong_FromLong(mask);
-    PyObject *key = m ? PyTuple_Pack(2, op, m) : NULL;
-    Py_XDECREF(m);
-    if (key == NULL)
-        return NULL;
-    PyObject *plan = PyDict_GetItemWithError(plans, key);
-    PyObject *uses = plan ? PyObject_GetAttr(op, str_vjp_uses) : NULL;
-    if (plan != NULL && uses != NULL && PyTuple_GET_ITEM(plan, 0) == uses) {
-        Py_DECREF(uses);
-        Py_DECREF(key);
-        return plan;
-    }
-    Py_XDECREF(uses);
-    if (PyErr_Occurred()) {
-        Py_DECREF(key);
-        return NULL;
-    }
-    /* compute with core._plan: (frozenset args, frozenset meta, bool ans) */
-    uses = PyObject_GetAttr(op, str_vjp_uses);
-    PyObject *args[3] = {op, parents, operands};
-    PyObject *p = uses ? PyObject_Vectorcall(py_plan, args, 3, NULL) : NULL;
-    plan = NULL;
-    if (p != NULL && PyTuple_Check(p) && PyTuple_GET_SIZE(p) == 3) {
-        long bits[2] = {0, 0};
-        int ok = 1;
-        for (int k = 0; k < 2 && ok; k++) {
-            PyObject *it = PyObject_GetIter(PyTuple_GET_ITEM(p, k)), *i;
-            if (it == NULL) { ok = 0; break; }
-            while ((i = PyIter_Next(it)) != NULL) {
-                long j = PyLong_AsLong(i);
-                Py_DECREF(i);
-                if (j < 0 || j > 30) { ok = 0; PyErr_Clear(); break; }
-                bits[k] |= 1L << j;
-            }
-            Py_DECREF(it);
-        }
-        if (ok && !PyErr_Occurred())
-            plan = Py_BuildValue("(OllO)", uses, bits[0], bits[1],
-                                 PyObject_IsTrue(PyTuple_GET_ITEM(p, 2)) ? Py_True : Py_False);
-        if (plan != NULL && PyDict_SetItem(plans, key, plan) < 0)
-            Py_CLEAR(plan);
-        Py_XDECREF(plan);   /* the dict holds it */
-    }
-    Py_XDECREF(p);
-    Py_XDECREF(uses);
-    Py_DECREF(key);
-    return plan;
+    *e = NULL;
+    *inexact = 0;
+    if (Py_TYPE(x) != array_type)
+        return PyObject_TypeCheck(x, array_type) ? 0 : 1;
+    PyObject *ad = ((ArrayObject *)x)->ad;
+    if (ad == NULL || !PyDict_Check(ad) || PyDict_GET_SIZE(ad) == 0)
+        return 1;
+    PyObject *found = PyDict_GetItemWithError(ad, trace);
+    if (found == NULL)
+        return PyErr_Occurred() ? -1 : 1;
+    if (!PyTuple_Check(found) || PyTuple_GET_SIZE(found) != 4 ||
+            Py_TYPE(PyTuple_GET_ITEM(found, 2)) != &VersionType)
+        return 0;
+    Py_ssize_t then = PyLong_AsSsize_t(PyTuple_GET_ITEM(found, 3));
+    if (then == -1 && PyErr_Occurred())
+        return -1;
+    if (((VersionObject *)PyTuple_GET_ITEM(found, 2))->n != then)
+        return 0;
+    int r = is_inexact_data(DATA(x));
+    if (r < 0)
+        return -1;
+    *e = found;
+    *inexact = r;
+    return 1;
 }
 
-/* What record() needs of an op, cached while its rules stay the same (op.vjp_uses is reassigned
-   whenever they change): a new reference to [vjp_uses, simple, plan for mask 1, 2, 3], where
-   simple says: differentiable, a rule per operand, one output. */
+/* Whether a call's parameters and result suit the one-pass paths: where= absent or True, out=
+   absent or None (then *rparams is params without it, a new reference; else NULL), and a fresh
+   npflow array as the result (views need the general path's view links). 1 yes, 0 no, -1 error. */
+static int
+plain_call(PyObject *params, PyObject *result, PyObject **rparams)
+{
+    *rparams = NULL;
+    if (Py_TYPE(result) != array_type)
+        return 0;
+    if (PyDict_GET_SIZE(params)) {
+        PyObject *w = PyDict_GetItemWithError(params, str_where);
+        PyObject *o = w != NULL || !PyErr_Occurred() ? PyDict_GetItemWithError(params, str_out) : NULL;
+        if (PyErr_Occurred())
+            return -1;
+        if ((w != NULL && w != Py_True) || (o != NULL && o != Py_None))
+            return 0;
+        if (o != NULL) {   /* out=None: the rules get the parameters without it */
+            *rparams = PyDict_Copy(params);
+            if (*rparams == NULL || PyDict_DelItem(*rparams, str_out) < 0) {
+                Py_CLEAR(*rparams);
+                return -1;
+            }
+        }
+    }
+    PyObject *base = PyObject_GetAttr(DATA(result), str_base);
+    if (base == NULL || base != Py_None) {
+        int r = base == NULL ? -1 : 0;
+        Py_XDECREF(base);
+        Py_CLEAR(*rparams);
+        return r;
+    }
+    Py_DECREF(base);
+    return 1;
+}
+
+/* The tape lock (core._lock), taken only where another Python thread exists: 1 taken, 0 not
+   needed, -1 error. lock_give releases it if taken, keeping a pending error, and returns
+   ``status`` (-1 if the release itself failed with no error pending). */
+static int
+lock_take(void)
+{
+    if (!need_lock())
+        return 0;
+    PyObject *r = PyObject_CallNoArgs(lock_acquire);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 1;
+}
+
+static int
+lock_give(int taken, int status)
+{
+    if (taken <= 0)
+        return status;
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyObject *u = PyObject_CallNoArgs(lock_release);
+    if (u == NULL && et == NULL)
+        return -1;
+    Py_XDECREF(u);
+    PyErr_Restore(et, ev, tb);
+    return status;
+}
+
+/* core.set_entry(result, trace, payload, 0) for a result no trace has seen yet (a fresh dict).
+   The caller holds the lock where needed. 0 done, -1 error. */
+static int
+set_fresh_entry(PyObject *result, PyObject *trace, PyObject *payload, PyObject *roots)
+{
+    PyObject *v = track(DATA(result), roots);
+    if (v == NULL)
+        return -1;
+    PyObject *cnt = PyLong_FromSsize_t(((VersionObject *)v)->n);
+    PyObject *zero = cnt ? PyLong_FromLong(0) : NULL;
+    PyObject *entry = zero ? PyTuple_Pack(4, payload, zero, v, cnt) : NULL;
+    Py_XDECREF(cnt); Py_XDECREF(zero); Py_DECREF(v);
+    ArrayObject *r = (ArrayObject *)result;
+    if (entry != NULL && (r->ad == NULL || !PyDict_Check(r->ad))) {
+        PyObject *ad = PyDict_New();
+        if (ad == NULL)
+            Py_CLEAR(entry);
+        else
+            Py_XSETREF(r->ad, ad);
+    }
+    int bad = entry == NULL || PyDict_SetItem(r->ad, trace, entry) < 0;
+    Py_XDECREF(entry);
+    return bad ? -1 : 0;
+}
+
+/* ``ct`` as rules.fit(ct, shape, dtype, op.name[, forward=True]) makes it, skipping the call
+   when ct is already an npflow array of that shape and dtype. Steals ct; NULL on error. */
+static PyObject *
+fit_to(PyObject *fit, PyObject *ct, PyObject *shape, PyObject *dtype, PyObject *op, int forward)
+{
+    if (Py_TYPE(ct) == array_type) {
+        PyObject *s = PyObject_GetAttr(DATA(ct), str_shape);
+        PyObject *d = s ? PyObject_GetAttr(DATA(ct), str_dtype) : NULL;
+        int a = d ? PyObject_RichCompareBool(s, shape, Py_EQ) : -1;
+        int b = a > 0 ? PyObject_RichCompareBool(d, dtype, Py_EQ) : 0;
+        Py_XDECREF(s); Py_XDECREF(d);
+        if (a < 0 || b < 0) {
+            Py_DECREF(ct);
+            return NULL;
+        }
+        if (a && b)
+            return ct;
+    }
+    PyObject *name = PyObject_GetAttr(op, str_name);
+    PyObject *fa[4] = {ct, shape, dtype, name};
+    PyObject *r = name ? PyObject_Vectorcall(fit, fa, 4, forward ? kwnames_forward : NULL) : NULL;
+    Py_XDECREF(name);
+    Py_DECREF(ct);
+    return r;
+}
+
+/* What the one-pass paths need of an op, cached while its rules stay the same (defvjp assigns
+   op.vjp_uses anew whenever they change): a new reference to [vjp_uses, record's case
+   (static_ok and a vjp rule per operand), static_ok (differentiable, one output, writes
+   nothing), {operand mask: (args to save, args to keep the shape of, save ans?) as bits}]. */
 static PyObject *op_infos = NULL;
 
 static PyObject *
@@ -824,20 +923,66 @@ op_info(PyObject *op)
     PyObject *d = PyObject_GetAttr(op, str_differentiable);
     PyObject *vjp = d ? PyObject_GetAttr(op, str_vjp) : NULL;
     PyObject *nout = vjp ? PyObject_GetAttr(op, str_nout) : NULL;
-    int simple = nout != NULL && d == Py_True && PyTuple_Check(vjp) && PyLong_Check(nout) &&
-                 PyLong_AsLong(nout) == 1;
-    Py_XDECREF(d); Py_XDECREF(vjp); Py_XDECREF(nout);
-    info = PyErr_Occurred() ? NULL : Py_BuildValue("[OOOOO]", uses, simple ? Py_True : Py_False,
-                                                   Py_None, Py_None, Py_None);
+    PyObject *inplace = nout ? PyObject_GetAttr(op, str_inplace) : NULL;
+    int fixed = inplace != NULL && d == Py_True && PyLong_Check(nout) && PyLong_AsLong(nout) == 1 &&
+                PyObject_Not(inplace) == 1;
+    int rev = fixed && PyTuple_Check(vjp);
+    Py_XDECREF(d); Py_XDECREF(vjp); Py_XDECREF(nout); Py_XDECREF(inplace);
+    info = PyErr_Occurred() ? NULL : Py_BuildValue("[OOO{}]", uses, rev ? Py_True : Py_False,
+                                                   fixed ? Py_True : Py_False);
     Py_DECREF(uses);
     if (info != NULL && PyDict_SetItem(op_infos, op, info) < 0)
         Py_CLEAR(info);
     return info;
 }
 
+/* The plan of ``op`` when the operands of ``mask`` need cotangents: a borrowed (args, meta, ans)
+   tuple from the op's info (computed once by core._plan, which raises for an operand without
+   a rule), or NULL with an error. */
+static PyObject *
+cached_plan(PyObject *op, PyObject *info, long mask, PyObject *parents, PyObject *operands)
+{
+    PyObject *plans = PyList_GET_ITEM(info, 3);
+    PyObject *key = PyLong_FromLong(mask);
+    PyObject *plan = key ? PyDict_GetItemWithError(plans, key) : NULL;
+    if (plan != NULL || key == NULL || PyErr_Occurred()) {
+        Py_XDECREF(key);
+        return plan;
+    }
+    PyObject *args[3] = {op, parents, operands};
+    PyObject *p = PyObject_Vectorcall(py_plan, args, 3, NULL);   /* (frozensets, bool) */
+    if (p != NULL && PyTuple_Check(p) && PyTuple_GET_SIZE(p) == 3) {
+        long bits[2] = {0, 0};
+        for (int k = 0; k < 2 && !PyErr_Occurred(); k++) {
+            PyObject *it = PyObject_GetIter(PyTuple_GET_ITEM(p, k)), *i;
+            while (it != NULL && (i = PyIter_Next(it)) != NULL) {
+                long j = PyLong_AsLong(i);
+                Py_DECREF(i);
+                if (j >= 0 && j <= 30)   /* (a rule reading *operands names indices up to 63:
+                                            record() takes at most 31 operands) */
+                    bits[k] |= 1L << j;
+                else if (PyErr_Occurred())
+                    break;
+            }
+            Py_XDECREF(it);
+        }
+        if (!PyErr_Occurred())
+            plan = Py_BuildValue("(llO)", bits[0], bits[1],
+                                 PyObject_IsTrue(PyTuple_GET_ITEM(p, 2)) ? Py_True : Py_False);
+        if (plan != NULL && PyDict_SetItem(plans, key, plan) < 0)
+            Py_CLEAR(plan);
+        Py_XDECREF(plan);   /* the dict holds it */
+    }
+    else if (p != NULL)
+        PyErr_SetString(PyExc_TypeError, "_plan() must return (args, meta, ans)");
+    Py_XDECREF(p);
+    Py_DECREF(key);
+    return plan;
+}
+
 /* Record ``op`` (one output ``result``, ``operands`` a tuple, ``params`` a dict) on the
    Recorder ``rec``: 1 recorded (or nothing to record), 0 leave it to the Python path,
-   -1 error (raised). The tape's lock is held throughout, as Python's set_entry holds it. */
+   -1 error (raised). The tape's lock is held while counters and entries change. */
 static int
 record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObject *result)
 {
@@ -848,114 +993,51 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     if (parents == NULL)
         return -1;
     long mask = 0;
-    int status = 0;
+    int tracked = 0, status = 0, locked = 0;
     PyObject *saved = NULL, *checks = NULL, *meta = NULL, *node = NULL, *ans = Py_None;
-    PyObject *nodes = NULL, *roots = NULL, *lock_r = NULL, *rparams = NULL, *info = NULL;
+    PyObject *nodes = NULL, *roots = NULL, *rparams = NULL, *info = NULL, *plan;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *x = PyTuple_GET_ITEM(operands, i), *e = NULL, *parent = Py_None;
-        if (Py_TYPE(x) == array_type) {
-            PyObject *ad = ((ArrayObject *)x)->ad;
-            if (ad != NULL && PyDict_Check(ad) && PyDict_GET_SIZE(ad)) {
-                e = PyDict_GetItemWithError(ad, rec);
-                if (e == NULL && PyErr_Occurred())
-                    goto error;
-            }
+        PyObject *e;
+        int inexact, ok = operand_entry(PyTuple_GET_ITEM(operands, i), rec, &e, &inexact);
+        if (ok <= 0) {
+            status = ok;
+            goto done;
         }
-        else if (PyObject_TypeCheck(x, array_type))
-            goto fallback;   /* a subclass (npflow.Variable): watched on use, in Python */
-        if (e != NULL) {
-            if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 4 ||
-                    Py_TYPE(PyTuple_GET_ITEM(e, 2)) != &VersionType)
-                goto fallback;
-            Py_ssize_t now = ((VersionObject *)PyTuple_GET_ITEM(e, 2))->n;
-            Py_ssize_t then = PyLong_AsSsize_t(PyTuple_GET_ITEM(e, 3));
-            if (then == -1 && PyErr_Occurred())
-                goto error;
-            if (now != then)
-                goto fallback;   /* written since: the Python path raises */
-            int inexact = is_inexact_data(DATA(x));
-            if (inexact < 0)
-                goto error;
-            if (inexact) {
-                Py_INCREF(e);
-                mask |= 1L << i;
-                PyTuple_SET_ITEM(parents, i, e);
-                status = 1;
-                continue;
-            }
-            status = 1;
-        }
-        Py_INCREF(Py_None);
-        PyTuple_SET_ITEM(parents, i, Py_None);
+        tracked |= e != NULL;
+        if (e == NULL || !inexact)
+            e = Py_None;
+        else
+            mask |= 1L << i;
+        Py_INCREF(e);
+        PyTuple_SET_ITEM(parents, i, e);
     }
-    if (status == 0) {          /* nothing tracked: nothing to record */
-        Py_DECREF(parents);
-        return 1;
+    if (!tracked) {           /* nothing tracked: nothing to record */
+        status = 1;
+        goto done;
     }
-    status = 0;
     /* the general path's cases: not differentiable (or no rule), one rule for all operands,
-       several outputs, where=, a view */
+       several outputs, an in-place op, where=, a view; only integer operands tracked */
     info = op_info(op);
     if (info == NULL)
         goto error;
-    {
-        if (PyList_GET_ITEM(info, 1) != Py_True)
-            goto fallback;
-        if (params != NULL && PyDict_GET_SIZE(params)) {
-            PyObject *w = PyDict_GetItemWithError(params, str_where);
-            if (w != NULL && w != Py_True)
-                goto fallback;
-            if (PyErr_Occurred())
-                goto error;
-            PyObject *o = PyDict_GetItemWithError(params, str_out);
-            if (o != NULL && o != Py_None)
-                goto fallback;
-            if (o != NULL) {    /* out=None: the rules get the parameters without it */
-                rparams = PyDict_Copy(params);
-                if (rparams == NULL || PyDict_DelItem(rparams, str_out) < 0)
-                    goto error;
-            }
-            if (PyErr_Occurred())
-                goto error;
-        }
-        if (Py_TYPE(result) != array_type)
-            goto fallback;
-        PyObject *base = PyObject_GetAttr(DATA(result), str_base);
-        if (base == NULL)
-            goto error;
-        Py_DECREF(base);
-        if (base != Py_None)
-            goto fallback;      /* views need the general path's view links */
-    }
-    if (mask == 0)
-        goto fallback;  /* only integer operands tracked: the Python path drops the entry */
-    PyObject *plan = mask <= 3 ? PyList_GET_ITEM(info, 1 + mask) : Py_None;   /* (per op, n <= 2) */
-    if (plan == Py_None) {
-        plan = cached_plan(op, mask, parents, operands);
-        if (plan == NULL) {
-            if (PyErr_Occurred())
-                goto error;
-            goto fallback;
-        }
-        if (mask <= 3) {
-            Py_INCREF(plan);
-            PyList_SetItem(info, 1 + mask, plan);
-        }
-    }
-    long want_args = PyLong_AsLong(PyTuple_GET_ITEM(plan, 1));
-    long want_meta = PyLong_AsLong(PyTuple_GET_ITEM(plan, 2));
-    int want_ans = PyTuple_GET_ITEM(plan, 3) == Py_True;
+    if (mask == 0 || PyList_GET_ITEM(info, 1) != Py_True)
+        goto done;
+    if ((status = plain_call(params, result, &rparams)) <= 0)
+        goto done;
+    status = 0;
+    if ((plan = cached_plan(op, info, mask, parents, operands)) == NULL)
+        goto error;
+    long want_args = PyLong_AsLong(PyTuple_GET_ITEM(plan, 0));
+    long want_meta = PyLong_AsLong(PyTuple_GET_ITEM(plan, 1));
+    int want_ans = PyTuple_GET_ITEM(plan, 2) == Py_True;
     nodes = PyObject_GetAttr(rec, str_nodes);
     roots = nodes ? PyObject_GetAttr(rec, str_roots) : NULL;
-    if (roots == NULL || !PyList_Check(nodes) || !PyList_Check(roots))
-        goto error_or_fallback;
-    if (need_lock()) {
-        lock_r = PyObject_CallNoArgs(lock_acquire);
-        if (lock_r == NULL)
-            goto error;
-        Py_DECREF(lock_r);
-        lock_r = Py_None;   /* held: released below */
-    }
+    if (roots == NULL)
+        goto error;
+    if (!PyList_Check(nodes) || !PyList_Check(roots))
+        goto done;
+    if ((locked = lock_take()) < 0)
+        goto error;
     saved = PyTuple_New(n);
     checks = PyList_New(0);
     meta = PyTuple_New(n);
@@ -999,63 +1081,21 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     node = node_make(op, rparams ? rparams : params, parents, saved, ans, meta, checks);
     if (node == NULL || PyList_Append(nodes, node) < 0)
         goto error;
-    {
-        int inexact = is_inexact_data(DATA(result));
-        if (inexact < 0)
-            goto error;
-        if (inexact) {   /* set_entry(result, rec, node, 0): a fresh array, so a fresh dict */
-            PyObject *v = track(DATA(result), roots);
-            if (v == NULL)
-                goto error;
-            PyObject *cnt = PyLong_FromSsize_t(((VersionObject *)v)->n);
-            PyObject *zero = PyLong_FromLong(0);
-            PyObject *entry = cnt && zero ? PyTuple_Pack(4, node, zero, v, cnt) : NULL;
-            Py_XDECREF(cnt); Py_XDECREF(zero); Py_DECREF(v);
-            if (entry == NULL)
-                goto error;
-            ArrayObject *r = (ArrayObject *)result;
-            if (r->ad == NULL || r->ad == Py_None || !PyDict_Check(r->ad)) {
-                PyObject *ad = PyDict_New();
-                if (ad == NULL) { Py_DECREF(entry); goto error; }
-                Py_XSETREF(r->ad, ad);
-            }
-            int bad = PyDict_SetItem(r->ad, rec, entry);
-            Py_DECREF(entry);
-            if (bad < 0)
-                goto error;
-        }
-    }
+    int inexact = is_inexact_data(DATA(result));
+    if (inexact < 0 || (inexact && set_fresh_entry(result, rec, node, roots) < 0))
+        goto error;
     status = 1;
     goto done;
-error_or_fallback:
-    if (!PyErr_Occurred())
-        goto fallback;
 error:
     status = -1;
-    goto done;
-fallback:
-    status = 0;
 done:
-    if (lock_r == Py_None) {   /* release, keeping any pending error */
-        PyObject *et, *ev, *tb;
-        PyErr_Fetch(&et, &ev, &tb);
-        PyObject *u = PyObject_CallNoArgs(lock_release);
-        Py_XDECREF(u);
-        if (u == NULL && et == NULL)
-            status = -1;
-        else
-            PyErr_Restore(et, ev, tb);
-    }
+    status = lock_give(locked, status);
     Py_XDECREF(parents); Py_XDECREF(saved); Py_XDECREF(checks); Py_XDECREF(meta);
     Py_XDECREF(node); Py_XDECREF(nodes); Py_XDECREF(roots); Py_XDECREF(rparams); Py_XDECREF(info);
     return status;
 }
 
 /* ---- forward mode: Tangents.process's common case ------------------------- */
-static PyObject *tangents_type = NULL;   /* autodiff.core.Tangents (exact type only) */
-static PyObject *py_fit = NULL;          /* autodiff.rules.fit */
-static PyObject *str_jvp, *str_name, *str_forward;
-
 /* The output tangent of ``op`` (one output ``result``) on the Tangents trace ``tr``: the sum of
    its per-operand jvp rules, run with no trace active (this is the only one), fitted to the
    result and set as its entry. 1 done (or nothing to do), 0 leave it to Python, -1 error. */
@@ -1068,30 +1108,13 @@ tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params,
     if (n > 32 || py_fit == NULL)
         return 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *x = PyTuple_GET_ITEM(operands, i), *e = NULL;
+        PyObject *e;
+        int inexact, ok = operand_entry(PyTuple_GET_ITEM(operands, i), tr, &e, &inexact);
+        if (ok <= 0)
+            return ok;
         tangents[i] = NULL;
-        if (Py_TYPE(x) == array_type) {
-            PyObject *ad = ((ArrayObject *)x)->ad;
-            if (ad != NULL && PyDict_Check(ad) && PyDict_GET_SIZE(ad)) {
-                e = PyDict_GetItemWithError(ad, tr);
-                if (e == NULL && PyErr_Occurred())
-                    return -1;
-            }
-        }
-        else if (PyObject_TypeCheck(x, array_type))
-            return 0;
         if (e == NULL)
             continue;
-        if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 4 || Py_TYPE(PyTuple_GET_ITEM(e, 2)) != &VersionType)
-            return 0;
-        Py_ssize_t then = PyLong_AsSsize_t(PyTuple_GET_ITEM(e, 3));
-        if (then == -1 && PyErr_Occurred())
-            return -1;
-        if (((VersionObject *)PyTuple_GET_ITEM(e, 2))->n != then)
-            return 0;   /* written since: Python raises */
-        int inexact = is_inexact_data(DATA(x));
-        if (inexact < 0)
-            return -1;
         if (!inexact)
             return 0;
         tangents[i] = PyTuple_GET_ITEM(e, 0);
@@ -1100,46 +1123,32 @@ tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params,
     if (!any)
         return 1;
     /* the general path's cases */
-    PyObject *d = PyObject_GetAttr(op, str_differentiable);
-    PyObject *jvp = d ? PyObject_GetAttr(op, str_jvp) : NULL;
-    PyObject *nout = jvp ? PyObject_GetAttr(op, str_nout) : NULL;
-    PyObject *inplace = nout ? PyObject_GetAttr(op, str_inplace) : NULL;
-    int simple = inplace != NULL && d == Py_True && PyTuple_Check(jvp) && PyTuple_GET_SIZE(jvp) >= n &&
-                 PyLong_Check(nout) && PyLong_AsLong(nout) == 1 && !PyObject_IsTrue(inplace);
-    Py_XDECREF(d); Py_XDECREF(nout); Py_XDECREF(inplace);
-    if (PyErr_Occurred()) {
-        Py_XDECREF(jvp);
+    PyObject *info = op_info(op);
+    if (info == NULL)
         return -1;
-    }
-    if (simple && PyDict_GET_SIZE(params)) {
-        PyObject *w = PyDict_GetItemWithError(params, str_where);
-        PyObject *o = w || !PyErr_Occurred() ? PyDict_GetItemWithError(params, str_out) : NULL;
-        if ((w != NULL && w != Py_True) || o != NULL || PyErr_Occurred())
-            simple = 0;
-    }
-    if (simple && Py_TYPE(result) == array_type) {
-        PyObject *base = PyObject_GetAttr(DATA(result), str_base);
-        if (base == NULL) {
-            Py_DECREF(jvp);
-            return -1;
-        }
-        simple = base == Py_None;   /* views need the general path's view links */
-        Py_DECREF(base);
-    }
-    else
-        simple = 0;
+    int fixed = PyList_GET_ITEM(info, 2) == Py_True;
+    Py_DECREF(info);
+    PyObject *rparams, *jvp = NULL;
+    int plain = fixed ? plain_call(params, result, &rparams) : 0;
+    if (plain <= 0)
+        return plain;
+    int simple = (jvp = PyObject_GetAttr(op, str_jvp)) != NULL && PyTuple_Check(jvp) &&
+                 PyTuple_GET_SIZE(jvp) >= n;
     for (Py_ssize_t i = 0; simple && i < n; i++)
         if (tangents[i] != NULL && PyTuple_GET_ITEM(jvp, i) == Py_None)
             simple = 0;   /* Python raises: not differentiable in that operand */
     if (!simple) {
         Py_XDECREF(jvp);
-        return 0;
+        Py_XDECREF(rparams);
+        return PyErr_Occurred() ? -1 : 0;
     }
+    if (rparams != NULL)
+        params = rparams;
     /* run the rules with no trace active: only(stack[:0]) */
     PyObject *saved_stack = PyObject_GetAttr(trace_state, str_stack);
     PyObject *empty = saved_stack ? PyList_New(0) : NULL;
     if (empty == NULL || PyObject_SetAttr(trace_state, str_stack, empty) < 0) {
-        Py_XDECREF(saved_stack); Py_XDECREF(empty); Py_DECREF(jvp);
+        Py_XDECREF(saved_stack); Py_XDECREF(empty); Py_DECREF(jvp); Py_XDECREF(rparams);
         return -1;
     }
     Py_DECREF(empty);
@@ -1164,94 +1173,49 @@ tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params,
         if (t_out == NULL)
             t_out = c;
         else {
-            PyObject *sum = PyNumber_Add(t_out, c);
+            Py_SETREF(t_out, PyNumber_Add(t_out, c));
             Py_DECREF(c);
-            Py_DECREF(t_out);
-            t_out = sum;
             if (t_out == NULL) { status = -1; break; }
         }
     }
     Py_DECREF(jvp);
+    Py_XDECREF(rparams);
     int inexact = status > 0 ? is_inexact_data(DATA(result)) : 0;
     if (inexact < 0)
         status = -1;
-    if (status > 0 && inexact && t_out != NULL && t_out != Py_None) {
-        /* fit(t, shape, dtype, op.name, forward=True) unless it already fits */
-        int fits = 0;
+    int set = status > 0 && inexact && t_out != NULL && t_out != Py_None;
+    if (set) {
         PyObject *shape = PyObject_GetAttr(DATA(result), str_shape);
         PyObject *dt = shape ? PyObject_GetAttr(DATA(result), str_dtype) : NULL;
-        if (dt == NULL)
-            status = -1;
-        else if (Py_TYPE(t_out) == array_type) {
-            PyObject *ts = PyObject_GetAttr(DATA(t_out), str_shape);
-            PyObject *td = ts ? PyObject_GetAttr(DATA(t_out), str_dtype) : NULL;
-            int a = td ? PyObject_RichCompareBool(ts, shape, Py_EQ) : -1;
-            int b = a > 0 ? PyObject_RichCompareBool(td, dt, Py_EQ) : 0;
-            Py_XDECREF(ts); Py_XDECREF(td);
-            if (a < 0 || b < 0)
-                status = -1;
-            fits = a > 0 && b > 0;
-        }
-        if (status > 0 && !fits) {
-            PyObject *name = PyObject_GetAttr(op, str_name);
-            PyObject *fa[5] = {t_out, shape, dt, name, Py_True};
-            PyObject *kwn = name ? PyTuple_Pack(1, str_forward) : NULL;
-            PyObject *fitted = kwn ? PyObject_Vectorcall(py_fit, fa, 4, kwn) : NULL;
-            Py_XDECREF(kwn); Py_XDECREF(name);
-            Py_SETREF(t_out, fitted);
-            if (t_out == NULL)
-                status = -1;
-        }
+        if (dt != NULL)
+            t_out = fit_to(py_fit, t_out, shape, dt, op, 1);
+        else
+            Py_CLEAR(t_out);
         Py_XDECREF(shape); Py_XDECREF(dt);
+        if (t_out == NULL)
+            status = -1;
     }
     /* restore the trace stack, keeping any pending error */
-    {
-        PyObject *et, *ev, *tb;
-        PyErr_Fetch(&et, &ev, &tb);
-        if (PyObject_SetAttr(trace_state, str_stack, saved_stack) < 0) {
-            Py_XDECREF(et); Py_XDECREF(ev); Py_XDECREF(tb);
-            status = -1;
-        }
-        else
-            PyErr_Restore(et, ev, tb);
-        Py_DECREF(saved_stack);
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    if (PyObject_SetAttr(trace_state, str_stack, saved_stack) < 0) {
+        Py_XDECREF(et); Py_XDECREF(ev); Py_XDECREF(tb);
+        status = -1;
     }
-    if (status > 0 && inexact && t_out != NULL && t_out != Py_None) {
-        /* set_entry(result, tr, t_out, 0) on a fresh result */
+    else
+        PyErr_Restore(et, ev, tb);
+    Py_DECREF(saved_stack);
+    if (status > 0 && set) {
         PyObject *roots = PyObject_GetAttr(tr, str_roots);
-        int locked = roots != NULL && need_lock();
-        PyObject *lr = locked ? PyObject_CallNoArgs(lock_acquire) : roots ? Py_NewRef(Py_None) : NULL;
-        if (lr == NULL)
+        int locked = roots != NULL && PyList_Check(roots) ? lock_take() : -1;
+        if (locked >= 0 && set_fresh_entry(result, tr, t_out, roots) < 0)
             status = -1;
-        else {
-            Py_DECREF(lr);
-            PyObject *v = PyList_Check(roots) ? track(DATA(result), roots) : NULL;
-            PyObject *cnt = v ? PyLong_FromSsize_t(((VersionObject *)v)->n) : NULL;
-            PyObject *zero = cnt ? PyLong_FromLong(0) : NULL;
-            PyObject *entry = zero ? PyTuple_Pack(4, t_out, zero, v, cnt) : NULL;
-            Py_XDECREF(v); Py_XDECREF(cnt); Py_XDECREF(zero);
-            ArrayObject *r = (ArrayObject *)result;
-            if (entry != NULL && (r->ad == NULL || r->ad == Py_None || !PyDict_Check(r->ad))) {
-                PyObject *ad = PyDict_New();
-                if (ad == NULL)
-                    Py_CLEAR(entry);
-                else
-                    Py_XSETREF(r->ad, ad);
-            }
-            if (entry == NULL || PyDict_SetItem(r->ad, tr, entry) < 0)
-                status = -1;
-            Py_XDECREF(entry);
-            if (locked) {
-                PyObject *et, *ev, *tb;
-                PyErr_Fetch(&et, &ev, &tb);
-                PyObject *u = PyObject_CallNoArgs(lock_release);
-                Py_XDECREF(u);
-                if (u == NULL && et == NULL)
-                    status = -1;
-                else
-                    PyErr_Restore(et, ev, tb);
-            }
+        if (locked < 0) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "Tangents.roots must be a list");
+            status = -1;
         }
+        status = lock_give(locked, status);
         Py_XDECREF(roots);
     }
     Py_XDECREF(t_out);
@@ -1290,12 +1254,12 @@ py_tangent(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 py_record(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 5 || !PyTuple_Check(args[2]) || !PyDict_Check(args[3]) || versions == NULL) {
-        if (versions == NULL)
-            Py_RETURN_FALSE;
+    if (nargs != 5 || !PyTuple_Check(args[2]) || !PyDict_Check(args[3])) {
         PyErr_SetString(PyExc_TypeError, "record(rec, op, operands: tuple, params: dict, result)");
         return NULL;
     }
+    if (versions == NULL || array_type == NULL)   /* not configured yet: Python records */
+        Py_RETURN_FALSE;
     int r = record(args[0], args[1], args[2], args[3], args[4]);
     if (r < 0)
         return NULL;
@@ -1440,34 +1404,16 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (ct == NULL) { bad = 1; break; }
             if (ct == Py_None) { Py_DECREF(ct); continue; }
             PyObject *m = PySequence_Fast_GET_ITEM(node->meta, i);   /* (shape, dtype) */
-            int fits = 0;
-            if (Py_TYPE(ct) == array_type && PyTuple_Check(m) && PyTuple_GET_SIZE(m) == 2) {
-                PyObject *d = DATA(ct);
-                PyObject *shape = PyObject_GetAttr(d, str_shape);
-                PyObject *dt = shape ? PyObject_GetAttr(d, str_dtype) : NULL;
-                if (dt != NULL) {
-                    int s_eq = PyObject_RichCompareBool(shape, PyTuple_GET_ITEM(m, 0), Py_EQ);
-                    int d_eq = s_eq > 0 ? PyObject_RichCompareBool(dt, PyTuple_GET_ITEM(m, 1), Py_EQ) : 0;
-                    fits = s_eq > 0 && d_eq > 0;
-                    if (s_eq < 0 || d_eq < 0)
-                        bad = 1;
-                }
-                else
-                    bad = 1;
-                Py_XDECREF(shape);
-                Py_XDECREF(dt);
-            }
-            if (!bad && !fits) {   /* fit(ct, shape, dtype, op.name): un-broadcast, cast */
-                PyObject *name = PyObject_GetAttrString(node->op, "name");
-                PyObject *fa[4] = {ct, PyTuple_Check(m) ? PyTuple_GET_ITEM(m, 0) : Py_None,
-                                   PyTuple_Check(m) ? PyTuple_GET_ITEM(m, 1) : Py_None, name};
-                PyObject *fitted = name ? PyObject_Vectorcall(fit, fa, 4, NULL) : NULL;
-                Py_XDECREF(name);
+            if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 2) {
+                PyErr_SetString(PyExc_RuntimeError, "backward(): a malformed tape node");
                 Py_DECREF(ct);
-                ct = fitted;
-                if (ct == NULL)
-                    bad = 1;
+                bad = 1;
+                break;
             }
+            /* fit: un-broadcast, cast (unless it already fits) */
+            ct = fit_to(fit, ct, PyTuple_GET_ITEM(m, 0), PyTuple_GET_ITEM(m, 1), node->op, 0);
+            if (ct == NULL)
+                bad = 1;
             if (bad) {
                 Py_XDECREF(ct);
                 break;
@@ -1528,37 +1474,24 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-static PyObject *empty_params = NULL;
 
-/* The one-trace case of hand_to_traces: this thread's only trace is a Recorder. 1 done,
-   0 not taken, -1 error. */
+/* A result handed to this thread's traces where one Recorder or one Tangents trace is all
+   there is: 1 done, 0 not taken (the Python hook takes it), -1 error. */
 static int
-record_fast(PyObject *op, PyObject *result, PyObject *operands)
+trace_one(PyObject *op, PyObject *operands, PyObject *params, PyObject *result)
 {
-    if (recorder_type == NULL)
-        return 0;
     PyObject *stack = PyObject_GetAttr(trace_state, str_stack);
     if (stack == NULL)
         return -1;
     int r = 0;
-    if (PyList_Check(stack) && PyList_GET_SIZE(stack) == 1 &&
-            (PyObject *)Py_TYPE(PyList_GET_ITEM(stack, 0)) == recorder_type) {
-        PyObject *rec = PyList_GET_ITEM(stack, 0);
-        Py_INCREF(rec);
-        PyObject *inplace = PyObject_GetAttr(op, str_inplace);
-        if (inplace == NULL)
-            r = -1;
-        else if (!PyObject_IsTrue(inplace))
-            r = record(rec, op, operands, empty_params, result);
-        Py_XDECREF(inplace);
-        Py_DECREF(rec);
-    }
-    else if (PyList_Check(stack) && PyList_GET_SIZE(stack) == 1 && tangents_type != NULL &&
-             (PyObject *)Py_TYPE(PyList_GET_ITEM(stack, 0)) == tangents_type) {
-        PyObject *tr = PyList_GET_ITEM(stack, 0);
-        Py_INCREF(tr);
-        r = tangent_record(tr, op, operands, empty_params, result);
-        Py_DECREF(tr);
+    if (PyList_Check(stack) && PyList_GET_SIZE(stack) == 1) {
+        PyObject *t = PyList_GET_ITEM(stack, 0);
+        Py_INCREF(t);
+        if (recorder_type != NULL && (PyObject *)Py_TYPE(t) == recorder_type)
+            r = record(t, op, operands, params, result);
+        else if (tangents_type != NULL && (PyObject *)Py_TYPE(t) == tangents_type)
+            r = tangent_record(t, op, operands, params, result);
+        Py_DECREF(t);
     }
     Py_DECREF(stack);
     return r;
@@ -1706,26 +1639,9 @@ c_apply(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwname
         }
         for (Py_ssize_t j = 0; j < nnames && !bad; j++)
             bad = PyDict_SetItem(params, names[j], raw[(nargs - 1) + j]) < 0;
-        int done = 0;
-        if (!bad && recorder_type != NULL) {
-            PyObject *stack = PyObject_GetAttr(trace_state, str_stack);
-            if (stack == NULL)
-                bad = 1;
-            else {
-                if (PyList_Check(stack) && PyList_GET_SIZE(stack) == 1) {
-                    PyObject *t = PyList_GET_ITEM(stack, 0);
-                    Py_INCREF(t);
-                    if ((PyObject *)Py_TYPE(t) == recorder_type)
-                        done = record(t, op, operands, params, result);
-                    else if (tangents_type != NULL && (PyObject *)Py_TYPE(t) == tangents_type)
-                        done = tangent_record(t, op, operands, params, result);
-                    Py_DECREF(t);
-                    if (done < 0)
-                        bad = 1;
-                }
-                Py_DECREF(stack);
-            }
-        }
+        int done = bad ? 0 : trace_one(op, operands, params, result);
+        if (done < 0)
+            bad = 1;
         if (!bad && !done) {
             PyObject *ta[4] = {op, operands, params, result};
             PyObject *t = PyObject_Vectorcall(py_traced_params, ta, 4, NULL);
@@ -1766,7 +1682,6 @@ configure_autodiff(PyObject *module, PyObject *args)
     Py_INCREF(vers); Py_XSETREF(versions, vers);
     Py_INCREF(plan); Py_XSETREF(py_plan, plan);
     Py_INCREF(mt); Py_XSETREF(meta_type, mt);
-    Py_INCREF(lock); Py_XSETREF(ad_lock, lock);
     Py_XSETREF(lock_acquire, PyObject_GetAttr(lock, str_acquire));
     Py_XSETREF(lock_release, PyObject_GetAttr(lock, str_release));
     if (lock_acquire == NULL || lock_release == NULL)
@@ -1899,16 +1814,16 @@ PyInit__fastpath(void)
     str_vjp_plain = PyUnicode_InternFromString("vjp_plain");
     str_jvp = PyUnicode_InternFromString("jvp");
     str_name = PyUnicode_InternFromString("name");
-    str_forward = PyUnicode_InternFromString("forward");
     str_np_kernel = PyUnicode_InternFromString("np_kernel");
     str_wraps = PyUnicode_InternFromString("wraps");
     str_device = PyUnicode_InternFromString("device");
     str_dst = PyUnicode_InternFromString("dst");
-    plans = PyDict_New();
     op_infos = PyDict_New();
     inexact_dtypes = PyDict_New();
     empty_params = PyDict_New();
-    if (str_release == NULL || plans == NULL || inexact_dtypes == NULL || empty_params == NULL)
+    kwnames_forward = Py_BuildValue("(s)", "forward");
+    if (str_release == NULL || op_infos == NULL || inexact_dtypes == NULL || empty_params == NULL ||
+            kwnames_forward == NULL)
         return NULL;
     str_call = PyUnicode_InternFromString("_call");
     str_nbytes = PyUnicode_InternFromString("nbytes");
