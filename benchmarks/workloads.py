@@ -87,9 +87,14 @@ def logreg_numpy(X, y, w):
     return loss, X.T @ (s - y) / len(y) + LAM * w
 
 
-def _logreg_loss(w, X, y):
+def _logreg(ns, X, y, w):
+    """The loss in any namespace (npflow's and the peers' code)."""
     z = X @ w
-    return npflow.mean(npflow.logaddexp(0.0, z) - y * z) + 0.5 * LAM * npflow.sum(w * w)
+    return ns.mean(ns.logaddexp(0.0, z) - y * z) + 0.5 * LAM * ns.sum(w * w)
+
+
+def _logreg_loss(w, X, y):
+    return _logreg(npflow, X, y, w)
 
 
 _logreg_vg = npflow.value_and_grad(_logreg_loss)
@@ -97,12 +102,6 @@ _logreg_vg = npflow.value_and_grad(_logreg_loss)
 
 def logreg_npflow(X, y, w):
     return _logreg_vg(w, X, y)
-
-
-def _logreg(ns, X, y, w):
-    """The same loss in any namespace (the peers' code)."""
-    z = X @ w
-    return ns.mean(ns.logaddexp(0.0, z) - y * z) + 0.5 * LAM * ns.sum(w * w)
 
 
 # -- the hessian-vector product of the logistic loss --------------------------------------------
@@ -154,15 +153,18 @@ def mlp_numpy(x, onehot, W1, b1, W2, b2, W3, b3):
     return loss, (dW1, db1, dW2, db2, dW3, db3)
 
 
-def _mlp_loss(params, x, onehot):
-    W1, b1, W2, b2, W3, b3 = params
-    np = npflow
-    h1 = np.tanh(x @ W1 + b1)
-    h2 = np.tanh(h1 @ W2 + b2)
+def _mlp(ns, x, onehot, W1, b1, W2, b2, W3, b3):
+    """The loss in any namespace (npflow's and the peers' code)."""
+    h1 = ns.tanh(x @ W1 + b1)
+    h2 = ns.tanh(h1 @ W2 + b2)
     z = h2 @ W3 + b3
-    zs = z - np.stop_gradient(np.max(z, axis=1, keepdims=True))
-    lse = np.log(np.sum(np.exp(zs), axis=1, keepdims=True))
-    return -np.mean(np.sum(onehot * (zs - lse), axis=1))
+    zs = z - ns.stop_gradient(ns.max(z, axis=1, keepdims=True))
+    lse = ns.log(ns.sum(ns.exp(zs), axis=1, keepdims=True))
+    return -ns.mean(ns.sum(onehot * (zs - lse), axis=1))
+
+
+def _mlp_loss(params, x, onehot):
+    return _mlp(npflow, x, onehot, *params)
 
 
 _mlp_vg = npflow.value_and_grad(_mlp_loss)
@@ -170,16 +172,6 @@ _mlp_vg = npflow.value_and_grad(_mlp_loss)
 
 def mlp_npflow(x, onehot, W1, b1, W2, b2, W3, b3):
     return _mlp_vg((W1, b1, W2, b2, W3, b3), x, onehot)
-
-
-def _mlp(ns, x, onehot, W1, b1, W2, b2, W3, b3):
-    """The same loss in any namespace (the peers' code)."""
-    h1 = ns.tanh(x @ W1 + b1)
-    h2 = ns.tanh(h1 @ W2 + b2)
-    z = h2 @ W3 + b3
-    zs = z - ns.stop_gradient(ns.max(z, axis=1, keepdims=True))
-    lse = ns.log(ns.sum(ns.exp(zs), axis=1, keepdims=True))
-    return -ns.mean(ns.sum(onehot * (zs - lse), axis=1))
 
 
 # -- a recurrence of tiny ops: 200 steps of h = tanh(W @ h + x_t) on 4-vectors ----------------
