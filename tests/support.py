@@ -169,3 +169,13 @@ def outcomes(run):
             run(nf)
         return None
     return run(nf), expected
+
+
+def raises_like_numpy(name, run):
+    """``run(m)`` raises with NumPy and with npflow: the same exception type, and npflow's
+    message names the function ``name``."""
+    with pytest.raises(Exception) as expected:
+        run(onp)
+    with pytest.raises(type(expected.value)) as got:
+        run(nf)
+    assert name in str(got.value), str(got.value)
