@@ -195,7 +195,7 @@ def _beats(r):
     for peer in r["beat"]:
         p = r["libs"].get(peer)
         if isinstance(p, dict) and isinstance(nf, dict):
-            out.append(f"{peer}: {_met(nf['s'] < p['s'])}")
+            out.append(f"{peer}: {_met(nf['ratio'] < p['ratio'])}")  # (the table's statistic)
     return "; ".join(out)
 
 
