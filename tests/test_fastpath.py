@@ -5,6 +5,7 @@ import sys
 
 import numpy as onp
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import npflow as nf
 from npflow._core import dispatch
@@ -129,3 +130,29 @@ def test_core_suites_pass_in_pure_python():
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *suites],
                        env=env, capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+
+
+ADDRESSES = [16 * int(a) for a in onp.random.default_rng(7).integers(2**30, 2**43, 200)]
+
+
+@pytest.mark.skipif(dispatch._fastpath is None, reason="the C accelerator is not built")
+@settings(max_examples=100, deadline=None)
+@given(st.permutations(ADDRESSES), st.data())
+def test_version_table_is_a_mapping(keys, data):
+    """dispatch.versions (a hash table on addresses, with backward-shift deletion) behaves as a
+    dict from id() to counter, through collisions, growth, and deletions inside runs."""
+    table, model = dispatch._fastpath.VersionTable(), {}
+    n = data.draw(st.integers(1, len(keys)))
+    for key in keys[:n]:
+        table[key] = model[key] = dispatch.RootVersion(key)
+    for step, key in enumerate(data.draw(st.lists(st.sampled_from(keys), max_size=2 * n))):
+        if step % 3 == 2:   # (every third step puts back)
+            table[key] = model[key] = dispatch.RootVersion(key)
+        elif key in model:
+            del table[key], model[key]
+        else:
+            with pytest.raises(KeyError):
+                del table[key]
+        assert len(table) == len(model)
+        assert all(table.get(k) is model.get(k) and (k in table) == (k in model) for k in keys)
+    assert all(table[k] is v and v.key == k for k, v in model.items())

@@ -12,6 +12,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#define NPY_NO_DEPRECATED_API NPY_2_0_API_VERSION
+#include <numpy/arrayobject.h>
 
 typedef struct {
     PyObject_HEAD
@@ -30,6 +32,46 @@ typedef struct {
 
 #define DATA(o) (((ArrayObject *)(o))->data)
 #define DEVICE(o) (((ArrayObject *)(o))->device)
+
+/* A backend array that is exactly numpy.ndarray: its fields are read through NumPy's C API
+   (no attribute lookup, no allocation); any other (CuPy) through its Python attributes. */
+#define IS_NP(d) (Py_TYPE(d) == &PyArray_Type)
+static PyObject *str_base, *str_shape, *str_dtype;   /* interned attribute names */
+
+/* d.base: a new reference (None where the array owns its memory), NULL on error */
+static PyObject *
+data_base(PyObject *d)
+{
+    if (IS_NP(d)) {
+        PyObject *b = PyArray_BASE((PyArrayObject *)d);
+        b = b ? b : Py_None;
+        Py_INCREF(b);
+        return b;
+    }
+    return PyObject_GetAttr(d, str_base);
+}
+
+/* d.shape and d.dtype (new references), 0; -1 on error */
+static int
+data_shape_dtype(PyObject *d, PyObject **shape, PyObject **dtype)
+{
+    if (IS_NP(d)) {
+        PyArrayObject *a = (PyArrayObject *)d;
+        *shape = PyArray_IntTupleFromIntp(PyArray_NDIM(a), PyArray_DIMS(a));
+        if (*shape == NULL)
+            return -1;
+        *dtype = (PyObject *)PyArray_DESCR(a);
+        Py_INCREF(*dtype);
+        return 0;
+    }
+    *shape = PyObject_GetAttr(d, str_shape);
+    *dtype = *shape ? PyObject_GetAttr(d, str_dtype) : NULL;
+    if (*dtype == NULL) {
+        Py_CLEAR(*shape);
+        return -1;
+    }
+    return 0;
+}
 
 enum { B_ADD, B_SUB, B_MUL, B_TRUEDIV, B_FLOORDIV, B_MOD, B_POW, B_MATMUL,
        B_AND, B_OR, B_XOR, B_LSHIFT, B_RSHIFT, NBINARY };
@@ -65,7 +107,7 @@ static PyObject *str_call = NULL;
  * failure falls back to a fresh result). Only for large arrays, as NumPy. */
 #define ELIDE_MIN_BYTES (256 * 1024)
 static int binary_op_opcode = -1;
-static PyObject *str_nbytes = NULL, *str_base = NULL, *elide_kwnames = NULL, *str_no = NULL;
+static PyObject *elide_kwnames = NULL, *str_no = NULL;
 
 static int
 called_from_binary_op(void)
@@ -100,24 +142,10 @@ elidable(PyObject *t)
     if (Py_TYPE(t) != array_type || Py_REFCNT(t) != 1)
         return NULL;
     PyObject *d = DATA(t);
-    if (Py_TYPE(d) != np_ndarray || Py_REFCNT(d) != 1)
+    if (!IS_NP(d) || Py_REFCNT(d) != 1)
         return NULL;
-    PyObject *nb = PyObject_GetAttr(d, str_nbytes);
-    if (nb == NULL) {
-        PyErr_Clear();
-        return NULL;
-    }
-    long n = PyLong_AsLong(nb);
-    Py_DECREF(nb);
-    if (n < ELIDE_MIN_BYTES)
-        return NULL;
-    PyObject *base = PyObject_GetAttr(d, str_base);
-    if (base == NULL) {
-        PyErr_Clear();
-        return NULL;
-    }
-    Py_DECREF(base);
-    if (base != Py_None || !called_from_binary_op())
+    PyArrayObject *a = (PyArrayObject *)d;
+    if (PyArray_NBYTES(a) < ELIDE_MIN_BYTES || PyArray_BASE(a) != NULL || !called_from_binary_op())
         return NULL;
     return d;
 }
@@ -148,6 +176,35 @@ is_py_scalar(PyObject *o)
     return t == &PyFloat_Type || t == &PyLong_Type || t == &PyComplex_Type || t == &PyBool_Type;
 }
 
+/* This thread's traces, dispatch.trace_state.stack (borrowed), or NULL with an error. The
+   thread-local lookup is cached for the last thread that asked; Python code that assigns
+   trace_state.stack anew (core.only) calls stack_changed(), which drops the cache. */
+static PyObject *stack_cache = NULL;
+static uint64_t stack_cache_thread = 0;
+static unsigned long stack_epoch = 1, stack_cache_epoch = 0;
+
+static PyObject *
+this_stack(void)
+{
+    uint64_t thread = PyThreadState_GetID(PyThreadState_Get());
+    if (stack_cache != NULL && thread == stack_cache_thread && stack_cache_epoch == stack_epoch)
+        return stack_cache;
+    PyObject *stack = PyObject_GetAttr(trace_state, str_stack);
+    if (stack == NULL)
+        return NULL;
+    Py_XSETREF(stack_cache, stack);
+    stack_cache_thread = thread;
+    stack_cache_epoch = stack_epoch;
+    return stack;
+}
+
+static PyObject *
+py_stack_changed(PyObject *module, PyObject *unused)
+{
+    stack_epoch++;
+    Py_RETURN_NONE;
+}
+
 /* 0: not on the fast path (observers present); 1: fast; 2: fast, then hand the result
    to this thread's autodiff traces (dispatch.traced). */
 static inline int
@@ -157,14 +214,12 @@ fast_mode(void)
         return 0;
     if (PyList_GET_SIZE(tracing) == 0)
         return 1;
-    PyObject *stack = PyObject_GetAttr(trace_state, str_stack);   /* this thread's traces */
+    PyObject *stack = this_stack();
     if (stack == NULL) {
         PyErr_Clear();
         return 0;
     }
-    int idle = PyList_Check(stack) && PyList_GET_SIZE(stack) == 0;
-    Py_DECREF(stack);
-    return idle ? 1 : 2;
+    return PyList_Check(stack) && PyList_GET_SIZE(stack) == 0 ? 1 : 2;
 }
 
 static int trace_one(PyObject *op, PyObject *operands, PyObject *params, PyObject *result);
@@ -477,8 +532,32 @@ typedef struct {
     PyObject_HEAD
     Py_ssize_t n;       /* writes into the memory since it was registered */
     Py_ssize_t refs;    /* entries and saved values that depend on it */
-    PyObject *key;      /* id() of the array owning the memory (not the array: see dispatch.py) */
+    uintptr_t key;      /* id() of the array owning the memory (not the array: see dispatch.py) */
 } VersionObject;
+
+static PyTypeObject VersionType;
+
+/* a new counter for the root at address ``key`` */
+static VersionObject *
+version_make(uintptr_t key)
+{
+    VersionObject *v = PyObject_New(VersionObject, &VersionType);
+    if (v != NULL) {
+        v->n = v->refs = 0;
+        v->key = key;
+    }
+    return v;
+}
+
+/* id() as a key: NULL-free; 0 with an error on a bad one */
+static uintptr_t
+key_of(PyObject *o)
+{
+    void *p = PyLong_Check(o) ? PyLong_AsVoidPtr(o) : NULL;
+    if (p == NULL && !PyErr_Occurred())
+        PyErr_Format(PyExc_TypeError, "a root's key is a nonzero id(), not %R", o);
+    return (uintptr_t)p;
+}
 
 static PyObject *
 version_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
@@ -486,25 +565,24 @@ version_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     PyObject *key;
     if (!PyArg_ParseTuple(args, "O:RootVersion", &key))
         return NULL;
-    VersionObject *v = (VersionObject *)type->tp_alloc(type, 0);
-    if (v == NULL)
-        return NULL;
-    Py_INCREF(key);
-    v->key = key;
-    return (PyObject *)v;
+    uintptr_t k = key_of(key);
+    return k ? (PyObject *)version_make(k) : NULL;
 }
 
-static void
-version_dealloc(VersionObject *v)
+static PyObject *
+version_key(VersionObject *v, void *unused)
 {
-    Py_CLEAR(v->key);
-    Py_TYPE(v)->tp_free((PyObject *)v);
+    return PyLong_FromVoidPtr((void *)v->key);
 }
 
 static PyMemberDef version_members[] = {
     {"n", T_PYSSIZET, offsetof(VersionObject, n), 0, "writes since registration"},
     {"refs", T_PYSSIZET, offsetof(VersionObject, refs), 0, "users of this counter"},
-    {"key", T_OBJECT, offsetof(VersionObject, key), READONLY, "id() of the memory's owner"},
+    {NULL}
+};
+
+static PyGetSetDef version_getset[] = {
+    {"key", (getter)version_key, NULL, "id() of the memory's owner", NULL},
     {NULL}
 };
 
@@ -512,11 +590,241 @@ static PyTypeObject VersionType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "npflow._core._fastpath.RootVersion",
     .tp_basicsize = sizeof(VersionObject),
-    .tp_dealloc = (destructor)version_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_members = version_members,
+    .tp_getset = version_getset,
     .tp_new = version_new,
     .tp_doc = "The write counter of one memory root (see dispatch.versions).",
+};
+
+/* dispatch.versions as a hash table on the root's address, so that the recorder registers
+   and finds a counter without making an int and hashing it. A mapping id(root) -> RootVersion
+   to Python (get, [], del, in, len). Open addressing with linear probing; deletion shifts
+   the run back, so there are no tombstones. */
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t used, mask;   /* entries; capacity - 1 (a power of two) */
+    int shift;               /* 64 - log2(capacity) */
+    uintptr_t *keys;         /* 0: an empty slot */
+    VersionObject **vals;    /* strong references */
+} TableObject;
+
+static PyTypeObject TableType;
+
+static inline Py_ssize_t
+table_home(TableObject *t, uintptr_t k)
+{
+    return (Py_ssize_t)(((uint64_t)k * 0x9E3779B97F4A7C15ULL) >> t->shift);
+}
+
+/* the slot of k, or of the empty slot where it would go */
+static inline Py_ssize_t
+table_slot(TableObject *t, uintptr_t k)
+{
+    Py_ssize_t i = table_home(t, k);
+    while (t->keys[i] != 0 && t->keys[i] != k)
+        i = (i + 1) & t->mask;
+    return i;
+}
+
+/* borrowed; NULL (no error) where k has no counter */
+static inline VersionObject *
+table_get(TableObject *t, uintptr_t k)
+{
+    Py_ssize_t i = table_slot(t, k);
+    return t->keys[i] ? t->vals[i] : NULL;
+}
+
+static int
+table_resize(TableObject *t, Py_ssize_t cap)
+{
+    uintptr_t *keys = PyMem_Calloc(cap, sizeof(uintptr_t));
+    VersionObject **vals = PyMem_Calloc(cap, sizeof(VersionObject *));
+    if (keys == NULL || vals == NULL) {
+        PyMem_Free(keys);
+        PyMem_Free(vals);
+        PyErr_NoMemory();
+        return -1;
+    }
+    uintptr_t *old_keys = t->keys;
+    VersionObject **old_vals = t->vals;
+    Py_ssize_t old_cap = t->keys ? t->mask + 1 : 0;
+    int bits = 0;
+    while (((Py_ssize_t)1 << bits) < cap)
+        bits++;
+    t->keys = keys;
+    t->vals = vals;
+    t->mask = cap - 1;
+    t->shift = 64 - bits;
+    for (Py_ssize_t i = 0; i < old_cap; i++)
+        if (old_keys[i]) {
+            Py_ssize_t j = table_slot(t, old_keys[i]);
+            keys[j] = old_keys[i];
+            vals[j] = old_vals[i];
+        }
+    PyMem_Free(old_keys);
+    PyMem_Free(old_vals);
+    return 0;
+}
+
+/* k -> v (a new reference is taken; an old counter at k is dropped): 0, or -1 with an error */
+static int
+table_put(TableObject *t, uintptr_t k, VersionObject *v)
+{
+    if ((t->used + 1) * 3 > (t->mask + 1) * 2 && table_resize(t, (t->mask + 1) * 2) < 0)
+        return -1;
+    Py_ssize_t i = table_slot(t, k);
+    Py_INCREF(v);
+    if (t->keys[i]) {
+        Py_SETREF(t->vals[i], v);
+        return 0;
+    }
+    t->keys[i] = k;
+    t->vals[i] = v;
+    t->used++;
+    return 0;
+}
+
+/* drops k's counter: 1, or 0 where k has none */
+static int
+table_del(TableObject *t, uintptr_t k)
+{
+    Py_ssize_t i = table_slot(t, k);
+    if (t->keys[i] == 0)
+        return 0;
+    VersionObject *v = t->vals[i];
+    for (Py_ssize_t j = (i + 1) & t->mask; t->keys[j] != 0; j = (j + 1) & t->mask) {
+        Py_ssize_t h = table_home(t, t->keys[j]);
+        /* the entry at j may fill the hole at i unless its home lies cyclically in (i, j] */
+        if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+            t->keys[i] = t->keys[j];
+            t->vals[i] = t->vals[j];
+            i = j;
+        }
+    }
+    t->keys[i] = 0;
+    t->vals[i] = NULL;
+    t->used--;
+    Py_DECREF(v);
+    return 1;
+}
+
+static PyObject *
+table_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs)) || PyTuple_GET_SIZE(args)) {
+        PyErr_SetString(PyExc_TypeError, "VersionTable() takes no arguments");
+        return NULL;
+    }
+    TableObject *t = (TableObject *)type->tp_alloc(type, 0);
+    if (t != NULL && table_resize(t, 64) < 0)
+        Py_CLEAR(t);
+    return (PyObject *)t;
+}
+
+static void
+table_dealloc(TableObject *t)
+{
+    for (Py_ssize_t i = 0; t->keys && i <= t->mask; i++)
+        Py_XDECREF(t->vals[i]);
+    PyMem_Free(t->keys);
+    PyMem_Free(t->vals);
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static Py_ssize_t
+table_length(TableObject *t)
+{
+    return t->used;
+}
+
+static PyObject *
+table_subscript(TableObject *t, PyObject *key)
+{
+    uintptr_t k = key_of(key);
+    VersionObject *v = k ? table_get(t, k) : NULL;
+    if (v == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetObject(PyExc_KeyError, key);
+        return NULL;
+    }
+    Py_INCREF(v);
+    return (PyObject *)v;
+}
+
+static int
+table_ass_subscript(TableObject *t, PyObject *key, PyObject *value)
+{
+    uintptr_t k = key_of(key);
+    if (k == 0)
+        return -1;
+    if (value == NULL) {
+        if (table_del(t, k))
+            return 0;
+        PyErr_SetObject(PyExc_KeyError, key);
+        return -1;
+    }
+    if (Py_TYPE(value) != &VersionType) {
+        PyErr_Format(PyExc_TypeError, "VersionTable holds RootVersion counters, not %.100s",
+                     Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    return table_put(t, k, (VersionObject *)value);
+}
+
+static int
+table_contains(TableObject *t, PyObject *key)
+{
+    uintptr_t k = PyLong_Check(key) ? key_of(key) : 0;
+    if (k == 0) {
+        PyErr_Clear();   /* (like a dict: a key that cannot be in it is not) */
+        return 0;
+    }
+    return table_get(t, k) != NULL;
+}
+
+static PyObject *
+table_getmethod(TableObject *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "get(key, default=None)");
+        return NULL;
+    }
+    PyObject *r = NULL;
+    if (table_contains(t, args[0]))
+        r = (PyObject *)table_get(t, key_of(args[0]));
+    if (r == NULL)
+        r = nargs > 1 ? args[1] : Py_None;
+    Py_INCREF(r);
+    return r;
+}
+
+static PyMappingMethods table_as_mapping = {
+    .mp_length = (lenfunc)table_length,
+    .mp_subscript = (binaryfunc)table_subscript,
+    .mp_ass_subscript = (objobjargproc)table_ass_subscript,
+};
+
+static PySequenceMethods table_as_sequence = {
+    .sq_contains = (objobjproc)table_contains,
+};
+
+static PyMethodDef table_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))table_getmethod, METH_FASTCALL, "get(key, default=None)"},
+    {NULL}
+};
+
+static PyTypeObject TableType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "npflow._core._fastpath.VersionTable",
+    .tp_basicsize = sizeof(TableObject),
+    .tp_dealloc = (destructor)table_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_as_mapping = &table_as_mapping,
+    .tp_as_sequence = &table_as_sequence,
+    .tp_methods = table_methods,
+    .tp_new = table_new,
+    .tp_doc = "dispatch.versions: id(root) -> RootVersion, hashed on the address.",
 };
 
 typedef struct {
@@ -641,11 +949,11 @@ static PyTypeObject NodeType = {
 
 /* set by configure_autodiff */
 static PyObject *recorder_type = NULL;  /* autodiff.core.Recorder (exact type only) */
-static PyObject *versions = NULL;       /* dispatch.versions: id(root) -> RootVersion */
+static TableObject *versions = NULL;    /* dispatch.versions: id(root) -> RootVersion */
 static PyObject *py_plan = NULL;        /* core._plan(op, parents, operands) */
 static PyObject *meta_type = NULL;      /* core.Meta */
 static PyObject *lock_acquire = NULL, *lock_release = NULL;   /* core._lock's bound methods */
-static PyObject *str_nodes, *str_roots, *str_dtype, *str_kind, *str_shape, *str_differentiable,
+static PyObject *str_nodes, *str_roots, *str_kind, *str_differentiable,
     *str_vjp, *str_nout, *str_inplace, *str_where, *str_vjp_uses, *str_acquire, *str_release, *str_out, *str_vjp_plain;
 static PyObject *inexact_dtypes = NULL; /* dtype -> bool: kind in "fc" */
 
@@ -653,6 +961,10 @@ static PyObject *inexact_dtypes = NULL; /* dtype -> bool: kind in "fc" */
 static int
 is_inexact_data(PyObject *data)
 {
+    if (IS_NP(data)) {
+        int t = PyArray_TYPE((PyArrayObject *)data);
+        return PyTypeNum_ISFLOAT(t) || PyTypeNum_ISCOMPLEX(t);
+    }
     PyObject *dt = PyObject_GetAttr(data, str_dtype);
     if (dt == NULL)
         return -1;
@@ -691,7 +1003,7 @@ need_lock(void)
 static PyObject *
 track(PyObject *data, PyObject *roots)
 {
-    PyObject *root = PyObject_GetAttr(data, str_base);
+    PyObject *root = data_base(data);
     if (root == NULL)
         return NULL;
     if (root == Py_None || Py_TYPE(root) != Py_TYPE(data)) {
@@ -699,22 +1011,16 @@ track(PyObject *data, PyObject *roots)
         Py_INCREF(data);
         root = data;
     }
-    PyObject *key = PyLong_FromVoidPtr(root);
-    PyObject *v = key ? PyDict_GetItemWithError(versions, key) : NULL;
+    uintptr_t key = (uintptr_t)root;
+    Py_DECREF(root);   /* (data keeps it alive) */
+    PyObject *v = (PyObject *)table_get(versions, key);
     if (v != NULL)
         Py_INCREF(v);
-    else if (key != NULL && !PyErr_Occurred()) {
-        v = (PyObject *)PyObject_New(VersionObject, &VersionType);
-        if (v != NULL) {
-            ((VersionObject *)v)->n = ((VersionObject *)v)->refs = 0;
-            Py_INCREF(key);
-            ((VersionObject *)v)->key = key;
-            if (PyDict_SetItem(versions, key, v) < 0)
-                Py_CLEAR(v);
-        }
+    else {
+        v = (PyObject *)version_make(key);
+        if (v != NULL && table_put(versions, key, (VersionObject *)v) < 0)
+            Py_CLEAR(v);
     }
-    Py_XDECREF(key);
-    Py_DECREF(root);
     if (v == NULL)
         return NULL;
     ((VersionObject *)v)->refs++;
@@ -806,7 +1112,7 @@ plain_call(PyObject *params, PyObject *result, PyObject **rparams)
             }
         }
     }
-    PyObject *base = PyObject_GetAttr(DATA(result), str_base);
+    PyObject *base = data_base(DATA(result));
     if (base == NULL || base != Py_None) {
         int r = base == NULL ? -1 : 0;
         Py_XDECREF(base);
@@ -878,11 +1184,28 @@ static PyObject *
 fit_to(PyObject *fit, PyObject *ct, PyObject *shape, PyObject *dtype, PyObject *op, int forward)
 {
     if (Py_TYPE(ct) == array_type) {
-        PyObject *s = PyObject_GetAttr(DATA(ct), str_shape);
-        PyObject *d = s ? PyObject_GetAttr(DATA(ct), str_dtype) : NULL;
-        int a = d ? PyObject_RichCompareBool(s, shape, Py_EQ) : -1;
-        int b = a > 0 ? PyObject_RichCompareBool(d, dtype, Py_EQ) : 0;
-        Py_XDECREF(s); Py_XDECREF(d);
+        int a, b;
+        PyObject *d = DATA(ct);
+        if (IS_NP(d) && PyTuple_Check(shape)) {   /* dims and dtype compared in place */
+            PyArrayObject *x = (PyArrayObject *)d;
+            a = PyTuple_GET_SIZE(shape) == PyArray_NDIM(x);
+            for (int k = 0; a > 0 && k < PyArray_NDIM(x); k++) {
+                Py_ssize_t m = PyLong_AsSsize_t(PyTuple_GET_ITEM(shape, k));
+                a = m == -1 && PyErr_Occurred() ? -1 : m == PyArray_DIMS(x)[k];
+            }
+            PyObject *dt = (PyObject *)PyArray_DESCR(x);
+            b = a > 0 ? (dt == dtype ? 1 : PyObject_RichCompareBool(dt, dtype, Py_EQ)) : 0;
+        }
+        else {
+            PyObject *s, *dt;
+            if (data_shape_dtype(d, &s, &dt) < 0) {
+                Py_DECREF(ct);
+                return NULL;
+            }
+            a = PyObject_RichCompareBool(s, shape, Py_EQ);
+            b = a > 0 ? PyObject_RichCompareBool(dt, dtype, Py_EQ) : 0;
+            Py_DECREF(s); Py_DECREF(dt);
+        }
         if (a < 0 || b < 0) {
             Py_DECREF(ct);
             return NULL;
@@ -1061,11 +1384,12 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
             Py_INCREF(s);
         PyTuple_SET_ITEM(saved, i, s);
         if ((mask >> i) & 1) {
-            PyObject *shape = PyObject_GetAttr(DATA(x), str_shape);
-            PyObject *dt = shape ? PyObject_GetAttr(DATA(x), str_dtype) : NULL;
-            m = dt ? PyTuple_Pack(2, shape, dt) : NULL;
-            Py_XDECREF(shape);
-            Py_XDECREF(dt);
+            PyObject *shape, *dt;
+            if (data_shape_dtype(DATA(x), &shape, &dt) < 0)
+                goto error;
+            m = PyTuple_Pack(2, shape, dt);
+            Py_DECREF(shape);
+            Py_DECREF(dt);
             if (m == NULL)
                 goto error;
         }
@@ -1147,6 +1471,7 @@ tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params,
     /* run the rules with no trace active: only(stack[:0]) */
     PyObject *saved_stack = PyObject_GetAttr(trace_state, str_stack);
     PyObject *empty = saved_stack ? PyList_New(0) : NULL;
+    stack_epoch++;
     if (empty == NULL || PyObject_SetAttr(trace_state, str_stack, empty) < 0) {
         Py_XDECREF(saved_stack); Py_XDECREF(empty); Py_DECREF(jvp); Py_XDECREF(rparams);
         return -1;
@@ -1185,19 +1510,20 @@ tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params,
         status = -1;
     int set = status > 0 && inexact && t_out != NULL && t_out != Py_None;
     if (set) {
-        PyObject *shape = PyObject_GetAttr(DATA(result), str_shape);
-        PyObject *dt = shape ? PyObject_GetAttr(DATA(result), str_dtype) : NULL;
-        if (dt != NULL)
+        PyObject *shape, *dt;
+        if (data_shape_dtype(DATA(result), &shape, &dt) == 0) {
             t_out = fit_to(py_fit, t_out, shape, dt, op, 1);
+            Py_DECREF(shape); Py_DECREF(dt);
+        }
         else
             Py_CLEAR(t_out);
-        Py_XDECREF(shape); Py_XDECREF(dt);
         if (t_out == NULL)
             status = -1;
     }
     /* restore the trace stack, keeping any pending error */
     PyObject *et, *ev, *tb;
     PyErr_Fetch(&et, &ev, &tb);
+    stack_epoch++;
     if (PyObject_SetAttr(trace_state, str_stack, saved_stack) < 0) {
         Py_XDECREF(et); Py_XDECREF(ev); Py_XDECREF(tb);
         status = -1;
@@ -1270,11 +1596,12 @@ py_record(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 py_untrack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2 || !PyDict_Check(args[0]) || !PyList_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "untrack(versions: dict, roots: list)");
+    if (nargs != 2 || Py_TYPE(args[0]) != &TableType || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "untrack(versions: VersionTable, roots: list)");
         return NULL;
     }
-    PyObject *vers = args[0], *roots = args[1];
+    TableObject *vers = (TableObject *)args[0];
+    PyObject *roots = args[1];
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(roots); i++) {
         PyObject *v = PyList_GET_ITEM(roots, i);
         if (Py_TYPE(v) != &VersionType) {
@@ -1282,13 +1609,8 @@ py_untrack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         }
         VersionObject *vo = (VersionObject *)v;
-        if (--vo->refs <= 0 && vo->key != NULL) {
-            PyObject *cur = PyDict_GetItemWithError(vers, vo->key);
-            if (cur == v && PyDict_DelItem(vers, vo->key) < 0)   /* (pop: only this counter) */
-                return NULL;
-            if (PyErr_Occurred())
-                return NULL;
-        }
+        if (--vo->refs <= 0 && table_get(vers, vo->key) == vo)   /* (pop: only this counter) */
+            table_del(vers, vo->key);
     }
     Py_RETURN_NONE;
 }
@@ -1480,9 +1802,10 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static int
 trace_one(PyObject *op, PyObject *operands, PyObject *params, PyObject *result)
 {
-    PyObject *stack = PyObject_GetAttr(trace_state, str_stack);
+    PyObject *stack = this_stack();
     if (stack == NULL)
         return -1;
+    Py_INCREF(stack);
     int r = 0;
     if (PyList_Check(stack) && PyList_GET_SIZE(stack) == 1) {
         PyObject *t = PyList_GET_ITEM(stack, 0);
@@ -1677,9 +2000,9 @@ static PyObject *
 configure_autodiff(PyObject *module, PyObject *args)
 {
     PyObject *rt, *vers, *plan, *mt, *lock;
-    if (!PyArg_ParseTuple(args, "OO!OOO:configure_autodiff", &rt, &PyDict_Type, &vers, &plan, &mt, &lock))
+    if (!PyArg_ParseTuple(args, "OO!OOO:configure_autodiff", &rt, &TableType, &vers, &plan, &mt, &lock))
         return NULL;
-    Py_INCREF(vers); Py_XSETREF(versions, vers);
+    Py_INCREF(vers); Py_XSETREF(versions, (TableObject *)vers);
     Py_INCREF(plan); Py_XSETREF(py_plan, plan);
     Py_INCREF(mt); Py_XSETREF(meta_type, mt);
     Py_XSETREF(lock_acquire, PyObject_GetAttr(lock, str_acquire));
@@ -1770,6 +2093,8 @@ static PyMethodDef module_methods[] = {
      "apply(op, *operands, **params): dispatch.apply, its common case in C"},
     {"configure_apply", configure_apply, METH_VARARGS,
      "configure_apply(dispatch._apply_py, devices.as_device, dispatch.traced_params)"},
+    {"stack_changed", py_stack_changed, METH_NOARGS,
+     "stack_changed(): dispatch.trace_state.stack was assigned anew (drops the C side's cache)"},
     {"configure_forward", configure_forward, METH_VARARGS, "configure_forward(Tangents, rules.fit)"},
     {"tangent", (PyCFunction)(void (*)(void))py_tangent, METH_FASTCALL,
      "tangent(tr, op, operands, params, result): Tangents.process's common case"},
@@ -1794,8 +2119,9 @@ static struct PyModuleDef fastpath_module = {
 PyMODINIT_FUNC
 PyInit__fastpath(void)
 {
+    import_array();
     if (PyType_Ready(&ArrayBaseType) < 0 || PyType_Ready(&UfuncBaseType) < 0 ||
-        PyType_Ready(&VersionType) < 0 || PyType_Ready(&NodeType) < 0)
+        PyType_Ready(&VersionType) < 0 || PyType_Ready(&NodeType) < 0 || PyType_Ready(&TableType) < 0)
         return NULL;
     str_nodes = PyUnicode_InternFromString("nodes");
     str_roots = PyUnicode_InternFromString("roots");
@@ -1826,12 +2152,11 @@ PyInit__fastpath(void)
             kwnames_forward == NULL)
         return NULL;
     str_call = PyUnicode_InternFromString("_call");
-    str_nbytes = PyUnicode_InternFromString("nbytes");
     str_base = PyUnicode_InternFromString("base");
     str_no = PyUnicode_InternFromString("no");
     str_stack = PyUnicode_InternFromString("stack");
     elide_kwnames = Py_BuildValue("(ss)", "out", "casting");
-    if (str_call == NULL || str_nbytes == NULL || str_base == NULL || str_no == NULL || elide_kwnames == NULL)
+    if (str_call == NULL || str_base == NULL || str_no == NULL || elide_kwnames == NULL)
         return NULL;
     PyObject *opcode_mod = PyImport_ImportModule("opcode");
     if (opcode_mod != NULL) {
@@ -1850,8 +2175,10 @@ PyInit__fastpath(void)
     Py_INCREF(&UfuncBaseType);
     Py_INCREF(&VersionType);
     Py_INCREF(&NodeType);
+    Py_INCREF(&TableType);
     if (PyModule_AddObject(m, "RootVersion", (PyObject *)&VersionType) < 0 ||
         PyModule_AddObject(m, "Node", (PyObject *)&NodeType) < 0 ||
+        PyModule_AddObject(m, "VersionTable", (PyObject *)&TableType) < 0 ||
         PyModule_AddObject(m, "ArrayBase", (PyObject *)&ArrayBaseType) < 0 ||
         PyModule_AddObject(m, "UfuncBase", (PyObject *)&UfuncBaseType) < 0 ||
         PyModule_AddObject(m, "BINARY", make_tuple_of_names(binary_names, NBINARY)) < 0 ||

@@ -73,7 +73,7 @@ def traced_params(op, operands, params, result):
 # owns a buffer) that some live trace depends on. Every write through ``apply``
 # bumps it, whether or not a trace is active, so a trace can tell that a value it
 # saved, or an array it tracks, was overwritten since.
-versions = {}
+versions = {}  # (the C accelerator's VersionTable below: the same mapping, hashed on the address)
 
 
 # A counter holds its root's id, not the root: a tape must not keep alive the buffers of
@@ -91,6 +91,7 @@ class RootVersion:
 
 if _fastpath is not None:
     RootVersion = _fastpath.RootVersion  # the same fields, readable by the C recorder
+    versions = _fastpath.VersionTable()
 
 
 def root_of(data):

@@ -36,6 +36,8 @@ class AutodiffError(RuntimeError):
 
 
 _state = dispatch.trace_state  # this thread's active traces (dispatch owns it: the fast paths read it)
+# Whoever assigns _state.stack anew (not append/remove) says so: the C accelerator caches it.
+_stack_changed = _fastpath.stack_changed if _fastpath is not None else (lambda: None)
 _lock = threading.RLock()  # re-entrant: a finalizer (a tape freed by the GC) may run while held
 _active = 0
 
@@ -123,11 +125,13 @@ class only:
     def __enter__(self):
         self.saved = _state.stack
         _state.stack = list(self.traces)
+        _stack_changed()
         if self.traces:
             _hook(1)
 
     def __exit__(self, *exc):
         _state.stack = self.saved
+        _stack_changed()
         if self.traces:
             _hook(-1)
         return False
