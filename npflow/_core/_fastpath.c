@@ -915,6 +915,27 @@ node_release(NodeObject *n, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* release_nodes(nodes): node.release() for each (Recorder.release's loop) */
+static PyObject *
+py_release_nodes(PyObject *module, PyObject *nodes)
+{
+    if (!PyList_Check(nodes)) {
+        PyErr_SetString(PyExc_TypeError, "release_nodes(nodes: list)");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(nodes); i++) {
+        PyObject *node = PyList_GET_ITEM(nodes, i);
+        Py_INCREF(node);
+        PyObject *r = Py_TYPE(node) == &NodeType ? node_release((NodeObject *)node, NULL)
+                                                   : PyObject_CallMethod(node, "release", NULL);
+        Py_DECREF(node);
+        if (r == NULL)
+            return NULL;
+        Py_DECREF(r);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef node_methods[] = {
     {"release", (PyCFunction)node_release, METH_NOARGS, "Free what the backward pass needed."},
     {NULL}
@@ -956,6 +977,42 @@ static PyObject *lock_acquire = NULL, *lock_release = NULL;   /* core._lock's bo
 static PyObject *str_nodes, *str_roots, *str_kind, *str_differentiable,
     *str_vjp, *str_nout, *str_inplace, *str_where, *str_vjp_uses, *str_acquire, *str_release, *str_out, *str_vjp_plain;
 static PyObject *inexact_dtypes = NULL; /* dtype -> bool: kind in "fc" */
+
+/* __slots__ members of the Python classes the recorder reads on every op (Recorder.nodes and
+   .roots, Op.vjp_uses) are read at their offsets, found once from their member descriptors;
+   for an object of exactly the class configured (subclasses may lay out differently). */
+static PyObject *op_type = NULL;   /* registry.Op */
+static Py_ssize_t off_rec_nodes = -1, off_rec_roots = -1, off_op_vjp_uses = -1, off_op_info = -1;
+
+static Py_ssize_t
+slot_offset(PyObject *type, const char *name)
+{
+    PyObject *d = PyObject_GetAttrString(type, name);   /* (a class gives the descriptor itself) */
+    if (d == NULL)
+        return -1;
+    Py_ssize_t off = -1;
+    if (Py_TYPE(d) == &PyMemberDescr_Type && ((PyMemberDescrObject *)d)->d_member->type == T_OBJECT_EX)
+        off = ((PyMemberDescrObject *)d)->d_member->offset;
+    else
+        PyErr_Format(PyExc_TypeError, "%R.%s is not a __slots__ member", type, name);
+    Py_DECREF(d);
+    return off;
+}
+
+/* obj.<name>, a new reference: from the slot at ``off`` where obj is exactly ``type`` and the
+   slot is set, else by attribute lookup (which raises what Python would) */
+static inline PyObject *
+slot_get(PyObject *obj, PyObject *type, Py_ssize_t off, PyObject *name)
+{
+    if ((PyObject *)Py_TYPE(obj) == type && off >= 0) {
+        PyObject *v = *(PyObject **)((char *)obj + off);
+        if (v != NULL) {
+            Py_INCREF(v);
+            return v;
+        }
+    }
+    return PyObject_GetAttr(obj, name);
+}
 
 /* 1 if the dtype of backend array ``data`` is floating or complex, 0 if not, -1 error */
 static int
@@ -1032,9 +1089,9 @@ track(PyObject *data, PyObject *roots)
     return v;
 }
 
-/* _saved_value: x kept, with (x, v, v.n) appended to checks */
+/* _saved_value: x kept; its check (x, v, v.n) goes to checks[(*k)++] (a new reference) */
 static int
-save_value(PyObject *x, PyObject *checks, PyObject *roots)
+save_value(PyObject *x, PyObject **checks, int *k, PyObject *roots)
 {
     PyObject *v = track(DATA(x), roots);
     if (v == NULL)
@@ -1043,11 +1100,9 @@ save_value(PyObject *x, PyObject *checks, PyObject *roots)
     PyObject *t = n ? PyTuple_Pack(3, x, v, n) : NULL;
     Py_XDECREF(n);
     Py_DECREF(v);
-    if (t == NULL || PyList_Append(checks, t) < 0) {
-        Py_XDECREF(t);
+    if (t == NULL)
         return -1;
-    }
-    Py_DECREF(t);
+    checks[(*k)++] = t;
     return 0;
 }
 
@@ -1224,24 +1279,22 @@ fit_to(PyObject *fit, PyObject *ct, PyObject *shape, PyObject *dtype, PyObject *
 /* What the one-pass paths need of an op, cached while its rules stay the same (defvjp assigns
    op.vjp_uses anew whenever they change): a new reference to [vjp_uses, record's case
    (static_ok and a vjp rule per operand), static_ok (differentiable, one output, writes
-   nothing), {operand mask: (args to save, args to keep the shape of, save ans?) as bits}]. */
-static PyObject *op_infos = NULL;
-
+   nothing), {operand mask: (args to save, args to keep the shape of, save ans?) as bits}],
+   kept in the op's ``fast_info`` slot (an object of a class other than registry.Op gets it
+   made anew on every call). */
 static PyObject *
 op_info(PyObject *op)
 {
-    PyObject *uses = PyObject_GetAttr(op, str_vjp_uses);
+    PyObject *uses = slot_get(op, op_type, off_op_vjp_uses, str_vjp_uses);
     if (uses == NULL)
         return NULL;
-    PyObject *info = PyDict_GetItemWithError(op_infos, op);
-    if (info != NULL && PyList_GET_ITEM(info, 0) == uses) {
+    PyObject **kept = (PyObject *)Py_TYPE(op) == op_type ? (PyObject **)((char *)op + off_op_info) : NULL;
+    PyObject *info = kept ? *kept : NULL;
+    if (info != NULL && PyList_Check(info) && PyList_GET_SIZE(info) == 4 &&
+            PyList_GET_ITEM(info, 0) == uses) {
         Py_DECREF(uses);
         Py_INCREF(info);
         return info;
-    }
-    if (info == NULL && PyErr_Occurred()) {
-        Py_DECREF(uses);
-        return NULL;
     }
     PyObject *d = PyObject_GetAttr(op, str_differentiable);
     PyObject *vjp = d ? PyObject_GetAttr(op, str_vjp) : NULL;
@@ -1254,8 +1307,10 @@ op_info(PyObject *op)
     info = PyErr_Occurred() ? NULL : Py_BuildValue("[OOO{}]", uses, rev ? Py_True : Py_False,
                                                    fixed ? Py_True : Py_False);
     Py_DECREF(uses);
-    if (info != NULL && PyDict_SetItem(op_infos, op, info) < 0)
-        Py_CLEAR(info);
+    if (info != NULL && kept != NULL) {
+        Py_INCREF(info);
+        Py_XSETREF(*kept, info);
+    }
     return info;
 }
 
@@ -1303,6 +1358,69 @@ cached_plan(PyObject *op, PyObject *info, long mask, PyObject *parents, PyObject
     return plan;
 }
 
+/* (None,) * n, a new reference (shared for small n) */
+static PyObject *
+nones(Py_ssize_t n)
+{
+    static PyObject *made[9];
+    if (n < 9 && made[n] != NULL) {
+        Py_INCREF(made[n]);
+        return made[n];
+    }
+    PyObject *t = PyTuple_New(n);
+    for (Py_ssize_t i = 0; t != NULL && i < n; i++) {
+        Py_INCREF(Py_None);
+        PyTuple_SET_ITEM(t, i, Py_None);
+    }
+    if (t != NULL && n < 9) {
+        Py_INCREF(t);
+        made[n] = t;
+    }
+    return t;
+}
+
+/* (data.shape, data.dtype), a new reference. The last few made for NumPy arrays are kept and
+   shared (a tape records many operands of one shape and dtype; the tuples are immutable). */
+#define META_KEEP 16
+#define META_NDIM 4
+static struct {
+    PyObject *meta;                   /* (shape, dtype); it holds the dtype, so descr stays valid */
+    PyArray_Descr *descr;
+    int ndim;
+    npy_intp dims[META_NDIM];
+} meta_kept[META_KEEP];
+static int meta_next = 0;
+
+static PyObject *
+meta_of(PyObject *d)
+{
+    PyArrayObject *a = (PyArrayObject *)d;
+    int keep = IS_NP(d) && PyArray_NDIM(a) <= META_NDIM;
+    for (int k = 0; keep && k < META_KEEP; k++)
+        if (meta_kept[k].meta != NULL && meta_kept[k].descr == PyArray_DESCR(a) &&
+                meta_kept[k].ndim == PyArray_NDIM(a) &&
+                memcmp(meta_kept[k].dims, PyArray_DIMS(a), PyArray_NDIM(a) * sizeof(npy_intp)) == 0) {
+            Py_INCREF(meta_kept[k].meta);
+            return meta_kept[k].meta;
+        }
+    PyObject *shape, *dt;
+    if (data_shape_dtype(d, &shape, &dt) < 0)
+        return NULL;
+    PyObject *m = PyTuple_Pack(2, shape, dt);
+    Py_DECREF(shape);
+    Py_DECREF(dt);
+    if (m != NULL && keep) {
+        int k = meta_next;
+        meta_next = (meta_next + 1) % META_KEEP;
+        Py_INCREF(m);
+        Py_XSETREF(meta_kept[k].meta, m);
+        meta_kept[k].descr = PyArray_DESCR(a);
+        meta_kept[k].ndim = PyArray_NDIM(a);
+        memcpy(meta_kept[k].dims, PyArray_DIMS(a), PyArray_NDIM(a) * sizeof(npy_intp));
+    }
+    return m;
+}
+
 /* Record ``op`` (one output ``result``, ``operands`` a tuple, ``params`` a dict) on the
    Recorder ``rec``: 1 recorded (or nothing to record), 0 leave it to the Python path,
    -1 error (raised). The tape's lock is held while counters and entries change. */
@@ -1318,6 +1436,8 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     long mask = 0;
     int tracked = 0, status = 0, locked = 0;
     PyObject *saved = NULL, *checks = NULL, *meta = NULL, *node = NULL, *ans = Py_None;
+    PyObject *check[32];   /* (x, v, n) of each saved value (at most 30 operands and ans) */
+    int nchecks = 0;
     PyObject *nodes = NULL, *roots = NULL, *rparams = NULL, *info = NULL, *plan;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *e;
@@ -1353,44 +1473,37 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     long want_args = PyLong_AsLong(PyTuple_GET_ITEM(plan, 0));
     long want_meta = PyLong_AsLong(PyTuple_GET_ITEM(plan, 1));
     int want_ans = PyTuple_GET_ITEM(plan, 2) == Py_True;
-    nodes = PyObject_GetAttr(rec, str_nodes);
-    roots = nodes ? PyObject_GetAttr(rec, str_roots) : NULL;
+    nodes = slot_get(rec, recorder_type, off_rec_nodes, str_nodes);
+    roots = nodes ? slot_get(rec, recorder_type, off_rec_roots, str_roots) : NULL;
     if (roots == NULL)
         goto error;
     if (!PyList_Check(nodes) || !PyList_Check(roots))
         goto done;
     if ((locked = lock_take()) < 0)
         goto error;
-    saved = PyTuple_New(n);
-    checks = PyList_New(0);
+    saved = (want_args | want_meta) ? PyTuple_New(n) : nones(n);   /* (nothing: a shared tuple) */
     meta = PyTuple_New(n);
-    if (saved == NULL || checks == NULL || meta == NULL)
+    if (saved == NULL || meta == NULL)
         goto error;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *x = PyTuple_GET_ITEM(operands, i), *s = Py_None, *m = Py_None;
         int is_arr = Py_TYPE(x) == array_type;
-        if ((want_args >> i) & 1) {
-            if (is_arr && save_value(x, checks, roots) < 0)
-                goto error;
-            s = x;
-            Py_INCREF(s);
+        if (want_args | want_meta) {
+            if ((want_args >> i) & 1) {
+                if (is_arr && save_value(x, check, &nchecks, roots) < 0)
+                    goto error;
+                Py_INCREF(s = x);
+            }
+            else if (((want_meta >> i) & 1) && is_arr) {
+                if ((s = PyObject_CallOneArg(meta_type, x)) == NULL)
+                    goto error;
+            }
+            else
+                Py_INCREF(s);
+            PyTuple_SET_ITEM(saved, i, s);
         }
-        else if (((want_meta >> i) & 1) && is_arr) {
-            s = PyObject_CallOneArg(meta_type, x);
-            if (s == NULL)
-                goto error;
-        }
-        else
-            Py_INCREF(s);
-        PyTuple_SET_ITEM(saved, i, s);
         if ((mask >> i) & 1) {
-            PyObject *shape, *dt;
-            if (data_shape_dtype(DATA(x), &shape, &dt) < 0)
-                goto error;
-            m = PyTuple_Pack(2, shape, dt);
-            Py_DECREF(shape);
-            Py_DECREF(dt);
-            if (m == NULL)
+            if ((m = meta_of(DATA(x))) == NULL)
                 goto error;
         }
         else
@@ -1398,10 +1511,15 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
         PyTuple_SET_ITEM(meta, i, m);
     }
     if (want_ans) {
-        if (save_value(result, checks, roots) < 0)
+        if (save_value(result, check, &nchecks, roots) < 0)
             goto error;
         ans = result;
     }
+    if ((checks = PyTuple_New(nchecks)) == NULL)   /* (none: the shared empty tuple) */
+        goto error;
+    for (int c = 0; c < nchecks; c++)
+        PyTuple_SET_ITEM(checks, c, check[c]);
+    nchecks = 0;
     node = node_make(op, rparams ? rparams : params, parents, saved, ans, meta, checks);
     if (node == NULL || PyList_Append(nodes, node) < 0)
         goto error;
@@ -1414,6 +1532,8 @@ error:
     status = -1;
 done:
     status = lock_give(locked, status);
+    while (nchecks > 0)
+        Py_DECREF(check[--nchecks]);
     Py_XDECREF(parents); Py_XDECREF(saved); Py_XDECREF(checks); Py_XDECREF(meta);
     Py_XDECREF(node); Py_XDECREF(nodes); Py_XDECREF(roots); Py_XDECREF(rparams); Py_XDECREF(info);
     return status;
@@ -1999,9 +2119,15 @@ configure_apply(PyObject *module, PyObject *args)
 static PyObject *
 configure_autodiff(PyObject *module, PyObject *args)
 {
-    PyObject *rt, *vers, *plan, *mt, *lock;
-    if (!PyArg_ParseTuple(args, "OO!OOO:configure_autodiff", &rt, &TableType, &vers, &plan, &mt, &lock))
+    PyObject *rt, *vers, *plan, *mt, *lock, *ot;
+    if (!PyArg_ParseTuple(args, "O!O!OOOO!:configure_autodiff", &PyType_Type, &rt, &TableType, &vers,
+                          &plan, &mt, &lock, &PyType_Type, &ot))
         return NULL;
+    if ((off_rec_nodes = slot_offset(rt, "nodes")) < 0 || (off_rec_roots = slot_offset(rt, "roots")) < 0 ||
+            (off_op_vjp_uses = slot_offset(ot, "vjp_uses")) < 0 ||
+            (off_op_info = slot_offset(ot, "fast_info")) < 0)
+        return NULL;
+    Py_INCREF(ot); Py_XSETREF(op_type, ot);
     Py_INCREF(vers); Py_XSETREF(versions, (TableObject *)vers);
     Py_INCREF(plan); Py_XSETREF(py_plan, plan);
     Py_INCREF(mt); Py_XSETREF(meta_type, mt);
@@ -2093,13 +2219,14 @@ static PyMethodDef module_methods[] = {
      "apply(op, *operands, **params): dispatch.apply, its common case in C"},
     {"configure_apply", configure_apply, METH_VARARGS,
      "configure_apply(dispatch._apply_py, devices.as_device, dispatch.traced_params)"},
+    {"release_nodes", py_release_nodes, METH_O, "release_nodes(nodes): node.release() for each"},
     {"stack_changed", py_stack_changed, METH_NOARGS,
      "stack_changed(): dispatch.trace_state.stack was assigned anew (drops the C side's cache)"},
     {"configure_forward", configure_forward, METH_VARARGS, "configure_forward(Tangents, rules.fit)"},
     {"tangent", (PyCFunction)(void (*)(void))py_tangent, METH_FASTCALL,
      "tangent(tr, op, operands, params, result): Tangents.process's common case"},
     {"configure_autodiff", configure_autodiff, METH_VARARGS,
-     "configure_autodiff(Recorder, dispatch.versions, core._plan, core.Meta, core._lock)"},
+     "configure_autodiff(Recorder, dispatch.versions, core._plan, core.Meta, core._lock, registry.Op)"},
     {"backward", (PyCFunction)(void (*)(void))py_backward, METH_FASTCALL,
      "backward(nodes, grads, wanted, found, fit, slow): Recorder.backward's loop"},
     {"untrack", (PyCFunction)(void (*)(void))py_untrack, METH_FASTCALL,
@@ -2144,11 +2271,10 @@ PyInit__fastpath(void)
     str_wraps = PyUnicode_InternFromString("wraps");
     str_device = PyUnicode_InternFromString("device");
     str_dst = PyUnicode_InternFromString("dst");
-    op_infos = PyDict_New();
     inexact_dtypes = PyDict_New();
     empty_params = PyDict_New();
     kwnames_forward = Py_BuildValue("(s)", "forward");
-    if (str_release == NULL || op_infos == NULL || inexact_dtypes == NULL || empty_params == NULL ||
+    if (str_release == NULL || inexact_dtypes == NULL || empty_params == NULL ||
             kwnames_forward == NULL)
         return NULL;
     str_call = PyUnicode_InternFromString("_call");

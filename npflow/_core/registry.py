@@ -18,7 +18,7 @@ REGISTRY = {}
 class Op:
     __slots__ = ("name", "impl", "nout", "differentiable", "wraps", "raw_args", "inplace",
                  "np_kernel", "_kernels", "vjp", "jvp", "vjp_uses", "jvp_uses", "vjp_plain",
-                 "__weakref__")
+                 "fast_info", "__weakref__")
 
     def __init__(self, name, impl, *, nout=1, differentiable=True, wraps=True, raw_args=False,
                  inplace=False):
@@ -43,6 +43,7 @@ class Op:
         self.jvp = None
         self.vjp_uses = None
         self.jvp_uses = None  # per jvp rule: the operand indices it reads (None: any)
+        self.fast_info = None  # the C recorder's cache of what it needs of this op's rules
         self._kernels = {}
         self.np_kernel = self.kernel(_NUMPY_BACKEND)
 

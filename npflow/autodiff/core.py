@@ -24,7 +24,7 @@ import weakref
 
 from .._core import dispatch
 from .._core.dispatch import track_root, untrack_root, root_of
-from .._core.registry import REGISTRY
+from .._core.registry import REGISTRY, Op
 
 _fastpath = dispatch._fastpath  # the optional C accelerator: a recorder for the common case
 _VIEW = "view"  # key in ``_ad`` of an indexing view: (base array, key), for rebasing writes
@@ -290,7 +290,7 @@ def _rebase_kernel(xp):
 
 REBASE = REGISTRY.get("setitem.rebase")
 if REBASE is None:
-    from .._core.registry import Op, register
+    from .._core.registry import register
     REBASE = register(Op("setitem.rebase", _rebase_kernel, wraps=False, inplace="graph"))
 
 
@@ -345,6 +345,9 @@ def _saved_value(x, checks, trace):
 
 class Recorder:
     """A reverse-mode trace: records nodes; ``backward`` runs the rules in reverse."""
+
+    # (slots: the C recorder reads nodes and roots at their offsets on every op)
+    __slots__ = ("nodes", "roots", "__dict__", "__weakref__")
 
     released = False  # set by release(): what it recorded is gone
     runs_rules = False  # recording runs no npflow ops (so needs no trace switching)
@@ -551,8 +554,11 @@ class Recorder:
     def release(self):
         if self.released:
             return
-        for node in self.nodes:
-            node.release()
+        if _fastpath is not None:
+            _fastpath.release_nodes(self.nodes)
+        else:
+            for node in self.nodes:
+                node.release()
         self.nodes = []
         self.watched = []
         _untrack(self.roots)
@@ -785,4 +791,4 @@ _NO_SWITCH = contextlib.nullcontext()  # no trace active: the rules run as they 
 
 
 if _fastpath is not None:
-    _fastpath.configure_autodiff(Recorder, dispatch.versions, _plan, Meta, _lock)
+    _fastpath.configure_autodiff(Recorder, dispatch.versions, _plan, Meta, _lock, Op)
