@@ -21,6 +21,9 @@ typedef struct {
     PyObject *device;
     PyObject *ad;          /* autodiff: {trace: entry} while traces track the array, else NULL */
     PyObject *weakreflist;
+    /* The recorder's one entry of a fresh result, kept out of a dict (ad is NULL meanwhile):
+       Python's ``_ad`` moves it into the dict {ad1_trace: ad1_entry} on first sight. */
+    PyObject *ad1_trace, *ad1_entry;
 } ArrayObject;
 
 typedef struct {
@@ -426,6 +429,8 @@ array_traverse(ArrayObject *self, visitproc visit, void *arg)
     Py_VISIT(self->data);
     Py_VISIT(self->device);
     Py_VISIT(self->ad);    /* tape nodes can refer back to the arrays they saved */
+    Py_VISIT(self->ad1_trace);
+    Py_VISIT(self->ad1_entry);
     return 0;
 }
 
@@ -433,8 +438,44 @@ static int
 array_clear(ArrayObject *self)
 {
     Py_CLEAR(self->ad);
+    Py_CLEAR(self->ad1_trace);
+    Py_CLEAR(self->ad1_entry);
     return 0;
 }
+
+/* ``_ad``: the dict of entries (the single kept entry moved into it first), or None */
+static PyObject *
+array_get_ad(ArrayObject *self, void *unused)
+{
+    if (self->ad1_trace != NULL) {
+        PyObject *ad = PyDict_New();
+        if (ad == NULL || PyDict_SetItem(ad, self->ad1_trace, self->ad1_entry) < 0) {
+            Py_XDECREF(ad);
+            return NULL;
+        }
+        Py_CLEAR(self->ad1_trace);
+        Py_CLEAR(self->ad1_entry);
+        Py_XSETREF(self->ad, ad);
+    }
+    PyObject *r = self->ad ? self->ad : Py_None;
+    Py_INCREF(r);
+    return r;
+}
+
+static int
+array_set_ad(ArrayObject *self, PyObject *value, void *unused)
+{
+    Py_CLEAR(self->ad1_trace);
+    Py_CLEAR(self->ad1_entry);
+    Py_XINCREF(value);
+    Py_XSETREF(self->ad, value);
+    return 0;
+}
+
+static PyGetSetDef array_getset[] = {
+    {"_ad", (getter)array_get_ad, (setter)array_set_ad, "autodiff entries {trace: entry}, or None", NULL},
+    {NULL}
+};
 
 static void
 array_dealloc(ArrayObject *self)
@@ -446,14 +487,13 @@ array_dealloc(ArrayObject *self)
         PyObject_ClearWeakRefs((PyObject *)self);
     Py_CLEAR(self->data);
     Py_CLEAR(self->device);
-    Py_CLEAR(self->ad);
+    array_clear(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyMemberDef array_members[] = {
     {"_data", T_OBJECT_EX, offsetof(ArrayObject, data), 0, "the backend array"},
     {"_device", T_OBJECT_EX, offsetof(ArrayObject, device), 0, "the npflow.Device"},
-    {"_ad", T_OBJECT, offsetof(ArrayObject, ad), 0, "autodiff entries, or None"},
     {NULL}
 };
 
@@ -468,6 +508,7 @@ static PyTypeObject ArrayBaseType = {
     .tp_traverse = (traverseproc)array_traverse,
     .tp_clear = (inquiry)array_clear,
     .tp_weaklistoffset = offsetof(ArrayObject, weakreflist),
+    .tp_getset = array_getset,
     .tp_members = array_members,
     .tp_new = PyType_GenericNew,
     .tp_doc = "Storage and operators of npflow.ndarray (C fast path).",
@@ -1121,12 +1162,20 @@ operand_entry(PyObject *x, PyObject *trace, PyObject **e, int *inexact)
     *inexact = 0;
     if (Py_TYPE(x) != array_type)
         return PyObject_TypeCheck(x, array_type) ? 0 : 1;
-    PyObject *ad = ((ArrayObject *)x)->ad;
-    if (ad == NULL || !PyDict_Check(ad) || PyDict_GET_SIZE(ad) == 0)
-        return 1;
-    PyObject *found = PyDict_GetItemWithError(ad, trace);
-    if (found == NULL)
-        return PyErr_Occurred() ? -1 : 1;
+    ArrayObject *a = (ArrayObject *)x;
+    PyObject *found;
+    if (a->ad1_trace != NULL) {
+        if (a->ad1_trace != trace)
+            return 1;
+        found = a->ad1_entry;
+    }
+    else {
+        if (a->ad == NULL || !PyDict_Check(a->ad) || PyDict_GET_SIZE(a->ad) == 0)
+            return 1;
+        found = PyDict_GetItemWithError(a->ad, trace);
+        if (found == NULL)
+            return PyErr_Occurred() ? -1 : 1;
+    }
     if (!PyTuple_Check(found) || PyTuple_GET_SIZE(found) != 4 ||
             Py_TYPE(PyTuple_GET_ITEM(found, 2)) != &VersionType)
         return 0;
@@ -1220,16 +1269,24 @@ set_fresh_entry(PyObject *result, PyObject *trace, PyObject *payload, PyObject *
     PyObject *zero = cnt ? PyLong_FromLong(0) : NULL;
     PyObject *entry = zero ? PyTuple_Pack(4, payload, zero, v, cnt) : NULL;
     Py_XDECREF(cnt); Py_XDECREF(zero); Py_DECREF(v);
+    if (entry == NULL)
+        return -1;
     ArrayObject *r = (ArrayObject *)result;
-    if (entry != NULL && (r->ad == NULL || !PyDict_Check(r->ad))) {
-        PyObject *ad = PyDict_New();
-        if (ad == NULL)
-            Py_CLEAR(entry);
-        else
-            Py_XSETREF(r->ad, ad);
+    if (r->ad == NULL && r->ad1_trace == NULL) {   /* the common case: no dict */
+        Py_INCREF(trace);
+        r->ad1_trace = trace;
+        r->ad1_entry = entry;
+        return 0;
     }
-    int bad = entry == NULL || PyDict_SetItem(r->ad, trace, entry) < 0;
-    Py_XDECREF(entry);
+    PyObject *ad = array_get_ad(r, NULL);          /* (the kept entry moved into the dict) */
+    if (ad != NULL && !PyDict_Check(ad)) {
+        Py_SETREF(ad, PyDict_New());
+        if (ad != NULL && array_set_ad(r, ad, NULL) < 0)
+            Py_CLEAR(ad);
+    }
+    int bad = ad == NULL || PyDict_SetItem(ad, trace, entry) < 0;
+    Py_XDECREF(ad);
+    Py_DECREF(entry);
     return bad ? -1 : 0;
 }
 
