@@ -472,8 +472,59 @@ array_set_ad(ArrayObject *self, PyObject *value, void *unused)
     return 0;
 }
 
+/* npflow.ndarray's attributes read off its data: shape, dtype, ndim, size (ndarray.py defines
+   them as properties where the accelerator is not built) */
+static PyObject *
+array_get_shape(ArrayObject *self, void *unused)
+{
+    if (IS_NP(self->data))
+        return PyArray_IntTupleFromIntp(PyArray_NDIM((PyArrayObject *)self->data),
+                                        PyArray_DIMS((PyArrayObject *)self->data));
+    return PyObject_GetAttr(self->data, str_shape);
+}
+
+static PyObject *
+array_get_dtype(ArrayObject *self, void *unused)
+{
+    if (IS_NP(self->data)) {
+        PyObject *d = (PyObject *)PyArray_DESCR((PyArrayObject *)self->data);
+        Py_INCREF(d);
+        return d;
+    }
+    return PyObject_GetAttr(self->data, str_dtype);
+}
+
+static PyObject *
+array_get_ndim(ArrayObject *self, void *unused)
+{
+    if (IS_NP(self->data))
+        return PyLong_FromLong(PyArray_NDIM((PyArrayObject *)self->data));
+    return PyObject_GetAttrString(self->data, "ndim");
+}
+
+static PyObject *
+array_get_size(ArrayObject *self, void *unused)
+{
+    if (IS_NP(self->data))
+        return PyLong_FromSsize_t(PyArray_SIZE((PyArrayObject *)self->data));
+    return PyObject_GetAttrString(self->data, "size");
+}
+
+static PyObject *
+array_get_device(ArrayObject *self, void *unused)
+{
+    PyObject *d = self->device ? self->device : Py_None;
+    Py_INCREF(d);
+    return d;
+}
+
 static PyGetSetDef array_getset[] = {
     {"_ad", (getter)array_get_ad, (setter)array_set_ad, "autodiff entries {trace: entry}, or None", NULL},
+    {"shape", (getter)array_get_shape, NULL, "The array's dimensions.", NULL},
+    {"dtype", (getter)array_get_dtype, NULL, "The type of the array's elements.", NULL},
+    {"ndim", (getter)array_get_ndim, NULL, "The number of dimensions.", NULL},
+    {"size", (getter)array_get_size, NULL, "The number of elements.", NULL},
+    {"device", (getter)array_get_device, NULL, "The npflow.Device the array lives on.", NULL},
     {NULL}
 };
 

@@ -124,14 +124,15 @@ class ndarray(_Base):
         return _dispatch.wrap(data, _devices.CPU)
 
     # -- attributes -------------------------------------------------------
-    shape = property(lambda self: self._data.shape)
-    dtype = property(lambda self: self._data.dtype)
-    ndim = property(lambda self: self._data.ndim)
-    size = property(lambda self: self._data.size)
+    if _fastpath is None:  # (else ArrayBase's, in C)
+        shape = property(lambda self: self._data.shape)
+        dtype = property(lambda self: self._data.dtype)
+        ndim = property(lambda self: self._data.ndim)
+        size = property(lambda self: self._data.size)
+        device = property(lambda self: self._device)
     itemsize = property(lambda self: self._data.itemsize)
     nbytes = property(lambda self: self._data.nbytes)
     strides = property(lambda self: self._data.strides)
-    device = property(lambda self: self._device)
     flags = property(lambda self: self._data.flags)
 
     @property
