@@ -1060,6 +1060,100 @@ static PyTypeObject NodeType = {
     .tp_doc = "One recorded op of a tape: its rule inputs, parents and saved values.",
 };
 
+/* Partial(d) is rules.defelementwise's rule ``lambda g, ans, *xs, **params: g * d(ans, *xs)``
+   (a vjp; as a jvp, g is the tangent); Partial(None, 1) passes g on, Partial(None, -1) negates
+   it. The same steps as the lambdas, without their Python frame. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *d;        /* d(ans, *operands) -> the partial derivative, or NULL */
+    int sign;           /* (d NULL) 1: g, -1: -g */
+    vectorcallfunc vectorcall;
+} PartialObject;
+
+static PyObject *
+partial_call(PartialObject *p, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);   /* (g, ans, *operands); params ignored */
+    if (nargs < 2) {
+        PyErr_SetString(PyExc_TypeError, "an elementwise rule takes (g, ans, *operands)");
+        return NULL;
+    }
+    if (p->d == NULL) {
+        if (p->sign > 0)
+            return Py_NewRef(args[0]);
+        return PyNumber_Negative(args[0]);
+    }
+    PyObject *dv = PyObject_Vectorcall(p->d, args + 1, nargs - 1, NULL);
+    if (dv == NULL)
+        return NULL;
+    PyObject *r = PyNumber_Multiply(args[0], dv);
+    Py_DECREF(dv);
+    return r;
+}
+
+static PyObject *
+partial_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *d;
+    int sign = 1;
+    if (!PyArg_ParseTuple(args, "O|i:Partial", &d, &sign))
+        return NULL;
+    if (d != Py_None && !PyCallable_Check(d)) {
+        PyErr_SetString(PyExc_TypeError, "Partial(d): d must be callable or None");
+        return NULL;
+    }
+    PartialObject *p = (PartialObject *)type->tp_alloc(type, 0);
+    if (p == NULL)
+        return NULL;
+    p->d = d == Py_None ? NULL : Py_NewRef(d);
+    p->sign = sign < 0 ? -1 : 1;
+    p->vectorcall = (vectorcallfunc)partial_call;
+    return (PyObject *)p;
+}
+
+static int
+partial_traverse(PartialObject *p, visitproc visit, void *arg)
+{
+    Py_VISIT(p->d);
+    return 0;
+}
+
+static void
+partial_dealloc(PartialObject *p)
+{
+    PyObject_GC_UnTrack(p);
+    Py_CLEAR(p->d);
+    Py_TYPE(p)->tp_free((PyObject *)p);
+}
+
+static PyObject *
+partial_repr(PartialObject *p)
+{
+    if (p->d == NULL)
+        return PyUnicode_FromString(p->sign > 0 ? "<rule: g>" : "<rule: -g>");
+    return PyUnicode_FromFormat("<rule: g * %R>", p->d);
+}
+
+static PyMemberDef partial_members[] = {
+    {"d", T_OBJECT, offsetof(PartialObject, d), READONLY, "the partial derivative (None: +-1)"},
+    {NULL}
+};
+
+static PyTypeObject PartialType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "npflow._core._fastpath.Partial",
+    .tp_basicsize = sizeof(PartialObject),
+    .tp_dealloc = (destructor)partial_dealloc,
+    .tp_vectorcall_offset = offsetof(PartialObject, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_repr = (reprfunc)partial_repr,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_traverse = (traverseproc)partial_traverse,
+    .tp_members = partial_members,
+    .tp_new = partial_new,
+    .tp_doc = "Partial(d): the rule g * d(ans, *operands); Partial(None, +-1): +-g.",
+};
+
 /* set by configure_autodiff */
 static PyObject *recorder_type = NULL;  /* autodiff.core.Recorder (exact type only) */
 static TableObject *versions = NULL;    /* dispatch.versions: id(root) -> RootVersion */
@@ -1820,6 +1914,43 @@ py_record(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyBool_FromLong(r);
 }
 
+/* watch(rec, x): Recorder.watch's common case, an npflow array (exact type) of a floating
+   dtype that no trace tracks yet: a source node and its entry. True done, False: Python's. */
+static PyObject *
+py_watch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "watch(rec, x)");
+        return NULL;
+    }
+    PyObject *rec = args[0], *x = args[1];
+    if (versions == NULL || (PyObject *)Py_TYPE(rec) != recorder_type || Py_TYPE(x) != array_type ||
+            ((ArrayObject *)x)->ad != NULL || ((ArrayObject *)x)->ad1_trace != NULL)
+        Py_RETURN_FALSE;
+    int inexact = is_inexact_data(DATA(x));
+    if (inexact <= 0)
+        return inexact < 0 ? NULL : Py_NewRef(Py_False);
+    PyObject *nodes = slot_get(rec, recorder_type, off_rec_nodes, str_nodes);
+    PyObject *roots = nodes ? slot_get(rec, recorder_type, off_rec_roots, str_roots) : NULL;
+    PyObject *m = roots ? meta_of(DATA(x)) : NULL;
+    PyObject *meta = m ? PyTuple_Pack(1, m) : NULL;
+    PyObject *empty = meta ? PyTuple_New(0) : NULL;
+    PyObject *node = NULL, *r = NULL;
+    if (empty != NULL && PyList_Check(nodes) && PyList_Check(roots) &&
+            (node = node_make(Py_None, Py_None, empty, empty, Py_None, meta, empty)) != NULL) {
+        int locked = lock_take();
+        int status = locked < 0 || PyList_Append(nodes, node) < 0 ||
+                     set_fresh_entry(x, rec, node, roots) < 0 ? -1 : 1;
+        if (lock_give(locked, status) > 0)
+            r = Py_NewRef(Py_True);
+    }
+    else if (empty != NULL)
+        r = PyErr_Occurred() ? NULL : Py_NewRef(Py_False);
+    Py_XDECREF(nodes); Py_XDECREF(roots); Py_XDECREF(m); Py_XDECREF(meta); Py_XDECREF(empty);
+    Py_XDECREF(node);
+    return r;
+}
+
 /* untrack(versions, roots): dispatch.untrack_root of each counter (the caller holds the lock) */
 static PyObject *
 py_untrack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -2168,13 +2299,7 @@ c_apply(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwname
         return NULL;
     }
     if (w) {
-        if (Py_TYPE(r) == np_ndarray)
-            result = wrap_result(r, out_dev);
-        else {
-            PyObject *wa[2] = {r, out_dev};
-            result = PyObject_Vectorcall(py_wrap, wa, 2, NULL);
-            Py_DECREF(r);
-        }
+        result = wrap_result(r, out_dev);   /* (NumPy scalars on the CPU too; the rest: Python's) */
         if (result == NULL) {
             Py_XDECREF(kwn);
             return NULL;
@@ -2327,6 +2452,8 @@ static PyMethodDef module_methods[] = {
      "apply(op, *operands, **params): dispatch.apply, its common case in C"},
     {"configure_apply", configure_apply, METH_VARARGS,
      "configure_apply(dispatch._apply_py, devices.as_device, dispatch.traced_params)"},
+    {"watch", (PyCFunction)(void (*)(void))py_watch, METH_FASTCALL,
+     "watch(rec, x): Recorder.watch's common case (False: not taken)"},
     {"release_nodes", py_release_nodes, METH_O, "release_nodes(nodes): node.release() for each"},
     {"stack_changed", py_stack_changed, METH_NOARGS,
      "stack_changed(): dispatch.trace_state.stack was assigned anew (drops the C side's cache)"},
@@ -2356,7 +2483,8 @@ PyInit__fastpath(void)
 {
     import_array();
     if (PyType_Ready(&ArrayBaseType) < 0 || PyType_Ready(&UfuncBaseType) < 0 ||
-        PyType_Ready(&VersionType) < 0 || PyType_Ready(&NodeType) < 0 || PyType_Ready(&TableType) < 0)
+        PyType_Ready(&VersionType) < 0 || PyType_Ready(&NodeType) < 0 || PyType_Ready(&TableType) < 0 ||
+        PyType_Ready(&PartialType) < 0)
         return NULL;
     str_nodes = PyUnicode_InternFromString("nodes");
     str_roots = PyUnicode_InternFromString("roots");
@@ -2410,9 +2538,11 @@ PyInit__fastpath(void)
     Py_INCREF(&VersionType);
     Py_INCREF(&NodeType);
     Py_INCREF(&TableType);
+    Py_INCREF(&PartialType);
     if (PyModule_AddObject(m, "RootVersion", (PyObject *)&VersionType) < 0 ||
         PyModule_AddObject(m, "Node", (PyObject *)&NodeType) < 0 ||
         PyModule_AddObject(m, "VersionTable", (PyObject *)&TableType) < 0 ||
+        PyModule_AddObject(m, "Partial", (PyObject *)&PartialType) < 0 ||
         PyModule_AddObject(m, "ArrayBase", (PyObject *)&ArrayBaseType) < 0 ||
         PyModule_AddObject(m, "UfuncBase", (PyObject *)&UfuncBaseType) < 0 ||
         PyModule_AddObject(m, "BINARY", make_tuple_of_names(binary_names, NBINARY)) < 0 ||

@@ -358,13 +358,15 @@ class Recorder:
     def __init__(self, persistent=False, name="GradientTape"):
         self.nodes = []
         self.roots = []
-        self.watched = []  # weak references to the arrays watch() began to track
+        self.watched = []  # weak references to the subclass arrays (Variables) watch() began to track
         self.persistent = persistent
         self.name = name
         self.used = False
 
     # recording ---------------------------------------------------------------------
     def watch(self, x):
+        if _fastpath is not None and _fastpath.watch(self, x):
+            return  # (the C accelerator: the same steps for an array no trace tracks yet)
         if not isinstance(x, dispatch.ndarray):
             raise TypeError(f"{self.name}.watch(): expected an npflow.ndarray, got {type(x).__name__}")
         if not is_inexact(x.dtype):
@@ -373,7 +375,8 @@ class Recorder:
         if entry_of(x, self) is None:
             node = Node(None, None, (), (), None, ((x.shape, x.dtype),), [])
             self.nodes.append(node)
-            self.watched.append(weakref.ref(x))
+            if type(x) is not dispatch.ndarray:  # (a Variable: GradientTape.watched_variables)
+                self.watched.append(weakref.ref(x))
             set_entry(x, self, node, 0)
 
     def accessed(self, x):

@@ -24,6 +24,7 @@ import inspect
 
 import npflow as np
 
+from .._core import dispatch
 from .._core.registry import REGISTRY
 from . import core
 
@@ -117,6 +118,18 @@ ONE = "d/dx = 1"        # constant partial derivatives: pass the cotangent on (o
 MINUS_ONE = "d/dx = -1"  # instead of multiplying by a constant
 
 
+def _py_partial(d, sign=1):
+    """The rule ``g * d(ans, *operands)`` (g: a cotangent, or a tangent); d None: ``sign * g``.
+    (params such as dtype= and casting= do not change a derivative.)"""
+    if d is None:
+        return (lambda g, ans, *xs, **_: g) if sign > 0 else (lambda g, ans, *xs, **_: -g)
+    return lambda g, ans, *xs, **_: g * d(ans, *xs)
+
+
+# the same rules as a C callable (no Python frame of their own) where the accelerator is built
+_partial = _py_partial if dispatch._fastpath is None else dispatch._fastpath.Partial
+
+
 def defelementwise(name, *partials):
     """An elementwise op from its partial derivatives ``d(ans, *operands) -> d ans / d operand_i``
     (or ONE, MINUS_ONE)."""
@@ -128,7 +141,7 @@ def defelementwise(name, *partials):
             uses.append(None)
             continue
         if d is ONE or d is MINUS_ONE:
-            rule = (lambda g, ans, *xs, **_: g) if d is ONE else (lambda g, ans, *xs, **_: -g)
+            rule = _partial(None, 1 if d is ONE else -1)
             vjps.append(rule)
             jvps.append(rule)
             uses.append((set(), False, frozenset()))
@@ -137,8 +150,8 @@ def defelementwise(name, *partials):
         read = _names_read(d)
         uses.append(({i - 1 for i, n in enumerate(names) if i >= 1 and n in read}, names[0] in read,
                      frozenset()))
-        vjps.append(lambda g, ans, *xs, _d=d, **_: g * _d(ans, *xs))  # (params: dtype=, casting=)
-        jvps.append(lambda t, ans, *xs, _d=d, **_: t * _d(ans, *xs))
+        vjps.append(_partial(d))
+        jvps.append(_partial(d))
     op = _op(name)
     op.vjp = op.vjp_plain = tuple(vjps)
     op.vjp_uses = tuple(uses)
