@@ -10,7 +10,7 @@ from numpy.exceptions import AxisError
 import npflow as nf
 from npflow._numpy import manipulation as M
 from support import (ALL_DTYPES, SHAPES, BROADCAST, assert_same, same_outcome, make, hyp_arrays, ids,
-                     raises_like_numpy)
+                     raises_like_numpy, outcomes)
 
 
 def test_signatures_match_numpy():
@@ -714,3 +714,22 @@ def test_hyp_insert_delete(x, data):
     same_outcome(lambda a: nf.insert(a, where, value, axis), lambda a: onp.insert(a, where, value, axis), x)
     same_outcome(lambda a: nf.delete(a, where, axis), lambda a: onp.delete(a, where, axis), x)
     same_outcome(lambda a: nf.append(a, a, axis), lambda a: onp.append(a, a, axis), x)
+
+
+ZERO_D = [onp.float64, onp.complex64, onp.bool_, onp.int8]
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (), (0, 4), (5,), (-1,), (2, -3), [2, 3], 4], ids=str)
+@pytest.mark.parametrize("dtype", ZERO_D, ids=ids(ZERO_D))
+def test_broadcast_to_of_a_0d_array(shape, dtype):
+    """A 0-d array (a reduction's cotangent) has its own kernel path: NumPy's values, shape and
+    exception type, and, as NumPy's, a read-only view of the same memory."""
+    a = make((), dtype)
+    both = outcomes(lambda xp: xp.broadcast_to(xp.asarray(a), shape))
+    if both is not None:
+        got, expected = both
+        assert_same(got, expected)
+        assert not onp.asarray(got).flags.writeable
+        x = nf.asarray(a)
+        assert onp.shares_memory(onp.asarray(nf.broadcast_to(x, shape)), onp.asarray(x)) == \
+            onp.shares_memory(onp.broadcast_to(a, shape), a)
