@@ -2186,7 +2186,6 @@ trace_one(PyObject *op, PyObject *operands, PyObject *params, PyObject *result)
    the same arguments: it holds the semantics (and the error messages). */
 static PyObject *py_apply_general = NULL;   /* dispatch._apply_py */
 static PyObject *py_as_device = NULL;       /* devices.as_device */
-static PyObject *py_traced_params = NULL;   /* dispatch.traced_params(op, operands, params, result) */
 static PyObject *str_np_kernel, *str_wraps, *str_device, *str_dst;
 
 static PyObject *
@@ -2319,8 +2318,8 @@ c_apply(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwname
         if (done < 0)
             bad = 1;
         if (!bad && !done) {
-            PyObject *ta[4] = {op, operands, params, result};
-            PyObject *t = PyObject_Vectorcall(py_traced_params, ta, 4, NULL);
+            PyObject *ta[4] = {op, operands, result, params};
+            PyObject *t = PyObject_Vectorcall(py_traced, ta, 4, NULL);
             if (t == NULL)
                 bad = 1;
             Py_XDECREF(t);
@@ -2340,11 +2339,10 @@ c_apply(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwname
 static PyObject *
 configure_apply(PyObject *module, PyObject *args)
 {
-    PyObject *general, *asdev, *tp;
-    if (!PyArg_ParseTuple(args, "OOO:configure_apply", &general, &asdev, &tp))
+    PyObject *general, *asdev;
+    if (!PyArg_ParseTuple(args, "OO:configure_apply", &general, &asdev))
         return NULL;
     Py_INCREF(asdev); Py_XSETREF(py_as_device, asdev);
-    Py_INCREF(tp); Py_XSETREF(py_traced_params, tp);
     Py_INCREF(general); Py_XSETREF(py_apply_general, general);
     Py_RETURN_NONE;
 }
@@ -2451,7 +2449,7 @@ static PyMethodDef module_methods[] = {
     {"apply", (PyCFunction)(void (*)(void))c_apply, METH_FASTCALL | METH_KEYWORDS,
      "apply(op, *operands, **params): dispatch.apply, its common case in C"},
     {"configure_apply", configure_apply, METH_VARARGS,
-     "configure_apply(dispatch._apply_py, devices.as_device, dispatch.traced_params)"},
+     "configure_apply(dispatch._apply_py, devices.as_device)"},
     {"watch", (PyCFunction)(void (*)(void))py_watch, METH_FASTCALL,
      "watch(rec, x): Recorder.watch's common case (False: not taken)"},
     {"release_nodes", py_release_nodes, METH_O, "release_nodes(nodes): node.release() for each"},

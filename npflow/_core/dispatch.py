@@ -58,15 +58,10 @@ trace_hook = None
 _NO_PARAMS = {}  # the params of fast-path calls (shared: never mutated)
 
 
-def traced(op, operands, result):
-    """A fast-path result (plain operands, no parameters) handed to this thread's traces."""
-    trace_hook(op, operands, _NO_PARAMS, result)
-    return result
-
-
-def traced_params(op, operands, params, result):
-    """A result of the C ``apply`` (with its parameters) handed to this thread's traces."""
+def traced(op, operands, result, params=_NO_PARAMS):
+    """A fast path's result (Python's or C's) handed to this thread's traces."""
     trace_hook(op, operands, params, result)
+    return result
 
 
 # In-place safety for autodiff: a version counter per memory root (the array that
@@ -306,7 +301,7 @@ def apply(op, *operands, **params):
 
 _apply_py = apply
 if _fastpath is not None:  # the common case in C; it calls _apply_py for everything else
-    _fastpath.configure_apply(_apply_py, _devices.as_device, traced_params)
+    _fastpath.configure_apply(_apply_py, _devices.as_device)
     apply = _fastpath.apply
 
 def wrap(r, dev):
