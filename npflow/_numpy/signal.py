@@ -15,7 +15,7 @@ from .creation import arange, array, asarray, ones, zeros
 from .manipulation import broadcast_to, concatenate, diff, reshape
 from .math import as_arrays, i0, where
 from .reductions import cumprod, sum
-from .sorting import argsort, searchsorted, sort
+from .sorting import argsort_like_numpy, searchsorted, sort
 from .ufuncs import absolute, conjugate, cos, isnan, less_equal, mod, sqrt
 
 __all__ = ["convolve", "correlate", "interp", "gradient", "trapezoid", "unwrap", "ediff1d", "vander",
@@ -120,7 +120,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         if xp.shape[0] != fp.shape[0]:
             raise ValueError("fp and xp are not of the same length")
         x, xp = x % period, xp % period
-        order = argsort(xp, kind="quicksort")  # NumPy's own steps: its default kind (tie order)
+        order = argsort_like_numpy(xp)
         xp, fp = xp[order], fp[order]
         xp = concatenate((xp[-1:] - period, xp, xp[0:1] + period))
         fp = concatenate((fp[-1:], fp, fp[0:1]))

@@ -64,6 +64,20 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False)
     return (a.shape[axis] - 1) - rev
 
 
+def argsort_like_numpy(a, axis=-1):
+    """``argsort`` as NumPy's own default sorts: kind ``"quicksort"`` (introsort), not stable.
+
+    npflow's ``argsort``/``sort`` default to a stable sort (a documented deviation NumPy
+    allows, its default leaving the order of ties unspecified). Composites that copy NumPy's
+    own Python steps (weighted quantiles, histograms, ``interp(period=)``,
+    ``linalg.svd(hermitian=True)``) must put equal elements in the very order NumPy's default
+    puts them, so their values match NumPy's exactly: they sort through this helper. Internal
+    (not in ``__all__``); it is npflow's ``argsort`` with ``kind="quicksort"``, differentiable
+    and on every device as that is.
+    """
+    return argsort(a, axis=axis, kind="quicksort")
+
+
 def lexsort(keys, axis=-1):
     operands, stacked = _stacked(keys)
     return apply(OPS["lexsort"], *operands, axis=axis, stacked=stacked)

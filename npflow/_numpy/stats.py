@@ -22,7 +22,7 @@ from .manipulation import broadcast_to, concatenate, diff, moveaxis, reshape, sq
 from .math import around, clip, real, imag, where
 from .products import dot
 from .reductions import all, any, max, mean, min, nanmean, std, sum, cumsum
-from .sorting import argsort, searchsorted, sort, take_along_axis
+from .sorting import argsort_like_numpy, searchsorted, sort, take_along_axis
 from .ufuncs import ceil, floor, isnan, maximum, minimum, sqrt, subtract, true_divide
 
 __all__ = ["percentile", "quantile", "nanpercentile", "nanquantile", "cov", "corrcoef", "histogram",
@@ -86,7 +86,7 @@ def _quantile(arr, q, method, w, weak, nan):
     if w is None:
         s = sort(arr, axis=0)
     else:
-        order = argsort(arr, axis=0, kind="quicksort")  # NumPy's own steps: its default kind (tie order)
+        order = argsort_like_numpy(arr, axis=0)
         s, w = take_along_axis(arr, order, axis=0), take_along_axis(w, order, axis=0)
     cnt = n
     if nan and inexact:  # NaNs sort last: each line's count of the others plays n
@@ -526,7 +526,7 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
             if weights is None:
                 cum = cum + _search_inclusive(sort(ta), edges)
             else:
-                order = argsort(ta, kind="quicksort")  # NumPy's own steps: its default kind (tie order)
+                order = argsort_like_numpy(ta)
                 cw = concatenate((zeros(1, ntype, device=a.device), cumsum(weights[i:i + _BLOCK][order])))
                 cum = cum + cw[_search_inclusive(ta[order], edges)]
         n = diff(cum)

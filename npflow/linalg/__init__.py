@@ -18,6 +18,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 import npflow as _np
 from .._core.dispatch import apply, composite
+from .._numpy.sorting import argsort_like_numpy as _argsort_like_numpy
 from .._ops.linalg import OPS
 
 __all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals",
@@ -116,7 +117,7 @@ def _svd_hermitian(a, compute_uv):
     s, u = eigh(a)
     sgn = _np.copysign(1.0, s)
     s = _np.abs(s)
-    sidx = _np.flip(_np.argsort(s, kind="quicksort"), axis=-1)  # (NumPy's steps and sort kind)
+    sidx = _np.flip(_argsort_like_numpy(s), axis=-1)
     sgn = _np.take_along_axis(sgn, sidx, axis=-1)
     s = _np.take_along_axis(s, sidx, axis=-1)
     u = _np.take_along_axis(u, sidx[..., None, :], axis=-1)
