@@ -21,7 +21,7 @@ import pytest
 
 import fake_cupy
 from npflow._backends import cupy_backend
-from support import HAVE_GPU
+from support import HAVE_GPU, outcomes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -223,13 +223,11 @@ def _host(r, to_host):
 @pytest.mark.parametrize("label,f", CASES, ids=[c[0] for c in CASES])
 def test_cupy_corrections_match_numpy(backend, label, f):
     ns, to_backend, to_host = backend
-    try:
-        expected = f(onp, lambda a: a.copy())
-    except Exception as e:
-        with pytest.raises(type(e)):
-            f(ns, to_backend)
+    # the corrected namespace stands in for npflow: NumPy's result, or NumPy's exception type
+    res = outcomes(lambda m: f(onp, lambda a: a.copy()) if m is onp else f(ns, to_backend))
+    if res is None:
         return
-    got = _host(f(ns, to_backend), to_host)
+    got, expected = _host(res[0], to_host), res[1]
     pairs = zip(got, expected) if isinstance(expected, tuple) else [(got, expected)]
     for g, e in pairs:
         e = onp.asarray(e)
