@@ -467,6 +467,8 @@ array_set_ad(ArrayObject *self, PyObject *value, void *unused)
 {
     Py_CLEAR(self->ad1_trace);
     Py_CLEAR(self->ad1_entry);
+    if (value == Py_None)   /* (kept as NULL: the getter gives None back) */
+        value = NULL;
     Py_XINCREF(value);
     Py_XSETREF(self->ad, value);
     return 0;
@@ -1160,7 +1162,7 @@ static TableObject *versions = NULL;    /* dispatch.versions: id(root) -> RootVe
 static PyObject *py_plan = NULL;        /* core._plan(op, parents, operands) */
 static PyObject *meta_type = NULL;      /* core.Meta */
 static PyObject *lock_acquire = NULL, *lock_release = NULL;   /* core._lock's bound methods */
-static PyObject *str_nodes, *str_roots, *str_kind, *str_differentiable,
+static PyObject *str_nodes, *str_roots, *str_kind, *str_differentiable, *str_released,
     *str_vjp, *str_nout, *str_inplace, *str_where, *str_vjp_uses, *str_acquire, *str_release, *str_out, *str_vjp_plain;
 static PyObject *inexact_dtypes = NULL; /* dtype -> bool: kind in "fc" */
 
@@ -1924,8 +1926,19 @@ py_watch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *rec = args[0], *x = args[1];
-    if (versions == NULL || (PyObject *)Py_TYPE(rec) != recorder_type || Py_TYPE(x) != array_type ||
-            ((ArrayObject *)x)->ad != NULL || ((ArrayObject *)x)->ad1_trace != NULL)
+    if (versions == NULL || (PyObject *)Py_TYPE(rec) != recorder_type || Py_TYPE(x) != array_type)
+        Py_RETURN_FALSE;
+    ArrayObject *a = (ArrayObject *)x;
+    if (a->ad1_trace != NULL) {   /* a finished trace's entry goes (as set_entry drops them) */
+        PyObject *done = PyObject_GetAttr(a->ad1_trace, str_released);
+        if (done == NULL)
+            return NULL;
+        Py_DECREF(done);
+        if (done != Py_True)
+            Py_RETURN_FALSE;
+        array_set_ad(a, NULL, NULL);
+    }
+    if (a->ad != NULL)
         Py_RETURN_FALSE;
     int inexact = is_inexact_data(DATA(x));
     if (inexact <= 0)
@@ -2486,6 +2499,7 @@ PyInit__fastpath(void)
         return NULL;
     str_nodes = PyUnicode_InternFromString("nodes");
     str_roots = PyUnicode_InternFromString("roots");
+    str_released = PyUnicode_InternFromString("released");
     str_dtype = PyUnicode_InternFromString("dtype");
     str_kind = PyUnicode_InternFromString("kind");
     str_shape = PyUnicode_InternFromString("shape");

@@ -45,7 +45,7 @@ _active = 0
 def _hook(delta):
     """Count users of the dispatch hook (any thread); it is installed while there are any.
     While any trace is active, the cyclic GC's first threshold is raised (see _gc_hold)."""
-    global _active
+    global _active, _gc_users
     with _lock:
         _active += delta
         dispatch.trace_hook = on_apply
@@ -53,7 +53,11 @@ def _hook(delta):
             dispatch.tracing.append(None)
         elif dispatch.tracing:
             dispatch.tracing.pop()
-        _gc_hold(delta)
+        _gc_users += delta  # (_gc_hold(delta), inline: this runs twice per tape)
+        if delta > 0 and _gc_users == 1:
+            _relax_gc()
+        elif _gc_users == 0:
+            _restore_gc()
 
 
 # A recorded tape allocates a few containers per op that live until its backward pass (or its
@@ -104,12 +108,15 @@ def _activate(trace):
 
 def _deactivate(trace):
     stack = _state.stack
-    for i in range(len(stack) - 1, -1, -1):
-        if stack[i] is trace:
-            del stack[i]
-            break
+    if stack and stack[-1] is trace:  # (the innermost: the common case)
+        stack.pop()
     else:
-        return
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i] is trace:
+                del stack[i]
+                break
+        else:
+            return
     _hook(-1)
 
 
