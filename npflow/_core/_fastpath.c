@@ -921,11 +921,21 @@ static PyTypeObject TableType = {
     .tp_doc = "dispatch.versions: id(root) -> RootVersion, hashed on the address.",
 };
 
+/* A Node made by Python (core.Node's constructor, watch) holds its sequences in the fields
+   parents, saved, meta, checks. One made by the C recorder (``n`` >= 0) holds them inline, in
+   one allocation: items = parents[n], saved[n], meta[n], then (x, v, count) for each of its
+   ``nchecks`` saved values; Python reads them as tuples, built when asked (slow paths only). */
 typedef struct {
-    PyObject_HEAD
+    PyObject_VAR_HEAD              /* ob_size: the inline items */
     PyObject *op, *params, *parents, *saved, *ans, *meta, *checks, *custom;
     Py_ssize_t nout;
+    Py_ssize_t n;                  /* inline: the operands; -1: the fields hold the sequences */
+    Py_ssize_t nchecks;
+    int released;                  /* inline: parents, saved and checks are gone */
+    PyObject *items[1];
 } NodeObject;
+
+#define NFIELDS 8   /* op ... custom */
 
 static PyTypeObject NodeType;
 
@@ -934,39 +944,67 @@ static PyObject *
 node_make(PyObject *op, PyObject *params, PyObject *parents, PyObject *saved, PyObject *ans,
           PyObject *meta, PyObject *checks)
 {
-    NodeObject *n = PyObject_GC_New(NodeObject, &NodeType);
+    NodeObject *n = PyObject_GC_NewVar(NodeObject, &NodeType, 0);
     if (n == NULL)
         return NULL;
-    PyObject *f[8] = {op, params, parents, saved, ans, meta, checks, Py_None};
+    PyObject *f[NFIELDS] = {op, params, parents, saved, ans, meta, checks, Py_None};
     PyObject **slot = &n->op;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < NFIELDS; i++) {
         Py_INCREF(f[i]);
         slot[i] = f[i];
     }
     n->nout = 1;
+    n->n = -1;
+    n->nchecks = 0;
+    n->released = 0;
     PyObject_GC_Track(n);
     return (PyObject *)n;
 }
+
+/* An inline node of ``nops`` operands and ``nchecks`` saved values, its items NULL for the
+   caller to fill (a new reference each); not GC-tracked until node_ready(). */
+static NodeObject *
+node_make_inline(PyObject *op, PyObject *params, PyObject *ans, Py_ssize_t nops, Py_ssize_t nchecks)
+{
+    Py_ssize_t size = 3 * nops + 3 * nchecks;
+    NodeObject *n = PyObject_GC_NewVar(NodeObject, &NodeType, size);
+    if (n == NULL)
+        return NULL;
+    PyObject **slot = &n->op;
+    for (int i = 0; i < NFIELDS; i++)
+        slot[i] = NULL;
+    n->op = Py_NewRef(op);
+    n->params = Py_NewRef(params);
+    n->ans = Py_NewRef(ans);
+    n->custom = Py_NewRef(Py_None);
+    n->nout = 1;
+    n->n = nops;
+    n->nchecks = nchecks;
+    n->released = 0;
+    memset(n->items, 0, size * sizeof(PyObject *));
+    return n;
+}
+
+#define NODE_PARENTS(nd) ((nd)->items)
+#define NODE_SAVED(nd) ((nd)->items + (nd)->n)
+#define NODE_META(nd) ((nd)->items + 2 * (nd)->n)
+#define NODE_CHECKS(nd) ((nd)->items + 3 * (nd)->n)
 
 static PyObject *
 node_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     static char *names[] = {"op", "params", "parents", "saved", "ans", "meta", "checks", "custom",
                             "nout", NULL};
-    PyObject *f[8] = {NULL};
+    PyObject *f[NFIELDS] = {NULL};
     Py_ssize_t nout = 1;
     f[7] = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOO|On:Node", names, &f[0], &f[1], &f[2], &f[3],
                                      &f[4], &f[5], &f[6], &f[7], &nout))
         return NULL;
-    NodeObject *n = (NodeObject *)type->tp_alloc(type, 0);
+    NodeObject *n = (NodeObject *)node_make(f[0], f[1], f[2], f[3], f[4], f[5], f[6]);
     if (n == NULL)
         return NULL;
-    PyObject **slot = &n->op;
-    for (int i = 0; i < 8; i++) {
-        Py_INCREF(f[i]);
-        slot[i] = f[i];
-    }
+    Py_SETREF(n->custom, Py_NewRef(f[7]));
     n->nout = nout;
     return (PyObject *)n;
 }
@@ -975,8 +1013,10 @@ static int
 node_traverse(NodeObject *n, visitproc visit, void *arg)
 {
     PyObject **slot = &n->op;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < NFIELDS; i++)
         Py_VISIT(slot[i]);
+    for (Py_ssize_t i = 0; i < Py_SIZE(n); i++)
+        Py_VISIT(n->items[i]);
     return 0;
 }
 
@@ -984,8 +1024,10 @@ static int
 node_clear(NodeObject *n)
 {
     PyObject **slot = &n->op;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < NFIELDS; i++)
         Py_CLEAR(slot[i]);
+    for (Py_ssize_t i = 0; i < Py_SIZE(n); i++)
+        Py_CLEAR(n->items[i]);
     return 0;
 }
 
@@ -1001,12 +1043,55 @@ static PyObject *
 node_release(NodeObject *n, PyObject *unused)
 {
     /* what the backward pass needed goes; op, params, meta and nout stay (names in errors) */
-    Py_INCREF(Py_None); Py_XSETREF(n->parents, Py_None);
-    Py_INCREF(Py_None); Py_XSETREF(n->saved, Py_None);
+    if (n->n >= 0) {
+        for (Py_ssize_t i = 0; i < 2 * n->n; i++)   /* parents, saved */
+            Py_CLEAR(n->items[i]);
+        for (Py_ssize_t i = 0; i < 3 * n->nchecks; i++)
+            Py_CLEAR(NODE_CHECKS(n)[i]);
+        n->released = 1;
+    }
+    else {
+        Py_INCREF(Py_None); Py_XSETREF(n->parents, Py_None);
+        Py_INCREF(Py_None); Py_XSETREF(n->saved, Py_None);
+        Py_INCREF(Py_None); Py_XSETREF(n->checks, Py_None);
+    }
     Py_INCREF(Py_None); Py_XSETREF(n->ans, Py_None);
-    Py_INCREF(Py_None); Py_XSETREF(n->checks, Py_None);
     Py_INCREF(Py_None); Py_XSETREF(n->custom, Py_None);
     Py_RETURN_NONE;
+}
+
+/* a tuple of items[0:k] (None for a missing one) */
+static PyObject *
+items_tuple(PyObject **items, Py_ssize_t k)
+{
+    PyObject *t = PyTuple_New(k);
+    for (Py_ssize_t i = 0; t != NULL && i < k; i++)
+        PyTuple_SET_ITEM(t, i, Py_NewRef(items[i] ? items[i] : Py_None));
+    return t;
+}
+
+/* parents, saved, meta, checks: the field, or the inline items as a tuple (None once released) */
+static PyObject *
+node_get_seq(NodeObject *n, void *which)
+{
+    int w = (int)(Py_ssize_t)which;   /* 0 parents, 1 saved, 2 meta, 3 checks */
+    if (n->n < 0) {
+        PyObject *f = w == 0 ? n->parents : w == 1 ? n->saved : w == 2 ? n->meta : n->checks;
+        return Py_NewRef(f ? f : Py_None);
+    }
+    if (n->released && w != 2)
+        return Py_NewRef(Py_None);
+    if (w < 3)
+        return items_tuple(n->items + w * n->n, n->n);
+    PyObject *t = PyTuple_New(n->nchecks);
+    for (Py_ssize_t c = 0; t != NULL && c < n->nchecks; c++) {
+        PyObject *chk = items_tuple(NODE_CHECKS(n) + 3 * c, 3);
+        if (chk == NULL)
+            Py_CLEAR(t);
+        else
+            PyTuple_SET_ITEM(t, c, chk);
+    }
+    return t;
 }
 
 /* release_nodes(nodes): node.release() for each (Recorder.release's loop) */
@@ -1038,26 +1123,32 @@ static PyMethodDef node_methods[] = {
 static PyMemberDef node_members[] = {
     {"op", T_OBJECT, offsetof(NodeObject, op), 0, NULL},
     {"params", T_OBJECT, offsetof(NodeObject, params), 0, NULL},
-    {"parents", T_OBJECT, offsetof(NodeObject, parents), 0, NULL},
-    {"saved", T_OBJECT, offsetof(NodeObject, saved), 0, NULL},
     {"ans", T_OBJECT, offsetof(NodeObject, ans), 0, NULL},
-    {"meta", T_OBJECT, offsetof(NodeObject, meta), 0, NULL},
-    {"checks", T_OBJECT, offsetof(NodeObject, checks), 0, NULL},
     {"custom", T_OBJECT, offsetof(NodeObject, custom), 0, NULL},
     {"nout", T_PYSSIZET, offsetof(NodeObject, nout), 0, NULL},
+    {NULL}
+};
+
+static PyGetSetDef node_getset[] = {
+    {"parents", (getter)node_get_seq, NULL, "each operand's entry (node, index, ...) or None", (void *)0},
+    {"saved", (getter)node_get_seq, NULL, "the values the rules read, per operand", (void *)1},
+    {"meta", (getter)node_get_seq, NULL, "(shape, dtype) of each operand needing a cotangent", (void *)2},
+    {"checks", (getter)node_get_seq, NULL, "(array, version counter, count) per saved value", (void *)3},
     {NULL}
 };
 
 static PyTypeObject NodeType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "npflow._core._fastpath.Node",
-    .tp_basicsize = sizeof(NodeObject),
+    .tp_basicsize = offsetof(NodeObject, items),
+    .tp_itemsize = sizeof(PyObject *),
     .tp_dealloc = (destructor)node_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_traverse = (traverseproc)node_traverse,
     .tp_clear = (inquiry)node_clear,
     .tp_methods = node_methods,
     .tp_members = node_members,
+    .tp_getset = node_getset,
     .tp_new = node_new,
     .tp_doc = "One recorded op of a tape: its rule inputs, parents and saved values.",
 };
@@ -1277,20 +1368,21 @@ track(PyObject *data, PyObject *roots)
     return v;
 }
 
-/* _saved_value: x kept; its check (x, v, v.n) goes to checks[(*k)++] (a new reference) */
+/* _saved_value: x kept; its check x, v, v.n goes to check[0:3] (new references) */
 static int
-save_value(PyObject *x, PyObject **checks, int *k, PyObject *roots)
+save_value(PyObject *x, PyObject **check, PyObject *roots)
 {
     PyObject *v = track(DATA(x), roots);
     if (v == NULL)
         return -1;
     PyObject *n = PyLong_FromSsize_t(((VersionObject *)v)->n);
-    PyObject *t = n ? PyTuple_Pack(3, x, v, n) : NULL;
-    Py_XDECREF(n);
-    Py_DECREF(v);
-    if (t == NULL)
+    if (n == NULL) {
+        Py_DECREF(v);
         return -1;
-    checks[(*k)++] = t;
+    }
+    check[0] = Py_NewRef(x);
+    check[1] = v;
+    check[2] = n;
     return 0;
 }
 
@@ -1522,7 +1614,7 @@ op_info(PyObject *op)
    tuple from the op's info (computed once by core._plan, which raises for an operand without
    a rule), or NULL with an error. */
 static PyObject *
-cached_plan(PyObject *op, PyObject *info, long mask, PyObject *parents, PyObject *operands)
+cached_plan(PyObject *op, PyObject *info, long mask, PyObject **parents, PyObject *operands)
 {
     PyObject *plans = PyList_GET_ITEM(info, 3);
     PyObject *key = PyLong_FromLong(mask);
@@ -1531,8 +1623,10 @@ cached_plan(PyObject *op, PyObject *info, long mask, PyObject *parents, PyObject
         Py_XDECREF(key);
         return plan;
     }
-    PyObject *args[3] = {op, parents, operands};
-    PyObject *p = PyObject_Vectorcall(py_plan, args, 3, NULL);   /* (frozensets, bool) */
+    PyObject *ptuple = items_tuple(parents, PyTuple_GET_SIZE(operands));
+    PyObject *args[3] = {op, ptuple, operands};
+    PyObject *p = ptuple ? PyObject_Vectorcall(py_plan, args, 3, NULL) : NULL;   /* (frozensets, bool) */
+    Py_XDECREF(ptuple);
     if (p != NULL && PyTuple_Check(p) && PyTuple_GET_SIZE(p) == 3) {
         long bits[2] = {0, 0};
         for (int k = 0; k < 2 && !PyErr_Occurred(); k++) {
@@ -1560,27 +1654,6 @@ cached_plan(PyObject *op, PyObject *info, long mask, PyObject *parents, PyObject
     Py_XDECREF(p);
     Py_DECREF(key);
     return plan;
-}
-
-/* (None,) * n, a new reference (shared for small n) */
-static PyObject *
-nones(Py_ssize_t n)
-{
-    static PyObject *made[9];
-    if (n < 9 && made[n] != NULL) {
-        Py_INCREF(made[n]);
-        return made[n];
-    }
-    PyObject *t = PyTuple_New(n);
-    for (Py_ssize_t i = 0; t != NULL && i < n; i++) {
-        Py_INCREF(Py_None);
-        PyTuple_SET_ITEM(t, i, Py_None);
-    }
-    if (t != NULL && n < 9) {
-        Py_INCREF(t);
-        made[n] = t;
-    }
-    return t;
 }
 
 /* (data.shape, data.dtype), a new reference. The last few made for NumPy arrays are kept and
@@ -1634,39 +1707,30 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     Py_ssize_t n = PyTuple_GET_SIZE(operands);
     if (n > 30)
         return 0;
-    PyObject *parents = PyTuple_New(n);   /* an operand's entry (node, index, ...) or None */
-    if (parents == NULL)
-        return -1;
+    PyObject *parents[31];   /* an operand's entry (node, index, ...) or None (borrowed) */
     long mask = 0;
     int tracked = 0, status = 0, locked = 0;
-    PyObject *saved = NULL, *checks = NULL, *meta = NULL, *node = NULL, *ans = Py_None;
-    PyObject *check[32];   /* (x, v, n) of each saved value (at most 30 operands and ans) */
-    int nchecks = 0;
+    NodeObject *node = NULL;
     PyObject *nodes = NULL, *roots = NULL, *rparams = NULL, *info = NULL, *plan;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *e;
         int inexact, ok = operand_entry(PyTuple_GET_ITEM(operands, i), rec, &e, &inexact);
-        if (ok <= 0) {
-            status = ok;
-            goto done;
-        }
+        if (ok <= 0)
+            return ok;
         tracked |= e != NULL;
         if (e == NULL || !inexact)
             e = Py_None;
         else
             mask |= 1L << i;
-        Py_INCREF(e);
-        PyTuple_SET_ITEM(parents, i, e);
+        parents[i] = e;   /* (the operand keeps its entry alive meanwhile) */
     }
-    if (!tracked) {           /* nothing tracked: nothing to record */
-        status = 1;
-        goto done;
-    }
+    if (!tracked)             /* nothing tracked: nothing to record */
+        return 1;
     /* the general path's cases: not differentiable (or no rule), one rule for all operands,
        several outputs, an in-place op, where=, a view; only integer operands tracked */
     info = op_info(op);
     if (info == NULL)
-        goto error;
+        return -1;
     if (mask == 0 || PyList_GET_ITEM(info, 1) != Py_True)
         goto done;
     if ((status = plain_call(params, result, &rparams)) <= 0)
@@ -1683,52 +1747,49 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
         goto error;
     if (!PyList_Check(nodes) || !PyList_Check(roots))
         goto done;
+    Py_ssize_t nchecks = want_ans;   /* the saved arrays' checks */
+    for (Py_ssize_t i = 0; i < n; i++)
+        nchecks += ((want_args >> i) & 1) && Py_TYPE(PyTuple_GET_ITEM(operands, i)) == array_type;
+    node = node_make_inline(op, rparams ? rparams : params, want_ans ? result : Py_None, n, nchecks);
+    if (node == NULL)
+        goto error;
     if ((locked = lock_take()) < 0)
         goto error;
-    saved = (want_args | want_meta) ? PyTuple_New(n) : nones(n);   /* (nothing: a shared tuple) */
-    meta = PyTuple_New(n);
-    if (saved == NULL || meta == NULL)
-        goto error;
+    PyObject **check = NODE_CHECKS(node);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *x = PyTuple_GET_ITEM(operands, i), *s = Py_None, *m = Py_None;
         int is_arr = Py_TYPE(x) == array_type;
-        if (want_args | want_meta) {
-            if ((want_args >> i) & 1) {
-                if (is_arr && save_value(x, check, &nchecks, roots) < 0)
+        NODE_PARENTS(node)[i] = Py_NewRef(parents[i]);
+        if ((want_args >> i) & 1) {
+            if (is_arr) {
+                if (save_value(x, check, roots) < 0)
                     goto error;
-                Py_INCREF(s = x);
+                check += 3;
             }
-            else if (((want_meta >> i) & 1) && is_arr) {
-                if ((s = PyObject_CallOneArg(meta_type, x)) == NULL)
-                    goto error;
-            }
-            else
-                Py_INCREF(s);
-            PyTuple_SET_ITEM(saved, i, s);
+            s = Py_NewRef(x);
         }
+        else if (((want_meta >> i) & 1) && is_arr) {
+            if ((s = PyObject_CallOneArg(meta_type, x)) == NULL)
+                goto error;
+        }
+        else
+            Py_INCREF(s);
+        NODE_SAVED(node)[i] = s;
         if ((mask >> i) & 1) {
             if ((m = meta_of(DATA(x))) == NULL)
                 goto error;
         }
         else
             Py_INCREF(m);
-        PyTuple_SET_ITEM(meta, i, m);
+        NODE_META(node)[i] = m;
     }
-    if (want_ans) {
-        if (save_value(result, check, &nchecks, roots) < 0)
-            goto error;
-        ans = result;
-    }
-    if ((checks = PyTuple_New(nchecks)) == NULL)   /* (none: the shared empty tuple) */
+    if (want_ans && save_value(result, check, roots) < 0)
         goto error;
-    for (int c = 0; c < nchecks; c++)
-        PyTuple_SET_ITEM(checks, c, check[c]);
-    nchecks = 0;
-    node = node_make(op, rparams ? rparams : params, parents, saved, ans, meta, checks);
-    if (node == NULL || PyList_Append(nodes, node) < 0)
+    PyObject_GC_Track(node);
+    if (PyList_Append(nodes, (PyObject *)node) < 0)
         goto error;
     int inexact = is_inexact_data(DATA(result));
-    if (inexact < 0 || (inexact && set_fresh_entry(result, rec, node, roots) < 0))
+    if (inexact < 0 || (inexact && set_fresh_entry(result, rec, (PyObject *)node, roots) < 0))
         goto error;
     status = 1;
     goto done;
@@ -1736,9 +1797,8 @@ error:
     status = -1;
 done:
     status = lock_give(locked, status);
-    while (nchecks > 0)
-        Py_DECREF(check[--nchecks]);
-    Py_XDECREF(parents); Py_XDECREF(saved); Py_XDECREF(checks); Py_XDECREF(meta);
+    if (node != NULL && !PyObject_GC_IsTracked((PyObject *)node))
+        PyObject_GC_Track(node);   /* (a half-filled node: its NULL items are skipped) */
     Py_XDECREF(node); Py_XDECREF(nodes); Py_XDECREF(roots); Py_XDECREF(rparams); Py_XDECREF(info);
     return status;
 }
@@ -2033,31 +2093,49 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             continue;
         }
         /* the common case? */
+        /* the common case: an inline node not yet released (the C recorder's), or a
+           Python-made one whose fields are lists or tuples; one output, no custom rule */
 #define SEQ(o) (PyList_Check(o) || PyTuple_Check(o))
+        int inl = node->n >= 0;
         int common = node->custom == Py_None && node->nout == 1 && PyList_Check(cts) &&
-                     PyList_GET_SIZE(cts) == 1 && SEQ(node->checks) && SEQ(node->parents) &&
-                     SEQ(node->saved) && SEQ(node->meta) && PyDict_Check(node->params);
+                     PyList_GET_SIZE(cts) == 1 && PyDict_Check(node->params) &&
+                     (inl ? !node->released : SEQ(node->checks) && SEQ(node->parents) &&
+                      SEQ(node->saved) && SEQ(node->meta));
+        Py_ssize_t nops = !common ? 0 : inl ? node->n : PySequence_Fast_GET_SIZE(node->parents);
+        Py_ssize_t nchk = !common ? 0 : inl ? node->nchecks : PySequence_Fast_GET_SIZE(node->checks);
         PyObject *vjp = NULL;
-        if (common) {
-            for (Py_ssize_t c = 0; c < PySequence_Fast_GET_SIZE(node->checks) && common; c++) {
+        for (Py_ssize_t c = 0; c < nchk && common; c++) {
+            PyObject *x, *v, *cnt;   /* (x, v, count): v.n still count? */
+            if (inl) {
+                PyObject **chk = NODE_CHECKS(node) + 3 * c;
+                x = chk[0], v = chk[1], cnt = chk[2];
+            }
+            else {
                 PyObject *chk = PySequence_Fast_GET_ITEM(node->checks, c);
-                if (!PyTuple_Check(chk) || PyTuple_GET_SIZE(chk) != 3 ||
-                        Py_TYPE(PyTuple_GET_ITEM(chk, 1)) != &VersionType) {
+                if (!PyTuple_Check(chk) || PyTuple_GET_SIZE(chk) != 3) {
                     common = 0;
                     break;
                 }
-                Py_ssize_t then = PyLong_AsSsize_t(PyTuple_GET_ITEM(chk, 2));
-                if (then == -1 && PyErr_Occurred())
-                    goto fail;
-                if (((VersionObject *)PyTuple_GET_ITEM(chk, 1))->n != then)
-                    common = 0;   /* overwritten: slow() raises */
+                x = PyTuple_GET_ITEM(chk, 0), v = PyTuple_GET_ITEM(chk, 1), cnt = PyTuple_GET_ITEM(chk, 2);
             }
+            (void)x;
+            if (Py_TYPE(v) != &VersionType) {
+                common = 0;
+                break;
+            }
+            Py_ssize_t then = PyLong_AsSsize_t(cnt);
+            if (then == -1 && PyErr_Occurred())
+                goto fail;
+            if (((VersionObject *)v)->n != then)
+                common = 0;   /* overwritten: slow() raises */
         }
+        if (common && !inl && PySequence_Fast_GET_SIZE(node->saved) != nops)
+            common = 0;
         if (common) {   /* without parameters, the rules themselves (no adapter frame) */
             vjp = PyObject_GetAttr(node->op, PyDict_GET_SIZE(node->params) ? str_vjp : str_vjp_plain);
             if (vjp == NULL)
                 goto fail;
-            if (!PyTuple_Check(vjp) || PyTuple_GET_SIZE(vjp) < PySequence_Fast_GET_SIZE(node->parents))
+            if (!PyTuple_Check(vjp) || PyTuple_GET_SIZE(vjp) < nops)
                 common = 0;
         }
         if (!common) {
@@ -2074,30 +2152,27 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             continue;
         }
         PyObject *g = PyList_GET_ITEM(cts, 0);
-        Py_ssize_t nsaved = PySequence_Fast_GET_SIZE(node->saved);
-        PyObject *callargs = PyTuple_New(2 + nsaved);
+#define NODE_ITEM(part, field, i) (inl ? part(node)[i] : PySequence_Fast_GET_ITEM(node->field, i))
+        PyObject *callargs = PyTuple_New(2 + nops);
         if (callargs == NULL) {
             Py_DECREF(vjp);
             goto fail;
         }
         Py_INCREF(g); PyTuple_SET_ITEM(callargs, 0, g);
         Py_INCREF(node->ans); PyTuple_SET_ITEM(callargs, 1, node->ans);
-        for (Py_ssize_t i = 0; i < nsaved; i++) {
-            PyObject *sv = PySequence_Fast_GET_ITEM(node->saved, i);
-            Py_INCREF(sv);
-            PyTuple_SET_ITEM(callargs, 2 + i, sv);
-        }
+        for (Py_ssize_t i = 0; i < nops; i++)
+            PyTuple_SET_ITEM(callargs, 2 + i, Py_NewRef(NODE_ITEM(NODE_SAVED, saved, i)));
         PyObject *kw = PyDict_GET_SIZE(node->params) ? node->params : NULL;
         int bad = 0;
-        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(node->parents) && !bad; i++) {
-            PyObject *parent = PySequence_Fast_GET_ITEM(node->parents, i);
+        for (Py_ssize_t i = 0; i < nops && !bad; i++) {
+            PyObject *parent = NODE_ITEM(NODE_PARENTS, parents, i);
             PyObject *rule = PyTuple_GET_ITEM(vjp, i);
             if (parent == Py_None || rule == Py_None)
                 continue;
             PyObject *ct = PyObject_Call(rule, callargs, kw);
             if (ct == NULL) { bad = 1; break; }
             if (ct == Py_None) { Py_DECREF(ct); continue; }
-            PyObject *m = PySequence_Fast_GET_ITEM(node->meta, i);   /* (shape, dtype) */
+            PyObject *m = NODE_ITEM(NODE_META, meta, i);   /* (shape, dtype) */
             if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 2) {
                 PyErr_SetString(PyExc_RuntimeError, "backward(): a malformed tape node");
                 Py_DECREF(ct);
