@@ -842,3 +842,24 @@ def test_gradients_relax_the_cyclic_gc_only_while_they_run():
     np.grad(f)(np.asarray([1.0, 2.0]))
     assert seen and all(t >= before[0] for t in seen)
     assert gc.get_threshold() == before
+
+
+def test_nested_traces_handed_over_mid_stack(monkeypatch):
+    """grad of jvp through choose (a vjp rule per operand, one jvp rule for all): the C
+    accelerator records the op on the outer tape, then hands the inner forward trace to Python
+    (core.trace_from). The hessian-vector product is still exact."""
+    from npflow.autodiff import core
+    starts = []
+    process = core._process_traces
+    monkeypatch.setattr(core, "_process_traces", lambda stack, start, *a: (starts.append(start),
+                                                                            process(stack, start, *a)))
+    idx = onp.array([0, 1, 1, 0])
+    x, v = np.asarray([0.3, 0.5, 0.7, 0.9]), np.asarray([1.0, 2.0, 3.0, 4.0])
+
+    def f(x):
+        return np.sum(np.choose(idx, [np.sin(x), x * x]))
+    hv = np.grad(lambda x: np.jvp(f, (x,), (v,))[1])(x)
+    onp.testing.assert_allclose(onp.asarray(hv), onp.where(idx == 0, -onp.sin(onp.asarray(x)), 2.0)
+                                * onp.asarray(v), rtol=1e-14)
+    if core._fastpath is not None:
+        assert any(s > 0 for s in starts), "the hand-over path did not run"

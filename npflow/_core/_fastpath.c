@@ -1389,6 +1389,7 @@ save_value(PyObject *x, PyObject **check, PyObject *roots)
 /* ---- shared by the recorder and forward mode ------------------------------ */
 static PyObject *tangents_type = NULL;   /* autodiff.core.Tangents (exact type only) */
 static PyObject *py_fit = NULL;          /* autodiff.rules.fit */
+static PyObject *py_trace_from = NULL;   /* core.trace_from(i, op, operands, params, result) */
 static PyObject *str_jvp, *str_name, *kwnames_forward;   /* ("forward",) */
 
 /* Trace ``trace``'s entry in operand ``x``: 1 with *e (borrowed; NULL where x is not tracked)
@@ -1808,7 +1809,8 @@ done:
    its per-operand jvp rules, run with no trace active (this is the only one), fitted to the
    result and set as its entry. 1 done (or nothing to do), 0 leave it to Python, -1 error. */
 static int
-tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params, PyObject *result)
+tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params, PyObject *result,
+               PyObject *outer)
 {
     Py_ssize_t n = PyTuple_GET_SIZE(operands);
     PyObject *tangents[32];
@@ -1852,9 +1854,11 @@ tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params,
     }
     if (rparams != NULL)
         params = rparams;
-    /* run the rules with no trace active: only(stack[:0]) */
+    /* run the rules with only the traces outside this one active: only(stack[:i]) (those are
+       active already, so the hook and the GC hold need no change) */
     PyObject *saved_stack = PyObject_GetAttr(trace_state, str_stack);
-    PyObject *empty = saved_stack ? PyList_New(0) : NULL;
+    PyObject *empty = saved_stack ? (outer ? PyList_GetSlice(outer, 0, PY_SSIZE_T_MAX)
+                                           : PyList_New(0)) : NULL;
     stack_epoch++;
     if (empty == NULL || PyObject_SetAttr(trace_state, str_stack, empty) < 0) {
         Py_XDECREF(saved_stack); Py_XDECREF(empty); Py_DECREF(jvp); Py_XDECREF(rparams);
@@ -1935,9 +1939,10 @@ tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params,
 static PyObject *
 configure_forward(PyObject *module, PyObject *args)
 {
-    PyObject *tt, *fit;
-    if (!PyArg_ParseTuple(args, "OO:configure_forward", &tt, &fit))
+    PyObject *tt, *fit, *from;
+    if (!PyArg_ParseTuple(args, "OOO:configure_forward", &tt, &fit, &from))
         return NULL;
+    Py_INCREF(from); Py_XSETREF(py_trace_from, from);
     Py_INCREF(fit); Py_XSETREF(py_fit, fit);
     Py_INCREF(tt); Py_XSETREF(tangents_type, tt);
     Py_RETURN_NONE;
@@ -1953,7 +1958,7 @@ py_tangent(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     if (tangents_type == NULL || array_type == NULL)
         Py_RETURN_FALSE;
-    int r = tangent_record(args[0], args[1], args[2], args[3], args[4]);
+    int r = tangent_record(args[0], args[1], args[2], args[3], args[4], NULL);
     if (r < 0)
         return NULL;
     return PyBool_FromLong(r);
@@ -2244,24 +2249,42 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 
-/* A result handed to this thread's traces where one Recorder or one Tangents trace is all
-   there is: 1 done, 0 not taken (the Python hook takes it), -1 error. */
+/* A result handed to this thread's traces, outermost first (core.on_apply's order), where
+   they are Recorders and Tangents traces: 1 done, 0 not taken (the Python hook takes it),
+   -1 error. A trace the C paths decline after others were done here goes, with the rest, to
+   core.trace_from(i, ...), on_apply's loop from trace i. */
 static int
 trace_one(PyObject *op, PyObject *operands, PyObject *params, PyObject *result)
 {
     PyObject *stack = this_stack();
     if (stack == NULL)
         return -1;
+    if (!PyList_Check(stack) || PyList_GET_SIZE(stack) == 0 || PyList_GET_SIZE(stack) > 8)
+        return 0;
     Py_INCREF(stack);
-    int r = 0;
-    if (PyList_Check(stack) && PyList_GET_SIZE(stack) == 1) {
-        PyObject *t = PyList_GET_ITEM(stack, 0);
+    int r = 1;
+    for (Py_ssize_t i = 0; r > 0 && i < PyList_GET_SIZE(stack); i++) {
+        PyObject *t = PyList_GET_ITEM(stack, i);
         Py_INCREF(t);
         if (recorder_type != NULL && (PyObject *)Py_TYPE(t) == recorder_type)
             r = record(t, op, operands, params, result);
-        else if (tangents_type != NULL && (PyObject *)Py_TYPE(t) == tangents_type)
-            r = tangent_record(t, op, operands, params, result);
+        else if (tangents_type != NULL && (PyObject *)Py_TYPE(t) == tangents_type) {
+            PyObject *outer = i ? PyList_GetSlice(stack, 0, i) : NULL;
+            r = i && outer == NULL ? -1 : tangent_record(t, op, operands, params, result, outer);
+            Py_XDECREF(outer);
+        }
+        else
+            r = 0;
         Py_DECREF(t);
+        if (r == 0 && i > 0) {   /* traces before i were handled here: Python goes on from i */
+            PyObject *idx = PyLong_FromSsize_t(i);
+            PyObject *a[5] = {idx, op, operands, params, result};
+            PyObject *done = idx ? PyObject_Vectorcall(py_trace_from, a, 5, NULL) : NULL;
+            Py_XDECREF(idx);
+            r = done == NULL ? -1 : 1;
+            Py_XDECREF(done);
+            break;
+        }
     }
     Py_DECREF(stack);
     return r;
@@ -2543,7 +2566,8 @@ static PyMethodDef module_methods[] = {
     {"release_nodes", py_release_nodes, METH_O, "release_nodes(nodes): node.release() for each"},
     {"stack_changed", py_stack_changed, METH_NOARGS,
      "stack_changed(): dispatch.trace_state.stack was assigned anew (drops the C side's cache)"},
-    {"configure_forward", configure_forward, METH_VARARGS, "configure_forward(Tangents, rules.fit)"},
+    {"configure_forward", configure_forward, METH_VARARGS,
+     "configure_forward(Tangents, rules.fit, core.trace_from)"},
     {"tangent", (PyCFunction)(void (*)(void))py_tangent, METH_FASTCALL,
      "tangent(tr, op, operands, params, result): Tangents.process's common case"},
     {"configure_autodiff", configure_autodiff, METH_VARARGS,

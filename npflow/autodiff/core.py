@@ -222,7 +222,6 @@ def on_apply(op, operands, params, result):
         if t is Tangents and _fastpath is not None and \
                 _fastpath.tangent(stack[0], op, operands, params, result):
             return  # (the C forward-mode path: Tangents.process's common case)
-    nd = dispatch.ndarray
     out = params.get("out")
     if op.inplace:
         written = (operands[0],)
@@ -230,10 +229,22 @@ def on_apply(op, operands, params, result):
         written = result if type(result) is tuple else (result,)
     else:
         written = ()
-    tracked = False
+    _process_traces(stack, 0, op, operands, params, result, written)
+
+
+def trace_from(i, op, operands, params, result):
+    """on_apply's loop from trace ``i`` on, for an op that writes nothing: the C accelerator
+    handled the traces before ``i`` and hands over the first one it declines."""
+    _process_traces(_state.stack, i, op, operands, params, result, ())
+
+
+def _process_traces(stack, start, op, operands, params, result, written):
+    nd = dispatch.ndarray
+    tracked = start > 0  # (after traces the C accelerator handled; harmless if none was tracked)
     # Outermost first, as JAX: an outer trace must have tagged the op's output before an
     # inner trace's rule reads it (the rule's own ops are then seen by the outer trace).
-    for i, trace in enumerate(stack):
+    for i in range(start, len(stack)):
+        trace = stack[i]
         if trace.watch_accessed:
             for x in operands[1:] if op.inplace else operands:  # (what an op writes, it does not read)
                 if type(x) is not nd and isinstance(x, nd):

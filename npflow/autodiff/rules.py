@@ -198,4 +198,4 @@ def fit(ct, shape, dtype, opname, forward=False):
 
 
 if core._fastpath is not None:  # the C forward-mode path needs the class and fit
-    core._fastpath.configure_forward(core.Tangents, fit)
+    core._fastpath.configure_forward(core.Tangents, fit, core.trace_from)
