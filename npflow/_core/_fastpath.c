@@ -1,13 +1,18 @@
-/* npflow's optional C accelerator: the dispatch fast path in C.
+/* npflow's optional C accelerator: the common cases of dispatch and autodiff in C.
  *
- * It defines two base types:
- *   ArrayBase  the storage (_data, _device) and the operator slots of npflow.ndarray;
- *   UfuncBase  the call of npflow.ufunc objects.
- * Their fast path is exactly dispatch.apply1/apply2's: no recorder (tape)
- * active, operands that are npflow arrays on the CPU or Python scalars, a
- * kernel call that succeeds. Everything else calls the Python functions
- * (dispatch.apply1/apply2, ufunc._call), which hold all the semantics: this
- * file decides nothing they do not.
+ *   ArrayBase    npflow.ndarray's storage (_data, _device, autodiff entries), its operator
+ *                slots and its shape/dtype/ndim/size/device attributes;
+ *   UfuncBase    the call of npflow.ufunc objects;
+ *   apply        dispatch.apply's common case;
+ *   record, watch, Node, RootVersion, VersionTable, backward
+ *                the tape: Recorder.record_simple's and watch's common cases, recorded
+ *                nodes, the write counters and their registry, the backward pass's loop;
+ *   tangent      forward mode: Tangents.process's common case;
+ *   Partial      the elementwise rules g * d(ans, *operands).
+ * Each takes only the cases it is sure of (CPU arrays of the exact types, plain parameters,
+ * rules of the usual forms) and hands everything else to the Python functions, which hold
+ * all the semantics and every error: this file decides nothing they do not. The pure-Python
+ * build (NPFLOW_PURE_PYTHON=1) runs the same suite.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
