@@ -292,3 +292,14 @@ def test_mixed_devices_are_errors():
                     ("round", lambda: nf.round(s, out=c))]:
         with pytest.raises(nf.DeviceMismatchError, match=rf"{name}\("):
             f()
+
+
+@pytest.mark.parametrize("dtype", [onp.complex64, onp.complex128], ids=["complex64", "complex128"])
+def test_nan_to_num_keeps_signed_zeros(dtype):
+    """Each part of a complex element is NumPy's to the bit: -0.0 stays -0.0 beside a NaN,
+    an infinity or an ordinary value in the other part."""
+    parts = [-0.0, 0.0, 2.0, onp.nan, onp.inf, -onp.inf]
+    x = onp.array([complex(r, i) for r in parts for i in parts], dtype)
+    got, expected = onp.asarray(nf.nan_to_num(nf.asarray(x))), onp.nan_to_num(x)
+    assert got.dtype == expected.dtype
+    assert got.tobytes() == expected.tobytes()

@@ -135,7 +135,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     values = (nan, info.max if posinf is None else posinf, info.min if neginf is None else neginf)
     if x.dtype.kind == "c" and copy:  # a new array from new parts (writes into x.real would be views)
         re, im = (_finite_part(p, values) for p in (x.real, x.imag))
-        return re + im * 1j
+        return apply(REGISTRY["complex"], re, im)
     for part in ((x.real, x.imag) if x.dtype.kind == "c" else (x,)):
         masks = isnan(part), isposinf(part), isneginf(part)  # all found before any is written
         for mask, value in zip(masks, values):

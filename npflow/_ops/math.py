@@ -1,4 +1,6 @@
 """Elementwise primitives beyond the ufuncs: selection, clipping, rounding, complex parts."""
+import numpy as _numpy
+
 from .._core.registry import kernel_op, xp_op
 
 # where(condition, x, y): all three are operands; the derivative flows to x and y only.
@@ -23,11 +25,21 @@ def imag(xp, x):
     return x.imag
 
 
+@kernel_op("complex")
+def complex_(xp, re, im):
+    """The complex array with real part ``re`` and imaginary part ``im`` (real arrays of one
+    dtype), each part's bits kept: ``re + im * 1j`` would turn a -0.0 part into 0.0."""
+    out = xp.empty(_numpy.broadcast_shapes(re.shape, im.shape), xp.result_type(re, im, xp.complex64))
+    out.real = re
+    out.imag = im
+    return out
+
+
 # -- derivative rules (where here: every other family's rules use it) -------------------------
 import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
 
 from ..autodiff.core import AutodiffError  # noqa: E402
-from ..autodiff.rules import defvjp, defjvp, defelementwise  # noqa: E402
+from ..autodiff.rules import ONE, defvjp, defjvp, defelementwise  # noqa: E402
 
 defvjp("where", None, lambda g, ans, c, x, y: np.where(c, g, 0), lambda g, ans, c, x, y: np.where(c, 0, g))
 defjvp("where", None, lambda t, ans, c, x, y: np.where(c, t, 0), lambda t, ans, c, x, y: np.where(c, 0, t))
@@ -36,6 +48,8 @@ defvjp("real", lambda g, ans, x: g)
 defjvp("real", lambda t, ans, x: np.real(t))
 defvjp("imag", lambda g, ans, x: -1j * g)
 defjvp("imag", lambda t, ans, x: np.imag(t))
+# complex(re, im) = re + im * 1j: its partials are 1 and 1j (fit keeps a real part's real part)
+defelementwise("complex", ONE, lambda ans, re, im: 1j)
 
 
 def _clip_masks(a, lo, hi, where=True):

@@ -1,9 +1,11 @@
-"""Gradient specs for where, clip, i0 and the complex parts."""
+"""Gradient specs for where, clip, i0 and the complex parts (and a complex array made of them)."""
 import warnings
 
 import numpy as onp
 
 import npflow as np
+from npflow._core.dispatch import apply
+from npflow._core.registry import REGISTRY
 from gradspecs import Case, rand
 
 A = rand(3, 4, seed=40)
@@ -38,4 +40,6 @@ SPECS = [
     Case("imag", np.imag, (Z,), "complex"),
     Case("imag", lambda x: np.imag(x) + x, (A,)),
     Case("astype", _real_of, (Z,), "complex-to-real"),
+    Case("complex", lambda re, im: apply(REGISTRY["complex"], re, im), (A, A[::-1] * 2)),
+    Case("complex", np.nan_to_num, (Z,), "nan_to_num"),
 ]
