@@ -136,7 +136,8 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     if x.dtype.kind == "c" and copy:  # a new array from new parts (writes into x.real would be views)
         re, im = (_finite_part(p, values) for p in (x.real, x.imag))
         return apply(REGISTRY["complex"], re, im)
-    for part in ((x.real, x.imag) if x.dtype.kind == "c" else (x,)):
+    for name in ("real", "imag") if x.dtype.kind == "c" else (None,):
+        part = x if name is None else getattr(x, name)  # (each view taken after the last writes)
         masks = isnan(part), isposinf(part), isneginf(part)  # all found before any is written
         for mask, value in zip(masks, values):
             part[mask] = value

@@ -50,6 +50,14 @@ defvjp("imag", lambda g, ans, x: -1j * g)
 defjvp("imag", lambda t, ans, x: np.imag(t))
 # complex(re, im) = re + im * 1j: its partials are 1 and 1j (fit keeps a real part's real part)
 defelementwise("complex", ONE, lambda ans, re, im: 1j)
+# A write into z.real or z.imag under a trace: z's history goes on as the functional update
+# "z with that part replaced by the view's values", complex(v, imag(z)) or complex(real(z), v)
+# (core.REBASE_PART; the memory holds it already). The other part of z passes; the rules read
+# no values, only the key.
+defvjp("part.rebase", lambda g, ans, z, v, key: 1j * np.imag(g) if key == "real" else np.real(g),
+       lambda g, ans, z, v, key: g if key == "real" else g * 1j, shape_only=(0,))
+defjvp("part.rebase", lambda t, ans, z, v, key: 1j * np.imag(t) if key == "real" else np.real(t),
+       lambda t, ans, z, v, key: t if key == "real" else t * 1j)
 
 
 def _clip_masks(a, lo, hi, where=True):

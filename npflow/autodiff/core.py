@@ -27,7 +27,7 @@ from .._core.dispatch import track_root, untrack_root, root_of
 from .._core.registry import REGISTRY, Op
 
 _fastpath = dispatch._fastpath  # the optional C accelerator: a recorder for the common case
-_VIEW = "view"  # key in ``_ad`` of an indexing view: (base array, key), for rebasing writes
+_VIEW = "view"  # key in ``_ad`` of a view a write may go through: (base, key, its rebase op)
 _INEXACT = frozenset("fc")
 
 
@@ -282,22 +282,24 @@ def _writes_seen(op, x, operands, written):
 
 def _after_write(op, operands, params, result, written, stack):
     nd = dispatch.ndarray
-    if op.name == "getitem":
-        r = result
+    if op.name == "getitem" or (op.name in _PARTS and operands[0]._data.dtype.kind == "c"):
+        r = result  # a view a later write may go through: link it to its base
         if isinstance(r, nd) and r._ad is not None and root_of(r._data) is root_of(operands[0]._data):
-            r._ad[_VIEW] = (operands[0], params["key"])
+            r._ad[_VIEW] = (operands[0], params["key"], REBASE) if op.name == "getitem" else \
+                (operands[0], op.name, REBASE_PART)
     for w in written:
         if not isinstance(w, nd) or w._ad is None:
             continue
         link = w._ad.get(_VIEW)
-        if link is not None:  # a write through an indexing view: update the base's history too
+        if link is not None:  # a write through an indexing or part view: the base's history too
             # (a rebase is itself a write into the base: a view of a view updates its base, ...)
-            base, key = link
-            dispatch.apply(REBASE, base, w, key=key)
+            base, key, rebase = link
+            dispatch.apply(rebase, base, w, key=key)
         elif root_of(w._data) is not w._data and any(t in w._ad for t in stack):
             raise AutodiffError(
                 f"{op.name}(): in-place write into a view ({dispatch.describe(w)}) of an array being "
-                f"differentiated, made by an operation other than indexing; write into a copy")
+                f"differentiated, made by an operation other than indexing or .real/.imag; "
+                f"write into a copy")
 
 
 def _rebase_kernel(xp):
@@ -306,10 +308,19 @@ def _rebase_kernel(xp):
     return rebase
 
 
-REBASE = REGISTRY.get("setitem.rebase")
-if REBASE is None:
-    from .._core.registry import register
-    REBASE = register(Op("setitem.rebase", _rebase_kernel, wraps=False, inplace="graph"))
+def _graph_op(name):
+    """A rebase op: the base's memory was written through a view already (the kernel does
+    nothing); the graph records the base's new value as a functional update of the old."""
+    op = REGISTRY.get(name)
+    if op is None:
+        from .._core.registry import register
+        op = register(Op(name, _rebase_kernel, wraps=False, inplace="graph"))
+    return op
+
+
+REBASE = _graph_op("setitem.rebase")      # base[key] = view's values (rules: _ops/array_ops.py)
+REBASE_PART = _graph_op("part.rebase")    # base.real or base.imag (key) = view's (_ops/math.py)
+_PARTS = ("real", "imag")
 
 
 # -- reverse mode ------------------------------------------------------------------------

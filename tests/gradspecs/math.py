@@ -42,4 +42,17 @@ SPECS = [
     Case("astype", _real_of, (Z,), "complex-to-real"),
     Case("complex", lambda re, im: apply(REGISTRY["complex"], re, im), (A, A[::-1] * 2)),
     Case("complex", np.nan_to_num, (Z,), "nan_to_num"),
+    *[Case("part.rebase", f, (Z,), label) for label, f in [
+        ("real[...] =", lambda z: _written(z, lambda w: w.real.__setitem__((0, slice(1, 3)), 5.0))),
+        ("imag *=", lambda z: _written(z, lambda w: w.imag.__imul__(3.0))),
+        ("real = f(z)", lambda z: _written(z, lambda w: setattr(w, "real", np.sin(z.imag)))),
+        ("imag[...] = f(z)", lambda z: _written(z, lambda w: w.imag.__setitem__(..., z.real * z.imag)))]],
+    Case("part.rebase", lambda z: np.nan_to_num(z * 1, copy=False), (Z,), "nan_to_num(copy=False)"),
 ]
+
+
+def _written(z, write):
+    """``write(w)`` into w = z * 2 (through a .real/.imag view), then w."""
+    w = z * 2
+    write(w)
+    return w
