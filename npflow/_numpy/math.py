@@ -133,7 +133,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
         return x
     info = finfo(x.dtype)
     values = (nan, info.max if posinf is None else posinf, info.min if neginf is None else neginf)
-    if x.dtype.kind == "c" and copy:  # a new array from new parts (writes into x.real would be views)
+    if x.dtype.kind == "c" and copy:  # a new array made of the two new parts, bit for bit
         re, im = (_finite_part(p, values) for p in (x.real, x.imag))
         return apply(REGISTRY["complex"], re, im)
     for name in ("real", "imag") if x.dtype.kind == "c" else (None,):
