@@ -4,10 +4,10 @@
  *                slots and its shape/dtype/ndim/size/device attributes;
  *   UfuncBase    the call of npflow.ufunc objects;
  *   apply        dispatch.apply's common case;
- *   record, watch, Node, RootVersion, VersionTable, backward
- *                the tape: Recorder.record_simple's and watch's common cases, recorded
- *                nodes, the write counters and their registry, the backward pass's loop;
- *   tangent      forward mode: Tangents.process's common case;
+ *   trace, watch, Node, RootVersion, VersionTable, backward
+ *                the traces: a result recorded on tapes (Recorder.record_simple's common
+ *                case) and given tangents (Tangents.process's), watch's common case,
+ *                recorded nodes, the write counters and their registry, the backward loop;
  *   Partial      the elementwise rules g * d(ans, *operands).
  * Each takes only the cases it is sure of (CPU arrays of the exact types, plain parameters,
  * rules of the usual forms) and hands everything else to the Python functions, which hold
@@ -233,7 +233,8 @@ fast_mode(void)
 static int trace_one(PyObject *op, PyObject *operands, PyObject *params, PyObject *result);
 static PyObject *empty_params = NULL;
 
-/* The traced result: dispatch.traced(op, operands, result) (steals result). */
+/* The traced result, this thread's traces given it in C or else by dispatch.traced(..., tried=True)
+   (steals result). */
 static PyObject *
 hand_to_traces(PyObject *op, PyObject *result, PyObject *a, PyObject *b)
 {
@@ -251,8 +252,8 @@ hand_to_traces(PyObject *op, PyObject *result, PyObject *a, PyObject *b)
             Py_CLEAR(result);
         return result;
     }
-    PyObject *args[3] = {op, operands, result};
-    PyObject *r = PyObject_Vectorcall(py_traced, args, 3, NULL);
+    PyObject *args[5] = {op, operands, result, empty_params, Py_True};   /* tried=True */
+    PyObject *r = PyObject_Vectorcall(py_traced, args, 5, NULL);
     Py_DECREF(operands);
     Py_DECREF(result);
     return r;
@@ -1953,34 +1954,18 @@ configure_forward(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* Python entry: tangent(tr, op, operands, params, result) -> True (done) or False (Python's). */
+/* Python entry: trace(op, operands, params, result) -> True (this thread's traces took the
+   result here) or False (autodiff's Python hook must): what dispatch.traced tries first. */
 static PyObject *
-py_tangent(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+py_trace(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 5 || !PyTuple_Check(args[2]) || !PyDict_Check(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "tangent(tr, op, operands: tuple, params: dict, result)");
+    if (nargs != 4 || !PyTuple_Check(args[1]) || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "trace(op, operands: tuple, params: dict, result)");
         return NULL;
     }
-    if (tangents_type == NULL || array_type == NULL)
+    if (versions == NULL || array_type == NULL)   /* not configured yet: Python's */
         Py_RETURN_FALSE;
-    int r = tangent_record(args[0], args[1], args[2], args[3], args[4], NULL);
-    if (r < 0)
-        return NULL;
-    return PyBool_FromLong(r);
-}
-
-/* Python entry: record(rec, op, operands, params, result) -> True (recorded, or nothing to
-   record) or False (the Python path must take it). */
-static PyObject *
-py_record(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs != 5 || !PyTuple_Check(args[2]) || !PyDict_Check(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "record(rec, op, operands: tuple, params: dict, result)");
-        return NULL;
-    }
-    if (versions == NULL || array_type == NULL)   /* not configured yet: Python records */
-        Py_RETURN_FALSE;
-    int r = record(args[0], args[1], args[2], args[3], args[4]);
+    int r = trace_one(args[0], args[1], args[2], args[3]);
     if (r < 0)
         return NULL;
     return PyBool_FromLong(r);
@@ -2434,8 +2419,8 @@ c_apply(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwname
         if (done < 0)
             bad = 1;
         if (!bad && !done) {
-            PyObject *ta[4] = {op, operands, result, params};
-            PyObject *t = PyObject_Vectorcall(py_traced, ta, 4, NULL);
+            PyObject *ta[5] = {op, operands, result, params, Py_True};   /* tried=True */
+            PyObject *t = PyObject_Vectorcall(py_traced, ta, 5, NULL);
             if (t == NULL)
                 bad = 1;
             Py_XDECREF(t);
@@ -2573,16 +2558,14 @@ static PyMethodDef module_methods[] = {
      "stack_changed(): dispatch.trace_state.stack was assigned anew (drops the C side's cache)"},
     {"configure_forward", configure_forward, METH_VARARGS,
      "configure_forward(Tangents, rules.fit, core.trace_from)"},
-    {"tangent", (PyCFunction)(void (*)(void))py_tangent, METH_FASTCALL,
-     "tangent(tr, op, operands, params, result): Tangents.process's common case"},
+    {"trace", (PyCFunction)(void (*)(void))py_trace, METH_FASTCALL,
+     "trace(op, operands, params, result): this thread's traces take the result in C (False: not)"},
     {"configure_autodiff", configure_autodiff, METH_VARARGS,
      "configure_autodiff(Recorder, dispatch.versions, core._plan, core.Meta, core._lock, registry.Op)"},
     {"backward", (PyCFunction)(void (*)(void))py_backward, METH_FASTCALL,
      "backward(nodes, grads, wanted, found, fit, slow): Recorder.backward's loop"},
     {"untrack", (PyCFunction)(void (*)(void))py_untrack, METH_FASTCALL,
      "untrack(versions, roots): dispatch.untrack_root of each counter"},
-    {"record", (PyCFunction)(void (*)(void))py_record, METH_FASTCALL,
-     "record(rec, op, operands, params, result): Recorder.record_simple's common case"},
     {"configure", configure, METH_VARARGS,
      "configure(ndarray, cpu, recorders, tracing, trace_state, numpy.ndarray, apply1, apply2, wrap, "
      "traced, binary, unary, compare)"},

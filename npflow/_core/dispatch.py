@@ -58,9 +58,12 @@ trace_hook = None
 _NO_PARAMS = {}  # the params of fast-path calls (shared: never mutated)
 
 
-def traced(op, operands, result, params=_NO_PARAMS):
-    """A fast path's result (Python's or C's) handed to this thread's traces."""
-    trace_hook(op, operands, params, result)
+def traced(op, operands, result, params=_NO_PARAMS, tried=False):
+    """``result`` handed to this thread's traces: the C accelerator's recorders first, then
+    autodiff's hook for what they decline. ``tried``: the caller is a C path that took (and
+    declined) it already."""
+    if tried or _fastpath is None or not _fastpath.trace(op, operands, params, result):
+        trace_hook(op, operands, params, result)
     return result
 
 
@@ -291,7 +294,7 @@ def apply(op, *operands, **params):
         elif out is not None:
             _bump(out if type(out) is tuple else (out,))
     if tracing and trace_state.stack:
-        trace_hook(op, operands, params, result)
+        traced(op, operands, result, params)
     if recorders:
         for rec in recorders:
             rec(op, operands, params, result)

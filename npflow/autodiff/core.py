@@ -45,7 +45,7 @@ _active = 0
 def _hook(delta):
     """Count users of the dispatch hook (any thread); it is installed while there are any.
     While any trace is active, the cyclic GC's first threshold is raised (see _gc_hold)."""
-    global _active, _gc_users
+    global _active
     with _lock:
         _active += delta
         dispatch.trace_hook = on_apply
@@ -53,11 +53,7 @@ def _hook(delta):
             dispatch.tracing.append(None)
         elif dispatch.tracing:
             dispatch.tracing.pop()
-        _gc_users += delta  # (_gc_hold(delta), inline: this runs twice per tape)
-        if delta > 0 and _gc_users == 1:
-            _relax_gc()
-        elif _gc_users == 0:
-            _restore_gc()
+        _gc_hold(delta)
 
 
 # A recorded tape allocates a few containers per op that live until its backward pass (or its
@@ -216,12 +212,9 @@ def on_apply(op, operands, params, result):
         return
     if len(stack) == 1 and not op.inplace and type(result) is dispatch.ndarray \
             and params.get("out") is None:
-        t = type(stack[0])
-        if t is Recorder and stack[0].record_simple(op, operands, params, result):
+        # (dispatch.traced gave the C accelerator's paths their try first)
+        if type(stack[0]) is Recorder and stack[0].record_simple(op, operands, params, result):
             return
-        if t is Tangents and _fastpath is not None and \
-                _fastpath.tangent(stack[0], op, operands, params, result):
-            return  # (the C forward-mode path: Tangents.process's common case)
     out = params.get("out")
     if op.inplace:
         written = (operands[0],)
@@ -472,8 +465,6 @@ class Recorder:
     def record_simple(self, op, operands, params, result):
         """The common case in one pass (one output, per-operand rules, nothing written).
         False: leave it to the general path (which also raises every error)."""
-        if _fastpath is not None and _fastpath.record(self, op, operands, params, result):
-            return True  # (the C recorder: the same steps; False where it needs Python)
         nd = dispatch.ndarray
         parents = []
         tracked = False
