@@ -72,16 +72,22 @@ def _slide(a, v, o, length):
     return acc
 
 
+def _check_sequences(a, v, empty):
+    """NumPy's checks of convolve's and correlate's operands; ``empty``: each one's message."""
+    if a.ndim == 0 or v.ndim == 0:
+        raise ValueError("object of too small depth for desired array")
+    if a.ndim > 1 or v.ndim > 1:
+        raise ValueError("object too deep for desired array")
+    for x, message in zip((a, v), empty):
+        if x.size == 0:
+            raise ValueError(message)
+
+
 @composite
 def convolve(a, v, mode="full"):
     """Discrete linear convolution of two 1-d sequences."""
     a, v = (array(x, ndmin=1, copy=None) for x in as_arrays(a, v))
-    if a.ndim > 1 or v.ndim > 1:
-        raise ValueError("object too deep for desired array")
-    if a.size == 0:
-        raise ValueError("a cannot be empty")
-    if v.size == 0:
-        raise ValueError("v cannot be empty")
+    _check_sequences(a, v, ("a cannot be empty", "v cannot be empty"))
     return _sliding(a, v[::-1], _mode(mode), lambda n, m: (min(n, m) - 1) // 2)
 
 
@@ -89,14 +95,7 @@ def convolve(a, v, mode="full"):
 def correlate(a, v, mode="valid"):
     """Cross-correlation of two 1-d sequences: ``c[k] = sum_n a[n + k] conj(v[n])``."""
     a, v = as_arrays(a, v)
-    if a.ndim == 0 or v.ndim == 0:
-        raise ValueError("object of too small depth for desired array")
-    if a.ndim > 1 or v.ndim > 1:
-        raise ValueError("object too deep for desired array")
-    if a.size == 0:
-        raise ValueError("first array argument cannot be empty")
-    if v.size == 0:
-        raise ValueError("second array argument cannot be empty")
+    _check_sequences(a, v, ("first array argument cannot be empty", "second array argument cannot be empty"))
     if v.dtype.kind == "c":
         v = conjugate(v)
     return _sliding(a, v, _mode(mode), lambda n, m: (m - 1) // 2 if n >= m else n // 2)

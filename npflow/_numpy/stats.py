@@ -200,6 +200,20 @@ nanquantile = _quantile_fn("nanquantile", False, True)
 
 
 # -- covariance ----------------------------------------------------------------------------------
+def _sample_weights(w, name, n, device, integral=False):
+    """cov's ``fweights``/``aweights`` as floats, after NumPy's checks of them, in its order."""
+    w = asarray(w, dtype=float, device=device)
+    if integral and not all(w == around(w)):
+        raise TypeError(f"{name} must be integer")
+    if w.ndim > 1:
+        raise RuntimeError(f"cannot handle multidimensional {name}")
+    if w.shape[0] != n:
+        raise RuntimeError(f"incompatible numbers of samples and {name}")
+    if any(w < 0):
+        raise ValueError(f"{name} cannot be negative")
+    return w
+
+
 @composite
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *, dtype=None):
     """Covariance matrix of the rows (variables) of ``m`` (and ``y``), NumPy's steps."""
@@ -228,24 +242,9 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         ddof = 1 if bias == 0 else 0
     w = None
     if fweights is not None:
-        fweights = asarray(fweights, dtype=float, device=m.device)
-        if not all(fweights == around(fweights)):
-            raise TypeError("fweights must be integer")
-        if fweights.ndim > 1:
-            raise RuntimeError("cannot handle multidimensional fweights")
-        if fweights.shape[0] != X.shape[1]:
-            raise RuntimeError("incompatible numbers of samples and fweights")
-        if any(fweights < 0):
-            raise ValueError("fweights cannot be negative")
-        w = fweights
+        w = _sample_weights(fweights, "fweights", X.shape[1], m.device, integral=True)
     if aweights is not None:
-        aweights = asarray(aweights, dtype=float, device=m.device)
-        if aweights.ndim > 1:
-            raise RuntimeError("cannot handle multidimensional aweights")
-        if aweights.shape[0] != X.shape[1]:
-            raise RuntimeError("incompatible numbers of samples and aweights")
-        if any(aweights < 0):
-            raise ValueError("aweights cannot be negative")
+        aweights = _sample_weights(aweights, "aweights", X.shape[1], m.device)
         w = aweights if w is None else w * aweights
     if w is None:  # NumPy's average(X, axis=1, weights=w), written out
         avg = mean(X, axis=1)
