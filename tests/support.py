@@ -113,6 +113,14 @@ def same_outcome(f_nf, f_np, *args_np, rtol=0.0, atol=0.0, **kw):
     return got
 
 
+def same_function(name, *args_np, rtol=0.0, atol=0.0, **kw):
+    """``same_outcome`` of npflow's and NumPy's function ``name``; NumPy arrays among the
+    keyword arguments are converted for npflow too."""
+    kw_nf = {k: nf.asarray(v) if isinstance(v, onp.ndarray) else v for k, v in kw.items()}
+    return same_outcome(lambda *a: getattr(nf, name)(*a, **kw_nf), lambda *a: getattr(onp, name)(*a, **kw),
+                        *args_np, rtol=rtol, atol=atol)
+
+
 # hypothesis: arrays of a given dtype with small, possibly empty or 0-d shapes
 def hyp_arrays(dtype, shape=None, min_dims=0, max_dims=3, max_side=4, elements=None):
     dt = onp.dtype(dtype)

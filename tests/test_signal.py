@@ -8,15 +8,13 @@ from hypothesis import given, strategies as st
 
 import npflow as nf
 from npflow._numpy import signal as S
-from support import ALL_DTYPES, REAL, COMPLEX, INTS, same_outcome, make, hyp_arrays, ids
+from support import ALL_DTYPES, REAL, COMPLEX, INTS, same_function, make, hyp_arrays, ids
 
 RTOL = 1e-12  # composites: NumPy's formulas, summed in another order
 
 
 def check(name, *args, rtol=RTOL, **kw):
-    kw_nf = {k: nf.asarray(v) if isinstance(v, onp.ndarray) else v for k, v in kw.items()}
-    return same_outcome(lambda *a: getattr(nf, name)(*a, **kw_nf),
-                        lambda *a: getattr(onp, name)(*a, **kw), *args, rtol=rtol, atol=1e-12)
+    return same_function(name, *args, rtol=rtol, atol=1e-12, **kw)
 
 
 def test_signatures_match_numpy():
