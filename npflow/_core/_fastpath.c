@@ -270,6 +270,8 @@ wrap_result(PyObject *r, PyObject *dev)
         Py_DECREF(r);
         if (a == NULL)
             return NULL;
+        if (IS_NP(a))   /* read-only, as dispatch.wrap: it stands for a scalar (dispatch.is_scalar) */
+            PyArray_CLEARFLAGS((PyArrayObject *)a, NPY_ARRAY_WRITEABLE);
         r = a;
     }
     if (Py_TYPE(r) != np_ndarray) {   /* tuples, other backends' scalars: the Python wrap */

@@ -314,12 +314,36 @@ def wrap(r, dev):
             return tuple(wrap(e, dev) for e in r)
         if r is None:
             return None
-        r = dev.backend.normalize(r)
+        if isinstance(r, _NP_GENERIC):
+            r = numpy.asarray(r)
+            r.flags.writeable = False  # NumPy gave a scalar: see is_scalar
+        else:
+            r = dev.backend.normalize(r)
+            if not dev.backend.is_array(r):  # an object loop's 0-d result (a Fraction, a str)
+                r = _object_0d(r)
     o = _new(ndarray)
     o._data = r
     o._device = dev
     o._ad = None
     return o
+
+
+def _object_0d(value):
+    """A 0-d object array holding ``value`` (what NumPy gives as an object scalar)."""
+    a = numpy.empty((), dtype=object)
+    a[()] = value
+    a.flags.writeable = False
+    return a
+
+
+def is_scalar(data):
+    """Does ``data`` (an array's ``_data``) stand for a NumPy scalar? Where NumPy gives a
+    scalar (full reductions, ``x[0]`` of a vector, ufuncs of 0-d operands), npflow gives a 0-d
+    array over a read-only buffer of its own (made in ``wrap``, or the C ``wrap_result``):
+    like NumPy's immutable scalars no alias ever sees it change, and in-place operators
+    rebind (``t = s; t += 5`` leaves ``s``). A 0-d array NumPy gives as an array
+    (``asarray(1.0)``, ``zeros(())``, ``x[...]``) is writable, or a view (``base`` set)."""
+    return type(data) is _NP and data.ndim == 0 and data.base is None and not data.flags.writeable
 
 
 def apply1(op, x):
@@ -379,18 +403,35 @@ def apply2(op, a, b):
     return o
 
 
+_OPERANDS = (_NP, _NP_GENERIC, list, tuple, str, bytes)
+_MISSING = object()
+
+
 def is_operand(x):
-    """Can ``x`` take part in an array operation? (If not, operators defer.)"""
-    if type(x) in _PASS or isinstance(x, (ndarray, _NP, _NP_GENERIC, list, tuple)):
+    """Does an operator take ``x`` as an operand, as NumPy's do? (If not, it defers: returns
+    NotImplemented.) NumPy's rule (``binop_should_defer``): defer to ``__array_ufunc__ = None``,
+    and to an object without ``__array_ufunc__`` whose ``__array_priority__`` is above an
+    ndarray's (0); anything else becomes an operand (a ``Fraction``, a ``str``, ``None``, any
+    object: an object array)."""
+    t = type(x)
+    if t in _PASS or isinstance(x, ndarray) or isinstance(x, _OPERANDS):
         return True
-    if getattr(type(x), "__array_ufunc__", 0) is None:  # NumPy's opt-out convention
-        return False
-    return any(hasattr(x, a) for a in ("__array__", "__array_interface__", "__dlpack__",
-                                       "__cuda_array_interface__"))
+    uf = getattr(t, "__array_ufunc__", _MISSING)
+    if uf is not _MISSING:
+        # another array library: it takes part if it converts (else its reflected operator runs)
+        return uf is not None and any(hasattr(x, a) for a in (
+            "__array__", "__array_interface__", "__dlpack__", "__cuda_array_interface__"))
+    try:
+        return not float(getattr(x, "__array_priority__", -1e6)) > 0.0
+    except (TypeError, ValueError):
+        return True
 
 
 def _slow2(op, a, b):
-    if not (is_operand(a) and is_operand(b)):
+    # an npflow array on the right, not on the left: a reflected operator, which NumPy's never
+    # defer (the left operand had its turn)
+    if not (is_operand(a) or isinstance(b, ndarray) and not isinstance(a, ndarray)) \
+            or not is_operand(b):
         return NotImplemented
     return apply(op, a, b)
 

@@ -16,6 +16,8 @@ import numpy as _np
 from . import dispatch as _dispatch
 from . import devices as _devices
 from .dispatch import apply, apply1, apply2, unwrap_index, recorders, is_operand
+from .dispatch import is_scalar as _is_scalar
+from . import registry as _registry
 from .registry import REGISTRY
 from .._ops import ufuncs as _ufunc_ops, array_ops as _array_ops  # noqa: F401  (register the ops used here)
 
@@ -45,17 +47,47 @@ COMPARISONS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal
                "gt": "greater", "ge": "greater_equal"}
 
 
+@_registry.kernel_op("compare.unlike", differentiable=False)
+def _compare_unlike(xp, x, y, *, value):
+    """``==``/``!=`` of operands whose dtypes have no comparison: all ``value``, broadcast."""
+    return xp.full(xp.broadcast_shapes(xp.shape(x), xp.shape(y)), value)
+
+
+_UNLIKE = {REGISTRY["equal"]: False, REGISTRY["not_equal"]: True}
+_NoLoop = _np._core._exceptions._UFuncNoLoopError
+
+
+def _operator2(op, a, b):
+    """The binary operators and comparisons (the C slots' general case too): ``op`` through
+    ``apply2``; as NumPy's ``==`` and ``!=``, dtypes with no comparison loop (``floats ==
+    'cat'``) compare unequal elementwise instead of raising."""
+    try:
+        return apply2(op, a, b)
+    except _NoLoop:
+        value = _UNLIKE.get(op)
+        if value is None:
+            raise
+    if any(getattr(getattr(x, "dtype", None), "kind", None) == "V" for x in (a, b)):
+        return NotImplemented  # as NumPy: structured arrays compare only with their kind
+    return apply(_COMPARE_UNLIKE, a, b, value=value)
+
+
+_COMPARE_UNLIKE = REGISTRY["compare.unlike"]
+
+
 def _binary(op):
     def forward(self, other):
-        return apply2(op, self, other)
+        return _operator2(op, self, other)
 
     def reflected(self, other):
-        return apply2(op, other, self)
+        return _operator2(op, other, self)
     return forward, reflected
 
 
 def _inplace(op, **params):
     def inplace(self, other):
+        if _is_scalar(self._data):  # a scalar is immutable: ``t += 5`` rebinds t (t = t + 5)
+            return _operator2(op, self, other)
         if not is_operand(other):
             if getattr(type(other), "__array_ufunc__", 0) is None:  # as NumPy (NEP 13): no fallback
                 raise TypeError(f"operand {type(other).__name__!r} does not support ufuncs "
@@ -186,9 +218,11 @@ class ndarray(_Base):
         if mod is not None:
             return NotImplemented  # modular exponentiation, as NumPy: not implemented
         op = _power_op(self, other)
-        return apply2(op, self, other) if op is _POWER else apply1(op, self)
+        return _operator2(op, self, other) if op is _POWER else apply1(op, self)
 
     def __ipow__(self, other, mod=None):
+        if _is_scalar(self._data):
+            return self.__pow__(other, mod)
         op = _power_op(self, other)
         if op is _POWER:
             return _IPOW(self, other)
@@ -196,6 +230,8 @@ class ndarray(_Base):
         return self
 
     def __imatmul__(self, other):
+        if _is_scalar(self._data):
+            return _operator2(REGISTRY["matmul"], self, other)
         try:
             return _IMATMUL[self._data.ndim == 1](self, other)
         except _np.exceptions.AxisError as e:
@@ -207,7 +243,7 @@ class ndarray(_Base):
         return _ns.divmod(self, other) if is_operand(other) else NotImplemented
 
     def __rdivmod__(self, other):
-        return _ns.divmod(other, self) if is_operand(other) else NotImplemented
+        return _ns.divmod(other, self)  # reflected: NumPy's never defer (see dispatch._slow2)
 
     # -- Python protocols --------------------------------------------------
     def __len__(self):
@@ -227,12 +263,13 @@ class ndarray(_Base):
         return bool(self._data)
 
     def _scalar(self):
-        """A 0-d array as a NumPy scalar (others as a host array): Python's conversions
-        then act as on NumPy's scalars (``float(complex64)`` warns and drops the imaginary part)."""
+        """What Python's conversions read: a scalar result (``dispatch.is_scalar``) as the NumPy
+        scalar it stands for (``float`` of a complex one warns and drops the imaginary part),
+        other arrays as a host array (``float`` of a complex or a size-1 1-d one raises)."""
         d = self._data
-        if type(d) is not _NP:
-            d = self._host()
-        return d[()] if d.ndim == 0 else d
+        if _is_scalar(d):
+            return d[()]
+        return d if type(d) is _NP else self._host()
 
     def __int__(self):
         return int(self._scalar())
@@ -252,7 +289,7 @@ class ndarray(_Base):
             raise TypeError(f"type npflow.ndarray doesn't define __round__ method for arrays of "
                             f"shape {self.shape} (only for 0-d arrays); use npflow.round")
         if ndigits is None or self._data.dtype.kind in "bc":
-            s = self._scalar()
+            s = self._host()[()]  # (any 0-d array rounds, as the scalars it stands for)
             return round(s) if ndigits is None else round(s, ndigits)  # int, or NumPy's TypeError
         return _ns.round(self, ndigits)
 
@@ -283,6 +320,9 @@ class ndarray(_Base):
         return apply(REGISTRY["getitem"], self, key=unwrap_index(key, self._device, "getitem"))
 
     def __setitem__(self, key, value):
+        if _is_scalar(self._data):
+            raise TypeError(f"'{self._data.dtype}' scalar (a 0-d npflow array standing for a NumPy "
+                            f"scalar) does not support item assignment")
         tv = type(value)
         if (tv is list or tv is tuple) and self._data.dtype.kind != "O":
             if _dispatch.tracing and _ns._numpy.creation._holds_npflow(value):
@@ -569,7 +609,7 @@ _dispatch.ndarray = ndarray
 _new = _dispatch._new = _Base.__new__
 if _fastpath is not None:
     _fastpath.configure(ndarray, _devices.CPU, _dispatch.recorders, _dispatch.tracing,
-                        _dispatch.trace_state, _NP, apply1, apply2,
+                        _dispatch.trace_state, _NP, apply1, _operator2,
                         _dispatch.wrap, _dispatch.traced, {k: REGISTRY[v] for k, v in BINARY.items()},
                         {k: REGISTRY[v] for k, v in UNARY.items()},
                         {k: REGISTRY[v] for k, v in COMPARISONS.items()})
