@@ -309,14 +309,21 @@ if _fastpath is not None:  # the common case in C; it calls _apply_py for everyt
 
 def wrap(r, dev):
     """A backend result as npflow array(s) on ``dev``."""
-    if type(r) is not _NP:
+    if type(r) is _NP:
+        b = r.base
+        if b is not None and r.ndim and _scalar_memory(b):
+            # a view of a scalar with dimensions: NumPy's is a view of a new array (read-only when
+            # broadcast, as broadcast_to's), so a copy here (the C wrap_result does the same)
+            r = r.copy(order="K")
+            if r.size > 1:
+                r.flags.writeable = False
+    else:
         if type(r) is tuple or type(r) is list:
             return tuple(wrap(e, dev) for e in r)
         if r is None:
             return None
         if isinstance(r, _NP_GENERIC):
-            r = numpy.asarray(r)
-            r.flags.writeable = False  # NumPy gave a scalar: see is_scalar
+            r = _scalar_array(r)  # NumPy gave a scalar: see is_scalar
         else:
             r = dev.backend.normalize(r)
             if not dev.backend.is_array(r):  # an object loop's 0-d result (a Fraction, a str)
@@ -328,22 +335,47 @@ def wrap(r, dev):
     return o
 
 
+if _fastpath is not None:
+    _scalar_array = _fastpath.scalar_array
+else:
+    def _scalar_array(g):
+        return _NP((), g.dtype, g)  # over the scalar's (immutable) memory, based on it
+
+
+class _ObjectScalar(numpy.ndarray):
+    """The memory of an object scalar (NumPy gives an object loop's 0-d result as the object
+    itself): its type marks the 0-d array over it as a scalar (``is_scalar``)."""
+
+
 def _object_0d(value):
-    """A 0-d object array holding ``value`` (what NumPy gives as an object scalar)."""
-    a = numpy.empty((), dtype=object)
-    a[()] = value
-    a.flags.writeable = False
-    return a
+    """A 0-d object array holding ``value``, standing for the object NumPy gives."""
+    h = _ObjectScalar((), dtype=object)
+    h[()] = value
+    h.flags.writeable = False
+    return h.view(_NP)
 
 
 def is_scalar(data):
     """Does ``data`` (an array's ``_data``) stand for a NumPy scalar? Where NumPy gives a
     scalar (full reductions, ``x[0]`` of a vector, ufuncs of 0-d operands), npflow gives a 0-d
-    array over a read-only buffer of its own (made in ``wrap``, or the C ``wrap_result``):
-    like NumPy's immutable scalars no alias ever sees it change, and in-place operators
-    rebind (``t = s; t += 5`` leaves ``s``). A 0-d array NumPy gives as an array
-    (``asarray(1.0)``, ``zeros(())``, ``x[...]``) is writable, or a view (``base`` set)."""
-    return type(data) is _NP and data.ndim == 0 and data.base is None and not data.flags.writeable
+    array over the scalar's own memory (made in ``wrap``, or the C ``wrap_result``): read-only,
+    so that, like NumPy's immutable scalars, no alias ever sees it change, and its in-place
+    operators rebind (``t = s; t += 5`` leaves ``s``). Its base, the scalar, marks it; its 0-d
+    views are scalars too (NumPy's ``s.T``, ``s.real``), and views with dimensions are copied
+    (NumPy's ``ravel(s)`` is a new array). A 0-d array NumPy gives as an array (``asarray(1.0)``,
+    ``zeros(())``, ``x[...]``, ``x.imag``) is an array here too."""
+    if type(data) is not _NP or data.ndim:
+        return False
+    b = data.base
+    return _scalar_memory(b) or type(b) is _ObjectScalar or (
+        type(b) is _NP and not b.ndim and type(b.base) is _ObjectScalar)
+
+
+def _scalar_memory(b):
+    """Is ``b`` (an array's ``base``) a scalar's memory: a NumPy scalar, or the 0-d array over one?"""
+    if isinstance(b, _NP_GENERIC):
+        return True
+    return type(b) is _NP and not b.ndim and isinstance(b.base, _NP_GENERIC)
 
 
 def apply1(op, x):

@@ -61,18 +61,30 @@ def _operator2(op, a, b):
     """The binary operators and comparisons (the C slots' general case too): ``op`` through
     ``apply2``; as NumPy's ``==`` and ``!=``, dtypes with no comparison loop (``floats ==
     'cat'``) compare unequal elementwise instead of raising."""
+    if b is None and op in _UNLIKE and isinstance(a, ndarray) and _is_scalar(a._data):
+        return NotImplemented  # as NumPy's scalars: ``s == None`` is Python's identity test
     try:
         return apply2(op, a, b)
     except _NoLoop:
         value = _UNLIKE.get(op)
         if value is None:
             raise
+    except ValueError:
+        if op is _MATMUL and not _array_like(a) and not _array_like(b):
+            return NotImplemented  # NumPy's scalars have no ``@``: Python's TypeError
+        raise
     if any(getattr(getattr(x, "dtype", None), "kind", None) == "V" for x in (a, b)):
         return NotImplemented  # as NumPy: structured arrays compare only with their kind
     return apply(_COMPARE_UNLIKE, a, b, value=value)
 
 
 _COMPARE_UNLIKE = REGISTRY["compare.unlike"]
+_MATMUL = REGISTRY["matmul"]
+
+
+def _array_like(x):
+    """An array (not a scalar result): the one operand with which a NumPy scalar has an ``@``."""
+    return isinstance(x, _NP) or isinstance(x, ndarray) and not _is_scalar(x._data)
 
 
 def _binary(op):
@@ -118,7 +130,7 @@ _FAST_POWER = {(int, 2): (REGISTRY["square"], "bfc"), (int, -1): (REGISTRY["reci
 
 def _power_op(x, e):
     t = type(e)
-    if t is int or t is float:
+    if (t is int or t is float) and not _is_scalar(x._data):  # (NumPy's scalars: plain power)
         hit = _FAST_POWER.get((t, e))
         if hit is not None and x._data.dtype.kind in hit[1]:
             return hit[0]
@@ -231,7 +243,7 @@ class ndarray(_Base):
 
     def __imatmul__(self, other):
         if _is_scalar(self._data):
-            return _operator2(REGISTRY["matmul"], self, other)
+            return _operator2(_MATMUL, self, other)
         try:
             return _IMATMUL[self._data.ndim == 1](self, other)
         except _np.exceptions.AxisError as e:
@@ -301,6 +313,12 @@ class ndarray(_Base):
         raise TypeError(f"unhashable type: 'npflow.ndarray' (shape {self.shape})")
 
     def __getitem__(self, key):
+        d = self._data
+        if not d.ndim and _is_scalar(d):
+            # NumPy indexes a scalar as a new 0-d array: ``s[...]`` is an array, ``s[()]`` a scalar
+            r = apply(REGISTRY["getitem"], self, key=unwrap_index(key, self._device, "getitem"))
+            b = r._data.base
+            return apply(REGISTRY["copy"], r) if b is d or b is d.base else r  # (a view: copied)
         tk = type(key)
         if (tk is int or tk is slice or tk is tuple and all(type(k) in _BASIC_KEYS for k in key)) \
                 and not recorders and self._device.kind == "cpu" \
@@ -425,6 +443,10 @@ class ndarray(_Base):
 
     # -- methods (NumPy's signatures; each forwards to the namespace) -------
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True, *, device=None):
+        r = self._astype(dtype, order, casting, copy, device)
+        return _scalar_result(r) if _is_scalar(self._data) else r
+
+    def _astype(self, dtype, order, casting, copy, device):
         x = self if device is None else self.to_device(device)
         flags = self._data.flags
         if not copy and x is self and _np.dtype(dtype) == self._data.dtype and (
@@ -434,7 +456,8 @@ class ndarray(_Base):
         return apply(REGISTRY["astype"], x, dtype=dtype, order=order, casting=casting, copy=copy)
 
     def copy(self, order="C"):
-        return apply(REGISTRY["copy"], self, order=order)
+        r = apply(REGISTRY["copy"], self, order=order)
+        return _scalar_result(r) if _is_scalar(self._data) else r
 
     def to_device(self, device, /, *, stream=None):
         target = _devices.as_device(device)
@@ -569,6 +592,15 @@ class ndarray(_Base):
         # reinterpreting the bits has no derivative: that op raises under a trace
         op = REGISTRY["view"] if _np.dtype(dtype) == self.dtype else REGISTRY["view.dtype"]
         return apply(op, self, dtype=dtype)
+
+
+def _scalar_result(r):
+    """``r``, a new 0-d array computed from a scalar by one of its methods (``s.astype``,
+    ``s.copy``), as the scalar NumPy's method gives: read-only, in place (``r`` may be tracked)."""
+    d = r._data
+    if type(d) is _NP and not d.ndim and d.base is None and not _is_scalar(d):
+        r._data = _dispatch._scalar_array(d[()]) if d.dtype.kind != "O" else _dispatch._object_0d(d[()])
+    return r
 
 
 def _rebuild(host, device_name):
