@@ -309,22 +309,14 @@ wrap_result(PyObject *r, PyObject *dev)
             return NULL;
         r = a;
     }
-    if (Py_TYPE(r) != np_ndarray) {   /* tuples, other backends' scalars: the Python wrap */
+    /* tuples, other backends' scalars, and views of a scalar with dimensions (NumPy's are views
+       of a new array): the Python wrap */
+    if (Py_TYPE(r) != np_ndarray || (PyArray_BASE((PyArrayObject *)r) != NULL
+            && PyArray_NDIM((PyArrayObject *)r) != 0 && is_scalar_memory(PyArray_BASE((PyArrayObject *)r)))) {
         PyObject *args[2] = {r, dev};
         PyObject *w = PyObject_Vectorcall(py_wrap, args, 2, NULL);
         Py_DECREF(r);
         return w;
-    }
-    if (PyArray_BASE((PyArrayObject *)r) != NULL && PyArray_NDIM((PyArrayObject *)r) != 0
-            && is_scalar_memory(PyArray_BASE((PyArrayObject *)r))) {
-        /* a view of a scalar with dimensions: NumPy's is a new array (as dispatch.wrap) */
-        PyObject *c = PyArray_NewCopy((PyArrayObject *)r, NPY_KEEPORDER);
-        Py_DECREF(r);
-        if (c == NULL)
-            return NULL;
-        if (PyArray_SIZE((PyArrayObject *)c) > 1)
-            PyArray_CLEARFLAGS((PyArrayObject *)c, NPY_ARRAY_WRITEABLE);
-        r = c;
     }
     ArrayObject *o = (ArrayObject *)array_type->tp_alloc(array_type, 0);
     if (o == NULL) {

@@ -312,11 +312,10 @@ def wrap(r, dev):
     if type(r) is _NP:
         b = r.base
         if b is not None and r.ndim and _scalar_memory(b):
-            # a view of a scalar with dimensions: NumPy's is a view of a new array (read-only when
-            # broadcast, as broadcast_to's), so a copy here (the C wrap_result does the same)
-            r = r.copy(order="K")
-            if r.size > 1:
-                r.flags.writeable = False
+            # a view of a scalar with dimensions: NumPy's is a view of a new array (the C
+            # wrap_result hands these here): a copy, or broadcast (read-only, as broadcast_to's)
+            r = r.copy(order="K") if r.size <= 1 else \
+                numpy.broadcast_to(numpy.array(r[(0,) * r.ndim]), r.shape)
     else:
         if type(r) is tuple or type(r) is list:
             return tuple(wrap(e, dev) for e in r)
@@ -324,6 +323,8 @@ def wrap(r, dev):
             return None
         if isinstance(r, _NP_GENERIC):
             r = _scalar_array(r)  # NumPy gave a scalar: see is_scalar
+        elif isinstance(r, _NP):
+            r = numpy.asarray(r)  # a subclass's result (a NumPy matrix operand): its values
         else:
             r = dev.backend.normalize(r)
             if not dev.backend.is_array(r):  # an object loop's 0-d result (a Fraction, a str)

@@ -205,7 +205,8 @@ class ndarray(_Base):
 
     @property
     def imag(self):
-        return _ns.imag(self)
+        r = _ns.imag(self)
+        return _scalar_result(r) if _is_scalar(self._data) else r  # (NumPy's: a new read-only zero)
 
     @imag.setter
     def imag(self, value):
@@ -342,7 +343,9 @@ class ndarray(_Base):
             raise TypeError(f"'{self._data.dtype}' scalar (a 0-d npflow array standing for a NumPy "
                             f"scalar) does not support item assignment")
         tv = type(value)
-        if (tv is list or tv is tuple) and self._data.dtype.kind != "O":
+        if tv is ndarray and not value._ad and value._device is self._device and _is_scalar(value._data):
+            value = value._data[()]  # as NumPy's scalar (``ints[0] = nan_scalar`` raises)
+        elif (tv is list or tv is tuple) and self._data.dtype.kind != "O":
             if _dispatch.tracing and _ns._numpy.creation._holds_npflow(value):
                 value = _ns._numpy.creation.from_nested(value, self._device)  # keeps gradients
             else:
@@ -472,6 +475,9 @@ class ndarray(_Base):
         return self._data.tolist()
 
     def fill(self, value):
+        if type(value) is ndarray and not value._ad and value._device is self._device \
+                and _is_scalar(value._data):
+            value = value._data[()]  # as NumPy's scalar
         apply(REGISTRY["fill"], self, value=value)
 
     def reshape(self, *shape, order="C", copy=None):
