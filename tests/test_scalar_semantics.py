@@ -148,6 +148,45 @@ def test_aliases_of_scalar_results_never_change(name, make):
     assert_same(got, expected)
 
 
+def _write(x, value=7):
+    x[()] = value
+    return x
+
+
+def _rebind(t):
+    u = t
+    u += 1
+    return t, u
+
+
+# What NumPy does with its scalars, each a program on one (found by tests/test_fuzz_programs.py)
+SCALAR_PROGRAMS = [
+    ("ravel is a new array", lambda m, s: (_write(m.ravel(s)[:1].reshape(())), s)),
+    ("s[...] is an array", lambda m, s: (_write(s[...]), s)),
+    ("s[None] is an array", lambda m, s: (_write(s[None][0:1].reshape(())), s)),
+    ("broadcast is read-only", lambda m, s: _write(m.broadcast_to(s, (3,))[1:2].reshape(()))),
+    ("astype is a scalar", lambda m, s: _rebind(s.astype(m.float32))),
+    ("copy method is a scalar", lambda m, s: _rebind(s.copy())),
+    ("copy function is an array", lambda m, s: _rebind(m.copy(s))),
+    ("array is an array", lambda m, s: _rebind(m.array(s))),
+    ("imag is a scalar", lambda m, s: _rebind(s.imag)),
+    ("T is a scalar", lambda m, s: _rebind(s.T)),
+    ("squeeze is a scalar", lambda m, s: _rebind(m.squeeze(s))),
+    ("bool ** 2 is power", lambda m, s: (s > 0) ** 2),
+    ("** 0.5 is power", lambda m, s: (s * (1 + 1j)) ** 0.5),
+    ("== None", lambda m, s: (s == None, s != None)),  # noqa: E711
+    ("@ of scalars", lambda m, s: s @ s),
+    ("@ with an array", lambda m, s: s @ m.ones(2)),
+    ("nan into ints", lambda m, s: _write(m.zeros(2, dtype=m.int64)[:1].reshape(()), s * m.nan)),
+    ("fill with nan", lambda m, s: m.zeros(2, dtype=m.int64).fill(s * m.nan)),
+]
+
+
+@pytest.mark.parametrize("name,program", SCALAR_PROGRAMS, ids=[p[0] for p in SCALAR_PROGRAMS])
+def test_programs_on_scalars(name, program):
+    _same(lambda m: program(m, m.sum(m.asarray(A))))
+
+
 REAL_0D = [("asarray", lambda m: m.asarray(1.5)), ("array", lambda m: m.array(2.0)),
            ("zeros", lambda m: m.zeros(())), ("full", lambda m: m.full((), 3, dtype=m.int64)),
            ("ellipsis-view", lambda m: m.arange(3.0)[1:2].reshape(())[...]),

@@ -98,7 +98,8 @@ def _binary(op):
 
 def _inplace(op, **params):
     def inplace(self, other):
-        if _is_scalar(self._data):  # a scalar is immutable: ``t += 5`` rebinds t (t = t + 5)
+        d = self._data
+        if not d.ndim and _is_scalar(d):  # a scalar is immutable: ``t += 5`` rebinds t (t = t + 5)
             return _operator2(op, self, other)
         if not is_operand(other):
             if getattr(type(other), "__array_ufunc__", 0) is None:  # as NumPy (NEP 13): no fallback
@@ -130,7 +131,8 @@ _FAST_POWER = {(int, 2): (REGISTRY["square"], "bfc"), (int, -1): (REGISTRY["reci
 
 def _power_op(x, e):
     t = type(e)
-    if (t is int or t is float) and not _is_scalar(x._data):  # (NumPy's scalars: plain power)
+    d = x._data
+    if (t is int or t is float) and (d.ndim or not _is_scalar(d)):  # (NumPy's scalars: plain power)
         hit = _FAST_POWER.get((t, e))
         if hit is not None and x._data.dtype.kind in hit[1]:
             return hit[0]
