@@ -569,6 +569,154 @@ def test_writes_over_a_saved_value_raise():
         np.grad(f)(x)
 
 
+# -- functions that write into their own argument -----------------------------------------------------
+# Every transform differentiates with respect to the value passed in (issue 13, finding 4): the
+# writes are recorded as functional updates, or the transform raises AutodiffError. ``fresh()``
+# each time: the function writes into the caller's array, as a plain call does.
+
+_W = np.asarray([1.0, 2.0, 3.0, 4.0])
+_MASK = onp.array([True, False, True, False])
+
+
+def _loss(a):
+    return np.sum(a * a * _W)
+
+
+def _do(*effects):
+    """(A lambda's statements as expressions: their values are dropped.)"""
+
+
+def _then_loss(write):
+    """A function writing into its argument with ``write(a)``, then reading it."""
+    def f(a):
+        extra = write(a)
+        return _loss(a) + (0.0 if extra is None else extra)
+    f.__name__ = write.__name__
+    return f
+
+
+_WRITES_COMPUTED = [  # (name, the write); the result may add a term computed before the write
+    ("imul", lambda a: _do(a.__imul__(3.0))),
+    ("iadd_itself", lambda a: _do(a.__iadd__(a))),
+    ("setitem_constant", lambda a: a.__setitem__(0, 5.0)),
+    ("setitem_tracked", lambda a: a.__setitem__(1, a[0] * 2.0)),
+    ("ellipsis_reversed", lambda a: a.__setitem__(Ellipsis, a[::-1])),
+    ("flat", lambda a: a.flat.__setitem__(1, 3.0)),
+    ("out_negative", lambda a: _do(np.negative(a, out=a))),
+    ("out_constant", lambda a: _do(np.multiply(np.ones(4), 3.0, out=a))),
+    ("add_at", lambda a: np.add.at(a, [0, 0, 2], 1.0)),
+    ("view", lambda a: _do(a[1:].__imul__(2.0))),
+    ("view_after_a_read", lambda a: (np.sum(a * 2.0), a[1:].__imul__(2.0))[0]),
+    ("copyto", lambda a: np.copyto(a, a[::-1] * 2.0)),
+    ("put", lambda a: np.put(a, [0, 2], [7.0, a[1]])),
+    ("put_along_axis", lambda a: np.put_along_axis(a, np.asarray([1, 3]), a[:2] * 2.0, axis=0)),
+    ("fill", lambda a: (np.sum(a), a.fill(2.0))[0]),
+    ("putmask", lambda a: np.putmask(a, _MASK, 0.5)),
+    ("place", lambda a: np.place(a, _MASK, [9.0, 8.0])),
+]
+_WRITES_REFUSED = [  # (name, the write, what the message says, whether forward mode computes)
+    ("out_over_a_needed_operand", lambda a: np.multiply(a, a, out=a), "which its .* needs", False),
+    ("out_sin", lambda a: np.sin(a, out=a), "which its .* needs", False),
+    ("multiply_at", lambda a: np.multiply.at(a, [1, 1], 2.0), "no .*rule is registered", False),
+    ("reshaped_view", lambda a: a.reshape(2, 2)[0].__imul__(2.0), "view", False),
+    ("transposed_view", lambda a: a.T[1:].__imul__(2.0), "view", False),
+    ("sort", lambda a: a.sort(), "overwritten in place", True),
+    ("over_a_saved_value", lambda a: (np.sum(np.sin(a)), a.__iadd__(1.0))[0], "overwritten in place", True),
+]
+
+_X4 = onp.array([0.3, -1.2, 0.7, 2.1])
+_T4 = onp.array([1.0, -2.0, 0.5, 3.0])
+
+
+def _fresh():
+    return np.array(_X4)
+
+
+def _as_custom_vjp(f):
+    """``f`` as a custom_vjp whose rule is f's own vjp (its fwd writes into the argument)."""
+    cf = np.custom_vjp(lambda a: f(a))
+    cf.defvjp(lambda a: np.vjp(f, a), lambda vjp_fn, g: vjp_fn(g))
+    return cf
+
+
+def _linearize_twice(f):
+    f_jvp = np.linearize(f, _fresh())[1]
+    f_jvp(np.asarray(_T4))  # a second call must not see the first one's writes
+    return f_jvp(np.asarray(_T4))
+
+
+_REVERSE = {  # transform -> (its gradient of f at _X4)
+    "grad": lambda f: np.grad(f)(_fresh()),
+    "value_and_grad": lambda f: np.value_and_grad(f)(_fresh())[1],
+    "vjp": lambda f: np.vjp(f, _fresh())[1](np.asarray(1.0))[0],
+    "jacrev": lambda f: np.jacrev(f)(_fresh()),
+    "custom_vjp": lambda f: np.grad(_as_custom_vjp(f))(_fresh()),
+}
+_FORWARD = {  # transform -> (its derivative of f at _X4 along _T4, or its gradient for jacfwd)
+    "jvp": lambda f: np.jvp(f, (_fresh(),), (np.asarray(_T4),))[1],
+    "linearize": _linearize_twice,
+    "jacfwd": lambda f: np.jacfwd(f)(_fresh()),
+}
+
+
+def _numerical_gradient(f, x, eps=1e-6):
+    """Central differences of ``f`` (it writes into its argument: a new array each call)."""
+    def at(v):
+        return onp.asarray(f(np.asarray(v)))
+    return onp.array([(at(x + eps * e) - at(x - eps * e)) / (2 * eps) for e in onp.eye(len(x))])
+
+
+@pytest.mark.parametrize("name, write", _WRITES_COMPUTED, ids=[c[0] for c in _WRITES_COMPUTED])
+def test_a_function_writing_into_its_argument_is_differentiated_at_the_value_passed_in(name, write):
+    f = _then_loss(write)
+    want = _numerical_gradient(f, _X4)
+    for how, transform in {**_REVERSE, **_FORWARD}.items():
+        got = transform(f)
+        expect = want @ _T4 if how in ("jvp", "linearize") else want
+        onp.testing.assert_allclose(onp.asarray(got), expect, rtol=1e-6, atol=1e-6, err_msg=how)
+    hess = onp.array([_numerical_gradient(lambda a: onp.asarray(np.grad(f)(a))[k], _X4)
+                      for k in range(4)])
+    onp.testing.assert_allclose(onp.asarray(np.hessian(f)(_fresh())), hess, rtol=1e-5, atol=1e-5)
+    with pytest.raises(AutodiffError, match=r"checkpoint\(.*wrote into its argument"):
+        np.grad(np.checkpoint(f))(_fresh())
+
+
+@pytest.mark.parametrize("name, write, message, forward_computes", _WRITES_REFUSED,
+                         ids=[c[0] for c in _WRITES_REFUSED])
+def test_a_write_into_the_argument_that_cannot_be_recorded_raises(name, write, message, forward_computes):
+    f = _then_loss(write)
+    for how, transform in _REVERSE.items():
+        with pytest.raises(AutodiffError, match=message):
+            transform(f)
+    want = _numerical_gradient(f, _X4)
+    for how, transform in _FORWARD.items():
+        if forward_computes:  # (forward mode saves nothing a later write could spoil)
+            expect = want @ _T4 if how in ("jvp", "linearize") else want
+            onp.testing.assert_allclose(onp.asarray(transform(f)), expect, rtol=1e-6, atol=1e-6)
+        else:
+            with pytest.raises(AutodiffError, match=message):
+                transform(f)
+
+
+def test_the_caller_sees_the_functions_writes_once():
+    x = _fresh()
+    np.grad(_then_loss(lambda a: _do(a.__imul__(3.0))))(x)
+    close(x, 3.0 * _X4)  # as a plain call would: grad runs it once on the argument
+    x = _fresh()
+    np.jacfwd(_then_loss(lambda a: _do(a.__imul__(3.0))))(x)
+    close(x, 3.0 * _X4)  # once, though jacfwd runs it once per element
+
+
+def test_checkpoint_raises_when_its_argument_is_written_before_the_backward_pass():
+    def f(x):
+        y = x * 1.0
+        z = np.checkpoint(np.sin)(y)
+        y += 1.0  # the recomputation would read the new y
+        return np.sum(z)
+    with pytest.raises(AutodiffError, match="overwritten in place"):
+        np.grad(f)(_fresh())
+
+
 # -- arrays built from lists holding arrays being differentiated ---------------------------------
 
 def _vector_field(x):  # the way ODE right-hand sides are written

@@ -61,6 +61,14 @@ def _prepare(args, nums, fname, attach, holomorphic=False):
     return args, per_arg
 
 
+def _watched(per_arg, rec):
+    """The aliases of the differentiated arguments and their entries now, before the function
+    runs: the gradient is with respect to the values passed in, even where the function writes
+    into its arguments (those writes are recorded as functional updates of these entries)."""
+    sources = [a for _, aliases in per_arg for a in aliases]
+    return sources, [core.entry_of(a, rec) for a in sources]
+
+
 def _scalar_output(out, fname, holomorphic=False):
     if not isinstance(out, np.ndarray):
         out = np.asarray(out)
@@ -98,6 +106,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, args, kwargs):
         core._activate(rec)
         try:
             args2, per_arg = _prepare(args, nums, "grad", rec.watch, holomorphic)
+            sources, entries = _watched(per_arg, rec)
             out = fun(*args2, **kwargs)
         finally:
             core._deactivate(rec)
@@ -107,9 +116,8 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, args, kwargs):
                 raise TypeError("grad(has_aux=True): the function must return a pair (output, aux)")
             out, aux = out
         out = _scalar_output(out, "grad", holomorphic)
-        sources = [a for _, aliases in per_arg for a in aliases]
         seed = apply(REGISTRY["ones"], shape=(), dtype=out.dtype, order="C", device=out.device)
-        cts = rec.backward([out], [seed], sources, "zero")
+        cts = rec.backward([out], [seed], sources, "zero", entries)
     except BaseException:
         rec.release()  # free what it saved now, not when the traceback goes
         raise
@@ -147,6 +155,7 @@ def vjp(fun, *primals, has_aux=False):
     core._activate(rec)
     try:
         args, per_arg = _prepare(primals, range(len(primals)), "vjp", rec.watch)
+        sources, entries = _watched(per_arg, rec)
         out = fun(*args)
     finally:
         core._deactivate(rec)
@@ -154,7 +163,6 @@ def vjp(fun, *primals, has_aux=False):
     if has_aux:
         out, aux = out
     out_leaves, out_tree = flatten(out)
-    sources = [a for _, aliases in per_arg for a in aliases]
 
     def vjp_fn(cotangent):
         ct_leaves, ct_tree = flatten(cotangent)
@@ -165,7 +173,7 @@ def vjp(fun, *primals, has_aux=False):
             if np.shape(c) != np.shape(o):
                 raise ValueError(f"vjp_fn(): cotangent shape {np.shape(c)} does not match the "
                                  f"output's {np.shape(o)}")
-        cts = rec.backward(out_leaves, [np.asarray(c) for c in ct_leaves], sources, "zero")
+        cts = rec.backward(out_leaves, [np.asarray(c) for c in ct_leaves], sources, "zero", entries)
         res, k = [], 0
         for tree, aliases in per_arg:
             res.append(unflatten(tree, cts[k:k + len(aliases)]))
@@ -216,8 +224,16 @@ def jvp(fun, primals, tangents, has_aux=False):
 def linearize(fun, *primals):
     """``(fun(*primals), f_jvp)`` with ``f_jvp(*tangents)`` the jvp at ``primals``
     (evaluated by forward mode at each call)."""
+    frozen = _snapshot(primals)  # (fun may write into its arguments: each call starts afresh)
     out = fun(*primals)
-    return out, lambda *tangents: jvp(fun, primals, tangents)[1]
+    return out, lambda *tangents: jvp(fun, _snapshot(frozen), tangents)[1]
+
+
+def _snapshot(args):
+    """``args`` with every array leaf copied: transforms that run a function several times run
+    it each time on the values passed in, even if it writes into its arguments."""
+    leaves, tree = flatten(tuple(args))
+    return unflatten(tree, [np.copy(v) if isinstance(v, np.ndarray) else v for v in leaves])
 
 
 def _basis(x):
@@ -285,8 +301,15 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     """The Jacobian by forward mode (one jvp per argument element): for each output leaf and
     argument leaf, shape ``out.shape + arg.shape``; arguments and results may be pytrees."""
     def jac(*args):
-        nums, g, ins = _jac_setup(fun, args, argnums, holomorphic, "jacfwd")
-        primals = tuple(args[n] for n in nums)
+        nums, _, ins = _jac_setup(fun, args, argnums, holomorphic, "jacfwd")
+        frozen = _snapshot(args)
+        calls = [args]  # the first evaluation on ``args``, the later ones on copies of their values
+
+        def evaluate(tangents=None):  # (fun may write into its arguments)
+            a = calls.pop() if calls else _snapshot(frozen)
+            g = lambda *d: fun(*[d[nums.index(i)] if i in nums else v for i, v in enumerate(a)])
+            primals = tuple(a[n] for n in nums)
+            return g(*primals) if tangents is None else jvp(g, primals, tangents, has_aux=has_aux)
         zeros = [[np.zeros_like(a) for a in leaves] for leaves, _ in ins]
         cols, out, aux = {}, None, None
         for k, (leaves, _) in enumerate(ins):
@@ -295,11 +318,11 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
                 for e in _basis(a):
                     tangents = tuple(unflatten(tree, [e if (kk, jj) == (k, j) else z for jj, z in enumerate(zs)])
                                      for kk, ((_, tree), zs) in enumerate(zip(ins, zeros)))
-                    r = jvp(g, primals, tangents, has_aux=has_aux)
+                    r = evaluate(tangents)
                     out, aux = r[0], (r[2] if has_aux else None)
                     cols[k, j].append(_arrays(r[1])[0])
         if out is None:  # every argument is empty: one call for the output's structure
-            r = g(*primals)
+            r = evaluate()
             out, aux = r if has_aux else (r, None)
         outs, otree = _arrays(out)
 
@@ -481,8 +504,14 @@ def checkpoint(fun):
             return fun(*args)
         stack = core._state.stack
         outer = stack[:i]
+        checks = core.save_checks(leaves, trace)  # (the backward pass reads them again)
         with core.only(outer):
             out = fun(*args)
+        name = getattr(fun, "__name__", "checkpoint")
+        if any(v.n != n for _, v, n in checks):
+            raise core.AutodiffError(
+                f"checkpoint({name}): the function wrote into its argument, but a checkpointed "
+                f"function runs again on its arguments in the backward pass; write into a copy")
         outs, otree = flatten(out)
 
         def backward(cts):
@@ -499,6 +528,6 @@ def checkpoint(fun):
                                        for c, o in zip(cts, again)], srcs, "zero")
             it = iter(got)
             return [next(it) if e is not None else None for e in entries]
-        trace.record_custom(leaves, entries, outs, backward, getattr(fun, "__name__", "checkpoint"))
+        trace.record_custom(leaves, entries, outs, backward, name, checks)
         return out
     return wrapped

@@ -1,0 +1,172 @@
+"""Threads: an op on an array a trace tracks is that trace's business whichever thread runs it
+(DESIGN invariant 9; issue 13, finding 5), and traces, transforms and plain ops in many threads
+at once each get exactly the single-threaded result."""
+import gc
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as onp
+import pytest
+
+import npflow as np
+from npflow._core import dispatch
+from support import run_in_threads
+
+X = onp.array([0.3, -1.2, 0.7, 2.1])
+
+
+def _f(x):
+    return np.sum(np.sin(x) * x + x ** 2)
+
+
+def _f_grad(x):
+    return onp.cos(x) * x + onp.sin(x) + 2 * x
+
+
+# -- work handed to another thread is recorded ----------------------------------------------------
+
+def _in_a_thread(fn, *args):
+    out = []
+    t = threading.Thread(target=lambda: out.append(fn(*args)))
+    t.start()
+    t.join()
+    return out[0]
+
+
+def _in_a_pool(fn, *args):
+    with ThreadPoolExecutor(2) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def _split_over_a_pool(fn, x):  # each worker a part, the parts joined in the caller's thread
+    with ThreadPoolExecutor(2) as pool:
+        return sum(pool.map(lambda part: fn(part), [x[:2], x[2:]]))
+
+
+HANDOFFS = {"thread": _in_a_thread, "pool": _in_a_pool, "split": _split_over_a_pool}
+
+
+def _tape_gradient(f, x):
+    with np.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.gradient(y, x)
+
+
+TRANSFORMS = {  # how: (derivative of f at x, what it must equal)
+    "grad": (lambda f, x: np.grad(f)(x), _f_grad),
+    "value_and_grad": (lambda f, x: np.value_and_grad(f)(x)[1], _f_grad),
+    "vjp": (lambda f, x: np.vjp(f, x)[1](np.asarray(1.0))[0], _f_grad),
+    "jvp": (lambda f, x: np.jvp(f, (x,), (np.ones(4),))[1], lambda x: onp.sum(_f_grad(x))),
+    "jacfwd": (lambda f, x: np.jacfwd(f)(x), _f_grad),
+    "tape": (_tape_gradient, _f_grad),
+    "hessian_diagonal": (lambda f, x: np.diagonal(np.hessian(f)(x)),
+                         lambda x: -onp.sin(x) * x + 2 * onp.cos(x) + 2),
+}
+
+
+@pytest.mark.parametrize("handoff", list(HANDOFFS))
+@pytest.mark.parametrize("how", list(TRANSFORMS))
+def test_work_handed_to_another_thread_is_differentiated(how, handoff):
+    transform, want = TRANSFORMS[how]
+    got = transform(lambda x: HANDOFFS[handoff](_f, x), np.array(X))
+    onp.testing.assert_allclose(onp.asarray(got), want(X), rtol=1e-12, atol=1e-12)
+
+
+def test_a_write_in_another_thread_is_recorded():
+    def f(x):
+        y = x * 2.0
+        _in_a_thread(lambda: np.multiply(np.ones(4), 3.0, out=y))  # y is a constant from now on
+        z = x * 1.0
+        _in_a_thread(lambda: z.__setitem__(0, 0.0))
+        return np.sum(y * x) + np.sum(z * z)
+    want = 3.0 + 2 * X * (onp.arange(4) != 0)
+    onp.testing.assert_allclose(onp.asarray(np.grad(f)(np.array(X))), want)
+
+
+def test_another_threads_op_after_the_trace_ended_is_not_recorded():
+    x = np.array(X)
+    with np.GradientTape() as tape:
+        tape.watch(x)
+        y = np.sum(x * x)
+    z = _in_a_thread(lambda: np.sin(x))  # (the tape is not active any more: a plain op)
+    close_to = onp.sin(X)
+    onp.testing.assert_allclose(onp.asarray(z), close_to)
+    onp.testing.assert_allclose(onp.asarray(tape.gradient(y, x)), 2 * X)
+
+
+# -- the stress test ---------------------------------------------------------------------------------
+
+SHARED_W = np.asarray(onp.linspace(-1.0, 1.0, 16).reshape(4, 4))  # read by every thread
+SHARED_X = np.array(X)  # watched by the tapes of every thread at once
+
+
+def _net(x):
+    return np.sum(np.tanh(SHARED_W @ x + x) ** 2)
+
+
+def _job_tape(x):
+    with np.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = _net(x)
+        z = np.sum(np.exp(x) * x)
+    return tape.gradient(y, x), tape.gradient(z, x)
+
+
+def _job_tape_shared(_):
+    return _job_tape(SHARED_X)
+
+
+def _job_grad(x):
+    return np.value_and_grad(_net)(x)
+
+
+def _job_jvp(x):
+    return np.jvp(_net, (x,), (x * 0.5,))
+
+
+def _job_hvp(x):
+    return np.jvp(np.grad(_net), (x,), (np.ones(4),))[1]
+
+
+def _job_in_place(x):
+    def f(a):
+        a[1:] *= 2.0
+        return _net(a)
+    return np.grad(f)(np.array(x))
+
+
+def _job_plain(x):
+    return np.tanh(SHARED_W @ x) * np.sum(SHARED_X), np.sort(x)[::-1]
+
+
+JOBS = [_job_tape, _job_tape_shared, _job_grad, _job_jvp, _job_hvp, _job_in_place, _job_plain]
+THREADS, REPEATS = 8, 300
+
+
+def _leaves(result):
+    return [onp.asarray(r) for r in (result if isinstance(result, tuple) else (result,))]
+
+
+def test_many_threads_tracing_and_computing_at_once_get_single_threaded_results():
+    inputs = [np.asarray(X * (1.0 + 0.1 * k)) for k in range(THREADS)]
+    reference = {(k, job): _leaves(job(inputs[k])) for k in range(THREADS) for job in JOBS}
+    barrier = threading.Barrier(THREADS)
+    wrong, errors = [], []
+
+    def work(k):
+        barrier.wait()
+        try:
+            for r in range(REPEATS):
+                job = JOBS[(k + r) % len(JOBS)]
+                got = _leaves(job(inputs[k]))
+                if not all(onp.allclose(g, w, rtol=1e-12, atol=1e-12)
+                           for g, w in zip(got, reference[k, job])):
+                    wrong.append((k, job.__name__, got, reference[k, job]))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append((k, e))
+    run_in_threads(work, [(k,) for k in range(THREADS)])
+    assert not errors, errors[:3]
+    assert not wrong, wrong[:3]
+    gc.collect()
+    assert not dispatch.versions and not dispatch.tracing and not dispatch.stacks
