@@ -277,9 +277,67 @@ def test_argnums(argnums, want):
             close(g, want)
 
 
-def test_argnums_out_of_range():
-    with pytest.raises(ValueError, match="argnums"):
-        np.grad(_abc, argnums=3)(A, B, C)
+# -- argument checks: a wrong type is a TypeError, a wrong value a ValueError, naming the function --
+
+_V2 = np.asarray([1.0, 2.0])
+_BAD_ARGUMENTS = [  # (id, call, exception, message)
+    ("grad_argnums_str", lambda: np.grad(np.sum, argnums="a")(_V2), TypeError, r"grad\(\): argnums must be an int"),
+    ("grad_argnums_float", lambda: np.grad(np.sum, argnums=0.0)(_V2), TypeError, r"grad\(\): argnums"),
+    ("grad_argnums_bool", lambda: np.grad(np.sum, argnums=True)(_V2), TypeError, r"grad\(\): argnums"),
+    ("grad_argnums_tuple_of_str", lambda: np.grad(np.sum, argnums=(0, "b"))(_V2), TypeError, "argnums"),
+    ("grad_argnums_out_of_range", lambda: np.grad(np.sum, argnums=1)(_V2), ValueError, "out of range"),
+    ("grad_not_callable", lambda: np.grad(3), TypeError, r"grad\(\): expected a function"),
+    ("grad_has_aux_str", lambda: np.grad(np.sum, has_aux="yes"), TypeError, r"grad\(\): has_aux must be"),
+    ("grad_holomorphic_none", lambda: np.grad(np.sum, holomorphic=None), TypeError, "holomorphic must be"),
+    ("value_and_grad_argnums", lambda: np.value_and_grad(np.sum, argnums=[None]), TypeError,
+     r"value_and_grad\(\): argnums"),
+    ("jacrev_argnums", lambda: np.jacrev(np.sin, argnums="0"), TypeError, r"jacrev\(\): argnums"),
+    ("jacfwd_has_aux", lambda: np.jacfwd(np.sin, has_aux=1), TypeError, r"jacfwd\(\): has_aux"),
+    ("hessian_holomorphic", lambda: np.hessian(np.sum, holomorphic="no"), TypeError, r"hessian\(\): holomorphic"),
+    ("elementwise_grad_argnum", lambda: np.elementwise_grad(np.sin, argnum="x"), TypeError,
+     r"elementwise_grad\(\): argnum must be"),
+    ("vjp_not_callable", lambda: np.vjp("sin", _V2), TypeError, r"vjp\(\): expected a function"),
+    ("vjp_has_aux_not_a_pair", lambda: np.vjp(np.sin, _V2, has_aux=True), TypeError, r"vjp\(has_aux=True\)"),
+    ("vjp_cotangent_int", lambda: np.vjp(np.sin, _V2)[1](np.asarray([1, 1])), TypeError,
+     r"vjp_fn\(\): cotangent dtype int64 does not match the output's float64"),
+    ("vjp_cotangent_shape", lambda: np.vjp(np.sin, _V2)[1](np.ones(3)), ValueError, "cotangent shape"),
+    ("vjp_cotangent_structure", lambda: np.vjp(np.sin, _V2)[1]((np.ones(2),)), ValueError, "structure"),
+    ("vjp_cotangent_str", lambda: np.vjp(np.sin, _V2)[1]("ab"), TypeError, "must be an array or a number"),
+    ("jvp_tangent_int", lambda: np.jvp(np.sin, (_V2,), (np.asarray([1, 1]),)), TypeError,
+     r"jvp\(\): tangent dtype int64 does not match the primal's float64"),
+    ("jvp_tangent_float32", lambda: np.jvp(np.sin, (_V2,), (np.ones(2, dtype=np.float32),)), TypeError,
+     "tangent dtype float32"),
+    ("jvp_tangent_python_int", lambda: np.jvp(np.sin, (np.asarray(1.0),), (1,)), TypeError, "tangent dtype int64"),
+    ("jvp_tangent_complex_for_real", lambda: np.jvp(np.sin, (np.asarray(1.0),), (1j,)), TypeError, "complex128"),
+    ("jvp_tangent_shape", lambda: np.jvp(np.sin, (_V2,), (np.ones(3),)), ValueError, "tangent shape"),
+    ("jvp_tangent_structure", lambda: np.jvp(np.sin, (_V2,), ({"a": _V2},)), ValueError,
+     "does not have the structure"),
+    ("jvp_tangent_none", lambda: np.jvp(np.sin, (_V2,), (None,)), TypeError, "must be an array or a number"),
+    ("jvp_primals_not_a_tuple", lambda: np.jvp(np.sin, _V2, _V2), TypeError, "tuples or lists"),
+    ("jvp_count", lambda: np.jvp(np.sin, (_V2,), (_V2, _V2)), ValueError, "1 primals but 2 tangents"),
+    ("jvp_has_aux", lambda: np.jvp(np.sin, (_V2,), (_V2,), has_aux="x"), TypeError, r"jvp\(\): has_aux"),
+    ("linearize_tangent_int", lambda: np.linearize(np.sin, _V2)[1](np.asarray([1, 0])), TypeError,
+     "tangent dtype int64"),
+    ("linearize_not_callable", lambda: np.linearize(None, _V2), TypeError, r"linearize\(\): expected a function"),
+    ("checkpoint_not_callable", lambda: np.checkpoint(1.5), TypeError, r"checkpoint\(\): expected a function"),
+    ("custom_vjp_nondiff_argnums", lambda: np.custom_vjp(np.sin, nondiff_argnums="x"), TypeError,
+     r"custom_vjp\(\): nondiff_argnums"),
+    ("custom_jvp_not_callable", lambda: np.custom_jvp([]), TypeError, r"custom_jvp\(\): expected a function"),
+]
+
+
+@pytest.mark.parametrize("call, exc, message", [c[1:] for c in _BAD_ARGUMENTS], ids=[c[0] for c in _BAD_ARGUMENTS])
+def test_bad_arguments_to_the_transforms_raise_naming_them(call, exc, message):
+    with pytest.raises(exc, match=message):
+        call()
+
+
+def test_weak_python_scalars_are_tangents_and_cotangents_of_any_float():
+    x32 = np.asarray([1.0, 2.0], dtype=np.float32)
+    close(np.jvp(lambda a: np.sum(a), (x32,), (np.ones(2, dtype=np.float32),))[1], 2.0)
+    close(np.jvp(lambda a: a * 2.0, (np.asarray(1.0, dtype=np.float32),), (1.0,))[1], 2.0)
+    close(np.vjp(np.sum, x32)[1](1.0)[0], [1.0, 1.0])
+    close(np.jvp(lambda z: z * 2.0, (np.asarray(1j),), (1.0,))[1], 2.0)
 
 
 def test_hessian_with_argnums():

@@ -260,13 +260,44 @@ def test_unconnected_gradients():
     close(tape.gradient(y, unwatched, unconnected_gradients="zero"), 0.0)
 
 
-def test_watch_of_integer_boolean_or_non_arrays_raises():
-    tape = np.GradientTape()
-    for bad in (np.asarray([1, 2]), np.asarray(True), np.asarray([1, 2], dtype=np.uint8)):
-        with pytest.raises(TypeError, match="floating-point"):
-            tape.watch(bad)
-    with pytest.raises(TypeError, match="ndarray"):
-        tape.watch([1.0])
+def _recorded():
+    """A used-once tape that recorded y = sum(x * x) for a watched x."""
+    x = np.array(X)
+    with np.GradientTape() as tape:
+        tape.watch(x)
+        y = np.sum(x * x)
+    return tape, x, y
+
+
+_BAD_TAPE_ARGUMENTS = [  # (id, call on a recorded (tape, x, y), exception, message)
+    ("watch_int", lambda t, x, y: t.watch(np.asarray([1, 2])), TypeError, "floating-point"),
+    ("watch_bool", lambda t, x, y: t.watch(np.asarray(True)), TypeError, "floating-point"),
+    ("watch_uint8", lambda t, x, y: t.watch(np.asarray([1, 2], dtype=np.uint8)), TypeError, "floating-point"),
+    ("watch_list_of_float", lambda t, x, y: t.watch([1.0]), TypeError, r"watch\(\): expected an npflow.ndarray"),
+    ("watch_str", lambda t, x, y: t.watch("x"), TypeError, r"watch\(\): expected an npflow.ndarray, got str"),
+    ("watch_none", lambda t, x, y: t.watch(None), TypeError, "got NoneType"),
+    ("sources_str", lambda t, x, y: t.gradient(y, "x"), TypeError,
+     r"GradientTape.gradient\(\): sources must be npflow arrays .*got str"),
+    ("sources_in_a_list_with_a_str", lambda t, x, y: t.gradient(y, [x, "x"]), TypeError, "sources must be"),
+    ("sources_numpy", lambda t, x, y: t.gradient(y, X), TypeError, "got ndarray"),
+    ("target_str", lambda t, x, y: t.gradient("y", x), TypeError, r"gradient\(\): target must be"),
+    ("output_gradients_shape", lambda t, x, y: t.gradient(y, x, output_gradients=np.ones(2)), ValueError,
+     r"output gradient of shape \(2,\) for a target of shape \(\)"),
+    ("output_gradients_str", lambda t, x, y: t.gradient(y, x, output_gradients="1"), TypeError,
+     "output_gradients must be"),
+    ("unconnected_gradients", lambda t, x, y: t.gradient(y, x, unconnected_gradients="zeros"), ValueError,
+     "unconnected_gradients must be"),
+    ("jacobian_target_list", lambda t, x, y: t.jacobian([y], x), TypeError,
+     r"jacobian\(\): target must be an npflow array"),
+    ("jacobian_sources_str", lambda t, x, y: t.jacobian(y, "x"), TypeError, r"jacobian\(\): sources"),
+]
+
+
+@pytest.mark.parametrize("call, exc, message", [c[1:] for c in _BAD_TAPE_ARGUMENTS],
+                         ids=[c[0] for c in _BAD_TAPE_ARGUMENTS])
+def test_bad_arguments_to_a_tape_raise_naming_the_method(call, exc, message):
+    with pytest.raises(exc, match=message):
+        call(*_recorded())
 
 
 def test_integer_target_has_no_gradient():
