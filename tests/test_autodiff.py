@@ -672,6 +672,7 @@ _WRITES_COMPUTED = [  # (name, the write); the result may add a term computed be
     ("putmask", lambda a: np.putmask(a, _MASK, 0.5)),
     ("place", lambda a: np.place(a, _MASK, [9.0, 8.0])),
 ]
+_WRITES_UNTRACKING = {"out_constant"}  # (a write no tracked value reaches: a constant from then on)
 _WRITES_REFUSED = [  # (name, the write, what the message says, whether forward mode computes)
     ("out_over_a_needed_operand", lambda a: np.multiply(a, a, out=a), "which its .* needs", False),
     ("out_sin", lambda a: np.sin(a, out=a), "which its .* needs", False),
@@ -697,6 +698,13 @@ def _as_custom_vjp(f):
     return cf
 
 
+def _tape_gradient(f, x):
+    with np.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.gradient(y, x)
+
+
 def _linearize_twice(f):
     f_jvp = np.linearize(f, _fresh())[1]
     f_jvp(np.asarray(_T4))  # a second call must not see the first one's writes
@@ -710,6 +718,7 @@ _REVERSE = {  # transform -> (its gradient of f at _X4)
     "jacrev": lambda f: np.jacrev(f)(_fresh()),
     "custom_vjp": lambda f: np.grad(_as_custom_vjp(f))(_fresh()),
 }
+_REFUSING = {**_REVERSE, "tape": lambda f: _tape_gradient(f, _fresh())}  # (raise where reverse mode does)
 _FORWARD = {  # transform -> (its derivative of f at _X4 along _T4, or its gradient for jacfwd)
     "jvp": lambda f: np.jvp(f, (_fresh(),), (np.asarray(_T4),))[1],
     "linearize": _linearize_twice,
@@ -737,13 +746,21 @@ def test_a_function_writing_into_its_argument_is_differentiated_at_the_value_pas
     onp.testing.assert_allclose(onp.asarray(np.hessian(f)(_fresh())), hess, rtol=1e-5, atol=1e-5)
     with pytest.raises(AutodiffError, match=r"checkpoint\(.*wrote into its argument"):
         np.grad(np.checkpoint(f))(_fresh())
+    # a tape differentiates at what the watched array holds when gradient() is called: the
+    # loss's gradient at the written value (None where a write by constants untracked it)
+    x = _fresh()
+    g = _tape_gradient(f, x)
+    if name in _WRITES_UNTRACKING:
+        assert g is None
+    else:
+        close(g, 2.0 * onp.asarray(x) * onp.asarray(_W))
 
 
 @pytest.mark.parametrize("name, write, message, forward_computes", _WRITES_REFUSED,
                          ids=[c[0] for c in _WRITES_REFUSED])
 def test_a_write_into_the_argument_that_cannot_be_recorded_raises(name, write, message, forward_computes):
     f = _then_loss(write)
-    for how, transform in _REVERSE.items():
+    for how, transform in _REFUSING.items():
         with pytest.raises(AutodiffError, match=message):
             transform(f)
     want = _numerical_gradient(f, _X4)

@@ -73,6 +73,41 @@ def test_work_handed_to_another_thread_is_differentiated(how, handoff):
     onp.testing.assert_allclose(onp.asarray(got), want(X), rtol=1e-12, atol=1e-12)
 
 
+@np.custom_vjp
+def _doubled_in_reverse(x):  # the identity, whose (deliberately unusual) rule doubles
+    return x * 1.0
+
+
+_doubled_in_reverse.defvjp(lambda x: (x * 1.0, None), lambda res, g: (2.0 * g,))
+
+
+@np.custom_jvp
+def _tripled_forward(x):
+    return x * 1.0
+
+
+@_tripled_forward.defjvp
+def _tripled_rule(primals, tangents):
+    return primals[0] * 1.0, 3.0 * tangents[0]
+
+
+CUSTOM = {  # (derivative through a custom rule or checkpoint, what the rule makes it)
+    "custom_vjp": (lambda f: np.grad(lambda x: np.sum(f(_doubled_in_reverse, x)))(np.array(X)), 2.0),
+    "custom_jvp_forward": (lambda f: np.jvp(lambda x: np.sum(f(_tripled_forward, x)), (np.array(X),),
+                                            (np.ones(4),))[1], 12.0),
+    "custom_jvp_reverse": (lambda f: np.grad(lambda x: np.sum(f(_tripled_forward, x)))(np.array(X)), 3.0),
+    "checkpoint": (lambda f: np.grad(lambda x: np.sum(f(np.checkpoint(np.sin), x)))(np.array(X)),
+                   onp.cos(X)),
+}
+
+
+@pytest.mark.parametrize("handoff", ["thread", "pool"])
+@pytest.mark.parametrize("how", list(CUSTOM))
+def test_custom_rules_called_in_another_thread_are_used(how, handoff):
+    run, want = CUSTOM[how]
+    onp.testing.assert_allclose(onp.asarray(run(HANDOFFS[handoff])), want)
+
+
 def test_a_write_in_another_thread_is_recorded():
     def f(x):
         y = x * 2.0

@@ -3,7 +3,10 @@
 A *trace* is either a :class:`Recorder` (reverse mode: it records a node per
 op) or a :class:`Tangents` trace (forward mode: it carries a tangent per array).
 Active traces form a per-thread stack, outermost first. While any trace is
-active anywhere, ``dispatch.apply`` calls :func:`on_apply` after each op.
+active anywhere, ``dispatch.apply`` calls :func:`on_apply` after each op of a
+thread that traces, and after each op on an array carrying entries in any
+thread: an op on an array a trace tracks goes to that trace whichever thread
+runs it (``dispatch.stacks`` holds every thread's stack; DESIGN invariant 9).
 
 An array tracked by a trace carries an entry in its ``_ad`` dict:
 ``_ad[trace] = (payload, index, root_version, n)``: the node (and output index)
@@ -288,6 +291,15 @@ def _with_other_threads(stack, operands, written):
                     any(t in ad for ad in ads):
                 extra.append(t)
     return extra + stack if extra else stack
+
+
+def stack_for(arrays):
+    """The active traces a function of ``arrays`` answers to in this thread (on_apply's): this
+    thread's, after the other threads' that track one of them."""
+    stack = _state.stack
+    if len(_stacks) > (1 if stack else 0):
+        return _with_other_threads(stack, arrays, ())
+    return stack
 
 
 def _written(op, params, result, operands):

@@ -15,7 +15,8 @@ class GradientTape:
 
     A non-persistent tape frees what it saved once ``gradient`` returns and
     cannot be used again; ``persistent=True`` keeps it for several calls.
-    Tapes are per thread. With ``watch_accessed_variables=True`` (the default) a
+    A tape is active in the thread that entered it, and records every op on an array it
+    tracks, whichever thread runs the op. With ``watch_accessed_variables=True`` (the default) a
     trainable floating-point ``npflow.Variable`` is watched when an operation reads it.
     """
 

@@ -453,14 +453,20 @@ def elementwise_grad(fun, argnum=0):
 # -- custom rules and rematerialisation ------------------------------------------------------
 
 def _innermost_tracking(flat_args):
-    """(index in the stack, trace, entries) of the innermost active trace tracking an argument."""
-    stack = core._state.stack
+    """(index in the stack, trace, entries, the stack) of the innermost active trace tracking an
+    argument; the stack is this thread's, after other threads' traces tracking an argument."""
+    stack = core.stack_for(flat_args)
     for i in range(len(stack) - 1, -1, -1):
         t = stack[i]
         entries = [core.entry_of(a, t) if isinstance(a, np.ndarray) else None for a in flat_args]
         if any(e is not None for e in entries):
-            return i, t, entries
-    return None, None, None
+            return i, t, entries, stack
+    return None, None, None, stack
+
+
+def _outside(stack, i):
+    """``with _outside(stack, i):`` runs a block with only the traces outside ``stack[i]``."""
+    return core.only(stack[:i], stack[i:])
 
 
 def _diff_leaves(args, nondiff_argnums):
@@ -496,7 +502,8 @@ class _CustomRule:
         self.nondiff_argnums = tuple(nondiff_argnums)
 
     def _tracking(self, args):
-        """(diff args, their leaves, regroup, stack index, innermost tracking trace, entries)."""
+        """(diff args, their leaves, regroup, stack index, innermost tracking trace, entries,
+        the stack)."""
         diff, flat, regroup = _diff_leaves(args, self.nondiff_argnums)
         return (diff, flat, regroup) + _innermost_tracking(flat)
 
@@ -516,14 +523,13 @@ class custom_vjp(_CustomRule):
     def __call__(self, *args):
         if self.fwd is None:
             raise TypeError(f"custom_vjp {self.fun.__name__}: call defvjp(fwd, bwd) before using it")
-        diff, flat, regroup, i, trace, entries = self._tracking(args)
+        diff, flat, regroup, i, trace, entries, stack = self._tracking(args)
         if trace is None:
             return self.fun(*args)
         if isinstance(trace, core.Tangents):
             raise TypeError(f"can't apply forward-mode autodiff (jvp) to a custom_vjp function "
                             f"({self.fun.__name__}); give it a custom_jvp rule instead")
-        stack = core._state.stack
-        with core.only(stack[:i]):  # (fwd usually calls f: outer traces then use this rule too)
+        with _outside(stack, i):  # (fwd usually calls f: outer traces then use this rule too)
             out, res = self.fwd(*args)
         outs, tree = flatten(out)
         nondiff = [a for k, a in enumerate(args) if k in self.nondiff_argnums]
@@ -561,10 +567,9 @@ class custom_jvp(_CustomRule):
     def __call__(self, *args):
         if self.rule is None:
             raise TypeError(f"custom_jvp {self.fun.__name__}: define the rule with @f.defjvp first")
-        diff, flat, regroup, i, trace, entries = self._tracking(args)
+        diff, flat, regroup, i, trace, entries, stack = self._tracking(args)
         if trace is None:
             return self.fun(*args)
-        stack = core._state.stack
         nondiff = [args[k] for k in self.nondiff_argnums]
 
         def call_rule(primals, tangents):
@@ -572,13 +577,13 @@ class custom_jvp(_CustomRule):
         if isinstance(trace, core.Tangents):
             tangents = regroup([trace.tangent(a) if e is not None else np.zeros_like(a)
                                 for a, e in zip(flat, entries)])
-            with core.only(stack[:i]):
+            with _outside(stack, i):
                 out, t_out = call_rule(tuple(diff), tangents)
             for o, t in zip(flatten(out)[0], flatten(t_out)[0]):
                 if isinstance(o, np.ndarray) and core.is_inexact(o.dtype) and t is not None:
                     core.set_entry(o, trace, fit(t, o.shape, o.dtype, self.fun.__name__, forward=True), 0)
             return out
-        with core.only(stack[:i]):
+        with _outside(stack, i):
             out = self(*args)  # outer traces tracking the arguments use the rule too
         outs, tree = flatten(out)
         outer = stack[:i]
@@ -604,13 +609,12 @@ def checkpoint(fun):
     @functools.wraps(fun)
     def wrapped(*args):
         leaves, tree = flatten(args)
-        i, trace, entries = _innermost_tracking(leaves)
+        i, trace, entries, stack = _innermost_tracking(leaves)
         if trace is None or isinstance(trace, core.Tangents):
             return fun(*args)
-        stack = core._state.stack
         outer = stack[:i]
         checks = core.save_checks(leaves, trace)  # (the backward pass reads them again)
-        with core.only(outer):
+        with _outside(stack, i):
             out = fun(*args)
         name = getattr(fun, "__name__", "checkpoint")
         if any(v.n != n for _, v, n in checks):
