@@ -44,9 +44,9 @@ recorders = []
 
 # Autodiff traces. ``trace_state.stack`` holds this thread's active traces
 # (outermost first); ``tracing`` has one entry per active trace in any thread;
-# ``trace_hook`` (autodiff's) is called for ops of a thread that traces. Other
-# threads, and ops run while a thread's traces are suspended (a backward pass),
-# keep the fast paths.
+# ``trace_hook`` (autodiff's) is called for ops of a thread that traces, and for
+# ops on arrays carrying autodiff entries in any thread (see ``stacks``). Other
+# ops keep the fast paths.
 class _TraceState(threading.local):
     def __init__(self):
         self.stack = []
