@@ -671,14 +671,23 @@ _WRITES_COMPUTED = [  # (name, the write); the result may add a term computed be
     ("fill", lambda a: (np.sum(a), a.fill(2.0))[0]),
     ("putmask", lambda a: np.putmask(a, _MASK, 0.5)),
     ("place", lambda a: np.place(a, _MASK, [9.0, 8.0])),
+    ("boolean_setitem", lambda a: a.__setitem__(_MASK, a[:2] * 3.0)),
+    ("fancy_iadd_repeated_index", lambda a: a.__setitem__([0, 0, 2], a[[0, 0, 2]] + 1.5)),
+    ("copyto_where", lambda a: np.copyto(a, a * 5.0, where=_MASK)),
+    ("isub_strided_views", lambda a: _do(a[::2].__isub__(a[1::2]))),
+    ("shuffle", lambda a: np.random.default_rng(0).shuffle(a)),
 ]
 _WRITES_UNTRACKING = {"out_constant"}  # (a write no tracked value reaches: a constant from then on)
 _WRITES_REFUSED = [  # (name, the write, what the message says, whether forward mode computes)
-    ("out_over_a_needed_operand", lambda a: np.multiply(a, a, out=a), "which its .* needs", False),
-    ("out_sin", lambda a: np.sin(a, out=a), "which its .* needs", False),
+    ("out_over_a_needed_operand", lambda a: _do(np.multiply(a, a, out=a)), "which its .* needs", False),
+    ("out_sin", lambda a: _do(np.sin(a, out=a)), "which its .* needs", False),
     ("multiply_at", lambda a: np.multiply.at(a, [1, 1], 2.0), "no .*rule is registered", False),
-    ("reshaped_view", lambda a: a.reshape(2, 2)[0].__imul__(2.0), "view", False),
-    ("transposed_view", lambda a: a.T[1:].__imul__(2.0), "view", False),
+    ("reshaped_view", lambda a: _do(a.reshape(2, 2)[0].__imul__(2.0)), "view", False),
+    ("transposed_view", lambda a: _do(a.T[1:].__imul__(2.0)), "view", False),
+    ("out_clip", lambda a: _do(np.clip(a, -1.0, 1.0, out=a)), "which its .* needs", False),
+    ("ipow", lambda a: _do(a.__ipow__(2.0)), "which its .* needs", False),
+    ("out_where", lambda a: _do(np.divide(a, 2.0, out=a, where=_MASK)), "where= is not differentiable", False),
+    ("imatmul", lambda a: _do(a.__imatmul__(np.eye(4) * 2.0)), "which its gradient needs", True),
     ("sort", lambda a: a.sort(), "overwritten in place", True),
     ("over_a_saved_value", lambda a: (np.sum(np.sin(a)), a.__iadd__(1.0))[0], "overwritten in place", True),
 ]
