@@ -318,8 +318,8 @@ wrap_result(PyObject *r, PyObject *dev)
 static int
 try_fast2(PyObject *op, PyObject *kernel, PyObject *a, PyObject *b, PyObject **out, int elide)
 {
-    PyObject *x, *y, *dev;
-    int mode = fast_mode();
+    PyObject *x, *y, *dev, *ab[2] = {a, b};
+    int mode = operands_mode(fast_mode(), ab, 2);
     if (mode == 0)
         return 0;
     if (Py_TYPE(a) == array_type) {
@@ -344,8 +344,6 @@ try_fast2(PyObject *op, PyObject *kernel, PyObject *a, PyObject *b, PyObject **o
         return 0;
     if (dev != cpu_device)
         return 0;
-    PyObject *ab[2] = {a, b};
-    mode = operands_mode(mode, ab, 2);
     if (mode == 1 && elide &&
             (try_elide(kernel, a, x, y, out) || (elide == 2 && try_elide(kernel, b, x, y, out))))
         return 1;
