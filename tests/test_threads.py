@@ -108,6 +108,14 @@ def test_custom_rules_called_in_another_thread_are_used(how, handoff):
     onp.testing.assert_allclose(onp.asarray(run(HANDOFFS[handoff])), want)
 
 
+def test_a_variable_read_in_another_thread_is_watched_by_the_tape():
+    v = np.Variable(X)
+    with np.GradientTape() as tape:
+        y = _in_a_pool(lambda: np.sum(v * v))
+    assert tape.watched_variables() == (v,)
+    onp.testing.assert_allclose(onp.asarray(tape.gradient(y, v)), 2 * X)
+
+
 def test_a_write_in_another_thread_is_recorded():
     def f(x):
         y = x * 2.0

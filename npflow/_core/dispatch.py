@@ -62,9 +62,10 @@ stacks = {}
 
 
 def _any_tracked(xs):
-    """Whether an npflow array among ``xs`` carries autodiff entries (the hook sorts them out)."""
+    """Whether an npflow array among ``xs`` carries autodiff entries, or is of a subclass (a
+    Variable a tape watches when an op reads it): the hook sorts them out."""
     for x in xs:
-        if isinstance(x, ndarray) and x._ad:
+        if isinstance(x, ndarray) and (x._ad or type(x) is not ndarray):
             return True
     return False
 

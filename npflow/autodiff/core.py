@@ -278,7 +278,9 @@ def _with_other_threads(stack, operands, written):
     on a tracked array, its trace records it (DESIGN invariant 9)."""
     nd = dispatch.ndarray
     ads = [x._ad for x in (*operands, *written) if isinstance(x, nd) and x._ad]
-    if not ads:
+    # (a tape watching accessed variables watches one an op of any thread reads)
+    variables = any(type(x) is not nd and isinstance(x, nd) for x in operands)
+    if not ads and not variables:
         return stack
     me = threading.get_ident()
     paused = getattr(_state, "paused", _NONE)  # (the traces whose rules this thread is running)
@@ -288,7 +290,7 @@ def _with_other_threads(stack, operands, written):
             continue
         for t in list(s):
             if not t.released and t not in stack and t not in extra and t not in paused and \
-                    any(t in ad for ad in ads):
+                    (any(t in ad for ad in ads) or variables and t.watch_accessed):
                 extra.append(t)
     return extra + stack if extra else stack
 
