@@ -108,6 +108,22 @@ def test_custom_rules_called_in_another_thread_are_used(how, handoff):
     onp.testing.assert_allclose(onp.asarray(run(HANDOFFS[handoff])), want)
 
 
+def _gradient_norm_in_a_pool(x):  # the inner derivative taken in another thread
+    return _in_a_pool(lambda: np.sum(np.grad(lambda a: np.sum(np.sin(a) * a))(x) ** 2))
+
+
+def _gradient_norm_derivative(x):
+    return 2 * (onp.cos(x) * x + onp.sin(x)) * (-onp.sin(x) * x + 2 * onp.cos(x))
+
+
+@pytest.mark.parametrize("outer", ["grad", "jvp", "tape"])
+def test_a_derivative_taken_in_another_thread_is_differentiated_again(outer):
+    transform, _ = TRANSFORMS[outer]
+    got = transform(_gradient_norm_in_a_pool, np.array(X))
+    want = _gradient_norm_derivative(X)
+    onp.testing.assert_allclose(onp.asarray(got), onp.sum(want) if outer == "jvp" else want, rtol=1e-12)
+
+
 def test_a_variable_read_in_another_thread_is_watched_by_the_tape():
     v = np.Variable(X)
     with np.GradientTape() as tape:
