@@ -821,6 +821,22 @@ def test_array_from_a_list_of_tracked_arrays_is_differentiable():
     close(np.grad(lambda x: np.sum(np.array([x[0], x[1]], ndmin=3)))(x), [1.0, 1.0, 0.0])
 
 
+_LIST_OPERANDS = {  # an op given a list holding tracked arrays (NumPy's conversion dropped them)
+    "add": lambda a: np.sum(a + [a[0], 1.0, 2.0]),
+    "where": lambda a: np.sum(np.where(a > 0, [a[0], a[1], a[2]], 0.0)),
+    "dot": lambda a: np.dot(a, [a[1], a[2], a[0]]),
+    "put": lambda a: (lambda b: (np.put(b, [0], [a[1] * 2.0]), np.sum(b * b))[1])(a * 1.0),
+    "clip": lambda a: np.sum(np.clip(a, [a[0] - 1.0, -5.0, -5.0], 0.5)),
+}
+
+
+@pytest.mark.parametrize("how", list(_LIST_OPERANDS))
+def test_an_operand_list_holding_tracked_arrays_is_differentiable(how):
+    f, x0 = _LIST_OPERANDS[how], onp.array([0.3, -0.7, 1.1])
+    close(np.grad(f)(np.array(x0)), _numerical_gradient(f, x0), rtol=1e-6, atol=1e-6)
+    check_grads(f, (np.array(x0),), order=1)
+
+
 def test_array_of_tracked_arrays_with_an_integer_dtype_is_a_constant():
     x = np.asarray([1.0, 2.0, 3.0])
     close(np.grad(lambda x: np.sum(np.array([x[0], 2], dtype=np.int64) * 1.0))(x), [0.0, 0.0, 0.0])
