@@ -23,6 +23,7 @@ from .._ops import ufuncs as _ufunc_ops, array_ops as _array_ops  # noqa: F401  
 
 _NoValue = _np._NoValue
 _NP = _np.ndarray
+_GENERIC = _np.generic
 _new = object.__new__
 _ns = None  # the npflow module, bound once it is imported (methods call its functions)
 
@@ -63,16 +64,14 @@ def _operator2(op, a, b):
     'cat'``) compare unequal elementwise instead of raising."""
     if b is None and op in _UNLIKE and isinstance(a, ndarray) and _is_scalar(a._data):
         return NotImplemented  # as NumPy's scalars: ``s == None`` is Python's identity test
+    if op is _MATMUL and not _array_like(a) and not _array_like(b):
+        return NotImplemented  # NumPy's scalars have no ``@``: Python's TypeError
     try:
         return apply2(op, a, b)
     except _NoLoop:
         value = _UNLIKE.get(op)
         if value is None:
             raise
-    except ValueError:
-        if op is _MATMUL and not _array_like(a) and not _array_like(b):
-            return NotImplemented  # NumPy's scalars have no ``@``: Python's TypeError
-        raise
     if any(getattr(getattr(x, "dtype", None), "kind", None) == "V" for x in (a, b)):
         return NotImplemented  # as NumPy: structured arrays compare only with their kind
     return apply(_COMPARE_UNLIKE, a, b, value=value)
@@ -282,8 +281,8 @@ class ndarray(_Base):
         scalar it stands for (``float`` of a complex one warns and drops the imaginary part),
         other arrays as a host array (``float`` of a complex or a size-1 1-d one raises)."""
         d = self._data
-        if _is_scalar(d):
-            return d[()]
+        if type(d) is _NP and not d.ndim and (isinstance(d.base, _GENERIC) or _is_scalar(d)):
+            return d[()]  # (the first test: the common case, without a call)
         return d if type(d) is _NP else self._host()
 
     def __int__(self):
