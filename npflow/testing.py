@@ -14,7 +14,7 @@ Only floating-point and complex arguments are perturbed; others are held fixed.
 """
 import numpy as onp
 
-import npflow as np
+from ._core.public import npflow as np  # (called at run time, once npflow is imported)
 from .autodiff import transforms as _t
 from .autodiff.pytree import flatten, unflatten
 

@@ -18,6 +18,7 @@ import threading
 
 from .._backends import cupy_backend
 from .._backends.numpy_backend import BACKEND as _NUMPY_BACKEND
+from . import registry as _registry
 
 _REGISTRY = {}
 _LOCK = threading.Lock()
@@ -53,7 +54,7 @@ class Device:
     def backend(self):
         b = self._backend
         if b is None:
-            b = self._backend = cupy_backend.backend()
+            b = self._backend = cupy_backend.backend(_registry.kernel_paths())
         return b
 
     @property

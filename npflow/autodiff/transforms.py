@@ -7,7 +7,7 @@ is what keeps nested differentiation free of perturbation confusion.
 """
 import functools
 
-import npflow as np
+from .._core.public import npflow as np  # (called at run time, once npflow is imported)
 
 from .._core.dispatch import apply
 from .._core.registry import REGISTRY, Op, register
