@@ -1,0 +1,154 @@
+"""Docstrings: NumPy's, adopted by reference, and what npflow does differently, from one table.
+
+npflow's functions are NumPy's, name for name, so most of them document nothing of their own:
+where a public function has no docstring (or a copy of NumPy's), :func:`adopt` gives it one
+that says which NumPy function it is, what differs (``NOTES``, the one table of per-function
+differences), and NumPy's own text after a marker line, without NumPy's examples (they show
+NumPy's results and were never run on npflow; npflow's own examples run as doctests).
+Only ``__doc__`` is set: the function objects and their call paths are untouched. It runs once,
+at the end of ``import npflow`` (about a millisecond; the strings are NumPy's, shared).
+
+:func:`public_names` is the one definition of a namespace's public names: the documentation
+site's reference (docs/conf.py) and tests/test_docstrings.py enumerate the namespaces with it,
+so a namespace added later (``npflow.scipy``) is documented and checked without a list to edit.
+"""
+import sys
+import types
+
+import numpy
+
+# public name ("linalg.eig" in a namespace) -> what npflow does differently from NumPy. The
+# README's "Where npflow differs from NumPy" is the narrative of the same decisions.
+_ZERO_D = ("a full reduction or scalar result is a 0-d npflow array, not a NumPy scalar (it acts "
+           "as a number: ``float(s)``, ``f\"{s:.3f}\"``, ``if s > 0``)")
+NOTES = {
+    "argsort": "stable by default: NumPy leaves the order of ties unspecified, the Array API "
+               "asks for a stable sort; takes the Array API's ``descending=``",
+    "sort": "takes the Array API's ``descending=``",
+    "unique_values": "the values are sorted (NumPy leaves their order unspecified)",
+    "clip": "the positional bounds are named ``min`` and ``max`` (the Array API's names, NumPy "
+            "2.1's keywords); every call NumPy accepts works the same",
+    "finfo": "for float32, ``eps``, ``max``, ``min`` and ``smallest_normal`` are Python floats "
+             "(the Array API's requirement; NumPy gives float32 scalars of the same values)",
+    "expm1": "of complex infinities and NaNs is ``exp(x) - 1``, as NumPy documents it",
+    "floor_divide": "follows the Array API's special cases where NumPy's own behaviour is an "
+                    "open bug",
+    "tanh": "follows the Array API's special cases where NumPy's own behaviour is an open bug",
+    "fft.hfft": "honours ``out=`` (NumPy ignores it here)",
+    "fft.ifft2": "honours ``out=`` (NumPy ignores it here)",
+    "fft.irfft2": "honours ``out=`` (NumPy ignores it here)",
+    "fft.fftfreq": "also takes the Array API's ``dtype=``",
+    "fft.rfftfreq": "also takes the Array API's ``dtype=``",
+    "linalg.eig": "the eigenvalues and eigenvectors are complex always (their dtype follows from "
+                  "the input's alone); vector derivatives need distinct eigenvalues",
+    "linalg.eigvals": "the eigenvalues are complex always (their dtype follows from the input's "
+                      "alone)",
+    **{name: _ZERO_D for name in ("sum", "prod", "mean", "std", "var", "max", "min", "amax",
+                                  "amin", "all", "any", "median", "average", "dot", "vdot",
+                                  "trace", "count_nonzero", "ptp", "linalg.det", "linalg.norm")},
+}
+
+MARKER = "NumPy's documentation of ``numpy.{name}`` follows, without its examples."  # (docs/conf.py cuts here)
+
+
+def public_names(module):
+    """A namespace's public names: its ``__all__``; for a namespace that mirrors NumPy's
+    (``npflow`` itself, ``linalg``, ``fft``, ``random``, ``emath``) also every name NumPy's has
+    there and npflow provides; else the names defined in it that do not start with ``_``."""
+    names = set(getattr(module, "__all__", ()))
+    reference = numpy_counterpart(module)
+    if reference is not None:
+        names.update(n for n in dir(reference) if not n.startswith("_") and hasattr(module, n))
+    if module.__name__ == "npflow":
+        names.update(n for n in dir(module) if not n.startswith("_"))
+    elif not names:
+        names.update(n for n, v in vars(module).items() if not n.startswith("_")
+                     and getattr(v, "__module__", None) == module.__name__)
+    return sorted(n for n in names if not isinstance(getattr(module, n), types.ModuleType))
+
+
+def namespaces(root=None):
+    """The public namespaces: ``npflow`` and each public module it holds, by name."""
+    root = root or sys.modules["npflow"]
+    subs = sorted(n for n in dir(root) if not n.startswith("_")
+                  and isinstance(getattr(root, n), types.ModuleType)
+                  and getattr(root, n).__name__.startswith("npflow."))
+    return {"npflow": root, **{f"npflow.{n}": getattr(root, n) for n in subs}}
+
+
+def numpy_counterpart(module):
+    """NumPy's module that an npflow namespace mirrors (``numpy.linalg`` for npflow.linalg)."""
+    if module.__name__ == "npflow":
+        return numpy
+    sub = module.__name__.partition(".")[2]
+    # (NumPy's loaded submodules only: getattr would import its lazy ones, numpy.testing...)
+    ref = sys.modules.get(f"numpy.{sub}") or vars(numpy).get(sub)
+    return ref if isinstance(ref, types.ModuleType) else None
+
+
+def is_numpys(obj, name, reference):
+    """Whether ``obj`` is NumPy's own object (a dtype, a constant, an exception), re-exported."""
+    return reference is not None and vars(reference).get(name) is obj
+
+
+def _indent(doc):
+    """The indentation of a docstring's body: 4 spaces in NumPy's Python functions, none in its
+    C functions' (the text is joined as it is: dedenting 600 docstrings would cost import time)."""
+    body = doc.partition("\n")[2]
+    return body[:len(body) - len(body.lstrip(" "))] if body.strip() else ""
+
+
+def adopted_doc(qualified, numpy_doc):
+    """The docstring of npflow's ``qualified`` (``"linalg.inv"``), from NumPy's and the table:
+    a head, the ``NOTES`` entry, ``MARKER``, and NumPy's text without its Examples section."""
+    ind = _indent(numpy_doc)
+    cut = numpy_doc.find(f"\n{ind}Examples\n{ind}--------")
+    text = numpy_doc if cut < 0 else numpy_doc[:cut]
+    if ">>>" in text:  # examples inside its Notes too: those paragraphs are left out
+        text = "\n\n".join(p for p in text.split("\n\n") if ">>>" not in p)
+    base = qualified.rpartition(".")[2]
+    head = f"npflow's ``{base}``: NumPy's ``numpy.{qualified}``, on npflow arrays."
+    note = NOTES.get(qualified)
+    if note:
+        head += f"\n\n{ind}Differences from NumPy: {note}."
+    lead = "" if text.startswith("\n") else "\n" + ind  # NumPy's first line may be text
+    return f"{head}\n\n{ind}{MARKER.format(name=qualified)}\n{lead}{text.rstrip()}\n"
+
+
+def slotted_doc(obj):
+    """Whether ``obj`` is a class whose instances hold their own ``__doc__`` (a slot: npflow's
+    ufunc): the class's ``__doc__`` is that slot's descriptor and cannot be a text."""
+    return isinstance(obj, type) and isinstance(vars(obj).get("__doc__"), types.MemberDescriptorType)
+
+
+def adopt(root=None):
+    """Give every public function of npflow's NumPy namespaces its docstring (see above), and
+    each entry of ``NOTES`` to its function's docstring."""
+    root = root or sys.modules["npflow"]
+    for modname, module in namespaces(root).items():
+        reference = numpy_counterpart(module)  # (None for NumPy's submodules not loaded: fft)
+        if reference is None:
+            continue
+        prefix = modname.partition(".")[2]
+        for name in public_names(module):
+            obj = getattr(module, name)
+            theirs = vars(reference).get(name)
+            if not callable(obj) or theirs is None or is_numpys(obj, name, reference) \
+                    or slotted_doc(obj) or not isinstance(theirs.__doc__, str):
+                continue
+            own = obj.__doc__
+            if not isinstance(own, str) or not own.strip() or own == theirs.__doc__:
+                _set_doc(obj, adopted_doc(f"{prefix}.{name}" if prefix else name, theirs.__doc__))
+    for qualified, note in NOTES.items():
+        sub, _, name = qualified.rpartition(".")
+        obj = getattr(getattr(root, sub) if sub else root, name, None)
+        own = getattr(obj, "__doc__", None)
+        if isinstance(own, str) and note not in own:
+            _set_doc(obj, f"{own.rstrip()}\n\n{_indent(own)}Differences from NumPy: {note}.\n")
+
+
+def _set_doc(obj, doc):
+    try:
+        getattr(obj, "__func__", obj).__doc__ = doc  # a bound method's is its function's
+    except (AttributeError, TypeError):  # tests/test_docstrings.py names any left bare
+        pass
