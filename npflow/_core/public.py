@@ -1,7 +1,7 @@
 """The public namespace, ``npflow`` itself, for the code below it that calls it at run time.
 
 Gradient rules (npflow/_ops), the transforms and a few composites are written in npflow's own
-functions (DESIGN.md invariant 3), so at run time they call the package whose import imports
+functions (invariant 3 in docs/architecture.md), so at run time they call the package whose import imports
 them. ``import npflow`` in those modules would put the op layer into one import cycle with the
 package; they take the package's module object from here instead: the same object, complete by
 the time any rule runs, with no import edge upwards (tests/test_layering.py keeps npflow/ free of

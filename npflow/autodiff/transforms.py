@@ -131,7 +131,14 @@ def stop_gradient_of(x, trace):
 
 def grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """The gradient of a real scalar function ``fun`` with respect to argument(s) ``argnums``
-    (of a complex one with ``holomorphic=True``: ``f'(z)``)."""
+    (of a complex one with ``holomorphic=True``: ``f'(z)``).
+
+    >>> import npflow as np
+    >>> np.grad(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
+    array([2., 4.])
+    >>> np.grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
+    (array(4.), array(3.))
+    """
     vg = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
