@@ -142,12 +142,37 @@ def adopt(root=None):
             own = obj.__doc__
             if not isinstance(own, str) or not own.strip() or own == theirs.__doc__:
                 _set_doc(obj, adopted_doc(f"{prefix}.{name}" if prefix else name, theirs.__doc__))
+    for cls, theirs_cls in ((root.ndarray, numpy.ndarray), (root.flatiter, numpy.flatiter)):
+        for name in public_members(cls):
+            member = inspect_static(cls, name)
+            theirs = vars(theirs_cls).get(name)
+            own = getattr(member, "__doc__", None)
+            if isinstance(getattr(theirs, "__doc__", None), str) and \
+                    (not isinstance(own, str) or not own.strip()):
+                _set_doc(member, adopted_doc(f"{theirs_cls.__name__}.{name}", theirs.__doc__))
     for qualified, note in NOTES.items():
         sub, _, name = qualified.rpartition(".")
         obj = getattr(getattr(root, sub) if sub else root, name, None)
         own = getattr(obj, "__doc__", None)
         if isinstance(own, str) and note not in own:
             _set_doc(obj, f"{own.rstrip()}\n\n{_indent(own)}Differences from NumPy: {note}.\n")
+
+
+def public_members(cls):
+    """The public members npflow's class ``cls`` defines (in it or an npflow base class)."""
+    names = set()
+    for base in cls.__mro__:
+        if base.__module__.startswith("npflow"):
+            names.update(n for n in vars(base) if not n.startswith("_"))
+    return sorted(names)
+
+
+def inspect_static(cls, name):
+    """``cls``'s member ``name`` as defined (a function, a property), not bound."""
+    for base in cls.__mro__:
+        if name in vars(base):
+            return vars(base)[name]
+    return None
 
 
 def _set_doc(obj, doc):

@@ -18,6 +18,8 @@ def _public():
             obj = getattr(module, name)
             if callable(obj) and not D.is_numpys(obj, name, reference) and not D.slotted_doc(obj):
                 out.append((f"{modname}.{name}", obj))
+    for cls in (npflow.ndarray, npflow.flatiter):  # the array's methods and attributes too
+        out += [(f"npflow.{cls.__name__}.{n}", D.inspect_static(cls, n)) for n in D.public_members(cls)]
     return out
 
 
@@ -27,7 +29,8 @@ PUBLIC = _public()
 def test_the_namespaces_are_enumerated():
     names = {n for n, _ in PUBLIC}
     assert {"npflow.sin", "npflow.grad", "npflow.linalg.inv", "npflow.fft.fft", "npflow.random.normal",
-            "npflow.optimizers.Adam", "npflow.testing.check_grads", "npflow.Variable"} <= names
+            "npflow.optimizers.Adam", "npflow.testing.check_grads", "npflow.Variable",
+            "npflow.ndarray.sum", "npflow.ndarray.T"} <= names
     assert "npflow.fft.arange" not in names  # a helper fft.py imports, not NumPy's fft's
 
 
