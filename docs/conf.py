@@ -42,5 +42,5 @@ html_theme_options = {
     "header_links_before_dropdown": 6,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"api/**": [], "coverage": [], "examples/**": []}
+html_sidebars = {"index": [], "guides/*": [], "architecture": [], "generated/coverage": []}
 html_show_sourcelink = False

@@ -67,9 +67,17 @@ def public_names(module):
     return sorted(n for n in names if not isinstance(getattr(module, n), types.ModuleType))
 
 
-def namespaces(root=None):
-    """The public namespaces: ``npflow`` and each public module it holds, by name."""
+def namespaces(root=None, discover=False):
+    """The public namespaces: ``npflow`` and each public module it holds, by name; with
+    ``discover``, each public subpackage of npflow's too, imported (one that ``import npflow``
+    leaves to be loaded on first use: the documentation and its tests want every one)."""
     root = root or sys.modules["npflow"]
+    if discover:
+        import importlib
+        import pkgutil
+        for info in pkgutil.iter_modules(root.__path__):
+            if info.ispkg and not info.name.startswith("_"):
+                importlib.import_module(f"{root.__name__}.{info.name}")
     subs = sorted(n for n in dir(root) if not n.startswith("_")
                   and isinstance(getattr(root, n), types.ModuleType)
                   and getattr(root, n).__name__.startswith("npflow."))

@@ -12,7 +12,7 @@ from npflow import _docstrings as D
 def _public():
     """(qualified name, object) of every public callable npflow documents itself."""
     out = []
-    for modname, module in D.namespaces().items():
+    for modname, module in D.namespaces(discover=True).items():
         reference = D.numpy_counterpart(module)
         for name in D.public_names(module):
             obj = getattr(module, name)

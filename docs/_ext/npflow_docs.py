@@ -111,7 +111,7 @@ def _reference_page(modname, module):
 
 def generate_reference():
     pages = []
-    for modname, module in D.namespaces().items():
+    for modname, module in D.namespaces(discover=True).items():
         _write(OUT / "api" / f"{modname}.rst", _reference_page(modname, module))
         pages.append(modname)
     index = ["API reference", "=============", "",
