@@ -68,9 +68,11 @@ def public_names(module):
 
 
 def namespaces(root=None, discover=False):
-    """The public namespaces: ``npflow`` and each public module it holds, by name; with
-    ``discover``, each public subpackage of npflow's too, imported (one that ``import npflow``
-    leaves to be loaded on first use: the documentation and its tests want every one)."""
+    """The public namespaces by name: ``npflow``, and within each namespace the submodules it
+    holds under public names (those its ``__all__`` lists, where it has one: npflow.autodiff's
+    own modules are not namespaces), recursively (``npflow.scipy.special``). With ``discover``,
+    npflow's public subpackages are imported first (ones ``import npflow`` leaves to be loaded
+    on first use: the documentation and its tests want every one)."""
     root = root or sys.modules["npflow"]
     if discover:
         import importlib
@@ -78,10 +80,17 @@ def namespaces(root=None, discover=False):
         for info in pkgutil.iter_modules(root.__path__):
             if info.ispkg and not info.name.startswith("_"):
                 importlib.import_module(f"{root.__name__}.{info.name}")
-    subs = sorted(n for n in dir(root) if not n.startswith("_")
-                  and isinstance(getattr(root, n), types.ModuleType)
-                  and getattr(root, n).__name__.startswith("npflow."))
-    return {"npflow": root, **{f"npflow.{n}": getattr(root, n) for n in subs}}
+    found, todo = {}, [root]
+    while todo:
+        module = todo.pop()
+        found[module.__name__] = module
+        listed = getattr(module, "__all__", None)
+        for n in sorted(dir(module)):
+            sub = getattr(module, n)
+            if not n.startswith("_") and isinstance(sub, types.ModuleType) \
+                    and sub.__name__ == f"{module.__name__}.{n}" and (listed is None or n in listed):
+                todo.append(sub)
+    return dict(sorted(found.items()))
 
 
 def numpy_counterpart(module):
