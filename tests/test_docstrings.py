@@ -52,3 +52,19 @@ def test_numpy_examples_are_never_shown_as_npflows():
     shown = [n for n, doc in adopted if ">>>" in doc]
     assert not shown, f"NumPy's examples in: {shown}"
     assert "npflow's ``inv``: NumPy's ``numpy.linalg.inv``" in npflow.linalg.inv.__doc__
+
+
+_A, _V = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [0.0, 1.0, 2.0]
+ZERO_D_CALLS = {"dot": (_V, _V), "vdot": (_V, _V), "linalg.det": ([[2.0, 0.0], [0.0, 2.0]],)}
+
+
+@pytest.mark.parametrize("qualified", sorted(q for q, note in D.NOTES.items() if note is D._ZERO_D))
+def test_the_zero_d_note_is_true(qualified):
+    """Where NumPy gives a scalar, the functions the note names give a 0-d npflow array."""
+    import numpy as onp
+    sub, _, name = qualified.rpartition(".")
+    args = ZERO_D_CALLS.get(qualified, (_A,))
+    theirs = getattr(getattr(onp, sub) if sub else onp, name)(*map(onp.asarray, args))
+    mine = getattr(getattr(npflow, sub) if sub else npflow, name)(*map(npflow.asarray, args))
+    assert not isinstance(theirs, onp.ndarray)
+    assert isinstance(mine, npflow.ndarray) and mine.ndim == 0 and float(mine) == float(theirs)
