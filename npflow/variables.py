@@ -44,8 +44,9 @@ class Variable(ndarray):
         self._trainable = bool(trainable)
         return self
 
-    name = property(lambda self: self._name)
-    trainable = property(lambda self: self._trainable)
+    name = property(lambda self: self._name, doc="The Variable's name (``'Variable'`` unless given).")
+    trainable = property(lambda self: self._trainable,
+                         doc="Whether tapes watch the Variable when an operation reads it.")
 
     @trainable.setter
     def trainable(self, value):

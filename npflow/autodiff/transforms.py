@@ -390,6 +390,7 @@ class custom_vjp(_CustomRule):
         self.fwd = self.bwd = None
 
     def defvjp(self, fwd, bwd):
+        """Set the rule: ``fwd(*args) -> (out, residuals)``, ``bwd(residuals, g) -> cotangents``."""
         self.fwd, self.bwd = fwd, bwd
         return self
 
@@ -435,6 +436,7 @@ class custom_jvp(_CustomRule):
         self.rule = None
 
     def defjvp(self, rule):
+        """Set the rule ``rule(primals, tangents) -> (out, out_tangent)`` (usable as a decorator)."""
         self.rule = rule
         return rule
 
