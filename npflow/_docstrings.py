@@ -49,6 +49,7 @@ NOTES = {
                                   "trace", "count_nonzero", "ptp", "linalg.det", "linalg.norm")},
 }
 
+_SUBMODULES = ("linalg", "fft", "random")  # NumPy's public subpackages npflow mirrors
 MARKER = "NumPy's documentation of ``numpy.{name}`` follows, without its examples."  # (docs/conf.py cuts here)
 
 
@@ -128,7 +129,7 @@ def adopted_doc(qualified, numpy_doc):
     if ">>>" in text:  # examples inside its Notes too: those paragraphs are left out
         text = "\n\n".join(p for p in text.split("\n\n") if ">>>" not in p)
     base = qualified.rpartition(".")[2]
-    head = f"npflow's ``{base}``: NumPy's ``numpy.{qualified}``, on npflow arrays."
+    head = f"npflow's ``{base}`` is NumPy's ``numpy.{qualified}``, on npflow arrays."
     note = NOTES.get(qualified)
     if note:
         head += f"\n\n{ind}Differences from NumPy: {note}."
@@ -164,13 +165,15 @@ def adopt(root=None):
             if not isinstance(own, str) or not own.strip() or own == theirs.__doc__:
                 _set_doc(obj, adopted_doc(f"{prefix}.{name}" if prefix else name, theirs.__doc__))
     for cls, theirs_cls in mirrored_classes(root, mirrored):
+        where = theirs_cls.__module__.partition(".")[2].partition(".")[0]  # "random", or ""
+        prefix = f"{where}.{theirs_cls.__name__}" if where in _SUBMODULES else theirs_cls.__name__
         for name in public_members(cls):
             member = inspect_static(cls, name)
             theirs = vars(theirs_cls).get(name)
             own = getattr(member, "__doc__", None)
             if isinstance(getattr(theirs, "__doc__", None), str) and \
                     (not isinstance(own, str) or not own.strip()):
-                _set_doc(member, adopted_doc(f"{theirs_cls.__name__}.{name}", theirs.__doc__))
+                _set_doc(member, adopted_doc(f"{prefix}.{name}", theirs.__doc__))
     for qualified, note in NOTES.items():
         sub, _, name = qualified.rpartition(".")
         obj = getattr(getattr(root, sub) if sub else root, name, None)

@@ -52,7 +52,7 @@ def test_numpy_examples_are_never_shown_as_npflows():
     assert len(adopted) > 250  # (the ufuncs, the creation and manipulation functions, ...)
     shown = [n for n, doc in adopted if ">>>" in doc]
     assert not shown, f"NumPy's examples in: {shown}"
-    assert "npflow's ``inv``: NumPy's ``numpy.linalg.inv``" in npflow.linalg.inv.__doc__
+    assert "npflow's ``inv`` is NumPy's ``numpy.linalg.inv``" in npflow.linalg.inv.__doc__
 
 
 _A, _V = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [0.0, 1.0, 2.0]

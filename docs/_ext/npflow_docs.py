@@ -30,7 +30,7 @@ from npflow import _docstrings as D
 DOCS = pathlib.Path(__file__).resolve().parent.parent
 ROOT = DOCS.parent
 OUT = DOCS / "generated"
-NUMPY_URL = "https://numpy.org/doc/stable/reference/generated/numpy.{}.html"
+NUMPY_URL = "https://numpy.org/doc/stable/reference/{}generated/numpy.{}.html"  # (random/: its own)
 # a module that defines public names -> its section title in the reference (others: the module's
 # own first docstring line)
 SECTIONS = {
@@ -127,7 +127,8 @@ def process_docstring(app, what, name, obj, options, lines):
     for i, line in enumerate(lines):
         if line.startswith(prefix) and line.endswith(suffix):
             target = line[len(prefix):-len(suffix)]
-            lines[i:] = [f"NumPy's documentation: `numpy.{target} <{NUMPY_URL.format(target)}>`__."]
+            url = NUMPY_URL.format("random/" if target.startswith("random.") else "", target)
+            lines[i:] = [f"NumPy's documentation: `numpy.{target} <{url}>`__."]
             return
 
 
