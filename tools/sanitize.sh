@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test suite against npflow's C accelerator built with AddressSanitizer and
 # UndefinedBehaviorSanitizer. Exits non-zero on a test failure or on any sanitizer report
-# (the reports are printed, the logs kept under $SANITIZE_DIR).
+# (the reports are printed, the logs kept under $SANITIZE_DIR/logs).
 #
 #   tools/sanitize.sh                       # the whole suite
 #   tools/sanitize.sh tests/test_tape.py    # arguments go to pytest
@@ -42,20 +42,24 @@ ls npflow/_core/_fastpath*.so >/dev/null
 # npflow: they are left out here (tests/test_leaks.py reads NPFLOW_SANITIZER for its own).
 RSS_TESTS=(--deselect tests/test_autodiff.py::test_memory_is_flat_over_10000_gradients)
 
+# A report ends the process with status 86 (halt_on_error); ASan also writes it to $LOGS, and
+# pytest leaves the file descriptors alone (--capture=sys), so that UBSan's reports (which
+# go to stderr) are seen and logged too, from the test processes' children as well.
 set +e
 NPFLOW_SANITIZER="address,undefined" \
 LD_PRELOAD="$ASAN_RT $UBSAN_RT${LD_PRELOAD:+ $LD_PRELOAD}" \
 PYTHONMALLOC=malloc \
-ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:alloc_dealloc_mismatch=0:verify_asan_link_order=0:log_path=$LOGS/asan" \
-UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOGS/ubsan" \
-    "$PYTHON" -m pytest -q -p no:cacheprovider "${RSS_TESTS[@]}" "${@:-tests}"
-status=$?
+ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:exitcode=86:alloc_dealloc_mismatch=0:verify_asan_link_order=0:log_path=$LOGS/asan" \
+UBSAN_OPTIONS="halt_on_error=1:exitcode=86:print_stacktrace=1" \
+    "$PYTHON" -m pytest -q -p no:cacheprovider --capture=sys "${RSS_TESTS[@]}" "${@:-tests}" 2>&1 | tee "$LOGS/pytest.txt"
+status=${PIPESTATUS[0]}
 set -e
 
-reports=$(find "$LOGS" -name 'asan.*' -o -name 'ubsan.*')
-if [ -n "$reports" ]; then
+reports=$(find "$LOGS" -name 'asan.*')
+if [ -n "$reports" ] || [ "$status" -eq 86 ] || grep -q -E "runtime error:|ERROR: AddressSanitizer" "$LOGS/pytest.txt"; then
     for r in $reports; do echo "==== $r"; cat "$r"; done
-    echo "sanitize.sh: sanitizer reports (above; kept in $LOGS)" >&2
+    grep -A30 -E "runtime error:|ERROR: AddressSanitizer" "$LOGS/pytest.txt" | head -200
+    echo "sanitize.sh: sanitizer reports (above; logs kept in $LOGS)" >&2
     exit 1
 fi
 if [ "$status" -ne 0 ]; then
