@@ -190,7 +190,7 @@ def test_every_public_function_is_gradient_checked_or_declared():
 
 LAZY = """
 import sys
-import npflow, npflow.scipy, npflow.scipy.special
+import npflow, npflow.scipy, npflow.scipy.special, npflow.scipy.stats
 assert "scipy" not in sys.modules, "importing npflow.scipy imported SciPy"
 sys.modules["scipy"] = None                      # as if SciPy were not installed
 x = npflow.asarray([0.5])
