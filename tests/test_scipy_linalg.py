@@ -41,6 +41,12 @@ CASES = [
     ("toeplitz", (onp.arange(3.0), onp.arange(5.0)), {}), ("toeplitz", (onp.array([1 + 2j, 3]),), {}),
     ("hankel", (onp.arange(3.0),), {}), ("hankel", (onp.arange(3.0), onp.arange(4.0)), {}),
     ("circulant", (onp.arange(4.0),), {}), ("companion", (onp.array([2.0, 3, 4]),), {}), ("companion", (onp.array([0.0, 3]),), {}),
+    ("fiedler", (onp.array([1.0, 4.0, -2.0]),), {}), ("leslie", (onp.array([0.1, 2.0, 1.5]), onp.array([0.2, 0.8])), {}),
+    ("leslie", (onp.array([1, 2]), onp.array([1])), {}), ("leslie", (onp.array([0.1]), onp.array([])), {}),
+    ("hilbert", (4,), {}), ("invhilbert", (4,), {}), ("invhilbert", (4,), {"exact": True}), ("pascal", (5,), {}),
+    ("pascal", (4,), {"kind": "lower", "exact": False}), ("invpascal", (4,), {}), ("hadamard", (4,), {}),
+    ("hadamard", (3,), {}), ("helmert", (4,), {}), ("helmert", (4,), {"full": True}), ("dft", (4,), {}),
+    ("dft", (3,), {"scale": "sqrtn"}),
 ]
 SIGN_FREE = {"qr", "svd", "polar", "schur", "hessenberg"}  # results up to the signs of vectors
 

@@ -474,3 +474,71 @@ def companion(a):
     n = a.shape[0] - 1
     below = np.eye(n - 1, n, dtype=first.dtype, device=first.device)
     return np.concatenate([first[None, :], below], axis=0)
+
+
+@composite
+def fiedler(a):
+    """The symmetric Fiedler matrix ``|a_i - a_j|``."""
+    a = np.asarray(a)
+    if a.ndim != 1:
+        raise ValueError(f"fiedler(): expected a 1-d array, got {a.shape}")
+    return np.abs(a[:, None] - a[None, :])
+
+
+@composite
+def leslie(f, s):
+    """The Leslie matrix: fecundities ``f`` in the first row, survival ``s`` on the subdiagonal."""
+    f, s = np.atleast_1d(np.asarray(f)), np.atleast_1d(np.asarray(s))
+    if f.ndim != 1 or s.ndim != 1 or f.shape[0] < 2 or s.shape[0] != f.shape[0] - 1:
+        raise ValueError(f"leslie(): f must be 1-d of length >= 2 and s one shorter, got {f.shape}, {s.shape}")
+    dtype = np.result_type(f.dtype, s.dtype)
+    below = np.concatenate([np.diag(s), np.zeros((s.shape[0], 1), dtype=s.dtype, device=s.device)], axis=1)
+    return np.concatenate([f[None, :], below], axis=0).astype(dtype)
+
+
+# Matrices made from sizes alone (no array argument: no derivative): SciPy's kernels
+
+
+def _constant(name):
+    op = register(Op(f"scipy.linalg.{name}", scipy_kernel("linalg", name), differentiable=False))
+    return lambda **params: apply(op, **params)
+
+
+def hilbert(n):
+    """The Hilbert matrix of order ``n``."""
+    return _HILBERT(n=n)
+
+
+def invhilbert(n, exact=False):
+    """The inverse of the Hilbert matrix of order ``n``."""
+    return _INVHILBERT(n=n, exact=exact)
+
+
+def pascal(n, kind="symmetric", exact=True):
+    """The Pascal matrix ('symmetric', 'lower' or 'upper')."""
+    return _PASCAL(n=n, kind=kind, exact=exact)
+
+
+def invpascal(n, kind="symmetric", exact=True):
+    """The inverse of the Pascal matrix."""
+    return _INVPASCAL(n=n, kind=kind, exact=exact)
+
+
+def hadamard(n, dtype=int):
+    """The Hadamard matrix of order ``n`` (a power of 2)."""
+    return _HADAMARD(n=n, dtype=dtype)
+
+
+def helmert(n, full=False):
+    """The Helmert matrix of order ``n``."""
+    return _HELMERT(n=n, full=full)
+
+
+def dft(n, scale=None):
+    """The discrete Fourier transform matrix."""
+    return _DFT(n=n, scale=scale)
+
+
+_HILBERT, _INVHILBERT, _PASCAL, _INVPASCAL, _HADAMARD, _HELMERT, _DFT = (
+    _constant(n) for n in ("hilbert", "invhilbert", "pascal", "invpascal", "hadamard", "helmert", "dft"))
+__all__ += ["fiedler", "leslie", "hilbert", "invhilbert", "pascal", "invpascal", "hadamard", "helmert", "dft"]

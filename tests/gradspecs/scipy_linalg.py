@@ -59,6 +59,8 @@ SPECS = [
     Case(L + "hankel", sl.hankel, (V, V[::-1] * 2)),
     Case(L + "circulant", sl.circulant, (V,)),
     Case(L + "companion", sl.companion, (V,)),
+    Case(L + "fiedler", sl.fiedler, (V,)),
+    Case(L + "leslie", sl.leslie, (V, V[:3])),
     *[Case(G + n, lambda a, b, n=n, m=m: getattr(ss, n)(a, b, m), (rand(7, seed=134), rand(3, seed=135)), m)
       for n in ("convolve", "correlate", "fftconvolve") for m in ("full", "same", "valid")],
     Case(G + "convolve", lambda a, b: ss.convolve(a, b, method="fft"), (A, B), "fft-2d"),
