@@ -133,6 +133,27 @@ def test_rankdata_mode_sem():
         same_outcome(ns.sem, st.sem, x, rtol=1e-6, atol=1e-300, **kw)
 
 
+KDE = [(make((20,), onp.float64, seed=15), None, None), (make((2, 30), onp.float64, seed=16),
+        make((30,), onp.float64, seed=17, low=0.5, high=1), "silverman"),
+       (make((3, 25), onp.float64, seed=18), None, 0.4), (make((2, 10), onp.float64, seed=19), None, lambda k: 0.3)]
+
+
+@pytest.mark.parametrize("i", range(len(KDE)))
+def test_gaussian_kde(i):
+    data, w, bw = KDE[i]
+    want, got = st.gaussian_kde(data, bw, w), ns.gaussian_kde(nf.asarray(data), bw, w)
+    d = data.shape[0] if data.ndim == 2 else 1
+    pts = make((d, 5), onp.float64, seed=20)
+    for method in ("evaluate", "pdf", "logpdf", "__call__"):
+        onp.testing.assert_allclose(onp.asarray(getattr(got, method)(pts)), getattr(want, method)(pts), rtol=1e-12)
+    for attr in ("factor", "covariance", "inv_cov", "neff", "weights"):
+        onp.testing.assert_allclose(onp.asarray(getattr(got, attr)), getattr(want, attr), rtol=1e-12)
+    if d == 1:
+        onp.testing.assert_allclose(float(got.integrate_box_1d(-0.5, 1.0)), want.integrate_box_1d(-0.5, 1.0), rtol=1e-12)
+    with pytest.raises(ValueError):
+        got.logpdf(make((d + 1, 3), onp.float64))
+
+
 def test_every_method_is_gradient_checked_or_declared():
     """Every method of every distribution has a gradient spec, or no derivative: discrete ppf
     (integer values), rankdata and mode (piecewise constant)."""

@@ -427,3 +427,94 @@ DISTRIBUTIONS = ["norm", "cauchy", "expon", "laplace", "logistic", "gumbel_r", "
                  "bernoulli", "binom", "betabinom", "geom", "nbinom", "poisson", "multivariate_normal",
                  "dirichlet", "multinomial"]
 __all__ = DISTRIBUTIONS + ["rankdata", "mode", "sem", "ModeResult"]
+
+
+class gaussian_kde:
+    """SciPy's Gaussian kernel density estimate of ``dataset`` (``(d, n)``, or ``(n,)`` for d = 1),
+    with ``bw_method`` 'scott' (default), 'silverman', a number or a callable of the estimator,
+    and optional ``weights``; differentiable in the data, the weights and the points evaluated."""
+
+    def __init__(self, dataset, bw_method=None, weights=None):
+        self.dataset = np.atleast_2d(_f64(dataset)[0])
+        if self.dataset.size <= 1:
+            raise ValueError("gaussian_kde: `dataset` input should have multiple elements.")
+        self.d, self.n = self.dataset.shape
+        if weights is not None:
+            w = _f64(weights)[0]
+            if w.ndim != 1 or w.shape[0] != self.n:
+                raise ValueError("gaussian_kde: `weights` input should be one-dimensional and of the "
+                                 "same length as the dataset")
+            self._weights = w / np.sum(w)
+        else:
+            self._weights = np.full((self.n,), 1.0 / self.n, device=self.dataset.device)
+        self._neff = 1 / np.sum(self._weights ** 2)
+        self.set_bandwidth(bw_method)
+
+    weights = property(lambda self: self._weights)
+    neff = property(lambda self: self._neff)
+
+    def scotts_factor(self):
+        return self.neff ** (-1.0 / (self.d + 4))
+
+    def silverman_factor(self):
+        return (self.neff * (self.d + 2.0) / 4.0) ** (-1.0 / (self.d + 4))
+
+    covariance_factor = scotts_factor
+
+    def set_bandwidth(self, bw_method=None):
+        if bw_method is None or bw_method == "scott":
+            self.covariance_factor = self.scotts_factor
+        elif bw_method == "silverman":
+            self.covariance_factor = self.silverman_factor
+        elif isinstance(bw_method, (int, float)) and not isinstance(bw_method, bool):
+            self.covariance_factor = lambda: bw_method
+        elif callable(bw_method):
+            self.covariance_factor = lambda: bw_method(self)
+        else:
+            raise ValueError("gaussian_kde: `bw_method` should be 'scott', 'silverman', a scalar or a callable.")
+        self.factor = self.covariance_factor()
+        data_cov = np.atleast_2d(np.cov(self.dataset, rowvar=True, bias=False, aweights=self.weights))
+        self.covariance = data_cov * self.factor ** 2
+        self._chol = np.linalg.cholesky(self.covariance)
+        self.log_det = 2 * np.sum(np.log(np.diagonal(self._chol)))
+
+    @property
+    def inv_cov(self):
+        return np.linalg.inv(self.covariance)
+
+    def _points(self, points):
+        points = np.atleast_2d(_f64(points)[0])
+        d, m = points.shape
+        if d != self.d:
+            if d == 1 and m == self.d:
+                points = np.reshape(points, (self.d, 1))
+            else:
+                raise ValueError(f"gaussian_kde: points have dimension {d}, dataset has dimension {self.d}")
+        return points
+
+    def logpdf(self, x):
+        """The log of the estimated density at the points ``x`` (``(d, m)``)."""
+        pts = self._points(x)
+        diff = pts[:, None, :] - self.dataset[:, :, None]                      # (d, n, m)
+        z = np.linalg.solve(self._chol, np.reshape(diff, (self.d, -1)))
+        maha = np.reshape(np.sum(z * z, axis=0), (self.n, pts.shape[1]))
+        from .special import logsumexp
+        return logsumexp(-0.5 * maha, axis=0, b=self.weights[:, None]) - 0.5 * (self.log_det + self.d * _LOG2PI)
+
+    def evaluate(self, points):
+        """The estimated density at ``points``."""
+        return np.exp(self.logpdf(points))
+
+    __call__ = pdf = evaluate
+
+    def integrate_box_1d(self, low, high):
+        """The integral of a 1-d estimate between ``low`` and ``high``."""
+        if self.d != 1:
+            raise ValueError("gaussian_kde: integrate_box_1d() only handles 1-D pdfs.")
+        std = np.sqrt(self.covariance[0, 0])
+        lo = (low - self.dataset[0]) / std
+        hi = (high - self.dataset[0]) / std
+        return np.sum(self.weights * (sp.ndtr(hi) - sp.ndtr(lo)))
+
+
+__all__.append("gaussian_kde")

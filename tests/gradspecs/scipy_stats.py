@@ -103,5 +103,9 @@ SPECS = [
            lambda theta, m=m: getattr(st.multinomial, m)(onp.array([[1.0, 2, 0], [0, 0, 3]]), 3, sp.softmax(theta)),
            (rand(3, seed=111),)) for m in ("logpmf", "pmf")],
     Case("np.scipy.stats.sem", st.sem, (rand(4, 3, seed=112),)),
+    Case("np.scipy.stats.gaussian_kde.logpdf", lambda data, x: st.gaussian_kde(data).logpdf(x),
+         (rand(2, 12, seed=114), rand(2, 3, seed=115))),
+    Case("np.scipy.stats.gaussian_kde.evaluate", lambda data, w, x: st.gaussian_kde(data, "silverman", w)(x),
+         (rand(12, seed=116), rand(12, low=0.5, high=1.0, seed=117), rand(4, seed=118))),
     Case("np.scipy.stats.sem", lambda a: st.sem(a, axis=None, ddof=0), (rand(4, 3, seed=113),), "axis-None"),
 ]
