@@ -44,6 +44,9 @@ def test_continuous(name):
         pts = Q if method in ("ppf", "isf") else X
         for kw in ({}, {"loc": 0.3, "scale": 2.0}, {"scale": -1.0}, {"scale": 0.0}):
             check(name, method, pts, *shapes, **kw)
+        check(name, method, pts, *shapes, 0.3, 2.0)                          # loc, scale positional
+        check(name, method, pts, *shapes, 0.3, scale=2.0)
+        check(name, method, pts, *shapes, 0.3, loc=2.0)                      # TypeError, as SciPy's
         # float32 in: float64 out (SciPy computes some methods in float32 precision, npflow in float64)
         check(name, method, pts.astype(onp.float32), *shapes, rtol=1e-6)
         check(name, method, 0.4, *shapes)                                   # a scalar: 0-d
@@ -71,6 +74,7 @@ def test_discrete(name):
         pts = Q if method == "ppf" else K
         for kw in ({}, {"loc": 1}):
             check(name, method, pts, *shapes, **kw)
+        check(name, method, pts, *shapes, 1)                                 # loc positional
         check(name, method, pts.astype(onp.float32), *shapes, rtol=1e-6)
 
 

@@ -30,6 +30,21 @@ def _nan_unless(ok, value):
     return np.where(ok, value, np.nan)
 
 
+def _positional(name, a, kw, shapes, extra):
+    """SciPy's calling convention: the shape parameters, then ``extra`` (loc, scale), positional
+    or by keyword; the keywords as a dict."""
+    ns = len(shapes)
+    if len(a) < ns or len(a) > ns + len(extra) or set(kw) - set(extra):
+        raise TypeError(f"{name}: expected the shape parameters {shapes or '()'} and {', '.join(extra)} "
+                        f"(positional or by keyword), got {len(a)} positional and {sorted(kw)}")
+    kw = dict(kw)
+    for key, v in zip(extra, a[ns:]):
+        if key in kw:
+            raise TypeError(f"{name}: got multiple values for argument {key!r}")
+        kw[key] = v
+    return kw
+
+
 class _Distribution:
     """One distribution's methods as plain functions (``norm.logpdf`` is a function)."""
 
@@ -56,10 +71,8 @@ def _continuous(name, shapes, logpdf, valid=None, cdf=None, sf=None, logcdf=None
     isf = isf or (ppf and (lambda q, *s: ppf(1 - q, *s)))
 
     def args(x, a, kw):
-        if len(a) != ns or set(kw) - {"loc", "scale"}:
-            raise TypeError(f"{name}: expected the shape parameters {shapes or '()'} and loc=, scale=,"
-                            f" got {len(a)} positional and {sorted(kw)}")
-        x, loc, scale, *s = _f64(x, kw.get("loc", 0.0), kw.get("scale", 1.0), *a)
+        kw = _positional(name, a, kw, shapes, ("loc", "scale"))
+        x, loc, scale, *s = _f64(x, kw.get("loc", 0.0), kw.get("scale", 1.0), *a[:ns])
         ok = scale > 0
         if valid is not None:
             ok = ok & valid(*s)
@@ -214,10 +227,8 @@ def _discrete(name, shapes, logpmf, support, valid, cdf=None, ppf=None):
     ns = len(shapes)
 
     def args(k, a, kw):
-        if len(a) != ns or set(kw) - {"loc"}:
-            raise TypeError(f"{name}: expected the shape parameters {shapes} and loc=, got {len(a)} "
-                            f"positional and {sorted(kw)}")
-        k, loc, *s = _f64(k, kw.get("loc", 0), *a)
+        kw = _positional(name, a, kw, shapes, ("loc",))
+        k, loc, *s = _f64(k, kw.get("loc", 0), *a[:ns])
         return k - loc, s, valid(*s)
 
     def logpmf_(k, *a, **kw):
@@ -241,7 +252,8 @@ def _discrete(name, shapes, logpmf, support, valid, cdf=None, ppf=None):
         methods.update(cdf=cdf_, logcdf=logcdf_, sf=sf_)
     if ppf is not None:
         def ppf_(q, *a, **kw):
-            q, loc, *s = _f64(q, kw.get("loc", 0), *a)
+            kw = _positional(name, a, kw, shapes, ("loc",))
+            q, loc, *s = _f64(q, kw.get("loc", 0), *a[:ns])
             return _nan_unless(valid(*s) & (q >= 0) & (q <= 1), ppf(q, *s) + loc)
         methods["ppf"] = ppf_
     return _Distribution(name, methods)
