@@ -25,7 +25,6 @@ NOT_YET = {
     "signal.csd": "spectral estimation (csd, welch, stft, istft, detrend) is not written yet",
     "signal.welch": "spectral estimation is not written yet", "signal.stft": "spectral estimation is not written yet",
     "signal.istft": "spectral estimation is not written yet", "signal.detrend": "not written yet",
-    "stats.poisson.entropy": "not written yet",
 }
 
 

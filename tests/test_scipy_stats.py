@@ -158,6 +158,15 @@ def test_gaussian_kde(i):
         got.logpdf(make((d + 1, 3), onp.float64))
 
 
+def test_poisson_entropy():
+    mu = onp.array([[0.0, 0.01, 0.5, 2.0], [10.0, 123.4, 999.0, 1001.0]])
+    same_outcome(ns.poisson.entropy, st.poisson.entropy, mu, rtol=1e-11, atol=1e-15)
+    same_outcome(ns.poisson.entropy, st.poisson.entropy, 2.5, rtol=1e-12)
+    assert onp.isnan(float(ns.poisson.entropy(-1.0)))
+    big = 5e4   # (SciPy's own sum does not converge there: the asymptotic series)
+    assert abs(float(ns.poisson.entropy(big)) - 0.5 * onp.log(2 * onp.pi * onp.e * big)) < 1e-5
+
+
 def test_every_method_is_gradient_checked_or_declared():
     """Every method of every distribution has a gradient spec, or no derivative: discrete ppf
     (integer values), rankdata and mode (piecewise constant)."""

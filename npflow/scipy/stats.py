@@ -288,6 +288,27 @@ poisson = _discrete(
     lambda mu: mu >= 0, cdf=lambda k, mu: np.where(k < 0, 0.0, sp.gammaincc(np.maximum(k, 0) + 1, mu)))
 
 
+def _poisson_entropy(mu, loc=0):
+    """-sum pmf log pmf over k = 0 .. mu + 30 sqrt(mu) + 40 (the rest is below 1e-190); for mu
+    above 1000 the asymptotic series 0.5 log(2 pi e mu) - 1/(12 mu) - 1/(24 mu^2) - 19/(360 mu^3)."""
+    (mu,) = _f64(mu)
+    big = mu > 1000
+    small_mu = np.where(big, 1.0, mu)
+    top = float(np.max(np.stop_gradient(small_mu))) if small_mu.size else 0.0
+    kmax = int(top + 30 * _math.sqrt(max(top, 0.0)) + 40)
+    k = np.arange(kmax + 1, dtype=np.float64, device=mu.device).reshape((-1,) + (1,) * mu.ndim)
+    logp = sp.xlogy(k, small_mu) - sp.gammaln(k + 1) - small_mu
+    series = -np.sum(np.exp(logp) * np.where(np.isfinite(logp), logp, 0.0), axis=0)  # (0 log 0 = 0)
+    big_mu = np.where(big, mu, 1e4)
+    asym = (0.5 * np.log(2 * np.pi * np.e * big_mu) - 1 / (12 * big_mu) - 1 / (24 * big_mu ** 2)
+            - 19 / (360 * big_mu ** 3))
+    return _nan_unless(mu >= 0, np.where(big, asym, series))
+
+
+poisson.entropy = composite(_poisson_entropy)
+poisson.entropy.__qualname__ = "poisson.entropy"
+
+
 # -- multivariate ------------------------------------------------------------------------------
 def _mvn_params(mean, cov, x):
     """SciPy's _process_parameters and _process_quantiles: (x (..., d), mean (d,), cov (d, d))."""

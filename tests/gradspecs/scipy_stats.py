@@ -69,6 +69,7 @@ def _discrete_cases():
             cases.append(Case(f"np.scipy.stats.{name}.{method}",
                               lambda *p, f=f, k=k, fixed=fixed: f(k, *fixed, *p), params))
     # nbinom's cdf is betainc(n, k + 1, p): differentiable in p only
+    cases.append(Case("np.scipy.stats.poisson.entropy", st.poisson.entropy, (onp.array([0.5, 2.0, 7.5]),)))
     cases += [Case(f"np.scipy.stats.nbinom.{m}", lambda p, m=m: getattr(st.nbinom, m)(K, 2.5, p),
                    (onp.asarray(0.4),)) for m in ("cdf", "logcdf", "sf")]
     return cases
