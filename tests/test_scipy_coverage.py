@@ -12,8 +12,6 @@ from gradspecs import all_cases
 # jax.scipy names npflow does not have yet (issue 14's remaining parts), each with its reason
 NOT_YET = {
     "cluster.vq.vq": "npflow.scipy.cluster is not written yet",
-    "fft.dct": "npflow.scipy.fft (DCT/DST) is not written yet", "fft.dctn": "npflow.scipy.fft is not written yet",
-    "fft.idct": "npflow.scipy.fft is not written yet", "fft.idctn": "npflow.scipy.fft is not written yet",
     "interpolate.RegularGridInterpolator": "npflow.scipy.interpolate is not written yet",
     "ndimage.map_coordinates": "npflow.scipy.ndimage is not written yet",
     "sparse.linalg.cg": "npflow.scipy.sparse.linalg is not written yet",
@@ -85,7 +83,7 @@ NONDIFFERENTIABLE = {
 }
 
 
-@pytest.mark.parametrize("module", ["special", "linalg", "signal", "integrate"])
+@pytest.mark.parametrize("module", ["special", "linalg", "signal", "integrate", "fft"])
 def test_every_function_is_gradient_checked_or_declared(module):
     """As tests/test_gradient_coverage.py for NumPy's namespace. (stats: tests/test_scipy_stats.py.)"""
     specs = {c.op for c in all_cases()}

@@ -7,7 +7,7 @@ function that needs one runs (``pip install npflow[scipy]``).
 """
 import importlib as _importlib
 
-__all__ = ["special", "stats", "linalg", "signal", "integrate"]
+__all__ = ["special", "stats", "linalg", "signal", "integrate", "fft"]
 
 
 def __getattr__(name):
