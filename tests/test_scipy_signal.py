@@ -44,3 +44,14 @@ def test_2d(name):
             same_outcome(getattr(ns, name), getattr(ss, name), a, b, mode, bd, fill, rtol=1e-9, atol=1e-9)
     same_outcome(getattr(ns, name), getattr(ss, name), PAIRS[0][0], PAIRS[0][1])          # 1-d: ValueError
     same_outcome(getattr(ns, name), getattr(ss, name), *PAIRS[3], boundary="bad")
+
+
+def test_detrend():
+    x = RNG.normal(size=(3, 10)) + onp.arange(10)
+    for data, kw in itertools.product([x, x.astype(onp.float32), onp.arange(6), x + 1j * x[::-1]],
+                                      [{}, {"type": "constant"}, {"axis": 0}, {"bp": [4]}, {"bp": [3, 7]},
+                                       {"type": "c", "axis": 0}, {"type": "bad"}, {"bp": 20}]):
+        if kw.get("axis") == 0 and data.ndim < 2:
+            continue
+        same_outcome(ns.detrend, ss.detrend, data, rtol=1e-5 if data.dtype == onp.float32 else 1e-10,
+                     atol=1e-5 if data.dtype == onp.float32 else 1e-12, **kw)

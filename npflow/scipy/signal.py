@@ -195,3 +195,36 @@ def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0):
         full = _conv2d(in1, flipped, "full", boundary, fillvalue, "correlate2d")
         return full[tuple(slice(n // 2, n // 2 + m) for n, m in zip(in2.shape, in1.shape))]
     return _conv2d(in1, flipped, mode, boundary, fillvalue, "correlate2d")
+
+
+@composite
+def detrend(data, axis=-1, type="linear", bp=0, overwrite_data=False):
+    """``data`` minus its mean (``type='constant'``) or minus its least-squares line on each
+    segment between the breakpoints ``bp`` (``'linear'``) along ``axis``; a differentiable composite."""
+    if type not in ("linear", "l", "constant", "c"):
+        raise ValueError("detrend(): trend type must be 'linear' or 'constant'.")
+    data = np.asarray(data)
+    if data.dtype.kind not in "fc":
+        data = data.astype(np.float64)
+    if type in ("constant", "c"):
+        return data - np.mean(data, axis=axis, keepdims=True)
+    x = np.moveaxis(data, axis, -1)
+    n = x.shape[-1]
+    bps = bp.tolist() if hasattr(bp, "tolist") else bp   # (sizes: plain Python numbers)
+    bps = list(bps) if isinstance(bps, (list, tuple)) else [bps]
+    breaks = sorted(set([0] + [int(b) for b in bps] + [n]))
+    if any(b > n or b < 0 for b in breaks):
+        raise ValueError("detrend(): breakpoints must be less than length of data along given axis.")
+    parts = []
+    for lo, hi in zip(breaks, breaks[1:]):
+        y = x[..., lo:hi]
+        t = np.arange(hi - lo, dtype=y.real.dtype if y.dtype.kind == "c" else y.dtype, device=y.device)
+        tc = t - np.mean(t)
+        yc = y - np.mean(y, axis=-1, keepdims=True)
+        denom = np.sum(tc * tc)
+        slope = np.sum(yc * tc, axis=-1, keepdims=True) / (denom if hi - lo > 1 else 1.0)
+        parts.append(yc - slope * tc)
+    return np.moveaxis(np.concatenate(parts, axis=-1), -1, axis)
+
+
+__all__.append("detrend")

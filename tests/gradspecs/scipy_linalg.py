@@ -66,6 +66,9 @@ SPECS = [
     Case(G + "convolve", lambda a, b: ss.convolve(a, b, method="fft"), (A, B), "fft-2d"),
     *[Case(G + n, lambda a, b, n=n, m=m, bd=bd: getattr(ss, n)(a, b, m, bd), (A, B[:3]), f"{m}-{bd}")
       for n in ("convolve2d", "correlate2d") for m, bd in (("full", "fill"), ("same", "wrap"), ("same", "symm"), ("valid", "fill"))],
+    Case(G + "detrend", ss.detrend, (A,)),
+    Case(G + "detrend", lambda a: ss.detrend(a, axis=0, bp=[2]), (A,), "breakpoint-axis0"),
+    Case(G + "detrend", lambda a: ss.detrend(a, type="constant"), (A,), "constant"),
     Case("np.scipy.integrate.trapezoid", si.trapezoid, (A,)),
     Case("np.scipy.integrate.trapezoid", lambda y, x: si.trapezoid(y, x, axis=0), (A, np.cumsum(onp.abs(V))), "x"),
 ]
