@@ -174,7 +174,7 @@ class ndarray(_Base):
         dtype = property(lambda self: self._data.dtype)
         ndim = property(lambda self: self._data.ndim)
         size = property(lambda self: self._data.size)
-        device = property(lambda self: self._device)
+        device = property(lambda self: self._device, doc="The npflow.Device the array lives on.")
     itemsize = property(lambda self: self._data.itemsize)
     nbytes = property(lambda self: self._data.nbytes)
     strides = property(lambda self: self._data.strides)
@@ -617,7 +617,7 @@ def _rebuild(host, device_name):
 class flatiter:
     """``x.flat``: a 1-d view onto ``x`` for indexing, assignment and iteration."""
 
-    __slots__ = ("base",)
+    __slots__ = {"base": "The array being iterated over."}  # (a dict: the slot has a docstring)
 
     def __init__(self, base):
         self.base = base
