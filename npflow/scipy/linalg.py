@@ -258,6 +258,7 @@ def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None, ch
 
 @composite
 def det(a, overwrite_a=False, check_finite=True):
+    """The determinant of square ``a`` (or of each matrix of a stack)."""
     a = _arr(a, check_finite)
     _square(a, "det")
     return np.linalg.det(_float(a))
@@ -265,6 +266,7 @@ def det(a, overwrite_a=False, check_finite=True):
 
 @composite
 def inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
+    """The inverse of square ``a`` (LinAlgError for a singular one)."""
     a = _arr(a, check_finite)
     _square(a, "inv")
     return np.linalg.inv(_float(a))

@@ -483,18 +483,24 @@ class gaussian_kde:
         self._neff = 1 / np.sum(self._weights ** 2)
         self.set_bandwidth(bw_method)
 
-    weights = property(lambda self: self._weights)
-    neff = property(lambda self: self._neff)
+    weights = property(lambda self: self._weights, doc="The normalized weights of the data points.")
+    neff = property(lambda self: self._neff, doc="The effective number of data points, 1 / sum(weights**2).")
 
     def scotts_factor(self):
+        """Scott's bandwidth factor, neff ** (-1 / (d + 4))."""
         return self.neff ** (-1.0 / (self.d + 4))
 
     def silverman_factor(self):
+        """Silverman's bandwidth factor, (neff (d + 2) / 4) ** (-1 / (d + 4))."""
         return (self.neff * (self.d + 2.0) / 4.0) ** (-1.0 / (self.d + 4))
 
-    covariance_factor = scotts_factor
+    def covariance_factor(self):
+        """The bandwidth factor the covariance is scaled by (``set_bandwidth`` chooses it)."""
+        return self.scotts_factor()
 
     def set_bandwidth(self, bw_method=None):
+        """Choose the bandwidth ('scott', 'silverman', a number or a callable of the estimator)
+        and recompute the kernel covariance."""
         if bw_method is None or bw_method == "scott":
             self.covariance_factor = self.scotts_factor
         elif bw_method == "silverman":
@@ -513,6 +519,7 @@ class gaussian_kde:
 
     @property
     def inv_cov(self):
+        """The inverse of the kernel covariance."""
         return np.linalg.inv(self.covariance)
 
     def _points(self, points):
