@@ -176,6 +176,7 @@ CASES = [
     *[(((7,),), lambda xp, a, t=t: xp.trim_zeros(a * (a != a[3]), t)) for t in ("f", "b", "fb", "BF", "x")],
     (((4, 5),), lambda xp, a: xp.trim_zeros(xp.pad(a, 1))),
     (((4, 5),), lambda xp, a: xp.trim_zeros(xp.pad(a, 1), axis=-1)),
+    (((5,),), lambda xp, a: xp.trim_zeros(xp.pad(xp.where(a < 0, None, a), 1))),  # object: None is kept
     *_each(SHAPES, lambda xp, a: xp.packbits(a)),
     (((3, 9),), lambda xp, a: xp.packbits(a, axis=1, bitorder="little")),
     *_each(SHAPES, lambda xp, a: xp.unpackbits(a)),

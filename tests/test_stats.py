@@ -104,6 +104,23 @@ def test_quantile_out_empty_and_nan():
     check("quantile", onp.zeros((0,)), 0.5)
 
 
+# NaT sorts last and propagates as NaN does (NaT lines give NaT; the nan-variants skip it)
+TIMES = [onp.array([1, 2, "NaT", 4], "m8[s]"), onp.array([[1, "NaT", 3], [4, 5, 6]], "m8[ms]"),
+         onp.array(["2020-01-01", "NaT", "2020-01-05", "2020-01-02"], "M8[D]"), onp.array(["NaT", "NaT"], "m8[s]"),
+         onp.array([[3, 1], [2, 7]], "m8[s]"), onp.array(["2020-01-01", "2021-03-05"], "M8[s]")]
+
+
+@pytest.mark.parametrize("name", QUANTILES + ["median", "nanmedian"])
+def test_quantiles_of_datetimes_with_nat(name):
+    for x in TIMES:
+        for axis in (None, -1):
+            if "median" in name:
+                same_function(name, x, axis=axis)
+                continue
+            for method in ("linear", "lower", "nearest", "midpoint", "inverted_cdf", "hazen"):
+                same_function(name, x, _q(name, 0.5), axis=axis, method=method)
+
+
 @given(hyp_arrays(onp.float64, min_dims=1, max_dims=2, max_side=5,
                   elements=st.floats(-100, 100, allow_nan=False)),
        st.lists(st.floats(0, 1), min_size=1, max_size=3), st.sampled_from(METHODS))

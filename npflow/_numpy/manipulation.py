@@ -545,7 +545,8 @@ def trim_zeros(filt, trim="fb", axis=None):
     axes = range(a.ndim) if axis is None else _axes(axis, a.ndim, "axis")
     if not axes:
         return filt
-    nonzero = npflow.argwhere(a)
+    # (as NumPy: None in an object array counts as nonzero here, so object arrays test != 0)
+    nonzero = npflow.argwhere(a != 0 if a.dtype == object else a)
     if nonzero.size == 0:  # all zero: an empty slice
         start = stop = [0] * a.ndim
     else:

@@ -5,6 +5,8 @@
 composites of npflow calls, as NumPy itself writes them.
 """
 
+import inspect as _inspect
+
 import numpy as _np
 
 from .._core.dispatch import composite, apply, ndarray_type
@@ -42,13 +44,17 @@ def as_arrays(*xs, keep_scalars=False):
 
 # -- primitives ---------------------------------------------------------------------------
 @composite
-def where(condition, x=None, y=None, /):
+def where(condition, x=_NoValue, y=_NoValue, /):
     """``x`` where ``condition`` holds, else ``y``; the condition alone gives its ``nonzero()``."""
-    if x is None and y is None:
+    if (x is _NoValue or x is None) and (y is _NoValue or y is None):  # as NumPy: where(c, None, None) too
         return as_arrays(condition)[0].nonzero()
-    if x is None or y is None:
+    if x is _NoValue or y is _NoValue:
         raise ValueError("where(): either both or neither of x and y should be given")
     return apply(_WHERE, condition, x, y)
+
+
+# NumPy's text signature (its C code tells a missing x or y from None: where(c, 1, None) is a choice)
+where.__signature__ = _inspect.signature(lambda condition, x=None, y=None, /: None)
 
 
 def clip(a, min=_NoValue, max=_NoValue, out=None, *, a_min=_NoValue, a_max=_NoValue, **kwargs):

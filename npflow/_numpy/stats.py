@@ -80,7 +80,7 @@ def _gather(s, idx, shape):
 def _quantile(arr, q, method, w, weak, nan):
     """Quantiles of ``arr`` along axis 0: shape ``q.shape + arr.shape[1:]`` (NumPy's steps)."""
     n = arr.shape[0]
-    inexact = arr.dtype.kind in "fc"
+    inexact = arr.dtype.kind in "fcmM"  # has NaN (NaT): it sorts last, as NumPy's NaN does
     qf = reshape(q, (q.size,) + (1,) * (arr.ndim - 1))
     shape = (q.size,) + arr.shape[1:]
     if w is None:
@@ -129,7 +129,7 @@ def _quantile(arr, q, method, w, weak, nan):
         empty_ = cnt == 0
         if any(empty_):
             warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=4)
-            res = where(empty_, _np.nan, res)
+            res = where(empty_, _np.nan if arr.dtype.kind in "fc" else s[-1:], res)
     elif inexact:
         top = s[-1:]
         res = where(isnan(top), top, res)
