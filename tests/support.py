@@ -180,10 +180,14 @@ def outcomes(run):
 
 
 def raises_like_numpy(name, run):
-    """``run(m)`` raises with NumPy and with npflow: the same exception type, and npflow's
-    message names the function ``name``."""
+    """``run(m)`` raises with NumPy and with npflow: the same exception type, npflow's message
+    names the function ``name`` and holds NumPy's message (code and tests match on it)."""
     with pytest.raises(Exception) as expected:
         run(onp)
     with pytest.raises(type(expected.value)) as got:
         run(nf)
     assert name in str(got.value), str(got.value)
+    theirs, mine = (" ".join(str(e.value).split()) for e in (expected, got))  # (spacing aside)
+    if theirs.startswith(f"{name}: "):  # NumPy's "place: ...": npflow's "place(): ..."
+        theirs = f"{name}(): {theirs[len(name) + 2:]}"
+    assert theirs in mine, f"NumPy's message {theirs!r} not in {mine!r}"

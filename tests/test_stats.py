@@ -9,7 +9,8 @@ from hypothesis import given, strategies as st
 
 import npflow as nf
 from npflow._numpy import stats as S
-from support import REAL, FLOATS, BOOL, COMPLEX, assert_same, same_function, make, hyp_arrays, ids
+from support import (REAL, FLOATS, BOOL, COMPLEX, assert_same, same_function, make, hyp_arrays, ids,
+                     raises_like_numpy)
 
 QUANTILES = ["quantile", "percentile", "nanquantile", "nanpercentile"]
 METHODS = ["linear", "lower", "higher", "nearest", "midpoint", "inverted_cdf", "averaged_inverted_cdf",
@@ -213,6 +214,28 @@ def test_bincount(dtype):
     check("bincount", onp.array([], dtype))
 
 
+@pytest.mark.parametrize("name,f", [
+    ("histogram2d", lambda xp: xp.histogram2d([1, 2], [1, 2, 3])),
+    ("digitize", lambda xp: xp.digitize([1.0], xp.asarray([1 + 0j, 2]))),
+    ("quantile", lambda xp: xp.quantile(xp.arange(3.0), 2.0)),
+], ids=str)
+def test_errors_as_numpy(name, f):
+    """NumPy's exception class and message (which NumPy code and tests match on)."""
+    raises_like_numpy(name, f)
+
+
+def test_bincount_of_sequences():
+    """Sequences are cast to integers as NumPy casts them ([] is an empty count, floats warn)."""
+    for seq in ([], (), [1, 2], [True, False, True], [-1]):
+        check("bincount", seq)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        check("bincount", [1.5, 2.0])
+    with pytest.warns(DeprecationWarning, match="Non-integer input") as record:
+        nf.bincount([1.5, 2.0])
+    assert [r.filename for r in record] == [__file__]  # the caller's line, as NumPy's
+
+
 def test_digitize():
     x = make((3, 5), onp.float64, seed=4)
     nan = onp.nan
@@ -224,6 +247,9 @@ def test_digitize():
     for bins in ([1.0, 0.0, 2.0], [0.0, 1.0, 0.5], 1.0, [[1.0, 2.0]]):
         check("digitize", x, onp.array(bins))
     check("digitize", x.astype(complex), onp.array([0.0, 1.0]))
+    for bins in ([1 + 0j, 2], onp.array([1, 2], "m8[s]"), onp.array([1, 2], object), ["a", "b"],
+                 onp.array([1, 2], onp.longdouble), onp.array([1, 2], onp.uint64), [True, True]):
+        check("digitize", x, bins if isinstance(bins, onp.ndarray) else onp.array(bins))  # bins read as doubles
 
 
 @pytest.mark.parametrize("device", ["sim"])

@@ -285,6 +285,13 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
 # -- counting: bincount, digitize ----------------------------------------------------------------
 def bincount(x, /, weights=None, minlength=0):
     """Counts (or weight sums) of each non-negative integer in ``x``; a scatter-add primitive."""
+    if not isinstance(x, (ndarray_type(), _np.ndarray)):  # a sequence: cast to intp, as NumPy
+        x = asarray(x, device=getattr(weights, "device", None))
+        if x.dtype.kind not in "biu":
+            if x.size:
+                warnings.warn("Non-integer input passed to bincount. In a future version of NumPy, this "
+                              "will be an error. (Deprecated NumPy 2.1)", DeprecationWarning, stacklevel=2)
+            x = x.astype(_INTP)
     return apply(_ops.bincount, x, weights, minlength=minlength)
 
 
@@ -294,6 +301,9 @@ def digitize(x, bins, right=False):
     x, bins = _arr(x), _arr(bins, None)
     if x.dtype.kind == "c":
         raise TypeError("x may not be complex")
+    if not _np.can_cast(bins.dtype, _np.float64, "safe"):  # NumPy's bins check reads them as doubles
+        raise TypeError(f"Cannot cast array data from {bins.dtype!r} to dtype('float64') according "
+                        f"to the rule 'safe'")
     if bins.ndim != 1:
         raise ValueError("object of too small depth for desired array" if bins.ndim == 0 else
                          "object too deep for desired array")
@@ -598,6 +608,8 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
 def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
     """The 2-d histogram of points (x, y) and its edges along x and y."""
     x, y = _arr(x), _arr(y)
+    if len(x) != len(y):
+        raise ValueError("x and y must have the same length.")
     try:
         N = len(bins)
     except TypeError:
