@@ -127,6 +127,14 @@ def test_gradient(dtype):
     check("gradient", make((2, 3), dtype), edge_order=2)
 
 
+def test_gradient_of_datetimes_is_timedeltas():
+    for f in (onp.array(["2020-01-01", "2020-01-03", "2020-01-07", "NaT"], "M8[D]"),
+              onp.array([[1, 5, 2], [7, 3, 0]], "M8[s]"), onp.array([1, 4, 9, 20], "m8[ms]")):
+        for args in ((), (2.0,)):
+            for edge_order in (1, 2):
+                same_function("gradient", f, *args, edge_order=edge_order)
+
+
 @pytest.mark.parametrize("dtype", REAL + COMPLEX + [onp.bool_], ids=ids(REAL + COMPLEX + [onp.bool_]))
 def test_trapezoid(dtype):
     y = make((5, 6), dtype, seed=4)

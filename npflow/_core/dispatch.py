@@ -235,6 +235,24 @@ def _convert_foreign(op, x, dev, operands):
     return be.asarray(x)
 
 
+# NumPy subclasses whose meaning is their data alone; any other (numpy.ma.MaskedArray,
+# numpy.matrix, user subclasses) is refused: npflow's results are plain arrays, so a mask or a
+# subclass's operators would be silently dropped.
+_PLAIN_SUBCLASSES = (numpy.memmap,)
+
+
+def _refuse_subclasses(op, operands):
+    for x in operands:
+        t = type(x)
+        if t is not _NP and isinstance(x, _NP) and not isinstance(x, _PLAIN_SUBCLASSES):
+            what = "a masked array" if isinstance(x, numpy.ma.MaskedArray) else "a NumPy subclass"
+            raise TypeError(
+                f"{op.name}(): operand {t.__module__}.{t.__qualname__} is {what}, which npflow does "
+                f"not take: its results are plain arrays, so what the subclass adds (a mask, its "
+                f"operators) would be lost; convert it first (numpy.asarray(x), or x.filled(value) "
+                f"for a masked array)")
+
+
 def apply(op, *operands, **params):
     dev = None
     raw = list(operands)
@@ -265,6 +283,8 @@ def apply(op, *operands, **params):
         # Only transfer ops give a target device along with operands: their
         # kernel runs on the operands' backend and returns data for the target.
         out_dev = dev if target is None else _devices.as_device(target)
+    if foreign:
+        _refuse_subclasses(op, operands)
     if foreign and not op.raw_args:
         for i, x in enumerate(raw):
             if type(x) not in _PASS and not isinstance(operands[i], ndarray):

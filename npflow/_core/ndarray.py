@@ -93,13 +93,36 @@ def _power_op(x, e):
     return _POWER
 
 
+_EQ, _NE = REGISTRY["equal"], REGISTRY["not_equal"]
+_NO_LOOP = (_np.exceptions.DTypePromotionError, _np._core._exceptions._UFuncNoLoopError)
+
+
+def _apply2_operator(op, a, b):
+    """``apply2`` for the operators: as NumPy's, ``==``/``!=`` of dtypes with no comparison loop
+    (strings and numbers) are all unequal, not an error (the ufuncs ``equal``/``not_equal`` raise)."""
+    try:
+        return apply2(op, a, b)
+    except TypeError as e:
+        if op is not _EQ and op is not _NE:
+            raise
+        x, y = (_ns.asarray(v) if is_operand(v) else v for v in (a, b))
+        if not (isinstance(x, ndarray) and isinstance(y, ndarray)):
+            raise
+        if (x.dtype.kind == "V") != (y.dtype.kind == "V"):
+            raise TypeError("Cannot compare structured or void to non-void arrays.") from None
+        if not isinstance(e, _NO_LOOP):
+            raise
+        return _ns.full(_ns.broadcast_shapes(x.shape, y.shape), op is _NE, device=x.device)
+
+
 def _py_operators():
     """The operators as Python methods (used when the C accelerator is absent)."""
     ns = {}
     for dunder, name in BINARY.items():
         ns[f"__{dunder}__"], ns[f"__r{dunder}__"] = _binary(REGISTRY[name])
     for dunder, name in COMPARISONS.items():
-        ns[f"__{dunder}__"] = _binary(REGISTRY[name])[0]
+        op = REGISTRY[name]
+        ns[f"__{dunder}__"] = lambda self, other, op=op: _apply2_operator(op, self, other)
     for dunder, name in UNARY.items():
         ns[f"__{dunder}__"] = _unary(REGISTRY[name])
     return ns
@@ -569,7 +592,7 @@ _dispatch.ndarray = ndarray
 _new = _dispatch._new = _Base.__new__
 if _fastpath is not None:
     _fastpath.configure(ndarray, _devices.CPU, _dispatch.recorders, _dispatch.tracing,
-                        _dispatch.trace_state, _NP, apply1, apply2,
+                        _dispatch.trace_state, _NP, apply1, _apply2_operator,
                         _dispatch.wrap, _dispatch.traced, {k: REGISTRY[v] for k, v in BINARY.items()},
                         {k: REGISTRY[v] for k, v in UNARY.items()},
                         {k: REGISTRY[v] for k, v in COMPARISONS.items()})

@@ -192,7 +192,10 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     if edge_order > 2:
         raise ValueError("'edge_order' greater than 2 not supported")
     otype = f.dtype
-    if otype.kind not in "fcm":
+    if otype.kind == "M":  # differences of datetimes: timedeltas of the same unit, as NumPy
+        otype = _np.dtype(otype.name.replace("datetime", "timedelta"))
+        f = f.view(otype)
+    elif otype.kind not in "fcm":
         if otype.kind in "iu":
             f = f.astype(_np.float64)
         otype = _np.dtype(_np.float64)

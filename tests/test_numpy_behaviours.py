@@ -1,0 +1,65 @@
+"""Issue 20's function behaviours, as families against NumPy: NumPy subclass inputs refused
+(never their meaning silently dropped), string and void comparisons, memory layout (order='K',
+functions that return their input, einsum views), and warnings attributed to the caller."""
+import warnings
+
+import numpy as onp
+import pytest
+
+import npflow as nf
+from support import assert_same, outcomes
+
+
+class _Sub(onp.ndarray):
+    """A user subclass (NumPy keeps it through its functions; npflow's results are plain)."""
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", PendingDeprecationWarning)  # (numpy.matrix's own advice)
+    SUBCLASSED = {
+        "masked": onp.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0]),
+        "matrix": onp.matrix([[1.0, 2.0], [3.0, 4.0]]),
+        "user": onp.arange(3.0).view(_Sub),
+    }
+# one call per door through which inputs are converted: primitives, composites, ufuncs,
+# reductions, creation, joins (lists of arrays), operators
+CALLS = [lambda x: nf.trapezoid(x), lambda x: nf.sum(x), lambda x: nf.sin(x), lambda x: nf.asarray(x),
+         lambda x: nf.mean(x, axis=0), lambda x: nf.concatenate([x, x]), lambda x: nf.percentile(x, 50),
+         lambda x: nf.dot(x, x), lambda x: nf.sort(x), lambda x: nf.where(x > 1, x, 0),
+         lambda x: nf.cumsum(x), lambda x: nf.arange(x.shape[-1]) + x, lambda x: nf.array(x),
+         lambda x: nf.linalg.norm(x), lambda x: nf.fft.fft(x), lambda x: nf.zeros_like(x)]
+
+
+@pytest.mark.parametrize("kind", SUBCLASSED)
+@pytest.mark.parametrize("call", range(len(CALLS)))
+def test_numpy_subclass_inputs_are_refused(kind, call):
+    """numpy.ma, numpy.matrix and user subclasses: a TypeError saying so, not a plain result."""
+    with pytest.raises(TypeError, match="subclass|masked array"):
+        CALLS[call](SUBCLASSED[kind])
+
+
+def test_memmap_is_plain_data(tmp_path):
+    m = onp.memmap(tmp_path / "m.dat", dtype=onp.float64, mode="w+", shape=(3,))
+    m[:] = [1.0, 2.0, 3.0]
+    assert_same(nf.sum(m), onp.sum(onp.asarray(m)))
+
+
+# operands of dtypes with no comparison loop between them: ``==``/``!=`` are all unequal (the
+# ufuncs raise), void against non-void raises, as NumPy's operators
+_S, _I = (lambda xp: xp.array(["a", "b"])), (lambda xp: xp.array([1, 2]))
+COMPARISONS = [
+    lambda xp: _S(xp) == _I(xp), lambda xp: _S(xp) != _I(xp), lambda xp: _S(xp) == 1,
+    lambda xp: xp.array(1) == _S(xp), lambda xp: _S(xp) != 1.5, lambda xp: _S(xp) == xp.array([1, 2, 3]),
+    lambda xp: xp.array("a") == xp.array(1), lambda xp: _S(xp) < 1, lambda xp: xp.equal(_S(xp), _I(xp)),
+    lambda xp: xp.zeros(2, "V4") == _I(xp), lambda xp: xp.array(["2020"], "M8[D]") == 1,
+    lambda xp: _S(xp) == xp.array([b"a", b"b"]), lambda xp: xp.array_equal(xp.array("a"), xp.array(1)),
+    lambda xp: xp.array_equal(_S(xp), _S(xp)), lambda xp: xp.array_equiv(_S(xp), _I(xp)),
+    lambda xp: xp.array_equal(xp.zeros(2, "V4"), _I(xp)),
+]
+
+
+@pytest.mark.parametrize("i", range(len(COMPARISONS)))
+def test_comparisons_of_strings_and_voids(i):
+    res = outcomes(COMPARISONS[i])
+    if res is not None:
+        assert_same(*res)
