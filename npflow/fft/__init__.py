@@ -82,6 +82,8 @@ def _cook(a, s, axes, inverse_real):
 
 def _transform(kind, a, s, axes, norm, out):
     """The n-d transform ``kind`` (fft, ifft, rfft, irfft) of ``a``, as NumPy composes it."""
+    if out is not None and not isinstance(out, (ndarray, _np.ndarray)):
+        raise TypeError(f"return arrays must be of ArrayType (out= is {type(out).__name__})")
     a = asarray(a)
     s, axes = _cook(a, s, axes, kind == "irfft")
     if not axes and kind in ("rfft", "irfft"):
@@ -119,7 +121,7 @@ def _transform(kind, a, s, axes, norm, out):
             a = _r2c(_resized(a, sizes), axes[::-1], norm, o)
         else:
             a = _c2c(_resized(a, sizes), axes[::-1], kind in ("ifft", "irfft"), norm, o)
-    return a
+    return a if out is None else out  # (out= itself, a NumPy array too, as NumPy returns it)
 
 
 # -- the public functions -----------------------------------------------------------------------
