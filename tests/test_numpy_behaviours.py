@@ -63,3 +63,55 @@ def test_comparisons_of_strings_and_voids(i):
     res = outcomes(COMPARISONS[i])
     if res is not None:
         assert_same(*res)
+
+
+# -- memory layout ------------------------------------------------------------------------------
+_PROTOTYPES = [onp.arange(24.0).reshape(2, 3, 4).transpose(2, 0, 1)[::2],  # no contiguous order
+               onp.asfortranarray(onp.arange(6.0).reshape(2, 3)), onp.arange(6.0).reshape(2, 3)[:, ::-1]]
+LIKE = [lambda xp, a: xp.empty_like(a), lambda xp, a: xp.zeros_like(a), lambda xp, a: xp.ones_like(a),
+        lambda xp, a: xp.full_like(a, 2.5), lambda xp, a: xp.full_like(a, xp.arange(a.shape[-1])),
+        lambda xp, a: xp.empty_like(a, dtype=onp.int8), lambda xp, a: xp.zeros_like(a, shape=a.shape[::-1]),
+        lambda xp, a: xp.copy(a), lambda xp, a: xp.copy(a, order="K"), lambda xp, a: xp.asarray(a, order="K"),
+        lambda xp, a: xp.array(a, order="K"), lambda xp, a: xp.array(a, copy=True, order="K"),
+        lambda xp, a: xp.asarray(a, dtype=onp.float32, order="K"), lambda xp, a: a.astype(onp.float32, order="K"),
+        lambda xp, a: a.copy(order="K"), lambda xp, a: xp.ones_like(a, order="A"), lambda xp, a: xp.zeros_like(a, order="C")]
+
+
+@pytest.mark.parametrize("i", range(len(LIKE)))
+def test_order_k_keeps_the_inputs_strides(i):
+    for proto in _PROTOTYPES:
+        expected, got = LIKE[i](onp, proto), LIKE[i](nf, nf.asarray(proto))
+        assert got.strides == expected.strides and got.dtype == expected.dtype
+        if i not in (0, 5):  # (empty_like: uninitialised values)
+            assert_same(got, expected)
+
+
+IDENTITY = [lambda xp, a: xp.asarray(a), lambda xp, a: xp.asanyarray(a), lambda xp, a: xp.ascontiguousarray(a),
+            lambda xp, a: xp.array(a, copy=False), lambda xp, a: xp.array(a, copy=None),
+            lambda xp, a: xp.asarray(a, dtype=a.dtype, order="K"), lambda xp, a: xp.asarray(a, order="C"),
+            lambda xp, a: xp.asarray_chkfinite(a), lambda xp, a: xp.require(a), lambda xp, a: xp.atleast_1d(a),
+            lambda xp, a: xp.atleast_2d(a), lambda xp, a: a.astype(a.dtype, copy=False),
+            lambda xp, a: xp.nan_to_num(a, copy=False), lambda xp, a: xp.real_if_close(a),
+            lambda xp, a: xp.squeeze(a), lambda xp, a: xp.squeeze(a, axis=()), lambda xp, a: a.real,
+            lambda xp, a: xp.real(a), lambda xp, a: xp.trim_zeros(a, axis=()), lambda xp, a: xp.atleast_3d(a),
+            lambda xp, a: xp.asfortranarray(a), lambda xp, a: xp.transpose(a), lambda xp, a: xp.copy(a)]
+
+
+@pytest.mark.parametrize("i", range(len(IDENTITY)))
+def test_functions_return_their_input_where_numpy_does(i):
+    a = onp.arange(6.0).reshape(2, 3)
+    b = nf.asarray(a.copy())
+    assert (IDENTITY[i](nf, b) is b) == (IDENTITY[i](onp, a) is a)
+
+
+EINSUM_VIEWS = [("ii->i", (3, 3)), ("ij->ji", (3, 3)), ("ij", (3, 3)), ("ji", (3, 3)), ("...", (3, 3)),
+                ("ijk->kji", (2, 3, 4)), ("i...->...i", (2, 3, 4)), ("ii", (3, 3)), ("iji->j", (3, 3, 3))]
+
+
+@pytest.mark.parametrize("spec,shape", EINSUM_VIEWS)
+def test_einsum_returns_views_where_numpy_does(spec, shape):
+    a = onp.arange(float(onp.prod(shape))).reshape(shape)
+    b = nf.asarray(a.copy())
+    expected, got = onp.einsum(spec, a), nf.einsum(spec, b)
+    assert_same(got, expected)
+    assert onp.shares_memory(onp.asarray(got), onp.asarray(b)) == onp.shares_memory(expected, a)

@@ -205,6 +205,8 @@ def squeeze(a, axis=None):
     if any(s[i] != 1 for i in axes):
         raise ValueError(f"squeeze(): cannot select an axis to squeeze out which has size not "
                          f"equal to one (shape {s}, axis {axis})")
+    if not axes:  # nothing to squeeze: the array itself, as NumPy
+        return a
     return reshape(a, tuple(d for i, d in enumerate(s) if i not in axes))
 
 

@@ -93,8 +93,13 @@ def around(a, decimals=0, out=None):
 
 
 def real(val):
-    """The real part: a view of ``val`` (Python scalars give Python scalars, as in NumPy)."""
-    return val.real if type(val) in _PY_EXACT else apply(_REAL, val)
+    """The real part: a view of ``val`` (Python scalars give Python scalars, as in NumPy); of a
+    real array, the array itself, as NumPy's."""
+    if type(val) in _PY_EXACT:
+        return val.real
+    if isinstance(val, ndarray_type()) and val.dtype.kind != "c":
+        return val
+    return apply(_REAL, val)
 
 
 def imag(val):
