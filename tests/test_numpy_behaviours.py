@@ -115,3 +115,46 @@ def test_einsum_returns_views_where_numpy_does(spec, shape):
     expected, got = onp.einsum(spec, a), nf.einsum(spec, b)
     assert_same(got, expected)
     assert onp.shares_memory(onp.asarray(got), onp.asarray(b)) == onp.shares_memory(expected, a)
+
+
+# -- warnings name the caller's line --------------------------------------------------------------
+_NANS = onp.array([[1.0, onp.nan], [onp.nan, onp.nan]])
+WARNING_CALLS = [
+    lambda xp: xp.nanmean(xp.asarray(_NANS), axis=1), lambda xp: xp.nanmax(xp.asarray(_NANS), axis=1),
+    lambda xp: xp.nanmin(xp.asarray(_NANS), axis=0), lambda xp: xp.nanmedian(xp.asarray(_NANS), axis=1),
+    lambda xp: xp.nanpercentile(xp.asarray(_NANS), 50, axis=1), lambda xp: xp.nanquantile(xp.asarray(_NANS), 0.5),
+    lambda xp: xp.nanstd(xp.asarray(_NANS), axis=1), lambda xp: xp.nanvar(xp.asarray(_NANS), axis=1),
+    lambda xp: xp.cov(xp.ones(1)), lambda xp: xp.polyfit(xp.arange(3.0), xp.arange(3.0), 5),
+    lambda xp: xp.linalg.qr(xp.eye(2), mode="economic"), lambda xp: xp.fft.fftn(xp.ones((2, 2)), s=(2, 2)),
+    lambda xp: xp.asarray([1 + 1j]).astype(float), lambda xp: xp.bincount([1.5]),
+    lambda xp: xp.random.default_rng(0).shuffle(_Untyped()),
+]
+
+
+class _Untyped:
+    """Indexable with a length but not a Sequence (NumPy's shuffle warns)."""
+
+    def __init__(self):
+        self.items = [1, 2, 3]
+
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+    def __setitem__(self, i, v):
+        self.items[i] = v
+
+
+@pytest.mark.parametrize("i", range(len(WARNING_CALLS)))
+def test_warnings_name_the_callers_line(i):
+    """The same warnings as NumPy's; where NumPy's name the calling line, npflow's name it too."""
+    seen = {}
+    for m in (onp, nf):
+        with warnings.catch_warnings(record=True) as record, onp.errstate(all="warn"):
+            warnings.simplefilter("always")
+            WARNING_CALLS[i](m)
+        seen[m] = [(r.category, r.filename == __file__) for r in record]
+    assert [c for c, _ in seen[nf]] == [c for c, _ in seen[onp]]
+    assert all(here for (_, here), (_, theirs) in zip(seen[nf], seen[onp]) if theirs)

@@ -116,8 +116,8 @@ def untrack_root(v):
 
 def _bump(arrays):
     for w in arrays:
-        if w is not None:
-            v = versions.get(id(root_of(w._data)))
+        if w is not None:  # (an npflow array, or a NumPy out= array: its memory is counted too)
+            v = versions.get(id(root_of(w if isinstance(w, _NP) else w._data)))
             if v is not None:
                 v.n += 1
 
@@ -432,6 +432,36 @@ def unwrap_index(key, dev, opname):
     if tk is list and dev.kind != "cpu":
         return dev.backend.asarray(key)
     return key
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def warn_at_caller(message, category):
+    """``warnings.warn`` attributed to the first frame outside npflow: the user's line, as NumPy's
+    warnings are (however many npflow frames, composites and dispatch, lie between)."""
+    import sys
+    import warnings
+    f, level = sys._getframe(1), 2  # (stacklevel 2: the frame calling this function)
+    while f is not None and f.f_code.co_filename.startswith(_PACKAGE):
+        f, level = f.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def reissuing_warnings(fn):
+    """``fn`` whose warnings (a NumPy kernel's, which name their caller: an npflow frame) are
+    issued again at the user's line."""
+    import warnings
+
+    @functools.wraps(fn)
+    def reissued(*args, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = fn(*args, **kwargs)
+        for w in caught:
+            warn_at_caller(w.message, w.category)
+        return r
+    return reissued
 
 
 def composite(fn):

@@ -16,6 +16,7 @@ from numpy.lib.array_utils import normalize_axis_index as _axis, normalize_axis_
 
 from .._core import dispatch as _dispatch
 from .._core.dispatch import apply, composite, describe, ndarray_type, DeviceMismatchError
+from .._core.dispatch import warn_at_caller as _warn_at_caller
 from .._core.registry import REGISTRY
 from .._ops import manipulation as _ops  # noqa: F401  (registers the primitives)
 from .creation import asarray
@@ -276,8 +277,8 @@ def column_stack(tup):
 
 if hasattr(_np, "row_stack"):
     def row_stack(tup, *, dtype=None, casting="same_kind"):
-        warnings.warn("`row_stack` alias is deprecated. Use `np.vstack` directly.",
-                      DeprecationWarning, stacklevel=2)
+        _warn_at_caller("`row_stack` alias is deprecated. Use `np.vstack` directly.",
+                      DeprecationWarning)
         return vstack(tup, dtype=dtype, casting=casting)
 
 

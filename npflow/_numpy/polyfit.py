@@ -7,6 +7,7 @@ from numpy.exceptions import RankWarning
 
 import npflow as _np
 from .._core.dispatch import composite
+from .._core.dispatch import warn_at_caller as _warn_at_caller
 
 __all__ = ["polyfit", "roots", "poly"]
 
@@ -51,7 +52,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     c, resids, rank, s = _np.linalg.lstsq(lhs, rhs, rcond)
     c = (c.T / scale).T
     if int(rank) != order and not full:
-        warnings.warn("Polyfit may be poorly conditioned", RankWarning, stacklevel=2)
+        _warn_at_caller("Polyfit may be poorly conditioned", RankWarning)
     if full:
         return c, resids, rank, s, rcond
     if cov:

@@ -15,6 +15,7 @@ import numpy as _np
 from numpy.lib.array_utils import normalize_axis_tuple as _axis_tuple
 
 from .._core.dispatch import apply, composite, ndarray_type
+from .._core.dispatch import warn_at_caller as _warn_at_caller
 from ..autodiff import stop_gradient
 from .._ops import stats as _ops
 from .creation import arange, asarray, array, linspace, zeros
@@ -128,7 +129,7 @@ def _quantile(arr, q, method, w, weak, nan):
     if nan and inexact:
         empty_ = cnt == 0
         if any(empty_):
-            warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=4)
+            _warn_at_caller("All-NaN slice encountered", RuntimeWarning)
             res = where(empty_, _np.nan if arr.dtype.kind in "fc" else s[-1:], res)
     elif inexact:
         top = s[-1:]
@@ -260,7 +261,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     else:
         fact = w_sum - ddof * sum(w * aweights) / w_sum
     if fact <= 0:
-        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
+        _warn_at_caller("Degrees of freedom <= 0 for slice", RuntimeWarning)
         fact = 0.0
     X = X - avg[:, None]
     X_T = X.T if w is None else (X * w).T
@@ -289,8 +290,8 @@ def bincount(x, /, weights=None, minlength=0):
         x = asarray(x, device=getattr(weights, "device", None))
         if x.dtype.kind not in "biu":
             if x.size:
-                warnings.warn("Non-integer input passed to bincount. In a future version of NumPy, this "
-                              "will be an error. (Deprecated NumPy 2.1)", DeprecationWarning, stacklevel=2)
+                _warn_at_caller("Non-integer input passed to bincount. In a future version of NumPy, this "
+                              "will be an error. (Deprecated NumPy 2.1)", DeprecationWarning)
             x = x.astype(_INTP)
     return apply(_ops.bincount, x, weights, minlength=minlength)
 
@@ -367,7 +368,7 @@ def _bin_stone(x, rng):
     upper = builtins.max(100, int(math.sqrt(n)))
     nbins = builtins.min(range(1, upper + 1), key=jhat)
     if nbins == upper:
-        warnings.warn("The number of bins estimated may be suboptimal.", RuntimeWarning, stacklevel=3)
+        _warn_at_caller("The number of bins estimated may be suboptimal.", RuntimeWarning)
     return ptp_x / nbins
 
 
@@ -404,8 +405,8 @@ BIN_WIDTHS = {
 def _ravel_weights(a, weights):
     a = _arr(a)
     if a.dtype == _np.bool_:
-        warnings.warn(f"Converting input from {a.dtype} to {_np.uint8} for compatibility.",
-                      RuntimeWarning, stacklevel=4)
+        _warn_at_caller(f"Converting input from {a.dtype} to {_np.uint8} for compatibility.",
+                      RuntimeWarning)
         a = a.astype(_np.uint8)
     if weights is not None:
         weights = _arr(weights, a)
