@@ -175,7 +175,10 @@ def fix(x, out=None):
 @composite
 def iscomplex(x):
     """True where the element has a nonzero imaginary part (all False for real dtypes)."""
-    return as_arrays(x)[0].imag != 0
+    x = as_arrays(x)[0]
+    if x.dtype.kind != "c":  # (as NumPy: datetimes, strings, objects too)
+        return apply(REGISTRY["zeros"], shape=x.shape, dtype=bool, device=x.device)
+    return x.imag != 0
 
 
 @composite

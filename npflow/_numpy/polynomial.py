@@ -93,6 +93,8 @@ def polyder(p, m=1):
     val, = as_arrays(p.coeffs if isinstance(p, poly1d) else p)
     for _ in range(m):
         val = val[:-1] * arange(len(val) - 1, 0, -1, device=val.device)
+    # NumPy's recursion also forms (and drops) one more derivative: its shapes must broadcast
+    _np.broadcast_shapes((max(len(val) - 1, 0),) + val.shape[1:], (max(len(val) - 1, 0),))
     return _wrap(val, p)
 
 

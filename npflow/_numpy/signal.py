@@ -66,13 +66,18 @@ def _slide(a, v, o, length):
     m = v.shape[0]
     dt = _np.result_type(a.dtype, v.dtype)
     a, v = a.astype(dt, copy=False), v.astype(dt, copy=False)
-    if m > 1:
-        z = zeros(m - 1, dt, device=a.device)
-        a = concatenate([z, a, z])
-    acc = a[o:o + length] * v[0]
+    if m == 1:
+        return a[o:o + length] * v[0]
+    n = a.shape[0]
+    z = zeros(m - 1, dt, device=a.device)
+    a = concatenate([z, a, z])
+    # only the overlapping products count, as NumPy's (a padding zero times inf or NaN is NaN)
+    inside = (arange(n + 2 * m - 2, device=a.device) >= m - 1) & (arange(n + 2 * m - 2, device=a.device) < n + m - 1)
+    term = lambda j: where(inside[o + j:o + j + length], a[o + j:o + j + length] * v[j], 0)  # noqa: E731
+    acc = term(0)
     for j in range(1, m):
-        acc = acc + a[o + j:o + j + length] * v[j]
-    return acc
+        acc = acc + term(j)
+    return acc.astype(dt, copy=False)
 
 
 def _check_sequences(a, v, empty):
@@ -111,6 +116,10 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     x, xp, fp = as_arrays(x, xp, fp)
     if x.dtype.kind == "c" or xp.dtype.kind == "c":
         raise TypeError("float() argument must be a string or a real number, not 'complex'")
+    for v in (x, xp) if fp.dtype.kind == "c" else (x, xp, fp):  # NumPy reads them as doubles
+        if not _np.can_cast(v.dtype, _np.float64, "safe"):
+            raise TypeError(f"Cannot cast array data from {v.dtype!r} to dtype('float64') according to "
+                            f"the rule 'safe'")
     cdt = _np.complex128 if fp.dtype.kind == "c" else _np.float64
     x, xp, fp = x.astype(_np.float64, copy=False), xp.astype(_np.float64, copy=False), fp.astype(cdt, copy=False)
     if period is not None:

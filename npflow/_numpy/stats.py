@@ -177,6 +177,8 @@ def _quantile_public(a, q, axis, out, method, keepdims, weights, scale, nan):
     merged = lambda x: reshape(moveaxis(x, axes, tuple(range(len(axes)))),  # noqa: E731
                                (-1,) + tuple(a.shape[i] for i in keep))
     res = _quantile(merged(a), q, method, None if weights is None else merged(weights), weak, nan)
+    if res.ndim == 0 and res.dtype == object and isinstance(res.item(), _np.generic):
+        res = asarray(res.item(), device=a.device)  # NumPy unpacks its 0-d object result: that scalar
     if keepdims is True:
         res = reshape(res, q.shape + tuple(1 if i in axes else s for i, s in enumerate(a.shape)))
     if out is not None:
@@ -221,6 +223,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     if ddof is not None and ddof != int(ddof):
         raise ValueError("ddof must be integer")
     m = _arr(m)
+    if m.dtype == object or y is not None and getattr(y, "dtype", None) == object:
+        raise TypeError("object arrays are not supported (NumPy's cov fails on them too)")
     if m.ndim > 2:
         raise ValueError("m has more than 2 dimensions")
     if y is not None:

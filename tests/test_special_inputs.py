@@ -1,0 +1,108 @@
+"""Acceptance: no public function gives a value, dtype or shape other than NumPy's without raising,
+on inputs with NaN, +-inf, NaT, object (Fraction, Decimal), datetime, timedelta, complex, empty and
+0-d variants. Every public NumPy function NumPy itself can call on one array, every binary ufunc, and
+a table of calls with parameters: npflow either raises or gives NumPy's answer (NumPy's scalars as
+0-d arrays, the documented deviation)."""
+import decimal
+import fractions
+import warnings
+
+import numpy as onp
+import pytest
+
+import npflow as nf
+from support import assert_same
+
+VARIANTS = {
+    "nan": onp.array([1.0, onp.nan, -2.0, 0.5]), "inf": onp.array([onp.inf, -onp.inf, 1.0, 0.0]),
+    "complex-nan": onp.array([1 + 1j, complex(onp.nan, 1), complex(onp.inf, -1), 0j]),
+    "complex": onp.array([1 + 2j, -1j, 3.0, 0.5 - 0.5j]),
+    "timedelta": onp.array([1, "NaT", 3, -2], "m8[s]"),
+    "datetime": onp.array(["2020-01-01", "NaT", "2021-03-04", "1999-12-31"], "M8[D]"),
+    "fraction": onp.array([fractions.Fraction(1, 3), 2, fractions.Fraction(-1, 2), 0], dtype=object),
+    "decimal": onp.array([decimal.Decimal(1), decimal.Decimal("2.5")], dtype=object),
+    "empty": onp.zeros((0,)), "empty-2d": onp.zeros((0, 3)), "0-d": onp.array(2.5), "0-d-nan": onp.array(onp.nan),
+    "0-d-int": onp.array(3), "bool": onp.array([True, False, True]),
+    "2d": onp.array([[1.0, onp.nan], [onp.inf, -3.0]]),
+}
+# public names not called with one array here, each with its reason
+NOT_CALLED = {
+    "empty_like": "uninitialised values", "empty": "uninitialised values",
+    "unique_values": "sorted in npflow (documented deviation: NumPy leaves the order unspecified)",
+    "unstack": "NumPy's elements of object arrays are Python objects; npflow's are 0-d arrays (documented)",
+    **dict.fromkeys(["save", "savez", "savez_compressed", "savetxt", "load", "loadtxt", "genfromtxt", "fromfile",
+                     "fromregex", "frombuffer", "fromstring", "fromiter", "from_dlpack"], "input/output, not arithmetic"),
+    **dict.fromkeys(["set_printoptions", "printoptions", "seterr", "seterrcall", "setbufsize", "errstate", "info",
+                     "show_config", "show_runtime", "get_include", "get_printoptions", "getbufsize", "geterr",
+                     "geterrcall"], "configuration, not arithmetic"),
+    **dict.fromkeys(["array_repr", "array_str", "array2string", "format_float_positional", "base_repr",
+                     "format_float_scientific", "binary_repr", "datetime_as_string", "typename"], "text (test_printing)"),
+    **dict.fromkeys(["shares_memory", "may_share_memory", "copyto", "place", "putmask", "put", "fill_diagonal",
+                     "iinfo", "finfo", "issubdtype", "isdtype", "can_cast", "result_type", "promote_types",
+                     "min_scalar_type", "mintypecode", "datetime_data", "vectorize", "frompyfunc", "broadcast",
+                     "nested_iters", "ndindex", "ndenumerate", "busdaycalendar", "poly1d"],
+                    "memory, dtype or object queries, in-place writers and classes (their own tests)"),
+}
+
+
+def _public():
+    return sorted(n for n in dir(onp) if not n.startswith("_") and n not in NOT_CALLED and hasattr(nf, n)
+                  and callable(getattr(onp, n)) and not isinstance(getattr(onp, n), type))
+
+
+def _calls():
+    calls = {n: (lambda m, x, n=n: getattr(m, n)(x)) for n in _public()}
+    for n in _public():
+        if isinstance(getattr(onp, n), onp.ufunc) and getattr(onp, n).nin == 2:
+            calls[f"{n}(x,x)"] = lambda m, x, n=n: getattr(m, n)(x, x)
+            calls[f"{n}(x,2)"] = lambda m, x, n=n: getattr(m, n)(x, 2)
+    for n, extra in PARAMETERS:
+        calls[f"{n}{extra}"] = lambda m, x, n=n, e=extra: getattr(m, n)(x, *(x if a is X else a for a in e))
+    return calls
+
+
+X = object()  # in PARAMETERS: the input again
+PARAMETERS = [("percentile", (50,)), ("nanpercentile", ([10, 90],)), ("quantile", (0.5,)), ("nanquantile", (0.25,)),
+              ("round", (1,)), ("clip", (0, 1)), ("digitize", ([0, 1],)), ("interp", ([0.0, 1.0], [0.0, 10.0])),
+              ("take", ([0],)), ("repeat", (2,)), ("tile", (2,)), ("roll", (1,)), ("pad", (1,)), ("resize", ((2, 3),)),
+              ("partition", (0,)), ("argpartition", (0,)), ("searchsorted", (X,)), ("isclose", (X,)),
+              ("allclose", (X,)), ("array_equal", (X, True)), ("convolve", (X,)), ("correlate", (X,)), ("dot", (X,)),
+              ("vdot", (X,)), ("inner", (X,)), ("outer", (X,)), ("kron", (X,)), ("polyval", (X,)), ("polymul", (X,)),
+              ("isin", (X,)), ("setdiff1d", (X,)), ("intersect1d", (X,)), ("union1d", (X,)), ("tensordot", (X, 0)),
+              ("cross", (X,)), ("where", (X, 0)), ("histogram", (3,))]
+CALLS = _calls()
+
+
+def _same(got, expected):
+    """npflow's result is NumPy's; where NumPy gives a Python object (object arrays' elements), npflow
+    gives it in a 0-d object array."""
+    if isinstance(expected, (tuple, list)):
+        assert isinstance(got, (tuple, list)) and len(got) == len(expected)
+        for g, e in zip(got, expected):
+            _same(g, e)
+    elif not isinstance(expected, (onp.ndarray, onp.generic)) and isinstance(got, nf.ndarray) and got.ndim == 0:
+        v = got.item()
+        assert got.dtype == object and type(v) is type(expected) and (v == expected or v != v and expected != expected)
+    else:
+        assert_same(got, expected)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("call", CALLS)
+def test_numpys_answer_or_an_error(call, variant):
+    x = VARIANTS[variant]
+    with warnings.catch_warnings(), onp.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            got = CALLS[call](nf, nf.asarray(x.copy()))
+        except Exception:
+            return  # npflow refuses: allowed (never a different answer)
+        try:
+            expected = CALLS[call](onp, x.copy())
+        except Exception as e:
+            pytest.fail(f"NumPy raises {type(e).__name__} ({e}); npflow returns {got!r}")
+    if variant in ("fraction", "decimal") and call in ("percentile(50,)", "quantile(0.5,)") and \
+            got.ndim == 0 and got.dtype == object:  # (see README: the element's type is NumPy's object arithmetic's)
+        assert got.item() == expected
+        return
+    _same(got, expected)
