@@ -74,7 +74,9 @@ def clip(a, min=_NoValue, max=_NoValue, out=None, *, a_min=_NoValue, a_max=_NoVa
         name, given, other = ("a_min", a_min, max) if a_min is not _NoValue else ("a_max", a_max, min)
         if (min if name == "a_min" else max) is not _NoValue:
             raise TypeError(f"clip() got multiple values for argument '{name}'")
-        if other is _NoValue:
+        # (with a_min= a keyword, a positional max would have given a_min twice: max= is a keyword,
+        # and NumPy's a_max is missing)
+        if other is _NoValue or name == "a_min":
             missing = "a_max" if name == "a_min" else "a_min"
             raise TypeError(f"clip() missing 1 required positional argument: '{missing}'")
         lo, hi = (given, other) if name == "a_min" else (other, given)
