@@ -1,6 +1,8 @@
 """Issue 20's function behaviours, as families against NumPy: NumPy subclass inputs refused
 (never their meaning silently dropped), string and void comparisons, memory layout (order='K',
 functions that return their input, einsum views), and warnings attributed to the caller."""
+import decimal
+import fractions
 import warnings
 
 import numpy as onp
@@ -158,3 +160,29 @@ def test_warnings_name_the_callers_line(i):
         seen[m] = [(r.category, r.filename == __file__) for r in record]
     assert [c for c, _ in seen[nf]] == [c for c, _ in seen[onp]]
     assert all(here for (_, here), (_, theirs) in zip(seen[nf], seen[onp]) if theirs)
+
+
+# -- object arrays: NumPy's values and dtypes (Fraction, Decimal) -------------------------------
+_F = onp.array([fractions.Fraction(1, 3), fractions.Fraction(1, 6), fractions.Fraction(1, 2), fractions.Fraction(2, 3)],
+               dtype=object)
+_D = onp.array([decimal.Decimal("1.5"), decimal.Decimal("2"), decimal.Decimal("0.25"), decimal.Decimal("-1")],
+               dtype=object)
+OBJECT_CALLS = [
+    *[lambda xp, a, n=n: getattr(xp, n)(a) for n in ("sum", "prod", "mean", "max", "min", "cumsum", "cumprod", "var",
+                                                      "std", "median", "ptp", "argmax", "sort", "nansum", "average")],
+    lambda xp, a: xp.sum(a.reshape(2, 2), axis=0), lambda xp, a: xp.mean(a.reshape(2, 2), axis=1),
+    lambda xp, a: xp.einsum("i,i->", a, a), lambda xp, a: xp.einsum("ij,jk->ik", a.reshape(2, 2), a.reshape(2, 2)),
+    lambda xp, a: xp.einsum("i->", a), lambda xp, a: xp.einsum("i,j->ij", a, a), lambda xp, a: xp.dot(a, a),
+    lambda xp, a: xp.percentile(a, [25, 50]), lambda xp, a: xp.percentile(a, 50, method="lower"),
+    lambda xp, a: xp.quantile(a, 0.5, method="nearest"), lambda xp, a: xp.quantile(a, 0.5),
+    lambda xp, a: a.reshape(2, 2) @ a.reshape(2, 2),
+]
+
+
+@pytest.mark.parametrize("data", ["fraction", "decimal"])
+@pytest.mark.parametrize("i", range(len(OBJECT_CALLS)))
+def test_object_arrays(i, data):
+    x = _F if data == "fraction" else _D
+    res = outcomes(lambda m: OBJECT_CALLS[i](m, x.copy() if m is onp else nf.asarray(x.copy())))
+    if res is not None:
+        assert_same(*res)

@@ -73,20 +73,6 @@ PARAMETERS = [("percentile", (50,)), ("nanpercentile", ([10, 90],)), ("quantile"
 CALLS = _calls()
 
 
-def _same(got, expected):
-    """npflow's result is NumPy's; where NumPy gives a Python object (object arrays' elements), npflow
-    gives it in a 0-d object array."""
-    if isinstance(expected, (tuple, list)):
-        assert isinstance(got, (tuple, list)) and len(got) == len(expected)
-        for g, e in zip(got, expected):
-            _same(g, e)
-    elif not isinstance(expected, (onp.ndarray, onp.generic)) and isinstance(got, nf.ndarray) and got.ndim == 0:
-        v = got.item()
-        assert got.dtype == object and type(v) is type(expected) and (v == expected or v != v and expected != expected)
-    else:
-        assert_same(got, expected)
-
-
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("call", CALLS)
 def test_numpys_answer_or_an_error(call, variant):
@@ -105,4 +91,4 @@ def test_numpys_answer_or_an_error(call, variant):
             got.ndim == 0 and got.dtype == object:  # (see README: the element's type is NumPy's object arithmetic's)
         assert got.item() == expected
         return
-    _same(got, expected)
+    assert_same(got, expected)
