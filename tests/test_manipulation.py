@@ -190,6 +190,9 @@ CASES = [
     *_each(SHAPES, lambda xp, a: xp.piecewise(a, [a != 0], [lambda v: v * 2, 1])),
     (((2, 3),), lambda xp, a: xp.piecewise(a, [a != 0, a == 1], [lambda v: -v, 2, 3])),
     (((),), lambda xp, a: xp.piecewise(a, [True, False], [lambda v: v + 1, 0])),
+    (((),), lambda xp, a: xp.piecewise(a, a > 0, [lambda v: v * 2, 7])),  # a 0-d condition (NumPy: a scalar)
+    (((),), lambda xp, a: xp.piecewise(a, [a > 0, a < 5], [1, 2])),
+    (((),), lambda xp, a: xp.piecewise(a, True, [lambda v: v * 2])),
     (((2, 3),), lambda xp, a: xp.piecewise(a, a != 0, [0])),
     (((2, 3),), lambda xp, a: xp.apply_along_axis(lambda v: v[::-1], 1, a)),
     (((2, 3),), lambda xp, a: xp.apply_along_axis(xp.sum, 0, a)),

@@ -24,6 +24,7 @@ VARIANTS = {
     "empty": onp.zeros((0,)), "empty-2d": onp.zeros((0, 3)), "0-d": onp.array(2.5), "0-d-nan": onp.array(onp.nan),
     "0-d-int": onp.array(3), "bool": onp.array([True, False, True]),
     "2d": onp.array([[1.0, onp.nan], [onp.inf, -3.0]]),
+    "str": onp.array(["b", "a", ""]), "bytes": onp.array([b"x", b""]), "void": onp.zeros(2, "V4"),
 }
 # public names not called with one array here, each with its reason
 NOT_CALLED = {

@@ -110,6 +110,9 @@ def _apply2_operator(op, a, b):
             raise
         if (x.dtype.kind == "V") != (y.dtype.kind == "V"):
             raise TypeError("Cannot compare structured or void to non-void arrays.") from None
+        if x.dtype.kind == "V":  # (NumPy compares their bytes or fields: not done here, never guessed)
+            raise TypeError(f"{op.name}(): comparing void or structured arrays ({x.dtype}, {y.dtype}) is "
+                            f"not supported; compare numpy.asarray(x) == numpy.asarray(y)") from e
         if not isinstance(e, _NO_LOOP):
             raise
         return _ns.full(_ns.broadcast_shapes(x.shape, y.shape), op is _NE, device=x.device)

@@ -683,7 +683,8 @@ def piecewise(x, condlist, funclist, *args, **kw):
     import npflow
     x = asarray(x)
     arrays = (ndarray_type(), _np.ndarray, list)
-    first = None if _np.isscalar(condlist) else condlist[0]  # (0-d arrays stand for scalars)
+    scalar = _np.isscalar(condlist) or isinstance(condlist, ndarray_type()) and condlist.ndim == 0
+    first = None if scalar else condlist[0]  # (npflow's 0-d arrays stand for NumPy's scalars)
     if first is None or (not (isinstance(first, arrays) and _np.ndim(first)) and x.ndim != 0):
         condlist = [condlist]
     conds = asarray(condlist, dtype=bool, device=x.device)
