@@ -3,29 +3,15 @@ on inputs with NaN, +-inf, NaT, object (Fraction, Decimal), datetime, timedelta,
 0-d variants. Every public NumPy function NumPy itself can call on one array, every binary ufunc, and
 a table of calls with parameters: npflow either raises or gives NumPy's answer (NumPy's scalars as
 0-d arrays, the documented deviation)."""
-import decimal
-import fractions
 import warnings
 
 import numpy as onp
 import pytest
 
 import npflow as nf
-from support import assert_same
+from support import SPECIAL_INPUTS, assert_same
 
-VARIANTS = {
-    "nan": onp.array([1.0, onp.nan, -2.0, 0.5]), "inf": onp.array([onp.inf, -onp.inf, 1.0, 0.0]),
-    "complex-nan": onp.array([1 + 1j, complex(onp.nan, 1), complex(onp.inf, -1), 0j]),
-    "complex": onp.array([1 + 2j, -1j, 3.0, 0.5 - 0.5j]),
-    "timedelta": onp.array([1, "NaT", 3, -2], "m8[s]"),
-    "datetime": onp.array(["2020-01-01", "NaT", "2021-03-04", "1999-12-31"], "M8[D]"),
-    "fraction": onp.array([fractions.Fraction(1, 3), 2, fractions.Fraction(-1, 2), 0], dtype=object),
-    "decimal": onp.array([decimal.Decimal(1), decimal.Decimal("2.5")], dtype=object),
-    "empty": onp.zeros((0,)), "empty-2d": onp.zeros((0, 3)), "0-d": onp.array(2.5), "0-d-nan": onp.array(onp.nan),
-    "0-d-int": onp.array(3), "bool": onp.array([True, False, True]),
-    "2d": onp.array([[1.0, onp.nan], [onp.inf, -3.0]]),
-    "str": onp.array(["b", "a", ""]), "bytes": onp.array([b"x", b""]), "void": onp.zeros(2, "V4"),
-}
+VARIANTS = SPECIAL_INPUTS
 # public names not called with one array here, each with its reason
 NOT_CALLED = {
     "empty_like": "uninitialised values", "empty": "uninitialised values",
