@@ -64,14 +64,9 @@ class NumpyBackend:
         return numpy.asarray(obj, dtype=dtype, copy=copy)
 
     def normalize(self, r):
-        """A kernel result as a backend array: NumPy scalars become 0-d arrays, and so do the
-        Python objects NumPy returns for object arrays (sum of Fractions: a 0-d object array)."""
+        """A kernel result as a backend array: NumPy scalars become 0-d arrays."""
         if isinstance(r, _generic):
             return numpy.asarray(r)
-        if not isinstance(r, _ndarray):
-            a = numpy.empty((), dtype=object)
-            a[()] = r
-            return a
         return r
 
     def is_array(self, obj):
