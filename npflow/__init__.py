@@ -28,7 +28,7 @@ from ._numpy.types import *  # noqa: F401,F403
 from ._numpy.stats import *  # noqa: F401,F403
 from ._numpy.signal import *  # noqa: F401,F403
 from ._numpy.polynomial import *  # noqa: F401,F403
-from ._numpy.interop import from_dlpack  # noqa: F401
+from ._numpy.interop import from_dlpack, publish as _publish  # noqa: F401
 from ._numpy.info import __array_namespace_info__  # noqa: F401
 from .autodiff import *  # noqa: F401,F403
 from . import testing  # noqa: F401
@@ -51,3 +51,5 @@ euler_gamma = _onp.euler_gamma
 from ._core import ndarray as _ndarray_module  # noqa: E402
 
 _ndarray_module._bind_namespace(_sys.modules[__name__])
+
+_publish(_sys.modules[__name__])

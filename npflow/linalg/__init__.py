@@ -489,3 +489,9 @@ def matrix_transpose(x, /):
 @composite
 def vecdot(x1, x2, /, *, axis=-1):
     return _np.vecdot(x1, x2, axis=axis)
+
+
+import sys as _sys  # noqa: E402
+from .._numpy.interop import publish as _publish  # noqa: E402
+
+_publish(_sys.modules[__name__])

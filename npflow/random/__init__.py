@@ -347,3 +347,9 @@ for _name in __all__:
     if _name not in globals():
         globals()[_name] = getattr(_rand, _name)
 del _name
+
+
+import sys as _sys  # noqa: E402
+from .._numpy.interop import publish as _publish  # noqa: E402
+
+_publish(_sys.modules[__name__])
