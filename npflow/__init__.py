@@ -35,6 +35,7 @@ from . import testing  # noqa: F401
 from .control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: F401,A004
 from .variables import Variable  # noqa: F401
 from . import optimizers, optimize  # noqa: F401
+from . import lib  # noqa: F401
 
 __version__ = "0.1.0"
 __array_api_version__ = "2025.12"
