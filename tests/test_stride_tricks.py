@@ -21,7 +21,8 @@ WINDOWS = [
 def test_sliding_window_view_as_numpy(shape, window, kw):
     x = make(shape, onp.float64)
     for ours in (nf_st.sliding_window_view, np_st.sliding_window_view):  # (NumPy's dispatches)
-        got = same_outcome(lambda a: ours(a, window, **kw), lambda a: np_st.sliding_window_view(a, window, **kw), x)
+        got = same_outcome(lambda a: ours(a, window, **kw),
+                           lambda a: np_st.sliding_window_view(a, window, **kw), x)
         if got is not None:
             assert isinstance(got, nf.ndarray) and got.flags.writeable == kw.get("writeable", False)
 
@@ -30,7 +31,8 @@ def test_sliding_window_view_is_a_view():
     x = nf.arange(6.0)
     w = nf_st.sliding_window_view(x, 3, writeable=True)
     x[2] = 10.0
-    assert [float(w[i, 2 - i]) for i in range(3)] == [10, 10, 10] and onp.shares_memory(onp.asarray(w), onp.asarray(x))
+    assert [float(w[i, 2 - i]) for i in range(3)] == [10, 10, 10]
+    assert onp.shares_memory(onp.asarray(w), onp.asarray(x))
     with pytest.raises(ValueError, match="read-only"):
         nf_st.sliding_window_view(x, 3)[0, 0] = 1.0
 
