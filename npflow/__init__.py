@@ -52,6 +52,10 @@ from ._core import ndarray as _ndarray_module  # noqa: E402
 
 _ndarray_module._bind_namespace(_sys.modules[__name__])
 
+from . import _docstrings  # noqa: E402
+
+_docstrings.adopt(_sys.modules[__name__])  # NumPy's docstrings by reference, npflow's differences
+
 _publish(_sys.modules[__name__])
 
 # Loaded on first use (``npflow.linalg``, ``from npflow import fft``): they cost most of the

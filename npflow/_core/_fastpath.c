@@ -214,7 +214,9 @@ py_stack_changed(PyObject *module, PyObject *unused)
 }
 
 /* 0: not on the fast path (observers present); 1: fast; 2: fast, then hand the result
-   to this thread's autodiff traces (dispatch.traced). */
+   to this thread's autodiff traces (dispatch.traced); 3: as 2 if an operand is tracked, else
+   as 1 (this thread has no traces, another has: an op on an array another thread's trace
+   tracks is that trace's business, DESIGN invariant 9; see operands_mode). */
 static inline int
 fast_mode(void)
 {
@@ -227,7 +229,30 @@ fast_mode(void)
         PyErr_Clear();
         return 0;
     }
-    return PyList_Check(stack) && PyList_GET_SIZE(stack) == 0 ? 1 : 2;
+    return PyList_Check(stack) && PyList_GET_SIZE(stack) == 0 ? 3 : 2;
+}
+
+/* Whether ``x`` is an npflow array carrying autodiff entries. */
+static inline int
+has_entries(PyObject *x)
+{
+    if (Py_TYPE(x) != array_type)
+        return 0;
+    ArrayObject *a = (ArrayObject *)x;
+    return a->ad1_trace != NULL ||
+           (a->ad != NULL && (!PyDict_Check(a->ad) || PyDict_GET_SIZE(a->ad) != 0));
+}
+
+/* fast_mode's 3 resolved for the operands ``xs[0:n]``: 2 if one carries entries, else 1. */
+static inline int
+operands_mode(int mode, PyObject *const *xs, Py_ssize_t n)
+{
+    if (mode != 3)
+        return mode;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (has_entries(xs[i]))
+            return 2;
+    return 1;
 }
 
 static int trace_one(PyObject *op, PyObject *operands, PyObject *params, PyObject *result);
@@ -262,17 +287,57 @@ hand_to_traces(PyObject *op, PyObject *result, PyObject *a, PyObject *b)
 /* Wrap a kernel result (new reference, stolen) as an npflow array on dev. */
 static PyObject *np_generic = NULL, *np_asarray = NULL;   /* numpy.generic, numpy.asarray */
 
+/* A NumPy scalar as the 0-d array that stands for it (dispatch.is_scalar): over the scalar's own
+   (immutable, so read-only) memory, with the scalar as its base, which marks it exactly. */
+static PyObject *
+scalar_array_of(PyObject *g)
+{
+    Py_buffer view;
+    PyArray_Descr *descr = PyArray_DescrFromScalar(g);
+    if (descr == NULL)
+        return NULL;
+    if (PyObject_GetBuffer(g, &view, PyBUF_SIMPLE) < 0) {
+        Py_DECREF(descr);
+        return NULL;
+    }
+    PyObject *a = PyArray_NewFromDescr(&PyArray_Type, descr, 0, NULL, NULL, view.buf, 0, NULL);
+    PyBuffer_Release(&view);   /* (the memory lives as long as the scalar, which the array holds) */
+    if (a == NULL)
+        return NULL;
+    Py_INCREF(g);
+    if (PyArray_SetBaseObject((PyArrayObject *)a, g) < 0) {
+        Py_DECREF(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* Memory that stands for a NumPy scalar: a NumPy scalar, or the 0-d array made over one. */
+static int
+is_scalar_memory(PyObject *b)
+{
+    if (PyArray_IsScalar(b, Generic))
+        return 1;
+    if (!IS_NP(b) || PyArray_NDIM((PyArrayObject *)b) != 0)
+        return 0;
+    b = PyArray_BASE((PyArrayObject *)b);
+    return b != NULL && PyArray_IsScalar(b, Generic);
+}
+
 static PyObject *
 wrap_result(PyObject *r, PyObject *dev)
 {
     if (np_generic != NULL && dev == cpu_device && PyObject_TypeCheck(r, (PyTypeObject *)np_generic)) {
-        PyObject *a = PyObject_Vectorcall(np_asarray, &r, 1, NULL);   /* a NumPy scalar: 0-d */
+        PyObject *a = scalar_array_of(r);   /* a NumPy scalar: 0-d (dispatch.is_scalar) */
         Py_DECREF(r);
         if (a == NULL)
             return NULL;
         r = a;
     }
-    if (Py_TYPE(r) != np_ndarray) {   /* tuples, other backends' scalars: the Python wrap */
+    /* tuples, other backends' scalars, and views of a scalar with dimensions (NumPy's are views
+       of a new array): the Python wrap */
+    if (Py_TYPE(r) != np_ndarray || (PyArray_BASE((PyArrayObject *)r) != NULL
+            && PyArray_NDIM((PyArrayObject *)r) != 0 && is_scalar_memory(PyArray_BASE((PyArrayObject *)r)))) {
         PyObject *args[2] = {r, dev};
         PyObject *w = PyObject_Vectorcall(py_wrap, args, 2, NULL);
         Py_DECREF(r);
@@ -293,8 +358,8 @@ wrap_result(PyObject *r, PyObject *dev)
 static int
 try_fast2(PyObject *op, PyObject *kernel, PyObject *a, PyObject *b, PyObject **out, int elide)
 {
-    PyObject *x, *y, *dev;
-    int mode = fast_mode();
+    PyObject *x, *y, *dev, *ab[2] = {a, b};
+    int mode = operands_mode(fast_mode(), ab, 2);
     if (mode == 0)
         return 0;
     if (Py_TYPE(a) == array_type) {
@@ -340,6 +405,7 @@ try_fast1(PyObject *op, PyObject *kernel, PyObject *a, PyObject **out)
     int mode;
     if (Py_TYPE(a) != array_type || DEVICE(a) != cpu_device || (mode = fast_mode()) == 0)
         return 0;
+    mode = operands_mode(mode, &a, 1);
     PyObject *x = DATA(a);
     PyObject *r = PyObject_Vectorcall(kernel, &x, 1, NULL);
     if (r == NULL) {
@@ -1367,6 +1433,7 @@ static TableObject *versions = NULL;    /* dispatch.versions: id(root) -> RootVe
 static PyObject *py_plan = NULL;        /* core._plan(op, parents, operands) */
 static PyObject *meta_type = NULL;      /* core.Meta */
 static PyObject *lock_acquire = NULL, *lock_release = NULL;   /* core._lock's bound methods */
+static PyObject *trace_stacks = NULL;   /* dispatch.stacks: thread id -> its traces, while any */
 static PyObject *str_nodes, *str_roots, *str_kind, *str_differentiable, *str_released,
     *str_vjp, *str_nout, *str_inplace, *str_where, *str_vjp_uses, *str_acquire, *str_release, *str_out, *str_vjp_plain;
 static PyObject *inexact_dtypes = NULL; /* dtype -> bool: kind in "fc" */
@@ -2359,6 +2426,8 @@ trace_one(PyObject *op, PyObject *operands, PyObject *params, PyObject *result)
         return -1;
     if (!PyList_Check(stack) || PyList_GET_SIZE(stack) == 0 || PyList_GET_SIZE(stack) > 8)
         return 0;
+    if (trace_stacks != NULL && PyDict_GET_SIZE(trace_stacks) > 1)
+        return 0;   /* other threads trace too: Python gathers their traces that track these */
     Py_INCREF(stack);
     int r = 1;
     for (Py_ssize_t i = 0; r > 0 && i < PyList_GET_SIZE(stack); i++) {
@@ -2475,6 +2544,7 @@ c_apply(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwname
     Py_DECREF(inplace);
     if (writes)
         return apply_general(args, nargsf, kwnames);
+    mode = operands_mode(mode, args + 1, nargs - 1);
     PyObject *kernel = PyObject_GetAttr(op, str_np_kernel);
     if (kernel == NULL)
         return NULL;
@@ -2559,10 +2629,11 @@ configure_apply(PyObject *module, PyObject *args)
 static PyObject *
 configure_autodiff(PyObject *module, PyObject *args)
 {
-    PyObject *rt, *vers, *plan, *mt, *lock, *ot;
-    if (!PyArg_ParseTuple(args, "O!O!OOOO!:configure_autodiff", &PyType_Type, &rt, &TableType, &vers,
-                          &plan, &mt, &lock, &PyType_Type, &ot))
+    PyObject *rt, *vers, *plan, *mt, *lock, *ot, *stacks;
+    if (!PyArg_ParseTuple(args, "O!O!OOOO!O!:configure_autodiff", &PyType_Type, &rt, &TableType, &vers,
+                          &plan, &mt, &lock, &PyType_Type, &ot, &PyDict_Type, &stacks))
         return NULL;
+    Py_INCREF(stacks); Py_XSETREF(trace_stacks, stacks);
     if ((off_rec_nodes = slot_offset(rt, "nodes")) < 0 || (off_rec_roots = slot_offset(rt, "roots")) < 0 ||
             (off_op_vjp_uses = slot_offset(ot, "vjp_uses")) < 0 ||
             (off_op_info = slot_offset(ot, "fast_info")) < 0)
@@ -2654,7 +2725,19 @@ make_tuple_of_names(const char **names, int count)
     return t;
 }
 
+static PyObject *
+scalar_array(PyObject *module, PyObject *g)
+{
+    if (!PyArray_IsScalar(g, Generic)) {
+        PyErr_SetString(PyExc_TypeError, "scalar_array: a NumPy scalar is needed");
+        return NULL;
+    }
+    return scalar_array_of(g);
+}
+
 static PyMethodDef module_methods[] = {
+    {"scalar_array", scalar_array, METH_O,
+     "scalar_array(numpy_scalar): the 0-d array standing for it (dispatch.is_scalar)"},
     {"apply", (PyCFunction)(void (*)(void))c_apply, METH_FASTCALL | METH_KEYWORDS,
      "apply(op, *operands, **params): dispatch.apply, its common case in C"},
     {"configure_apply", configure_apply, METH_VARARGS,
@@ -2669,7 +2752,8 @@ static PyMethodDef module_methods[] = {
     {"trace", (PyCFunction)(void (*)(void))py_trace, METH_FASTCALL,
      "trace(op, operands, params, result): this thread's traces take the result in C (False: not)"},
     {"configure_autodiff", configure_autodiff, METH_VARARGS,
-     "configure_autodiff(Recorder, dispatch.versions, core._plan, core.Meta, core._lock, registry.Op)"},
+     "configure_autodiff(Recorder, dispatch.versions, core._plan, core.Meta, core._lock, registry.Op, "
+     "dispatch.stacks)"},
     {"backward", (PyCFunction)(void (*)(void))py_backward, METH_FASTCALL,
      "backward(nodes, grads, wanted, found, fit, slow): Recorder.backward's loop"},
     {"untrack", (PyCFunction)(void (*)(void))py_untrack, METH_FASTCALL,

@@ -44,9 +44,9 @@ recorders = []
 
 # Autodiff traces. ``trace_state.stack`` holds this thread's active traces
 # (outermost first); ``tracing`` has one entry per active trace in any thread;
-# ``trace_hook`` (autodiff's) is called for ops of a thread that traces. Other
-# threads, and ops run while a thread's traces are suspended (a backward pass),
-# keep the fast paths.
+# ``trace_hook`` (autodiff's) is called for ops of a thread that traces, and for
+# ops on arrays carrying autodiff entries in any thread (see ``stacks``). Other
+# ops keep the fast paths.
 class _TraceState(threading.local):
     def __init__(self):
         self.stack = []
@@ -55,6 +55,30 @@ class _TraceState(threading.local):
 trace_state = _TraceState()
 tracing = []
 trace_hook = None
+# Each thread's active traces (its trace_state.stack), by thread id, while it has any: an op on an
+# array a trace tracks is that trace's business whichever thread runs it (DESIGN invariant 9), so
+# a thread's ops on tracked arrays go to the hook even when the thread has no traces of its own.
+stacks = {}
+
+
+def _any_tracked(xs):
+    """Whether an npflow array among ``xs`` carries autodiff entries, or is of a subclass (a
+    Variable a tape watches when an op reads it): the hook sorts them out."""
+    for x in xs:
+        if isinstance(x, ndarray) and (x._ad or type(x) is not ndarray):
+            return True
+    return False
+
+
+def tracked_by_active(x):
+    """Whether an active trace tracks ``x``: this thread's, or another thread's (invariant 9)."""
+    ad = x._ad
+    if not ad or not tracing:
+        return False
+    if any(t in ad for t in trace_state.stack):
+        return True
+    me = threading.get_ident()
+    return any(t in ad for k, s in list(stacks.items()) if k != me for t in list(s))
 _NO_PARAMS = {}  # the params of fast-path calls (shared: never mutated)
 
 
@@ -62,7 +86,8 @@ def traced(op, operands, result, params=_NO_PARAMS, tried=False):
     """``result`` handed to this thread's traces: the C accelerator's recorders first, then
     autodiff's hook for what they decline. ``tried``: the caller is a C path that took (and
     declined) it already."""
-    if tried or _fastpath is None or not _fastpath.trace(op, operands, params, result):
+    if tried or _fastpath is None or op.inplace or params.get("out") is not None or \
+            not _fastpath.trace(op, operands, params, result):  # (Python: the writing ops)
         trace_hook(op, operands, params, result)
     return result
 
@@ -200,7 +225,7 @@ def _unwrap_param(op, v, dev, operands, name=None):
         if dev is not None and v._device is not dev:
             raise _device_error(op.name, operands + (v,))
         ad = v._ad
-        if ad and name != "out" and tracing and any(t in ad for t in trace_state.stack):
+        if ad and name != "out" and tracked_by_active(v):
             raise ParameterNotDifferentiableError(
                 f"{op.name}(): its parameter {name!r} is an array being differentiated "
                 f"({describe(v)}), but {op.name} has no derivative with respect to {name!r}; "
@@ -214,6 +239,13 @@ def _unwrap_param(op, v, dev, operands, name=None):
             raw.append(r)
         return tuple(raw), dev
     return v, dev
+
+
+def _holds_tracked(x):
+    """A list or tuple (nested) holding an array a trace tracks (NumPy's conversion drops it)."""
+    if type(x) is list or type(x) is tuple:
+        return any(map(_holds_tracked, x))
+    return isinstance(x, ndarray) and bool(x._ad)
 
 
 def _convert_foreign(op, x, dev, operands):
@@ -249,6 +281,11 @@ def apply(op, *operands, **params):
             raw[i] = x._data
         elif type(x) not in _PASS:
             foreign = True
+    if foreign and tracing and not op.raw_args and \
+            any((type(x) is list or type(x) is tuple) and _holds_tracked(x) for x in operands):
+        from .._numpy.creation import from_nested  # a list holding tracked arrays: differentiable
+        return apply(op, *[from_nested(x) if type(x) in (list, tuple) else x for x in operands],
+                     **params)
     out = params.get("out")
     if params:
         for k, v in params.items():
@@ -293,7 +330,8 @@ def apply(op, *operands, **params):
             _bump(operands[:1])
         elif out is not None:
             _bump(out if type(out) is tuple else (out,))
-    if tracing and trace_state.stack:
+    if tracing and (trace_state.stack or _any_tracked(operands) or out is not None and
+                    _any_tracked(result if type(result) is tuple else (result,))):
         traced(op, operands, result, params)
     if recorders:
         for rec in recorders:
@@ -309,17 +347,74 @@ if _fastpath is not None:  # the common case in C; it calls _apply_py for everyt
 
 def wrap(r, dev):
     """A backend result as npflow array(s) on ``dev``."""
-    if type(r) is not _NP:
+    if type(r) is _NP:
+        b = r.base
+        if b is not None and r.ndim and _scalar_memory(b):
+            # a view of a scalar with dimensions: NumPy's is a view of a new array (the C
+            # wrap_result hands these here): a copy, or broadcast (read-only, as broadcast_to's)
+            r = r.copy(order="K") if r.size <= 1 else \
+                numpy.broadcast_to(numpy.array(r[(0,) * r.ndim]), r.shape)
+    else:
         if type(r) is tuple or type(r) is list:
             return tuple(wrap(e, dev) for e in r)
         if r is None:
             return None
-        r = dev.backend.normalize(r)
+        if isinstance(r, _NP_GENERIC):
+            r = _scalar_array(r)  # NumPy gave a scalar: see is_scalar
+        elif isinstance(r, _NP):
+            r = numpy.asarray(r)  # a subclass's result (a NumPy matrix operand): its values
+        else:
+            r = dev.backend.normalize(r)
+            if not dev.backend.is_array(r):  # an object loop's 0-d result (a Fraction, a str)
+                r = _object_0d(r)
     o = _new(ndarray)
     o._data = r
     o._device = dev
     o._ad = None
     return o
+
+
+if _fastpath is not None:
+    _scalar_array = _fastpath.scalar_array
+else:
+    def _scalar_array(g):
+        return _NP((), g.dtype, g)  # over the scalar's (immutable) memory, based on it
+
+
+class _ObjectScalar(numpy.ndarray):
+    """The memory of an object scalar (NumPy gives an object loop's 0-d result as the object
+    itself): its type marks the 0-d array over it as a scalar (``is_scalar``)."""
+
+
+def _object_0d(value):
+    """A 0-d object array holding ``value``, standing for the object NumPy gives."""
+    h = _ObjectScalar((), dtype=object)
+    h[()] = value
+    h.flags.writeable = False
+    return h.view(_NP)
+
+
+def is_scalar(data):
+    """Does ``data`` (an array's ``_data``) stand for a NumPy scalar? Where NumPy gives a
+    scalar (full reductions, ``x[0]`` of a vector, ufuncs of 0-d operands), npflow gives a 0-d
+    array over the scalar's own memory (made in ``wrap``, or the C ``wrap_result``): read-only,
+    so that, like NumPy's immutable scalars, no alias ever sees it change, and its in-place
+    operators rebind (``t = s; t += 5`` leaves ``s``). Its base, the scalar, marks it; its 0-d
+    views are scalars too (NumPy's ``s.T``, ``s.real``), and views with dimensions are copied
+    (NumPy's ``ravel(s)`` is a new array). A 0-d array NumPy gives as an array (``asarray(1.0)``,
+    ``zeros(())``, ``x[...]``, ``x.imag``) is an array here too."""
+    if type(data) is not _NP or data.ndim:
+        return False
+    b = data.base
+    return _scalar_memory(b) or type(b) is _ObjectScalar or (
+        type(b) is _NP and not b.ndim and type(b.base) is _ObjectScalar)
+
+
+def _scalar_memory(b):
+    """Is ``b`` (an array's ``base``) a scalar's memory: a NumPy scalar, or the 0-d array over one?"""
+    if isinstance(b, _NP_GENERIC):
+        return True
+    return type(b) is _NP and not b.ndim and isinstance(b.base, _NP_GENERIC)
 
 
 def apply1(op, x):
@@ -330,7 +425,7 @@ def apply1(op, x):
                 r = op.np_kernel(x._data)
             except Exception:
                 return apply(op, x)  # raises again, annotated
-            if tracing and trace_state.stack:
+            if tracing and (trace_state.stack or x._ad):
                 return traced(op, (x,), wrap(r, dev))
             if type(r) is not _NP:
                 return wrap(r, dev)
@@ -368,7 +463,7 @@ def apply2(op, a, b):
         r = op.np_kernel(x, y)
     except Exception:
         return apply(op, a, b)  # raises again, annotated
-    if tracing and trace_state.stack:
+    if tracing and (trace_state.stack or ta is ndarray and a._ad or tb is ndarray and b._ad):
         return traced(op, (a, b), wrap(r, dev))
     if type(r) is not _NP:
         return wrap(r, dev)
@@ -379,18 +474,35 @@ def apply2(op, a, b):
     return o
 
 
+_OPERANDS = (_NP, _NP_GENERIC, list, tuple, str, bytes)
+_MISSING = object()
+
+
 def is_operand(x):
-    """Can ``x`` take part in an array operation? (If not, operators defer.)"""
-    if type(x) in _PASS or isinstance(x, (ndarray, _NP, _NP_GENERIC, list, tuple)):
+    """Does an operator take ``x`` as an operand, as NumPy's do? (If not, it defers: returns
+    NotImplemented.) NumPy's rule (``binop_should_defer``): defer to ``__array_ufunc__ = None``,
+    and to an object without ``__array_ufunc__`` whose ``__array_priority__`` is above an
+    ndarray's (0); anything else becomes an operand (a ``Fraction``, a ``str``, ``None``, any
+    object: an object array)."""
+    t = type(x)
+    if t in _PASS or isinstance(x, ndarray) or isinstance(x, _OPERANDS):
         return True
-    if getattr(type(x), "__array_ufunc__", 0) is None:  # NumPy's opt-out convention
-        return False
-    return any(hasattr(x, a) for a in ("__array__", "__array_interface__", "__dlpack__",
-                                       "__cuda_array_interface__"))
+    uf = getattr(t, "__array_ufunc__", _MISSING)
+    if uf is not _MISSING:
+        # another array library: it takes part if it converts (else its reflected operator runs)
+        return uf is not None and any(hasattr(x, a) for a in (
+            "__array__", "__array_interface__", "__dlpack__", "__cuda_array_interface__"))
+    try:
+        return not float(getattr(x, "__array_priority__", -1e6)) > 0.0
+    except (TypeError, ValueError):
+        return True
 
 
 def _slow2(op, a, b):
-    if not (is_operand(a) and is_operand(b)):
+    # an npflow array on the right, not on the left: a reflected operator, which NumPy's never
+    # defer (the left operand had its turn)
+    if not (is_operand(a) or isinstance(b, ndarray) and not isinstance(a, ndarray)) \
+            or not is_operand(b):
         return NotImplemented
     return apply(op, a, b)
 

@@ -113,7 +113,7 @@ def _lstsq(xp, a, b, rcond=None):
 # (``_transposed``). Derivatives of eigen/singular vectors need distinct eigen/singular values;
 # they fix the vectors' free phase (sign) so that v_j^H dv_j is real: check them on functions
 # that do not depend on that phase (eigenvalues, |v|^2, v v^H, u s v^H).
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 from ..autodiff.rules import defvjp, defjvp  # noqa: E402
 

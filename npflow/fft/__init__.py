@@ -275,6 +275,8 @@ def _device_of(d):
 
 
 import sys as _sys  # noqa: E402
+from .._docstrings import adopt as _adopt  # noqa: E402
 from .._numpy.interop import publish as _publish  # noqa: E402
 
+_adopt(_sys.modules[__name__])  # (loaded on first use: after npflow's own adopt)
 _publish(_sys.modules[__name__])

@@ -16,7 +16,7 @@ from numpy.linalg import LinAlgError
 from numpy.linalg._linalg import EigResult, EighResult, QRResult, SlogdetResult, SVDResult
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
-import npflow as _np
+from .._core.public import npflow as _np  # (called at run time, once npflow is imported)
 from .._core.dispatch import apply, composite
 from .._numpy.sorting import argsort_like_numpy as _argsort_like_numpy
 from .._ops.linalg import OPS
@@ -492,6 +492,8 @@ def vecdot(x1, x2, /, *, axis=-1):
 
 
 import sys as _sys  # noqa: E402
+from .._docstrings import adopt as _adopt  # noqa: E402
 from .._numpy.interop import publish as _publish  # noqa: E402
 
+_adopt(_sys.modules[__name__])  # (loaded on first use: after npflow's own adopt)
 _publish(_sys.modules[__name__])
