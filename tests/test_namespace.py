@@ -157,3 +157,25 @@ def test_function_stored_as_class_attribute_is_called_as_numpy():
     assert float(t.sin(0.0)) == 0.0 and float(t.norm([3.0, 4.0])) == 5.0
     assert inspect.signature(nf.mean) == inspect.signature(nf._numpy.reductions.mean)
     assert nf.mean.__name__ == "mean" and nf.mean.__module__ == "npflow" and nf.mean.__doc__
+
+
+@pytest.mark.parametrize("build", ["python", "c"])
+def test_function_wrapper_takes_any_object(build):
+    """Both builds' Function: only callables, forwards positional and keyword arguments, keeps
+    attributes, and fails cleanly (no crash) pickled before it is given a name."""
+    import pickle
+    from npflow._core.dispatch import _fastpath
+    from npflow._numpy import interop
+    if build == "c" and _fastpath is None:
+        pytest.skip("the C accelerator is not built")
+    F = interop._PyFunction if build == "python" else _fastpath.Function
+    with pytest.raises(TypeError):
+        F(1)
+    with pytest.raises(TypeError):
+        F()
+    w = F(lambda *a, **k: (a, k))
+    assert w(1, b=2) == ((1,), {"b": 2}) and w.__wrapped__(3) == ((3,), {})
+    w.note = "kept"
+    assert w.note == "kept" and not hasattr(type(w), "__get__")
+    with pytest.raises((AttributeError, pickle.PicklingError)):
+        pickle.dumps(w)

@@ -34,6 +34,8 @@ class _PyFunction:
     __slots__ = ("__wrapped__", "__dict__")
 
     def __init__(self, func):
+        if not callable(func):
+            raise TypeError("Function(f): f must be callable")
         self.__wrapped__ = func
 
     def __call__(self, *args, **kwargs):
