@@ -13,9 +13,9 @@ import itertools
 import numpy as _numpy
 from numpy.lib.array_utils import normalize_axis_tuple
 
-import npflow as _np
+from .._core.public import npflow as _np  # (called at run time, once npflow is imported)
 from .._core.dispatch import apply
-from .._core.registry import kernel_op
+from .._core.registry import REGISTRY, kernel_op
 from .._numpy.manipulation import broadcast_to, broadcast_arrays, broadcast_shapes  # noqa: F401
 from ..autodiff.rules import defvjp, deflinear
 
@@ -69,8 +69,6 @@ def _swv_vjp(g, ans, x, window_shape, axis, writeable=False):
         parts.append(_np.pad(g[(Ellipsis,) + offsets], pads))
     return sum(parts[1:], parts[0]) if parts else _np.zeros_like(x)
 
-
-from .._core.registry import REGISTRY  # noqa: E402
 
 REGISTRY_OP, _AS_STRIDED = REGISTRY["sliding_window_view"], REGISTRY["as_strided"]
 defvjp("sliding_window_view", _swv_vjp, shape_only=(0,))
