@@ -1488,6 +1488,114 @@ static PyTypeObject PartialType = {
     .tp_doc = "Partial(d): the rule g * d(ans, *operands); Partial(None, +-1): +-g.",
 };
 
+/* ---- Function: a public function as NumPy's are (callable, not a descriptor) ----------------
+   Stored as a class attribute it does not bind (``class T: array = np.array``); it forwards its
+   calls by vectorcall to the Python function and keeps its attributes in its own __dict__.
+   __reduce__ returns its __qualname__: pickled by name, as NumPy's functions. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *func;
+    PyObject *dict;
+    vectorcallfunc vectorcall;
+} FunctionObject;
+
+static PyObject *
+function_call(FunctionObject *f, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return PyObject_Vectorcall(f->func, args, nargsf, kwnames);
+}
+
+static PyObject *
+function_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *func;
+    if (!PyArg_ParseTuple(args, "O:Function", &func))
+        return NULL;
+    if (!PyCallable_Check(func)) {
+        PyErr_SetString(PyExc_TypeError, "Function(f): f must be callable");
+        return NULL;
+    }
+    FunctionObject *f = (FunctionObject *)type->tp_alloc(type, 0);
+    if (f == NULL)
+        return NULL;
+    f->func = Py_NewRef(func);
+    f->dict = NULL;
+    f->vectorcall = (vectorcallfunc)function_call;
+    return (PyObject *)f;
+}
+
+static int
+function_traverse(FunctionObject *f, visitproc visit, void *arg)
+{
+    Py_VISIT(f->func);
+    Py_VISIT(f->dict);
+    return 0;
+}
+
+static int
+function_clear(FunctionObject *f)
+{
+    Py_CLEAR(f->func);
+    Py_CLEAR(f->dict);
+    return 0;
+}
+
+static void
+function_dealloc(FunctionObject *f)
+{
+    PyObject_GC_UnTrack(f);
+    function_clear(f);
+    Py_TYPE(f)->tp_free((PyObject *)f);
+}
+
+static PyObject *
+function_repr(FunctionObject *f)
+{
+    return PyObject_Repr(f->func);
+}
+
+static PyObject *
+function_reduce(PyObject *f, PyObject *Py_UNUSED(ignored))
+{
+    return PyObject_GetAttrString(f, "__qualname__");
+}
+
+static PyMethodDef function_methods[] = {
+    {"__reduce__", (PyCFunction)function_reduce, METH_NOARGS, "pickled by name"},
+    {NULL}
+};
+
+static PyMemberDef function_members[] = {
+    {"__wrapped__", T_OBJECT, offsetof(FunctionObject, func), READONLY, "the Python function"},
+    {NULL}
+};
+
+static PyGetSetDef function_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict},
+    {NULL}
+};
+
+static PyTypeObject FunctionType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "npflow._core._fastpath.Function",
+    .tp_basicsize = sizeof(FunctionObject),
+    .tp_dealloc = (destructor)function_dealloc,
+    .tp_vectorcall_offset = offsetof(FunctionObject, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_repr = (reprfunc)function_repr,
+    .tp_getattro = PyObject_GenericGetAttr,
+    .tp_setattro = PyObject_GenericSetAttr,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_traverse = (traverseproc)function_traverse,
+    .tp_clear = (inquiry)function_clear,
+    .tp_methods = function_methods,
+    .tp_members = function_members,
+    .tp_getset = function_getset,
+    .tp_dictoffset = offsetof(FunctionObject, dict),
+    .tp_new = function_new,
+    .tp_doc = "Function(f): f as a public function: callable, not a descriptor, pickled by name.",
+};
+
 /* set by configure_autodiff */
 static PyObject *recorder_type = NULL;  /* autodiff.core.Recorder (exact type only) */
 static TableObject *versions = NULL;    /* dispatch.versions: id(root) -> RootVersion */
@@ -2908,7 +3016,7 @@ PyInit__fastpath(void)
     import_array();
     if (PyType_Ready(&ArrayBaseType) < 0 || PyType_Ready(&UfuncBaseType) < 0 ||
         PyType_Ready(&VersionType) < 0 || PyType_Ready(&NodeType) < 0 || PyType_Ready(&TableType) < 0 ||
-        PyType_Ready(&PartialType) < 0)
+        PyType_Ready(&PartialType) < 0 || PyType_Ready(&FunctionType) < 0)
         return NULL;
     str_nodes = PyUnicode_InternFromString("nodes");
     str_roots = PyUnicode_InternFromString("roots");
@@ -2964,10 +3072,12 @@ PyInit__fastpath(void)
     Py_INCREF(&NodeType);
     Py_INCREF(&TableType);
     Py_INCREF(&PartialType);
+    Py_INCREF(&FunctionType);
     if (PyModule_AddObject(m, "RootVersion", (PyObject *)&VersionType) < 0 ||
         PyModule_AddObject(m, "Node", (PyObject *)&NodeType) < 0 ||
         PyModule_AddObject(m, "VersionTable", (PyObject *)&TableType) < 0 ||
         PyModule_AddObject(m, "Partial", (PyObject *)&PartialType) < 0 ||
+        PyModule_AddObject(m, "Function", (PyObject *)&FunctionType) < 0 ||
         PyModule_AddObject(m, "ArrayBase", (PyObject *)&ArrayBaseType) < 0 ||
         PyModule_AddObject(m, "UfuncBase", (PyObject *)&UfuncBaseType) < 0 ||
         PyModule_AddObject(m, "BINARY", make_tuple_of_names(binary_names, NBINARY)) < 0 ||

@@ -59,6 +59,27 @@ def view(xp, x, *, dtype=None):
     return x.view() if dtype is None else x.view(dtype)
 
 
+# Bit-level members (ndarray.byteswap, getfield, setfield): no derivative, so a traced array raises
+@kernel_op("byteswap", differentiable=None)
+def byteswap(xp, x):
+    return x.byteswap()
+
+
+@kernel_op("byteswap.inplace", wraps=False, inplace="write", differentiable=None)
+def byteswap_inplace(xp, x):
+    x.byteswap(inplace=True)
+
+
+@kernel_op("getfield", differentiable=None)
+def getfield(xp, x, *, dtype, offset=0):
+    return x.getfield(dtype, offset)
+
+
+@kernel_op("setfield", wraps=False, inplace="write", differentiable=None)
+def setfield(xp, x, value, *, dtype, offset=0):
+    x.setfield(value, dtype, offset)
+
+
 # A view as another dtype reinterprets the bits: a derivative exists only in special cases
 # (complex as pairs of floats), so there is deliberately no rule and a traced array raises.
 @kernel_op("view.dtype", differentiable=None)

@@ -274,3 +274,11 @@ def _device_of(d):
     """The device of a spacing given as an npflow array (None: the default device)."""
     return d.device if isinstance(d, ndarray) else None
 
+
+
+import sys as _sys  # noqa: E402
+from .._docstrings import adopt as _adopt  # noqa: E402
+from .._numpy.interop import publish as _publish  # noqa: E402
+
+_adopt(_sys.modules[__name__])  # (loaded on first use: after npflow's own adopt)
+_publish(_sys.modules[__name__])

@@ -381,3 +381,11 @@ for _name in __all__:
     if _name not in globals():
         globals()[_name] = getattr(_rand, _name)
 del _name
+
+
+import sys as _sys  # noqa: E402
+from .._docstrings import adopt as _adopt  # noqa: E402
+from .._numpy.interop import publish as _publish  # noqa: E402
+
+_adopt(_sys.modules[__name__])  # (loaded on first use: after npflow's own adopt)
+_publish(_sys.modules[__name__])
