@@ -240,23 +240,36 @@ def test_expm1_keywords_with_special_values():
     assert nf.expm1(s).device == s.device and complex(nf.expm1(s)[0]) == complex(INF, 0.0)
 
 
-# Where npflow keeps NumPy's values against the standard's (compliance/skips.txt, which
-# array-api-strict fails too): floor_divide is Python's // (numpy#23860), tanh follows C99.
-KEEPS_NUMPY = [("floor_divide", (INF, 2.0)), ("floor_divide", (-INF, -3.0)), ("floor_divide", (1.0, -INF)),
-               ("floor_divide", (-1.0, INF)), ("tanh", (complex(INF, 2.0),)), ("tanh", (complex(INF, 1e154),))]
+# floor_divide and tanh follow the standard's special cases (README's deviations): NumPy's
+# floor_divide is Python's // (inf // 2 is nan, 1 // -inf is -1.0: numpy#23860), its tanh C99's
+# (tanh(inf + bj) is 1 + 0 * sin(2b) j). The operator, the function, in place and 0-d.
+STANDARD_CASES = [
+    ("floor_divide", (INF, 2.0), INF), ("floor_divide", (INF, -2.0), -INF), ("floor_divide", (-INF, 3.0), -INF),
+    ("floor_divide", (-INF, -3.0), INF), ("floor_divide", (1.0, -INF), -0.0), ("floor_divide", (-1.0, INF), -0.0),
+    ("floor_divide", (1.0, INF), 0.0), ("floor_divide", (-1.0, -INF), 0.0), ("floor_divide", (INF, INF), NAN),
+    ("floor_divide", (7.0, 2.0), 3.0), ("floor_divide", (-7.0, 2.0), -4.0), ("floor_divide", (0.0, -INF), -0.0),
+    ("tanh", (complex(INF, 2.0),), (1.0, 0.0)), ("tanh", (complex(INF, 1e154),), (1.0, 0.0)),
+    ("tanh", (complex(INF, -2.0),), (1.0, -0.0)), ("tanh", (complex(-INF, 2.0),), (-1.0, 0.0)),
+    ("tanh", (complex(INF, NAN),), (1.0, ANY)), ("tanh", (0.5 + 0.25j,), (onp.tanh(0.5 + 0.25j).real, onp.tanh(0.5 + 0.25j).imag)),
+]
 
 
-@pytest.mark.parametrize("name, args", KEEPS_NUMPY, ids=[f"{n}{a}" for n, a in KEEPS_NUMPY])
-def test_special_cases_that_keep_numpys_values(name, args):
-    expected = getattr(onp, name)(*map(onp.asarray, args))
-    for got in (getattr(nf, name)(*map(nf.asarray, args)), getattr(nf, name)(nf.asarray(args[0]), *args[1:])):
-        g, e = complex(got), complex(expected)
-        for a, b in ((g.real, e.real), (g.imag, e.imag)):
-            assert (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+@pytest.mark.parametrize("dtype", ["32", "64"])
+@pytest.mark.parametrize("name, args, expected", STANDARD_CASES, ids=[f"{n}{a}" for n, a, _ in STANDARD_CASES])
+def test_floor_divide_and_tanh_follow_the_standard(name, args, expected, dtype):
+    dt = ("complex" + str(2 * int(dtype))) if name == "tanh" else "float" + dtype
+    re, im = expected if name == "tanh" else (expected, 0.0)
+    xs = [nf.asarray(a, dtype=dt) for a in args]
+    results = [getattr(nf, name)(*xs), getattr(nf, name)(*(nf.asarray([x]) for x in xs))[0],
+               getattr(nf, name)(xs[0], *args[1:]), nf.asarray(getattr(onp, name)(*xs))]  # NumPy's function: npflow's
     if name == "floor_divide":
-        x = nf.asarray([args[0]])
-        x //= args[1]
-        assert onp.array_equal(onp.asarray(x), onp.asarray([expected]), equal_nan=True)
+        y = nf.asarray([args[0]], dtype=dt)
+        y //= args[1]
+        results += [xs[0] // xs[1], args[0] // xs[1], y[0]]
+    for r in results:
+        assert r.dtype == nf.dtype(dt), r.dtype
+        g = complex(r)
+        assert _component_ok(g.real, re) and _component_ok(g.imag, im), (name, args, g)
 
 
 # -- scikit-learn's array API mode ------------------------------------------------------------
