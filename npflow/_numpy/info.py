@@ -1,12 +1,15 @@
 """``__array_namespace_info__()``: the Array API's inspection object for npflow.
 
-Its answers are NumPy 2's (capabilities, default dtypes, dtypes by kind), with
-npflow's devices: the CPU and any CUDA GPU (``npflow.devices()``), as a tuple
-(standard 2025.12; NumPy 2.4, written for 2024.12, still gives a list).
+Its answers are NumPy 2's (capabilities, default dtypes, dtypes by kind), for
+every device npflow places arrays on: the CPU, each CUDA GPU (``npflow.devices()``)
+and the simulated second device ``"sim"``, as a tuple (standard 2025.12; NumPy
+2.4, written for 2024.12, still gives a list). Every device has NumPy's dtypes
+and defaults (CuPy's are the same); tests/test_info.py checks each answer by
+doing it on each device.
 """
 import numpy as _np
 
-from .._core.devices import as_device, devices as _devices
+from .._core.devices import Device, as_device, devices as _devices
 
 __all__ = ["__array_namespace_info__"]
 
@@ -26,7 +29,7 @@ class Info:
         return as_device(None)
 
     def devices(self):
-        return tuple(_devices())
+        return (*_devices(), Device("sim"))
 
     def default_dtypes(self, *, device=None):
         as_device(device)  # an unknown device raises

@@ -140,8 +140,11 @@ def _tanh(xp):
     """``xp.tanh`` with the Array API's special cases for complex infinities: tanh(+-inf + bj),
     b finite, is +-1 + 0j with the sign of b (C99's ctanh, as NumPy, gives 0 * sin(2b) there)."""
     f = xp.tanh
+    array = xp.ndarray
 
     def tanh(x, /, *args, **kw):
+        if type(x) is array and x.dtype.kind != "c":  # the common case first (the fast path)
+            return f(x, *args, **kw)
         xa = xp.asarray(x)
         if xa.dtype.kind != "c":
             return f(x, *args, **kw)
