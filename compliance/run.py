@@ -79,7 +79,7 @@ def tally(junit):
     return per_file, failing
 
 
-def write_results(per_file, failing, suite, max_examples, version):
+def write_results(per_file, failing, suite, max_examples, version, extra=()):
     cols = ("passed", "failed", "errors", "skipped")
     total = collections.Counter()
     rows = []
@@ -92,7 +92,8 @@ def write_results(per_file, failing, suite, max_examples, version):
         "",
         f"Written by `python compliance/run.py` on {datetime.date.today().isoformat()}: "
         f"array-api-tests {git_head(suite)[:12]}, spec {git_head(os.path.join(suite, 'array-api'))[:12]}, "
-        f"API version {version}, `--max-examples={max_examples}`.",
+        f"API version {version}, `--max-examples={max_examples}`"
+        + "".join(f" `{a}`" for a in extra) + ".",
         "",
         f"**Total: {total['passed']} passed, {total['failed']} failed, {total['errors']} errors, "
         f"{total['skipped']} skipped.**",
@@ -124,7 +125,7 @@ def main():
         ap.error(f"{args.suite} is not an array-api-tests checkout (no array_api_tests/ folder)")
     junit, _ = run_suite(args.suite, args.max_examples, args.version, args.pytest_args)
     per_file, failing = tally(junit)
-    total = write_results(per_file, failing, args.suite, args.max_examples, args.version)
+    total = write_results(per_file, failing, args.suite, args.max_examples, args.version, args.pytest_args)
     print(f"compliance: {total['passed']} passed, {total['failed']} failed, {total['errors']} errors, "
           f"{total['skipped']} skipped; written to compliance/RESULTS.md")
     return 0 if total["failed"] == 0 and total["errors"] == 0 else 1

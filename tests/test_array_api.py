@@ -15,6 +15,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import npflow as nf
+from support import DEVICES
 
 # -- the standard's names (array-api, src/array_api_stubs/_2025_12) ---------------------------
 FUNCTIONS = """
@@ -78,9 +79,24 @@ def test_version_and_namespace():
 def test_array_api_compat_finds_npflow():
     compat = pytest.importorskip("array_api_compat")
     for x in (nf.asarray([1.0, 2.0]), nf.asarray(3), nf.asarray([1], device="sim")):
-        assert compat.array_namespace(x) is nf
+        xp = compat.array_namespace(x)
+        assert xp is nf if x.device == "cpu" else (xp.__name__ == "npflow" and xp.sin is nf.sin)
         assert compat.is_array_api_obj(x) and compat.device(x) == x.device
     assert compat.array_namespace(nf.asarray([1.0]), nf.asarray([2])) is nf
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_namespace_of_an_array_creates_on_its_device(device):
+    """Off the CPU, ``x.__array_namespace__()`` is npflow with creation defaulting to x's device
+    (uncommitted values follow it); explicit devices and npflow arrays keep theirs."""
+    x = nf.asarray([1.0, 2.0], device=device)
+    xp = x.__array_namespace__()
+    assert xp is x.__array_namespace__() and xp.__array_api_version__ == nf.__array_api_version__
+    for made in (xp.asarray(onp.ones(2)), xp.asarray([1, 2]), xp.zeros(3), xp.arange(3), xp.linspace(0, 1, 3),
+                 xp.eye(2), xp.full(2, 7.0), xp.empty(2), xp.ones_like(x), xp.asarray(x)):
+        assert made.device == device
+    assert xp.asarray(onp.ones(2), device="cpu").device == "cpu" and xp.asarray(nf.ones(2)).device == "cpu"
+    assert xp.sum(x) == 3.0 and xp.float64 is nf.float64 and xp.linalg is nf.linalg
 
 
 # -- type promotion: the standard's table (type_promotion.rst) --------------------------------
@@ -317,3 +333,35 @@ def test_scikit_learn_fits_and_predicts_on_npflow_arrays():
     run = subprocess.run([sys.executable, "-c", SKLEARN], env=env, capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0 and "sklearn ok" in run.stdout, run.stderr[-3000:]
+
+
+# -- SciPy with SCIPY_ARRAY_API=1: results on the input's device ---------------------------------
+SCIPY = textwrap.dedent("""
+    import sys, numpy as onp
+    if sys.argv[2] == "fake-cupy":
+        import fake_cupy; sys.modules["cupy"] = fake_cupy
+    import npflow as nf, scipy.special as special, scipy.fft as fft, scipy.stats as stats
+    calls = [special.erf, special.gammaln, special.expit, special.xlogy, special.logsumexp, special.softmax,
+             fft.dct, fft.idct, fft.dst, fft.fft, fft.rfft, fft.fftshift, stats.zscore, stats.moment]
+    x = onp.array([[0.25, 1.5, 3.0], [0.5, 2.0, 0.75]])
+    for f in calls:
+        args = (x, x) if f is special.xlogy else (x,)
+        got = f(*(nf.asarray(a, device=sys.argv[1]) for a in args))
+        assert isinstance(got, nf.ndarray) and got.device == sys.argv[1], (f.__name__, type(got), getattr(got, "device", None))
+        onp.testing.assert_allclose(onp.asarray(got), f(*args), rtol=1e-12, err_msg=f.__name__)
+    print("scipy ok", len(calls))
+""")
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_scipy_results_stay_on_the_inputs_device(device):
+    """scipy.special, fft and stats on npflow arrays (SciPy's own array API path or its NumPy
+    fallback, which goes through x.__array_namespace__().asarray): the result on x's device."""
+    pytest.importorskip("scipy")
+    tests = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, SCIPY_ARRAY_API="1")
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(tests), tests, env.get("PYTHONPATH", "")])
+    fake = "fake-cupy" if os.environ.get("NPFLOW_FAKE_CUPY") else "-"
+    run = subprocess.run([sys.executable, "-c", SCIPY, str(device), fake], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0 and "scipy ok" in run.stdout, run.stderr[-3000:]
