@@ -107,6 +107,8 @@ def _expm1(xp):
 
 def _float_inf(xp, x):
     """Where the real floating operand ``x`` is infinite (False for other operands)."""
+    if type(x) is xp.ndarray:
+        return xp.isinf(x) if x.dtype.kind == "f" else False
     if type(x) is float:
         return x in (_numpy.inf, -_numpy.inf)
     if type(x) in (int, bool):
@@ -120,11 +122,13 @@ def _floor_divide(xp):
     one operand is infinite the result is ``x1 / x2`` (``inf // 2`` is inf, ``1 // -inf`` is -0),
     where NumPy gives Python's ``//`` (nan, -1.0; numpy#23860)."""
     f = xp.floor_divide
+    count = xp.count_nonzero  # (cheaper than .any() on small arrays)
 
     def floor_divide(x1, x2, /, *args, **kw):
-        fix = _float_inf(xp, x1) ^ _float_inf(xp, x2)
-        if not (fix if type(fix) is bool else fix.any()):
-            return f(x1, x2, *args, **kw)
+        a, b = _float_inf(xp, x1), _float_inf(xp, x2)
+        if not (a if type(a) is bool else count(a)) and not (b if type(b) is bool else count(b)):
+            return f(x1, x2, *args, **kw)  # no infinite operand: NumPy's values
+        fix = a ^ b
         with _numpy.errstate(invalid="ignore"):  # NumPy's nan for inf // 2, replaced below
             value = xp.true_divide(x1, x2)  # before the call: out= may be x1 itself
             r = xp.asarray(f(x1, x2, *args, **kw))
@@ -166,6 +170,24 @@ def _tanh(xp):
 # own documentation and the Array API standard (the standard's special cases then), or where
 # the standard is the reference by decision (floor_divide, tanh: README's deviations).
 KERNELS = {"expm1": _expm1, "floor_divide": _floor_divide, "tanh": _tanh}
+
+
+def _split(name, kinds):
+    """The kernel that differs from NumPy's for some dtypes only: NumPy's ufunc itself (no Python
+    frame: the dispatch fast path's speed) for operands of ``kinds``, in the C accelerator."""
+    fix = KERNELS[name]
+
+    def impl(xp):
+        general = fix(xp)
+        if _fastpath is None or xp is not _numpy:
+            return general
+        return _fastpath.KindSplit(getattr(xp, name), general, kinds)
+    KERNELS[name] = impl
+
+
+from .._core.dispatch import _fastpath  # noqa: E402
+_split("tanh", "biuf")          # complex operands: the special cases
+_split("floor_divide", "biu")   # floating operands: the special cases
 
 for _name, _nin, _nout, _diff in UFUNCS:
     register(Op(_name, KERNELS.get(_name, (lambda n: lambda xp: getattr(xp, n))(_name)), nout=_nout,
