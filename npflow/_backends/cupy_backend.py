@@ -535,10 +535,15 @@ class _Path:
         return _Path(f"{self.path}.{name}" if self.path else name)
 
 
+# xp functions that kernels call themselves (not xp_ops): eig and eigvals (npflow/_ops/linalg.py,
+# which makes their results complex)
+KERNEL_CALLS = ("linalg.eig", "linalg.eigvals")
+
+
 def _kernel_paths():
     """Every ``xp.<path>`` that a registered op's kernel is (``xp_op``s: sin, linalg.det, ...)."""
     from .._core.registry import REGISTRY
-    paths = set()
+    paths = set(KERNEL_CALLS)
     for op in REGISTRY.values():
         try:
             k = op.impl(_Path())
