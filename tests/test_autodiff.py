@@ -277,9 +277,67 @@ def test_argnums(argnums, want):
             close(g, want)
 
 
-def test_argnums_out_of_range():
-    with pytest.raises(ValueError, match="argnums"):
-        np.grad(_abc, argnums=3)(A, B, C)
+# -- argument checks: a wrong type is a TypeError, a wrong value a ValueError, naming the function --
+
+_V2 = np.asarray([1.0, 2.0])
+_BAD_ARGUMENTS = [  # (id, call, exception, message)
+    ("grad_argnums_str", lambda: np.grad(np.sum, argnums="a")(_V2), TypeError, r"grad\(\): argnums must be an int"),
+    ("grad_argnums_float", lambda: np.grad(np.sum, argnums=0.0)(_V2), TypeError, r"grad\(\): argnums"),
+    ("grad_argnums_bool", lambda: np.grad(np.sum, argnums=True)(_V2), TypeError, r"grad\(\): argnums"),
+    ("grad_argnums_tuple_of_str", lambda: np.grad(np.sum, argnums=(0, "b"))(_V2), TypeError, "argnums"),
+    ("grad_argnums_out_of_range", lambda: np.grad(np.sum, argnums=1)(_V2), ValueError, "out of range"),
+    ("grad_not_callable", lambda: np.grad(3), TypeError, r"grad\(\): expected a function"),
+    ("grad_has_aux_str", lambda: np.grad(np.sum, has_aux="yes"), TypeError, r"grad\(\): has_aux must be"),
+    ("grad_holomorphic_none", lambda: np.grad(np.sum, holomorphic=None), TypeError, "holomorphic must be"),
+    ("value_and_grad_argnums", lambda: np.value_and_grad(np.sum, argnums=[None]), TypeError,
+     r"value_and_grad\(\): argnums"),
+    ("jacrev_argnums", lambda: np.jacrev(np.sin, argnums="0"), TypeError, r"jacrev\(\): argnums"),
+    ("jacfwd_has_aux", lambda: np.jacfwd(np.sin, has_aux=1), TypeError, r"jacfwd\(\): has_aux"),
+    ("hessian_holomorphic", lambda: np.hessian(np.sum, holomorphic="no"), TypeError, r"hessian\(\): holomorphic"),
+    ("elementwise_grad_argnum", lambda: np.elementwise_grad(np.sin, argnum="x"), TypeError,
+     r"elementwise_grad\(\): argnum must be"),
+    ("vjp_not_callable", lambda: np.vjp("sin", _V2), TypeError, r"vjp\(\): expected a function"),
+    ("vjp_has_aux_not_a_pair", lambda: np.vjp(np.sin, _V2, has_aux=True), TypeError, r"vjp\(has_aux=True\)"),
+    ("vjp_cotangent_int", lambda: np.vjp(np.sin, _V2)[1](np.asarray([1, 1])), TypeError,
+     r"vjp_fn\(\): cotangent dtype int64 does not match the output's float64"),
+    ("vjp_cotangent_shape", lambda: np.vjp(np.sin, _V2)[1](np.ones(3)), ValueError, "cotangent shape"),
+    ("vjp_cotangent_structure", lambda: np.vjp(np.sin, _V2)[1]((np.ones(2),)), ValueError, "structure"),
+    ("vjp_cotangent_str", lambda: np.vjp(np.sin, _V2)[1]("ab"), TypeError, "must be an array or a number"),
+    ("jvp_tangent_int", lambda: np.jvp(np.sin, (_V2,), (np.asarray([1, 1]),)), TypeError,
+     r"jvp\(\): tangent dtype int64 does not match the primal's float64"),
+    ("jvp_tangent_float32", lambda: np.jvp(np.sin, (_V2,), (np.ones(2, dtype=np.float32),)), TypeError,
+     "tangent dtype float32"),
+    ("jvp_tangent_python_int", lambda: np.jvp(np.sin, (np.asarray(1.0),), (1,)), TypeError, "tangent dtype int64"),
+    ("jvp_tangent_complex_for_real", lambda: np.jvp(np.sin, (np.asarray(1.0),), (1j,)), TypeError, "complex128"),
+    ("jvp_tangent_shape", lambda: np.jvp(np.sin, (_V2,), (np.ones(3),)), ValueError, "tangent shape"),
+    ("jvp_tangent_structure", lambda: np.jvp(np.sin, (_V2,), ({"a": _V2},)), ValueError,
+     "does not have the structure"),
+    ("jvp_tangent_none", lambda: np.jvp(np.sin, (_V2,), (None,)), TypeError, "must be an array or a number"),
+    ("jvp_primals_not_a_tuple", lambda: np.jvp(np.sin, _V2, _V2), TypeError, "tuples or lists"),
+    ("jvp_count", lambda: np.jvp(np.sin, (_V2,), (_V2, _V2)), ValueError, "1 primals but 2 tangents"),
+    ("jvp_has_aux", lambda: np.jvp(np.sin, (_V2,), (_V2,), has_aux="x"), TypeError, r"jvp\(\): has_aux"),
+    ("linearize_tangent_int", lambda: np.linearize(np.sin, _V2)[1](np.asarray([1, 0])), TypeError,
+     "tangent dtype int64"),
+    ("linearize_not_callable", lambda: np.linearize(None, _V2), TypeError, r"linearize\(\): expected a function"),
+    ("checkpoint_not_callable", lambda: np.checkpoint(1.5), TypeError, r"checkpoint\(\): expected a function"),
+    ("custom_vjp_nondiff_argnums", lambda: np.custom_vjp(np.sin, nondiff_argnums="x"), TypeError,
+     r"custom_vjp\(\): nondiff_argnums"),
+    ("custom_jvp_not_callable", lambda: np.custom_jvp([]), TypeError, r"custom_jvp\(\): expected a function"),
+]
+
+
+@pytest.mark.parametrize("call, exc, message", [c[1:] for c in _BAD_ARGUMENTS], ids=[c[0] for c in _BAD_ARGUMENTS])
+def test_bad_arguments_to_the_transforms_raise_naming_them(call, exc, message):
+    with pytest.raises(exc, match=message):
+        call()
+
+
+def test_weak_python_scalars_are_tangents_and_cotangents_of_any_float():
+    x32 = np.asarray([1.0, 2.0], dtype=np.float32)
+    close(np.jvp(lambda a: np.sum(a), (x32,), (np.ones(2, dtype=np.float32),))[1], 2.0)
+    close(np.jvp(lambda a: a * 2.0, (np.asarray(1.0, dtype=np.float32),), (1.0,))[1], 2.0)
+    close(np.vjp(np.sum, x32)[1](1.0)[0], [1.0, 1.0])
+    close(np.jvp(lambda z: z * 2.0, (np.asarray(1j),), (1.0,))[1], 2.0)
 
 
 def test_hessian_with_argnums():
@@ -569,6 +627,180 @@ def test_writes_over_a_saved_value_raise():
         np.grad(f)(x)
 
 
+# -- functions that write into their own argument -----------------------------------------------------
+# Every transform differentiates with respect to the value passed in (issue 13, finding 4): the
+# writes are recorded as functional updates, or the transform raises AutodiffError. ``fresh()``
+# each time: the function writes into the caller's array, as a plain call does.
+
+_W = np.asarray([1.0, 2.0, 3.0, 4.0])
+_MASK = onp.array([True, False, True, False])
+
+
+def _loss(a):
+    return np.sum(a * a * _W)
+
+
+def _do(*effects):
+    """(A lambda's statements as expressions: their values are dropped.)"""
+
+
+def _then_loss(write):
+    """A function writing into its argument with ``write(a)``, then reading it."""
+    def f(a):
+        extra = write(a)
+        return _loss(a) + (0.0 if extra is None else extra)
+    f.__name__ = write.__name__
+    return f
+
+
+_WRITES_COMPUTED = [  # (name, the write); the result may add a term computed before the write
+    ("imul", lambda a: _do(a.__imul__(3.0))),
+    ("iadd_itself", lambda a: _do(a.__iadd__(a))),
+    ("setitem_constant", lambda a: a.__setitem__(0, 5.0)),
+    ("setitem_tracked", lambda a: a.__setitem__(1, a[0] * 2.0)),
+    ("ellipsis_reversed", lambda a: a.__setitem__(Ellipsis, a[::-1])),
+    ("flat", lambda a: a.flat.__setitem__(1, 3.0)),
+    ("out_negative", lambda a: _do(np.negative(a, out=a))),
+    ("out_constant", lambda a: _do(np.multiply(np.ones(4), 3.0, out=a))),
+    ("add_at", lambda a: np.add.at(a, [0, 0, 2], 1.0)),
+    ("view", lambda a: _do(a[1:].__imul__(2.0))),
+    ("view_after_a_read", lambda a: (np.sum(a * 2.0), a[1:].__imul__(2.0))[0]),
+    ("copyto", lambda a: np.copyto(a, a[::-1] * 2.0)),
+    ("put", lambda a: np.put(a, [0, 2], [7.0, a[1]])),
+    ("put_along_axis", lambda a: np.put_along_axis(a, np.asarray([1, 3]), a[:2] * 2.0, axis=0)),
+    ("fill", lambda a: (np.sum(a), a.fill(2.0))[0]),
+    ("putmask", lambda a: np.putmask(a, _MASK, 0.5)),
+    ("place", lambda a: np.place(a, _MASK, [9.0, 8.0])),
+    ("boolean_setitem", lambda a: a.__setitem__(_MASK, a[:2] * 3.0)),
+    ("fancy_iadd_repeated_index", lambda a: a.__setitem__([0, 0, 2], a[[0, 0, 2]] + 1.5)),
+    ("copyto_where", lambda a: np.copyto(a, a * 5.0, where=_MASK)),
+    ("isub_strided_views", lambda a: _do(a[::2].__isub__(a[1::2]))),
+    ("shuffle", lambda a: np.random.default_rng(0).shuffle(a)),
+]
+_WRITES_UNTRACKING = {"out_constant"}  # (a write no tracked value reaches: a constant from then on)
+_WRITES_REFUSED = [  # (name, the write, what the message says, whether forward mode computes)
+    ("out_over_a_needed_operand", lambda a: _do(np.multiply(a, a, out=a)), "which its .* needs", False),
+    ("out_sin", lambda a: _do(np.sin(a, out=a)), "which its .* needs", False),
+    ("multiply_at", lambda a: np.multiply.at(a, [1, 1], 2.0), "no .*rule is registered", False),
+    ("reshaped_view", lambda a: _do(a.reshape(2, 2)[0].__imul__(2.0)), "view", False),
+    ("transposed_view", lambda a: _do(a.T[1:].__imul__(2.0)), "view", False),
+    ("out_clip", lambda a: _do(np.clip(a, -1.0, 1.0, out=a)), "which its .* needs", False),
+    ("ipow", lambda a: _do(a.__ipow__(2.0)), "which its .* needs", False),
+    ("out_where", lambda a: _do(np.divide(a, 2.0, out=a, where=_MASK)), "where= is not differentiable", False),
+    ("imatmul", lambda a: _do(a.__imatmul__(np.eye(4) * 2.0)), "which its gradient needs", True),
+    ("sort", lambda a: a.sort(), "overwritten in place", True),
+    ("over_a_saved_value", lambda a: (np.sum(np.sin(a)), a.__iadd__(1.0))[0], "overwritten in place", True),
+]
+
+_X4 = onp.array([0.3, -1.2, 0.7, 2.1])
+_T4 = onp.array([1.0, -2.0, 0.5, 3.0])
+
+
+def _fresh():
+    return np.array(_X4)
+
+
+def _as_custom_vjp(f):
+    """``f`` as a custom_vjp whose rule is f's own vjp (its fwd writes into the argument)."""
+    cf = np.custom_vjp(lambda a: f(a))
+    cf.defvjp(lambda a: np.vjp(f, a), lambda vjp_fn, g: vjp_fn(g))
+    return cf
+
+
+def _tape_gradient(f, x):
+    with np.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.gradient(y, x)
+
+
+def _linearize_twice(f):
+    f_jvp = np.linearize(f, _fresh())[1]
+    f_jvp(np.asarray(_T4))  # a second call must not see the first one's writes
+    return f_jvp(np.asarray(_T4))
+
+
+_REVERSE = {  # transform -> (its gradient of f at _X4)
+    "grad": lambda f: np.grad(f)(_fresh()),
+    "value_and_grad": lambda f: np.value_and_grad(f)(_fresh())[1],
+    "vjp": lambda f: np.vjp(f, _fresh())[1](np.asarray(1.0))[0],
+    "jacrev": lambda f: np.jacrev(f)(_fresh()),
+    "custom_vjp": lambda f: np.grad(_as_custom_vjp(f))(_fresh()),
+}
+_REFUSING = {**_REVERSE, "tape": lambda f: _tape_gradient(f, _fresh())}  # (raise where reverse mode does)
+_FORWARD = {  # transform -> (its derivative of f at _X4 along _T4, or its gradient for jacfwd)
+    "jvp": lambda f: np.jvp(f, (_fresh(),), (np.asarray(_T4),))[1],
+    "linearize": _linearize_twice,
+    "jacfwd": lambda f: np.jacfwd(f)(_fresh()),
+}
+
+
+def _numerical_gradient(f, x, eps=1e-6):
+    """Central differences of ``f`` (it writes into its argument: a new array each call)."""
+    def at(v):
+        return onp.asarray(f(np.asarray(v)))
+    return onp.array([(at(x + eps * e) - at(x - eps * e)) / (2 * eps) for e in onp.eye(len(x))])
+
+
+@pytest.mark.parametrize("name, write", _WRITES_COMPUTED, ids=[c[0] for c in _WRITES_COMPUTED])
+def test_a_function_writing_into_its_argument_is_differentiated_at_the_value_passed_in(name, write):
+    f = _then_loss(write)
+    want = _numerical_gradient(f, _X4)
+    for how, transform in {**_REVERSE, **_FORWARD}.items():
+        got = transform(f)
+        expect = want @ _T4 if how in ("jvp", "linearize") else want
+        onp.testing.assert_allclose(onp.asarray(got), expect, rtol=1e-6, atol=1e-6, err_msg=how)
+    hess = onp.array([_numerical_gradient(lambda a: onp.asarray(np.grad(f)(a))[k], _X4)
+                      for k in range(4)])
+    onp.testing.assert_allclose(onp.asarray(np.hessian(f)(_fresh())), hess, rtol=1e-5, atol=1e-5)
+    with pytest.raises(AutodiffError, match=r"checkpoint\(.*wrote into its argument"):
+        np.grad(np.checkpoint(f))(_fresh())
+    # a tape differentiates at what the watched array holds when gradient() is called: the
+    # loss's gradient at the written value (None where a write by constants untracked it)
+    x = _fresh()
+    g = _tape_gradient(f, x)
+    if name in _WRITES_UNTRACKING:
+        assert g is None
+    else:
+        close(g, 2.0 * onp.asarray(x) * onp.asarray(_W))
+
+
+@pytest.mark.parametrize("name, write, message, forward_computes", _WRITES_REFUSED,
+                         ids=[c[0] for c in _WRITES_REFUSED])
+def test_a_write_into_the_argument_that_cannot_be_recorded_raises(name, write, message, forward_computes):
+    f = _then_loss(write)
+    for how, transform in _REFUSING.items():
+        with pytest.raises(AutodiffError, match=message):
+            transform(f)
+    want = _numerical_gradient(f, _X4)
+    for how, transform in _FORWARD.items():
+        if forward_computes:  # (forward mode saves nothing a later write could spoil)
+            expect = want @ _T4 if how in ("jvp", "linearize") else want
+            onp.testing.assert_allclose(onp.asarray(transform(f)), expect, rtol=1e-6, atol=1e-6)
+        else:
+            with pytest.raises(AutodiffError, match=message):
+                transform(f)
+
+
+def test_the_caller_sees_the_functions_writes_once():
+    x = _fresh()
+    np.grad(_then_loss(lambda a: _do(a.__imul__(3.0))))(x)
+    close(x, 3.0 * _X4)  # as a plain call would: grad runs it once on the argument
+    x = _fresh()
+    np.jacfwd(_then_loss(lambda a: _do(a.__imul__(3.0))))(x)
+    close(x, 3.0 * _X4)  # once, though jacfwd runs it once per element
+
+
+def test_checkpoint_raises_when_its_argument_is_written_before_the_backward_pass():
+    def f(x):
+        y = x * 1.0
+        z = np.checkpoint(np.sin)(y)
+        y += 1.0  # the recomputation would read the new y
+        return np.sum(z)
+    with pytest.raises(AutodiffError, match="overwritten in place"):
+        np.grad(f)(_fresh())
+
+
 # -- arrays built from lists holding arrays being differentiated ---------------------------------
 
 def _vector_field(x):  # the way ODE right-hand sides are written
@@ -587,6 +819,22 @@ def test_array_from_a_list_of_tracked_arrays_is_differentiable():
     check_grads(_vector_field, (x,), order=2)
     close(np.grad(lambda x: np.sum(np.asarray((x[:2], 2 * x[1:]))))(x), [1.0, 3.0, 2.0])
     close(np.grad(lambda x: np.sum(np.array([x[0], x[1]], ndmin=3)))(x), [1.0, 1.0, 0.0])
+
+
+_LIST_OPERANDS = {  # an op given a list holding tracked arrays (NumPy's conversion dropped them)
+    "add": lambda a: np.sum(a + [a[0], 1.0, 2.0]),
+    "where": lambda a: np.sum(np.where(a > 0, [a[0], a[1], a[2]], 0.0)),
+    "dot": lambda a: np.dot(a, [a[1], a[2], a[0]]),
+    "put": lambda a: (lambda b: (np.put(b, [0], [a[1] * 2.0]), np.sum(b * b))[1])(a * 1.0),
+    "clip": lambda a: np.sum(np.clip(a, [a[0] - 1.0, -5.0, -5.0], 0.5)),
+}
+
+
+@pytest.mark.parametrize("how", list(_LIST_OPERANDS))
+def test_an_operand_list_holding_tracked_arrays_is_differentiable(how):
+    f, x0 = _LIST_OPERANDS[how], onp.array([0.3, -0.7, 1.1])
+    close(np.grad(f)(np.array(x0)), _numerical_gradient(f, x0), rtol=1e-6, atol=1e-6)
+    check_grads(f, (np.array(x0),), order=1)
 
 
 def test_array_of_tracked_arrays_with_an_integer_dtype_is_a_constant():

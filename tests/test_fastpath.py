@@ -121,11 +121,12 @@ def test_c_and_pure_python_agree():
 
 
 def test_core_suites_pass_in_pure_python():
-    """The array, ufunc and dispatch suites also pass without the accelerator."""
+    """The array, ufunc, dispatch and autodiff suites also pass without the accelerator."""
     if os.environ.get("NPFLOW_PURE_PYTHON"):
         pytest.skip("already in pure-Python mode")
     suites = [s for s in ("tests/test_ndarray.py", "tests/test_ufuncs.py", "tests/test_dispatch.py",
-                          "tests/test_fastpath.py") if os.path.exists(os.path.join(ROOT, s))]
+                          "tests/test_fastpath.py", "tests/test_autodiff.py", "tests/test_tape.py",
+                          "tests/test_threads.py") if os.path.exists(os.path.join(ROOT, s))]
     env = dict(os.environ, NPFLOW_PURE_PYTHON="1")
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *suites],
                        env=env, capture_output=True, text=True, cwd=ROOT)

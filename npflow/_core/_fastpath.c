@@ -214,7 +214,9 @@ py_stack_changed(PyObject *module, PyObject *unused)
 }
 
 /* 0: not on the fast path (observers present); 1: fast; 2: fast, then hand the result
-   to this thread's autodiff traces (dispatch.traced). */
+   to this thread's autodiff traces (dispatch.traced); 3: as 2 if an operand is tracked, else
+   as 1 (this thread has no traces, another has: an op on an array another thread's trace
+   tracks is that trace's business, DESIGN invariant 9; see operands_mode). */
 static inline int
 fast_mode(void)
 {
@@ -227,7 +229,30 @@ fast_mode(void)
         PyErr_Clear();
         return 0;
     }
-    return PyList_Check(stack) && PyList_GET_SIZE(stack) == 0 ? 1 : 2;
+    return PyList_Check(stack) && PyList_GET_SIZE(stack) == 0 ? 3 : 2;
+}
+
+/* Whether ``x`` is an npflow array carrying autodiff entries. */
+static inline int
+has_entries(PyObject *x)
+{
+    if (Py_TYPE(x) != array_type)
+        return 0;
+    ArrayObject *a = (ArrayObject *)x;
+    return a->ad1_trace != NULL ||
+           (a->ad != NULL && (!PyDict_Check(a->ad) || PyDict_GET_SIZE(a->ad) != 0));
+}
+
+/* fast_mode's 3 resolved for the operands ``xs[0:n]``: 2 if one carries entries, else 1. */
+static inline int
+operands_mode(int mode, PyObject *const *xs, Py_ssize_t n)
+{
+    if (mode != 3)
+        return mode;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (has_entries(xs[i]))
+            return 2;
+    return 1;
 }
 
 static int trace_one(PyObject *op, PyObject *operands, PyObject *params, PyObject *result);
@@ -293,8 +318,8 @@ wrap_result(PyObject *r, PyObject *dev)
 static int
 try_fast2(PyObject *op, PyObject *kernel, PyObject *a, PyObject *b, PyObject **out, int elide)
 {
-    PyObject *x, *y, *dev;
-    int mode = fast_mode();
+    PyObject *x, *y, *dev, *ab[2] = {a, b};
+    int mode = operands_mode(fast_mode(), ab, 2);
     if (mode == 0)
         return 0;
     if (Py_TYPE(a) == array_type) {
@@ -340,6 +365,7 @@ try_fast1(PyObject *op, PyObject *kernel, PyObject *a, PyObject **out)
     int mode;
     if (Py_TYPE(a) != array_type || DEVICE(a) != cpu_device || (mode = fast_mode()) == 0)
         return 0;
+    mode = operands_mode(mode, &a, 1);
     PyObject *x = DATA(a);
     PyObject *r = PyObject_Vectorcall(kernel, &x, 1, NULL);
     if (r == NULL) {
@@ -1348,6 +1374,7 @@ static TableObject *versions = NULL;    /* dispatch.versions: id(root) -> RootVe
 static PyObject *py_plan = NULL;        /* core._plan(op, parents, operands) */
 static PyObject *meta_type = NULL;      /* core.Meta */
 static PyObject *lock_acquire = NULL, *lock_release = NULL;   /* core._lock's bound methods */
+static PyObject *trace_stacks = NULL;   /* dispatch.stacks: thread id -> its traces, while any */
 static PyObject *str_nodes, *str_roots, *str_kind, *str_differentiable, *str_released,
     *str_vjp, *str_nout, *str_inplace, *str_where, *str_vjp_uses, *str_acquire, *str_release, *str_out, *str_vjp_plain;
 static PyObject *inexact_dtypes = NULL; /* dtype -> bool: kind in "fc" */
@@ -2340,6 +2367,8 @@ trace_one(PyObject *op, PyObject *operands, PyObject *params, PyObject *result)
         return -1;
     if (!PyList_Check(stack) || PyList_GET_SIZE(stack) == 0 || PyList_GET_SIZE(stack) > 8)
         return 0;
+    if (trace_stacks != NULL && PyDict_GET_SIZE(trace_stacks) > 1)
+        return 0;   /* other threads trace too: Python gathers their traces that track these */
     Py_INCREF(stack);
     int r = 1;
     for (Py_ssize_t i = 0; r > 0 && i < PyList_GET_SIZE(stack); i++) {
@@ -2456,6 +2485,7 @@ c_apply(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwname
     Py_DECREF(inplace);
     if (writes)
         return apply_general(args, nargsf, kwnames);
+    mode = operands_mode(mode, args + 1, nargs - 1);
     PyObject *kernel = PyObject_GetAttr(op, str_np_kernel);
     if (kernel == NULL)
         return NULL;
@@ -2540,10 +2570,11 @@ configure_apply(PyObject *module, PyObject *args)
 static PyObject *
 configure_autodiff(PyObject *module, PyObject *args)
 {
-    PyObject *rt, *vers, *plan, *mt, *lock, *ot;
-    if (!PyArg_ParseTuple(args, "O!O!OOOO!:configure_autodiff", &PyType_Type, &rt, &TableType, &vers,
-                          &plan, &mt, &lock, &PyType_Type, &ot))
+    PyObject *rt, *vers, *plan, *mt, *lock, *ot, *stacks;
+    if (!PyArg_ParseTuple(args, "O!O!OOOO!O!:configure_autodiff", &PyType_Type, &rt, &TableType, &vers,
+                          &plan, &mt, &lock, &PyType_Type, &ot, &PyDict_Type, &stacks))
         return NULL;
+    Py_INCREF(stacks); Py_XSETREF(trace_stacks, stacks);
     if ((off_rec_nodes = slot_offset(rt, "nodes")) < 0 || (off_rec_roots = slot_offset(rt, "roots")) < 0 ||
             (off_op_vjp_uses = slot_offset(ot, "vjp_uses")) < 0 ||
             (off_op_info = slot_offset(ot, "fast_info")) < 0)
@@ -2650,7 +2681,8 @@ static PyMethodDef module_methods[] = {
     {"trace", (PyCFunction)(void (*)(void))py_trace, METH_FASTCALL,
      "trace(op, operands, params, result): this thread's traces take the result in C (False: not)"},
     {"configure_autodiff", configure_autodiff, METH_VARARGS,
-     "configure_autodiff(Recorder, dispatch.versions, core._plan, core.Meta, core._lock, registry.Op)"},
+     "configure_autodiff(Recorder, dispatch.versions, core._plan, core.Meta, core._lock, registry.Op, "
+     "dispatch.stacks)"},
     {"backward", (PyCFunction)(void (*)(void))py_backward, METH_FASTCALL,
      "backward(nodes, grads, wanted, found, fit, slow): Recorder.backward's loop"},
     {"untrack", (PyCFunction)(void (*)(void))py_untrack, METH_FASTCALL,

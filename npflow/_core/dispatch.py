@@ -44,9 +44,9 @@ recorders = []
 
 # Autodiff traces. ``trace_state.stack`` holds this thread's active traces
 # (outermost first); ``tracing`` has one entry per active trace in any thread;
-# ``trace_hook`` (autodiff's) is called for ops of a thread that traces. Other
-# threads, and ops run while a thread's traces are suspended (a backward pass),
-# keep the fast paths.
+# ``trace_hook`` (autodiff's) is called for ops of a thread that traces, and for
+# ops on arrays carrying autodiff entries in any thread (see ``stacks``). Other
+# ops keep the fast paths.
 class _TraceState(threading.local):
     def __init__(self):
         self.stack = []
@@ -55,6 +55,30 @@ class _TraceState(threading.local):
 trace_state = _TraceState()
 tracing = []
 trace_hook = None
+# Each thread's active traces (its trace_state.stack), by thread id, while it has any: an op on an
+# array a trace tracks is that trace's business whichever thread runs it (DESIGN invariant 9), so
+# a thread's ops on tracked arrays go to the hook even when the thread has no traces of its own.
+stacks = {}
+
+
+def _any_tracked(xs):
+    """Whether an npflow array among ``xs`` carries autodiff entries, or is of a subclass (a
+    Variable a tape watches when an op reads it): the hook sorts them out."""
+    for x in xs:
+        if isinstance(x, ndarray) and (x._ad or type(x) is not ndarray):
+            return True
+    return False
+
+
+def tracked_by_active(x):
+    """Whether an active trace tracks ``x``: this thread's, or another thread's (invariant 9)."""
+    ad = x._ad
+    if not ad or not tracing:
+        return False
+    if any(t in ad for t in trace_state.stack):
+        return True
+    me = threading.get_ident()
+    return any(t in ad for k, s in list(stacks.items()) if k != me for t in list(s))
 _NO_PARAMS = {}  # the params of fast-path calls (shared: never mutated)
 
 
@@ -62,7 +86,8 @@ def traced(op, operands, result, params=_NO_PARAMS, tried=False):
     """``result`` handed to this thread's traces: the C accelerator's recorders first, then
     autodiff's hook for what they decline. ``tried``: the caller is a C path that took (and
     declined) it already."""
-    if tried or _fastpath is None or not _fastpath.trace(op, operands, params, result):
+    if tried or _fastpath is None or op.inplace or params.get("out") is not None or \
+            not _fastpath.trace(op, operands, params, result):  # (Python: the writing ops)
         trace_hook(op, operands, params, result)
     return result
 
@@ -200,7 +225,7 @@ def _unwrap_param(op, v, dev, operands, name=None):
         if dev is not None and v._device is not dev:
             raise _device_error(op.name, operands + (v,))
         ad = v._ad
-        if ad and name != "out" and tracing and any(t in ad for t in trace_state.stack):
+        if ad and name != "out" and tracked_by_active(v):
             raise ParameterNotDifferentiableError(
                 f"{op.name}(): its parameter {name!r} is an array being differentiated "
                 f"({describe(v)}), but {op.name} has no derivative with respect to {name!r}; "
@@ -214,6 +239,13 @@ def _unwrap_param(op, v, dev, operands, name=None):
             raw.append(r)
         return tuple(raw), dev
     return v, dev
+
+
+def _holds_tracked(x):
+    """A list or tuple (nested) holding an array a trace tracks (NumPy's conversion drops it)."""
+    if type(x) is list or type(x) is tuple:
+        return any(map(_holds_tracked, x))
+    return isinstance(x, ndarray) and bool(x._ad)
 
 
 def _convert_foreign(op, x, dev, operands):
@@ -247,6 +279,11 @@ def apply(op, *operands, **params):
             raw[i] = x._data
         elif type(x) not in _PASS:
             foreign = True
+    if foreign and tracing and not op.raw_args and \
+            any((type(x) is list or type(x) is tuple) and _holds_tracked(x) for x in operands):
+        from .._numpy.creation import from_nested  # a list holding tracked arrays: differentiable
+        return apply(op, *[from_nested(x) if type(x) in (list, tuple) else x for x in operands],
+                     **params)
     out = params.get("out")
     if params:
         for k, v in params.items():
@@ -291,7 +328,8 @@ def apply(op, *operands, **params):
             _bump(operands[:1])
         elif out is not None:
             _bump(out if type(out) is tuple else (out,))
-    if tracing and trace_state.stack:
+    if tracing and (trace_state.stack or _any_tracked(operands) or out is not None and
+                    _any_tracked(result if type(result) is tuple else (result,))):
         traced(op, operands, result, params)
     if recorders:
         for rec in recorders:
@@ -328,7 +366,7 @@ def apply1(op, x):
                 r = op.np_kernel(x._data)
             except Exception:
                 return apply(op, x)  # raises again, annotated
-            if tracing and trace_state.stack:
+            if tracing and (trace_state.stack or x._ad):
                 return traced(op, (x,), wrap(r, dev))
             if type(r) is not _NP:
                 return wrap(r, dev)
@@ -366,7 +404,7 @@ def apply2(op, a, b):
         r = op.np_kernel(x, y)
     except Exception:
         return apply(op, a, b)  # raises again, annotated
-    if tracing and trace_state.stack:
+    if tracing and (trace_state.stack or ta is ndarray and a._ad or tb is ndarray and b._ad):
         return traced(op, (a, b), wrap(r, dev))
     if type(r) is not _NP:
         return wrap(r, dev)

@@ -267,7 +267,7 @@ class ndarray(_Base):
         tk = type(key)
         if (tk is int or tk is slice or tk is tuple and all(type(k) in _BASIC_KEYS for k in key)) \
                 and not recorders and self._device.kind == "cpu" \
-                and not (_dispatch.tracing and _dispatch.trace_state.stack):
+                and not (_dispatch.tracing and (_dispatch.trace_state.stack or self._ad)):
             try:
                 r = self._data[key]
             except IndexError:

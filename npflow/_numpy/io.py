@@ -38,9 +38,8 @@ def from_host(r, device=None):
 def refuse_tracked(name, xs):
     """For functions without a derivative that read values on the host (a Python function per
     element, raw bytes): an array being differentiated raises, never a silent zero gradient."""
-    stack = _dispatch.trace_state.stack if _dispatch.tracing else ()
     for x in xs:
-        if isinstance(x, ndarray_type()) and x._ad and any(t in x._ad for t in stack):
+        if isinstance(x, ndarray_type()) and _dispatch.tracked_by_active(x):
             from ..autodiff.core import AutodiffError
             raise AutodiffError(f"{name}(): has no derivative, but it was given an array being "
                                 f"differentiated ({_dispatch.describe(x)})")

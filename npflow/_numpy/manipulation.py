@@ -39,8 +39,7 @@ __all__ = ["shape", "ndim", "size", "diff",
 # -- helpers (metadata only) ---------------------------------------------------
 def _tracked(x):
     """Whether an active trace (a tape, a jvp) is differentiating ``x``."""
-    return isinstance(x, ndarray_type()) and bool(x._ad) and bool(_dispatch.tracing) and \
-        any(t in x._ad for t in _dispatch.trace_state.stack)
+    return isinstance(x, ndarray_type()) and _dispatch.tracked_by_active(x)
 
 
 def _arrays(seq, fn):

@@ -3,7 +3,10 @@
 A *trace* is either a :class:`Recorder` (reverse mode: it records a node per
 op) or a :class:`Tangents` trace (forward mode: it carries a tangent per array).
 Active traces form a per-thread stack, outermost first. While any trace is
-active anywhere, ``dispatch.apply`` calls :func:`on_apply` after each op.
+active anywhere, ``dispatch.apply`` calls :func:`on_apply` after each op of a
+thread that traces, and after each op on an array carrying entries in any
+thread: an op on an array a trace tracks goes to that trace whichever thread
+runs it (``dispatch.stacks`` holds every thread's stack; DESIGN invariant 9).
 
 An array tracked by a trace carries an entry in its ``_ad`` dict:
 ``_ad[trace] = (payload, index, root_version, n)``: the node (and output index)
@@ -97,8 +100,23 @@ def _restore_gc():
         _gc_saved = None
 
 
+_stacks = dispatch.stacks  # every thread's active traces, by thread id (see _register)
+
+
+def _register(stack):
+    """``stack`` is now this thread's active traces: other threads' ops on arrays they track
+    find them here (DESIGN invariant 9: a trace owns its arrays, not its thread)."""
+    if stack:
+        _stacks[threading.get_ident()] = stack
+    else:
+        _stacks.pop(threading.get_ident(), None)
+
+
 def _activate(trace):
-    _state.stack.append(trace)
+    stack = _state.stack
+    stack.append(trace)
+    if len(stack) == 1:
+        _register(stack)
     _hook(1)
 
 
@@ -113,28 +131,43 @@ def _deactivate(trace):
                 break
         else:
             return
+    if not stack:
+        _register(stack)
     _hook(-1)
+
+
+_NONE = frozenset()
 
 
 class only:
     """``with only(traces):`` runs the block with just these traces active (this thread).
-    The traces need not be active already (a backward pass may record on a fresh one)."""
+    The traces need not be active already (a backward pass may record on a fresh one).
+    The traces it pauses (``paused``, by default this thread's others) stay paused for this
+    thread even where another thread has them active: a rule runs outside its own trace."""
 
-    __slots__ = ("traces", "saved")
+    __slots__ = ("traces", "paused", "saved", "saved_paused")
 
-    def __init__(self, traces):
+    def __init__(self, traces, paused=None):
         self.traces = traces
+        self.paused = paused
 
     def __enter__(self):
         self.saved = _state.stack
-        _state.stack = list(self.traces)
+        self.saved_paused = getattr(_state, "paused", _NONE)
+        paused = self.saved if self.paused is None else self.paused
+        if paused:
+            _state.paused = self.saved_paused.union([t for t in paused if t not in self.traces])
+        _state.stack = stack = list(self.traces)
         _stack_changed()
+        _register(stack)
         if self.traces:
             _hook(1)
 
     def __exit__(self, *exc):
         _state.stack = self.saved
+        _state.paused = self.saved_paused
         _stack_changed()
+        _register(self.saved)
         if self.traces:
             _hook(-1)
         return False
@@ -176,8 +209,20 @@ def _track(x, trace):
     """The version counter of ``x``'s memory, held until ``trace`` is released."""
     with _lock:
         v = track_root(x._data)
-    trace.roots.append(v)
+        if trace.released:  # (another thread's late op: see _release_roots)
+            untrack_root(v)
+        else:
+            trace.roots.append(v)
     return v
+
+
+def _release_roots(trace):
+    """``trace`` is released: its version counters go; another thread's op recording on it
+    meanwhile (it gathered the trace just before) tracks nothing more (see _track)."""
+    with _lock:
+        trace.released = True
+        roots, trace.roots = trace.roots, []
+        _untrack(roots)
 
 
 def _untrack(roots):
@@ -201,13 +246,22 @@ def set_entry(x, trace, payload, index):
                 if k is not _VIEW and k.released:
                     ad.pop(k, None)
         ad[trace] = (payload, index, v, v.n)
-    trace.roots.append(v)
+        if trace.released:  # (another thread's late op: see _release_roots)
+            untrack_root(v)
+        else:
+            trace.roots.append(v)
 
 
 # -- the hook ----------------------------------------------------------------------------
 
 def on_apply(op, operands, params, result):
     stack = _state.stack
+    if len(_stacks) > (1 if stack else 0):  # other threads trace: an op on their arrays is theirs
+        written = _written(op, params, result, operands)
+        stack = _with_other_threads(stack, operands, written)
+        if stack:
+            _process_traces(stack, 0, op, operands, params, result, written)
+        return
     if not stack:
         return
     if len(stack) == 1 and not op.inplace and type(result) is dispatch.ndarray \
@@ -215,20 +269,55 @@ def on_apply(op, operands, params, result):
         # (dispatch.traced gave the C accelerator's paths their try first)
         if type(stack[0]) is Recorder and stack[0].record_simple(op, operands, params, result):
             return
-    out = params.get("out")
+    _process_traces(stack, 0, op, operands, params, result, _written(op, params, result, operands))
+
+
+def _with_other_threads(stack, operands, written):
+    """This thread's traces, after the other threads' active traces that track an array the op
+    reads or writes (in their threads' order, outermost first): whichever thread runs an op
+    on a tracked array, its trace records it (DESIGN invariant 9)."""
+    nd = dispatch.ndarray
+    ads = [x._ad for x in (*operands, *written) if isinstance(x, nd) and x._ad]
+    # (a tape watching accessed variables watches one an op of any thread reads)
+    variables = any(type(x) is not nd and isinstance(x, nd) for x in operands)
+    if not ads and not variables:
+        return stack
+    me = threading.get_ident()
+    paused = getattr(_state, "paused", _NONE)  # (the traces whose rules this thread is running)
+    extra = []
+    for k, s in list(_stacks.items()):
+        if k == me:
+            continue
+        for t in list(s):
+            if not t.released and t not in stack and t not in extra and t not in paused and \
+                    (any(t in ad for ad in ads) or variables and t.watch_accessed):
+                extra.append(t)
+    return extra + stack if extra else stack
+
+
+def stack_for(arrays):
+    """The active traces a function of ``arrays`` answers to in this thread (on_apply's): this
+    thread's, after the other threads' that track one of them."""
+    stack = _state.stack
+    if len(_stacks) > (1 if stack else 0):
+        return _with_other_threads(stack, arrays, ())
+    return stack
+
+
+def _written(op, params, result, operands):
+    """The arrays ``op`` wrote into: an in-place op's first operand, ``out=``'s results."""
     if op.inplace:
-        written = (operands[0],)
-    elif out is not None:
-        written = result if type(result) is tuple else (result,)
-    else:
-        written = ()
-    _process_traces(stack, 0, op, operands, params, result, written)
+        return (operands[0],)
+    if params.get("out") is not None:
+        return result if type(result) is tuple else (result,)
+    return ()
 
 
 def trace_from(i, op, operands, params, result):
-    """on_apply's loop from trace ``i`` on, for an op that writes nothing: the C accelerator
-    handled the traces before ``i`` and hands over the first one it declines."""
-    _process_traces(_state.stack, i, op, operands, params, result, ())
+    """on_apply's loop from trace ``i`` on: the C accelerator handled the traces before ``i``
+    and hands over the first one it declines."""
+    _process_traces(_state.stack, i, op, operands, params, result,
+                    _written(op, params, result, operands))
 
 
 def _process_traces(stack, start, op, operands, params, result, written):
@@ -255,7 +344,7 @@ def _process_traces(stack, start, op, operands, params, result, written):
                                                    if written or op.inplace else 0):
                 check_fresh(x, e, op.name, _writes_seen(op, x, operands, written))  # raises
         if trace.runs_rules:
-            with only(stack[:i]):
+            with only(stack[:i], stack[i:]):
                 trace.process(op, operands, entries, params, result, written)
         else:
             trace.process(op, operands, entries, params, result, written)
@@ -363,6 +452,14 @@ def _saved_value(x, checks, trace):
         v = _track(x, trace)
         checks.append((x, v, v.n))
     return x
+
+
+def save_checks(xs, trace):
+    """The version checks of the arrays among ``xs``, for values read again later."""
+    checks = []
+    for x in xs:
+        _saved_value(x, checks, trace)
+    return checks
 
 
 class Recorder:
@@ -499,12 +596,14 @@ class Recorder:
             return written
         return result if type(result) is tuple else (result,)
 
-    def record_custom(self, operands, entries, outputs, backward, name):
-        """A node whose cotangents come from ``backward(cts) -> per-operand cts``."""
+    def record_custom(self, operands, entries, outputs, backward, name, checks=()):
+        """A node whose cotangents come from ``backward(cts) -> per-operand cts``; ``checks``:
+        ``(array, version, count)`` of the values ``backward`` reads again (see save_checks)."""
         parents = [e if e is not None and is_inexact(x.dtype) else None
                    for x, e in zip(operands, entries)]
         meta = tuple((x.shape, x.dtype) if isinstance(x, dispatch.ndarray) else None for x in operands)
-        node = Node(None, None, parents, None, None, meta, [], custom=(backward, name), nout=len(outputs))
+        node = Node(None, None, parents, None, None, meta, list(checks), custom=(backward, name),
+                    nout=len(outputs))
         self.nodes.append(node)
         for k, o in enumerate(outputs):
             if isinstance(o, dispatch.ndarray) and is_inexact(o.dtype):
@@ -512,8 +611,11 @@ class Recorder:
         return node
 
     # the backward pass ---------------------------------------------------------------
-    def backward(self, targets, seeds, sources, unconnected="none"):
-        """Cotangents of ``sources`` (arrays) given ``seeds`` for ``targets``; None if unconnected."""
+    def backward(self, targets, seeds, sources, unconnected="none", entries=None):
+        """Cotangents of ``sources`` (arrays) given ``seeds`` for ``targets``; None if unconnected.
+        ``entries``: the sources' entries to differentiate with respect to (a transform's, taken
+        when it watched its arguments: in-place writes into them since were recorded as functional
+        updates, so these are the values passed in); by default each source's current one."""
         if self.used:
             raise RuntimeError(f"{self.name}: a non-persistent tape can compute gradients only once; "
                                f"use {self.name}(persistent=True) to call gradient() several times")
@@ -527,10 +629,14 @@ class Recorder:
             check_fresh(t, e, "gradient")
             _accumulate(grads, e[0], e[1], s)
         wanted = {}
-        for src in sources:
-            e = entry_of(src, self)
+        for k, src in enumerate(sources):
+            if entries is None:
+                e = entry_of(src, self)
+                if e is not None:
+                    check_fresh(src, e, "gradient")
+            else:  # (a use of the source after an unrecorded write raised already)
+                e = entries[k]
             if e is not None:
-                check_fresh(src, e, "gradient")
                 wanted.setdefault(e[0], []).append((src, e[1]))
         found = {}
         # Outer traces see the rules' ops (higher order). As TensorFlow, a persistent tape asked
@@ -561,8 +667,8 @@ class Recorder:
             else:
                 _backward_loop(nodes, grads, wanted, found, slow, free)
         results = []
-        for src in sources:
-            e = entry_of(src, self)
+        for k, src in enumerate(sources):
+            e = entry_of(src, self) if entries is None else entries[k]
             ct = None
             if e is not None and e[0] in found:
                 ct = found[e[0]][e[1]]
@@ -584,9 +690,7 @@ class Recorder:
                 node.release()
         self.nodes = []
         self.watched = []
-        _untrack(self.roots)
-        self.roots = []
-        self.released = True
+        _release_roots(self)
 
     def __del__(self):
         try:
@@ -766,9 +870,7 @@ class Tangents:
                 o._ad.pop(self, None)
 
     def release(self):
-        _untrack(self.roots)
-        self.roots = []
-        self.released = True
+        _release_roots(self)
 
     __del__ = Recorder.__del__
 
@@ -814,4 +916,4 @@ _NO_SWITCH = contextlib.nullcontext()  # no trace active: the rules run as they 
 
 
 if _fastpath is not None:
-    _fastpath.configure_autodiff(Recorder, dispatch.versions, _plan, Meta, _lock, Op)
+    _fastpath.configure_autodiff(Recorder, dispatch.versions, _plan, Meta, _lock, Op, dispatch.stacks)

@@ -15,7 +15,8 @@ class GradientTape:
 
     A non-persistent tape frees what it saved once ``gradient`` returns and
     cannot be used again; ``persistent=True`` keeps it for several calls.
-    Tapes are per thread. With ``watch_accessed_variables=True`` (the default) a
+    A tape is active in the thread that entered it, and records every op on an array it
+    tracks, whichever thread runs the op. With ``watch_accessed_variables=True`` (the default) a
     trainable floating-point ``npflow.Variable`` is watched when an operation reads it.
     """
 
@@ -82,7 +83,7 @@ class GradientTape:
         if unconnected_gradients not in ("none", "zero"):
             raise ValueError(f"GradientTape.gradient(): unconnected_gradients must be 'none' or "
                              f"'zero', got {unconnected_gradients!r}")
-        targets, _ = flatten(target)
+        targets = _arrays_of(target, "target", "gradient", numbers=True)
         if output_gradients is None:
             seeds = [_ones_like(t) for t in targets]
         else:
@@ -90,7 +91,10 @@ class GradientTape:
             if len(seeds) != len(targets):
                 raise ValueError(f"GradientTape.gradient(): {len(seeds)} output_gradients for "
                                  f"{len(targets)} targets")
+            for s, t in zip(seeds, targets):
+                _check_output_gradient(s, t)
         srcs, tree = flatten(sources)
+        _arrays_of(sources, "sources", "gradient")
         grads = self._rec.backward(targets, seeds, srcs, unconnected_gradients)
         self._stop_if_used()
         return unflatten(tree, grads)
@@ -104,7 +108,9 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients="none"):
         """d target / d source for every element of ``target``: shape target.shape + source.shape."""
         import npflow as np
+        _arrays_of(target, "target", "jacobian", leaf=True)
         srcs, tree = flatten(sources)
+        _arrays_of(sources, "sources", "jacobian")
         persistent = self._rec.persistent
         self._rec.persistent = True
         try:
@@ -130,6 +136,32 @@ class GradientTape:
             out.append(np.stack(col).reshape(target.shape + s.shape) if col else
                        np.zeros(target.shape + s.shape, dtype=s.dtype, device=s.device))
         return unflatten(tree, out)
+
+
+_NUMBERS = (int, float, complex)
+
+
+def _arrays_of(tree, what, method, numbers=False, leaf=False):
+    """The leaves of ``tree``, each an npflow array (or, with ``numbers``, a number), else TypeError."""
+    import npflow as np
+    leaves, _ = flatten(tree) if not leaf else ([tree], None)
+    for x in leaves:
+        if not (isinstance(x, np.ndarray) or numbers and type(x) in _NUMBERS):
+            raise TypeError(f"GradientTape.{method}(): {what} must be "
+                            f"{'an npflow array' if leaf else 'npflow arrays (or nested lists, tuples, dicts of them)'}"
+                            f", got {type(x).__name__} {x!r:.60}")
+    return leaves
+
+
+def _check_output_gradient(s, t):
+    import numpy
+    import npflow as np
+    if not (isinstance(s, (np.ndarray, numpy.ndarray, numpy.generic)) or type(s) in _NUMBERS):
+        raise TypeError(f"GradientTape.gradient(): output_gradients must be arrays or numbers, got "
+                        f"{type(s).__name__} {s!r:.60}")
+    if numpy.shape(s) != numpy.shape(t):
+        raise ValueError(f"GradientTape.gradient(): an output gradient of shape {numpy.shape(s)} "
+                         f"for a target of shape {numpy.shape(t)}")
 
 
 def _ones_like(t):

@@ -7,6 +7,8 @@ is what keeps nested differentiation free of perturbation confusion.
 """
 import functools
 
+import numpy as _onp
+
 import npflow as np
 
 from .._core.dispatch import apply
@@ -25,6 +27,87 @@ def stop_gradient(x):
     """``x``'s value, as a constant: no derivative flows through it (any nesting)."""
     leaves, tree = flatten(x)
     return unflatten(tree, [apply(STOP, v) if isinstance(v, np.ndarray) else v for v in leaves])
+
+
+# -- argument checks: wrong types raise TypeError, wrong values ValueError, naming the transform --
+
+def _is_index(n):
+    return isinstance(n, (int, _onp.integer)) and not isinstance(n, (bool, _onp.bool_))
+
+
+def _fun_arg(fun, fname):
+    if not callable(fun):
+        raise TypeError(f"{fname}(): expected a function to differentiate, got "
+                        f"{type(fun).__name__} {fun!r:.60}")
+    return fun
+
+
+def _flag_arg(value, name, fname):
+    if not isinstance(value, (bool, _onp.bool_)):
+        raise TypeError(f"{fname}(): {name} must be True or False, got {type(value).__name__} "
+                        f"{value!r:.60}")
+    return bool(value)
+
+
+def _argnums_arg(argnums, fname, name="argnums"):
+    """``argnums`` as an int or a tuple of ints (TypeError otherwise)."""
+    if _is_index(argnums):
+        return int(argnums)
+    if isinstance(argnums, (tuple, list)) and all(_is_index(n) for n in argnums):
+        return tuple(int(n) for n in argnums)
+    raise TypeError(f"{fname}(): {name} must be an int or a tuple of ints, got "
+                    f"{type(argnums).__name__} {argnums!r:.60}")
+
+
+def _transform_args(fname, fun, argnums, has_aux, holomorphic):
+    """The checked arguments of a grad-like transform: (fun, argnums, has_aux, holomorphic)."""
+    return (_fun_arg(fun, fname), _argnums_arg(argnums, fname), _flag_arg(has_aux, "has_aux", fname),
+            _flag_arg(holomorphic, "holomorphic", fname))
+
+
+_NUMBERS = (int, float, complex, bool)
+
+
+def _dtype_of(v):
+    """The dtype of an array or number leaf; None for anything else."""
+    if isinstance(v, (np.ndarray, _onp.ndarray, _onp.generic)):
+        return v.dtype
+    if type(v) in _NUMBERS:
+        return None if type(v) is bool else _onp.asarray(v).dtype
+    return False
+
+
+_OWNER = {"tangent": "primal", "cotangent": "output"}
+
+
+def _check_perturbation(p, t, fname, what):
+    """A tangent or cotangent ``t`` for the leaf ``p``: an array or a number of ``p``'s shape, and
+    for a floating ``p`` its dtype (a Python float or complex takes it, as JAX's weak types)."""
+    owner = _OWNER[what]
+    td = _dtype_of(t)
+    if td is False or (td is None and type(t) is not bool):
+        raise TypeError(f"{fname}(): a {what} must be an array or a number, got {type(t).__name__} "
+                        f"{t!r:.60}")
+    if _onp.shape(p) != _onp.shape(t):
+        raise ValueError(f"{fname}(): {what} shape {_onp.shape(t)} does not match the {owner}'s "
+                         f"shape {_onp.shape(p)}")
+    pd = _dtype_of(p)
+    if not pd or pd.kind not in "fc":
+        return  # (an integer primal raises elsewhere; an integer output takes any cotangent)
+    weak = type(t) in (float, complex) and (type(t) is float or pd.kind == "c")
+    if not weak and td != pd:
+        raise TypeError(f"{fname}(): {what} dtype {td if td is not None else 'bool'} does not match "
+                        f"the {owner}'s {pd} (a {what} has its {owner}'s floating-point dtype)")
+
+
+def _same_structure(primal, other, fname, what):
+    pl, pt = flatten(primal)
+    ol, ot = flatten(other)
+    if len(pl) != len(ol) or pt != ot:
+        raise ValueError(f"{fname}(): the {what} ({type(other).__name__} of {len(ol)} leaves) does "
+                         f"not have the structure of the {_OWNER[what]} ({type(primal).__name__} of "
+                         f"{len(pl)} leaves)")
+    return pl, ol
 
 
 def _argnums_tuple(argnums, nargs, fname):
@@ -61,6 +144,14 @@ def _prepare(args, nums, fname, attach, holomorphic=False):
     return args, per_arg
 
 
+def _watched(per_arg, rec):
+    """The aliases of the differentiated arguments and their entries now, before the function
+    runs: the gradient is with respect to the values passed in, even where the function writes
+    into its arguments (those writes are recorded as functional updates of these entries)."""
+    sources = [a for _, aliases in per_arg for a in aliases]
+    return sources, [core.entry_of(a, rec) for a in sources]
+
+
 def _scalar_output(out, fname, holomorphic=False):
     if not isinstance(out, np.ndarray):
         out = np.asarray(out)
@@ -80,36 +171,47 @@ def _scalar_output(out, fname, holomorphic=False):
 def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """``f`` and its gradient with respect to ``argnums``: ``(value, grad)`` (``((value, aux), grad)``).
     ``holomorphic=True``: complex ``f`` of complex arguments, whose gradient is ``f'(z)``."""
+    return _value_and_grad_fn("value_and_grad", fun, argnums, has_aux, holomorphic)
+
+
+def _value_and_grad_fn(fname, fun, argnums, has_aux, holomorphic):
+    fun, argnums, has_aux, holomorphic = _transform_args(fname, fun, argnums, has_aux, holomorphic)
+
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
         core.hold_gc(1)
         try:
-            return _value_and_grad(fun, argnums, has_aux, holomorphic, args, kwargs)
+            return _value_and_grad(fun, argnums, has_aux, holomorphic, args, kwargs, fname)
         finally:
             core.hold_gc(-1)
     return wrapped
 
 
-def _value_and_grad(fun, argnums, has_aux, holomorphic, args, kwargs):
+def _aux_pair(out, fname):
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(f"{fname}(has_aux=True): the function must return a pair (output, aux), got "
+                        f"{type(out).__name__}")
+    return out
+
+
+def _value_and_grad(fun, argnums, has_aux, holomorphic, args, kwargs, fname="grad"):
     """One call of value_and_grad(fun, ...)."""
-    nums = _argnums_tuple(argnums, len(args), "grad")
-    rec = core.Recorder(name="grad")
+    nums = _argnums_tuple(argnums, len(args), fname)
+    rec = core.Recorder(name=fname)
     try:
         core._activate(rec)
         try:
-            args2, per_arg = _prepare(args, nums, "grad", rec.watch, holomorphic)
+            args2, per_arg = _prepare(args, nums, fname, rec.watch, holomorphic)
+            sources, entries = _watched(per_arg, rec)
             out = fun(*args2, **kwargs)
         finally:
             core._deactivate(rec)
         aux = None
         if has_aux:
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise TypeError("grad(has_aux=True): the function must return a pair (output, aux)")
-            out, aux = out
-        out = _scalar_output(out, "grad", holomorphic)
-        sources = [a for _, aliases in per_arg for a in aliases]
+            out, aux = _aux_pair(out, fname)
+        out = _scalar_output(out, fname, holomorphic)
         seed = apply(REGISTRY["ones"], shape=(), dtype=out.dtype, order="C", device=out.device)
-        cts = rec.backward([out], [seed], sources, "zero")
+        cts = rec.backward([out], [seed], sources, "zero", entries)
     except BaseException:
         rec.release()  # free what it saved now, not when the traceback goes
         raise
@@ -132,7 +234,7 @@ def stop_gradient_of(x, trace):
 def grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """The gradient of a real scalar function ``fun`` with respect to argument(s) ``argnums``
     (of a complex one with ``holomorphic=True``: ``f'(z)``)."""
-    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
+    vg = _value_and_grad_fn("grad", fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
@@ -143,29 +245,26 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False):
 
 def vjp(fun, *primals, has_aux=False):
     """``(fun(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` gives one cotangent per primal."""
+    _fun_arg(fun, "vjp")
+    has_aux = _flag_arg(has_aux, "has_aux", "vjp")
     rec = core.Recorder(persistent=True, name="vjp")
     core._activate(rec)
     try:
         args, per_arg = _prepare(primals, range(len(primals)), "vjp", rec.watch)
+        sources, entries = _watched(per_arg, rec)
         out = fun(*args)
     finally:
         core._deactivate(rec)
     aux = None
     if has_aux:
-        out, aux = out
+        out, aux = _aux_pair(out, "vjp")
     out_leaves, out_tree = flatten(out)
-    sources = [a for _, aliases in per_arg for a in aliases]
 
     def vjp_fn(cotangent):
-        ct_leaves, ct_tree = flatten(cotangent)
-        if len(ct_leaves) != len(out_leaves):
-            raise ValueError(f"vjp_fn(): the cotangent has {len(ct_leaves)} leaves, the output "
-                             f"{len(out_leaves)}")
+        _, ct_leaves = _same_structure(out, cotangent, "vjp_fn", "cotangent")
         for c, o in zip(ct_leaves, out_leaves):
-            if np.shape(c) != np.shape(o):
-                raise ValueError(f"vjp_fn(): cotangent shape {np.shape(c)} does not match the "
-                                 f"output's {np.shape(o)}")
-        cts = rec.backward(out_leaves, [np.asarray(c) for c in ct_leaves], sources, "zero")
+            _check_perturbation(o, c, "vjp_fn", "cotangent")
+        cts = rec.backward(out_leaves, [np.asarray(c) for c in ct_leaves], sources, "zero", entries)
         res, k = [], 0
         for tree, aliases in per_arg:
             res.append(unflatten(tree, cts[k:k + len(aliases)]))
@@ -176,20 +275,19 @@ def vjp(fun, *primals, has_aux=False):
 
 def jvp(fun, primals, tangents, has_aux=False):
     """``(fun(*primals), tangent_out)``: forward mode, through the ops' jvp rules."""
+    _fun_arg(fun, "jvp")
+    has_aux = _flag_arg(has_aux, "has_aux", "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp(): primals and tangents must be tuples or lists (one entry per argument)")
+        raise TypeError(f"jvp(): primals and tangents must be tuples or lists (one entry per "
+                        f"argument), got {type(primals).__name__} and {type(tangents).__name__}")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp(): {len(primals)} primals but {len(tangents)} tangents")
     trace = core.Tangents()
     seeds = []
     for p, t in zip(primals, tangents):
-        pl, pt = flatten(p)
-        tl, tt = flatten(t)
-        if len(pl) != len(tl):
-            raise ValueError("jvp(): primal and tangent structures differ")
+        pl, tl = _same_structure(p, t, "jvp", "tangent")
         for a, b in zip(pl, tl):
-            if np.shape(a) != np.shape(b):
-                raise ValueError(f"jvp(): primal shape {np.shape(a)} and tangent shape {np.shape(b)} differ")
+            _check_perturbation(a, b, "jvp", "tangent")
         seeds.extend(tl)
     it = iter(seeds)
     core._activate(trace)
@@ -201,7 +299,7 @@ def jvp(fun, primals, tangents, has_aux=False):
         core._deactivate(trace)
     aux = None
     if has_aux:
-        out, aux = out
+        out, aux = _aux_pair(out, "jvp")
     leaves, tree = flatten(out)
     t_out = []
     for o in leaves:
@@ -216,8 +314,17 @@ def jvp(fun, primals, tangents, has_aux=False):
 def linearize(fun, *primals):
     """``(fun(*primals), f_jvp)`` with ``f_jvp(*tangents)`` the jvp at ``primals``
     (evaluated by forward mode at each call)."""
+    _fun_arg(fun, "linearize")
+    frozen = _snapshot(primals)  # (fun may write into its arguments: each call starts afresh)
     out = fun(*primals)
-    return out, lambda *tangents: jvp(fun, primals, tangents)[1]
+    return out, lambda *tangents: jvp(fun, _snapshot(frozen), tangents)[1]
+
+
+def _snapshot(args):
+    """``args`` with every array leaf copied: transforms that run a function several times run
+    it each time on the values passed in, even if it writes into its arguments."""
+    leaves, tree = flatten(tuple(args))
+    return unflatten(tree, [np.copy(v) if isinstance(v, np.ndarray) else v for v in leaves])
 
 
 def _basis(x):
@@ -257,6 +364,8 @@ def _assemble(argnums, otree, outs, ins, block):
 def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
     """The Jacobian by reverse mode (one vjp per output element): for each output leaf and
     argument leaf, shape ``out.shape + arg.shape``; arguments and results may be pytrees."""
+    fun, argnums, has_aux, holomorphic = _transform_args("jacrev", fun, argnums, has_aux, holomorphic)
+
     def jac(*args):
         nums, g, ins = _jac_setup(fun, args, argnums, holomorphic, "jacrev")
         res = vjp(g, *[args[n] for n in nums], has_aux=has_aux)
@@ -284,9 +393,18 @@ jacobian = jacrev
 def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     """The Jacobian by forward mode (one jvp per argument element): for each output leaf and
     argument leaf, shape ``out.shape + arg.shape``; arguments and results may be pytrees."""
+    fun, argnums, has_aux, holomorphic = _transform_args("jacfwd", fun, argnums, has_aux, holomorphic)
+
     def jac(*args):
-        nums, g, ins = _jac_setup(fun, args, argnums, holomorphic, "jacfwd")
-        primals = tuple(args[n] for n in nums)
+        nums, _, ins = _jac_setup(fun, args, argnums, holomorphic, "jacfwd")
+        frozen = _snapshot(args)
+        calls = [args]  # the first evaluation on ``args``, the later ones on copies of their values
+
+        def evaluate(tangents=None):  # (fun may write into its arguments)
+            a = calls.pop() if calls else _snapshot(frozen)
+            g = lambda *d: fun(*[d[nums.index(i)] if i in nums else v for i, v in enumerate(a)])
+            primals = tuple(a[n] for n in nums)
+            return g(*primals) if tangents is None else jvp(g, primals, tangents, has_aux=has_aux)
         zeros = [[np.zeros_like(a) for a in leaves] for leaves, _ in ins]
         cols, out, aux = {}, None, None
         for k, (leaves, _) in enumerate(ins):
@@ -295,11 +413,11 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
                 for e in _basis(a):
                     tangents = tuple(unflatten(tree, [e if (kk, jj) == (k, j) else z for jj, z in enumerate(zs)])
                                      for kk, ((_, tree), zs) in enumerate(zip(ins, zeros)))
-                    r = jvp(g, primals, tangents, has_aux=has_aux)
+                    r = evaluate(tangents)
                     out, aux = r[0], (r[2] if has_aux else None)
                     cols[k, j].append(_arrays(r[1])[0])
         if out is None:  # every argument is empty: one call for the output's structure
-            r = g(*primals)
+            r = evaluate()
             out, aux = r if has_aux else (r, None)
         outs, otree = _arrays(out)
 
@@ -315,12 +433,17 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
 
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
     """The Hessian of a scalar function: jacfwd of jacrev."""
+    _transform_args("hessian", fun, argnums, has_aux, holomorphic)
     return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
 def elementwise_grad(fun, argnum=0):
     """autograd's elementwise_grad: the vjp of ``fun`` with a cotangent of ones
     (the derivative of each output element, for elementwise functions)."""
+    _fun_arg(fun, "elementwise_grad")
+    if not _is_index(argnum):
+        raise TypeError(f"elementwise_grad(): argnum must be an int, got {type(argnum).__name__} "
+                        f"{argnum!r:.60}")
     def g(*args):
         out, f = vjp(lambda x: fun(*[x if i == argnum else a for i, a in enumerate(args)]), args[argnum])
         return f(np.ones_like(out))[0]
@@ -330,14 +453,20 @@ def elementwise_grad(fun, argnum=0):
 # -- custom rules and rematerialisation ------------------------------------------------------
 
 def _innermost_tracking(flat_args):
-    """(index in the stack, trace, entries) of the innermost active trace tracking an argument."""
-    stack = core._state.stack
+    """(index in the stack, trace, entries, the stack) of the innermost active trace tracking an
+    argument; the stack is this thread's, after other threads' traces tracking an argument."""
+    stack = core.stack_for(flat_args)
     for i in range(len(stack) - 1, -1, -1):
         t = stack[i]
         entries = [core.entry_of(a, t) if isinstance(a, np.ndarray) else None for a in flat_args]
         if any(e is not None for e in entries):
-            return i, t, entries
-    return None, None, None
+            return i, t, entries, stack
+    return None, None, None, stack
+
+
+def _outside(stack, i):
+    """``with _outside(stack, i):`` runs a block with only the traces outside ``stack[i]``."""
+    return core.only(stack[:i], stack[i:])
 
 
 def _diff_leaves(args, nondiff_argnums):
@@ -364,12 +493,17 @@ class _CustomRule:
     arguments, and finding the innermost trace that tracks the others."""
 
     def __init__(self, fun, nondiff_argnums=()):
+        fname = type(self).__name__
+        _fun_arg(fun, fname)
+        nondiff_argnums = _argnums_arg(nondiff_argnums, fname, "nondiff_argnums")
+        nondiff_argnums = (nondiff_argnums,) if isinstance(nondiff_argnums, int) else nondiff_argnums
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
 
     def _tracking(self, args):
-        """(diff args, their leaves, regroup, stack index, innermost tracking trace, entries)."""
+        """(diff args, their leaves, regroup, stack index, innermost tracking trace, entries,
+        the stack)."""
         diff, flat, regroup = _diff_leaves(args, self.nondiff_argnums)
         return (diff, flat, regroup) + _innermost_tracking(flat)
 
@@ -389,14 +523,13 @@ class custom_vjp(_CustomRule):
     def __call__(self, *args):
         if self.fwd is None:
             raise TypeError(f"custom_vjp {self.fun.__name__}: call defvjp(fwd, bwd) before using it")
-        diff, flat, regroup, i, trace, entries = self._tracking(args)
+        diff, flat, regroup, i, trace, entries, stack = self._tracking(args)
         if trace is None:
             return self.fun(*args)
         if isinstance(trace, core.Tangents):
             raise TypeError(f"can't apply forward-mode autodiff (jvp) to a custom_vjp function "
                             f"({self.fun.__name__}); give it a custom_jvp rule instead")
-        stack = core._state.stack
-        with core.only(stack[:i]):  # (fwd usually calls f: outer traces then use this rule too)
+        with _outside(stack, i):  # (fwd usually calls f: outer traces then use this rule too)
             out, res = self.fwd(*args)
         outs, tree = flatten(out)
         nondiff = [a for k, a in enumerate(args) if k in self.nondiff_argnums]
@@ -434,10 +567,9 @@ class custom_jvp(_CustomRule):
     def __call__(self, *args):
         if self.rule is None:
             raise TypeError(f"custom_jvp {self.fun.__name__}: define the rule with @f.defjvp first")
-        diff, flat, regroup, i, trace, entries = self._tracking(args)
+        diff, flat, regroup, i, trace, entries, stack = self._tracking(args)
         if trace is None:
             return self.fun(*args)
-        stack = core._state.stack
         nondiff = [args[k] for k in self.nondiff_argnums]
 
         def call_rule(primals, tangents):
@@ -445,13 +577,13 @@ class custom_jvp(_CustomRule):
         if isinstance(trace, core.Tangents):
             tangents = regroup([trace.tangent(a) if e is not None else np.zeros_like(a)
                                 for a, e in zip(flat, entries)])
-            with core.only(stack[:i]):
+            with _outside(stack, i):
                 out, t_out = call_rule(tuple(diff), tangents)
             for o, t in zip(flatten(out)[0], flatten(t_out)[0]):
                 if isinstance(o, np.ndarray) and core.is_inexact(o.dtype) and t is not None:
                     core.set_entry(o, trace, fit(t, o.shape, o.dtype, self.fun.__name__, forward=True), 0)
             return out
-        with core.only(stack[:i]):
+        with _outside(stack, i):
             out = self(*args)  # outer traces tracking the arguments use the rule too
         outs, tree = flatten(out)
         outer = stack[:i]
@@ -473,16 +605,22 @@ class custom_jvp(_CustomRule):
 
 def checkpoint(fun):
     """``fun`` whose intermediate values are recomputed in the backward pass instead of saved."""
+    _fun_arg(fun, "checkpoint")
     @functools.wraps(fun)
     def wrapped(*args):
         leaves, tree = flatten(args)
-        i, trace, entries = _innermost_tracking(leaves)
+        i, trace, entries, stack = _innermost_tracking(leaves)
         if trace is None or isinstance(trace, core.Tangents):
             return fun(*args)
-        stack = core._state.stack
         outer = stack[:i]
-        with core.only(outer):
+        checks = core.save_checks(leaves, trace)  # (the backward pass reads them again)
+        with _outside(stack, i):
             out = fun(*args)
+        name = getattr(fun, "__name__", "checkpoint")
+        if any(v.n != n for _, v, n in checks):
+            raise core.AutodiffError(
+                f"checkpoint({name}): the function wrote into its argument, but a checkpointed "
+                f"function runs again on its arguments in the backward pass; write into a copy")
         outs, otree = flatten(out)
 
         def backward(cts):
@@ -499,6 +637,6 @@ def checkpoint(fun):
                                        for c, o in zip(cts, again)], srcs, "zero")
             it = iter(got)
             return [next(it) if e is not None else None for e in entries]
-        trace.record_custom(leaves, entries, outs, backward, getattr(fun, "__name__", "checkpoint"))
+        trace.record_custom(leaves, entries, outs, backward, name, checks)
         return out
     return wrapped
