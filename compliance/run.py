@@ -3,8 +3,11 @@
     python compliance/run.py PATH/TO/array-api-tests [--max-examples 200] [--version 2025.12]
 
 PATH is a checkout of data-apis/array-api-tests with its ``array-api`` spec
-repository as the ``array-api`` folder (kept outside this project: never commit
-either). The run writes ``compliance/RESULTS.md``: the suite's and the spec's
+repository as the ``array-api`` folder, at the commit the suite names (``git ls-tree
+HEAD array-api``), kept outside this project: never commit either. The suite needs its
+own requirements (``pip install -r PATH/requirements.txt``: pytest-json-report,
+ndindex). Options before PATH; pytest's after ``--`` (e.g. ``-- --hypothesis-seed=N``,
+recorded in RESULTS.md). The run writes ``compliance/RESULTS.md``: the suite's and the spec's
 commits, the date, max-examples, and passed/failed/skipped/errors per test file,
 then the failing tests. ``compliance/skips.txt`` (one test id per line, each
 with a ``# reason``; only tests that array-api-strict fails too) is passed to the suite's
