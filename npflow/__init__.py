@@ -51,3 +51,7 @@ euler_gamma = _onp.euler_gamma
 from ._core import ndarray as _ndarray_module  # noqa: E402
 
 _ndarray_module._bind_namespace(_sys.modules[__name__])
+
+from . import _docstrings  # noqa: E402
+
+_docstrings.adopt(_sys.modules[__name__])  # NumPy's docstrings by reference, npflow's differences

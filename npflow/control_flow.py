@@ -146,7 +146,12 @@ def _callables(fn, fns):
 
 
 def cond(pred, true_fn, false_fn, *operands):
-    """``true_fn(*operands)`` if ``pred`` else ``false_fn(*operands)`` (only the taken branch runs)."""
+    """``true_fn(*operands)`` if ``pred`` else ``false_fn(*operands)`` (only the taken branch runs).
+
+    >>> import npflow as np
+    >>> np.cond(np.array(2.0) > 1, np.sin, np.cos, np.array(0.0))
+    array(0.)
+    """
     _callables("cond", (true_fn, false_fn))
     taken = true_fn if _scalar(pred, "cond", "pred", "bi") else false_fn
     return taken(*operands)
@@ -217,7 +222,12 @@ def _empty(y):
 
 def scan(f, init, xs=None, length=None, reverse=False):
     """``carry, y = f(carry, x)`` for each ``x`` along ``xs``'s leading axis (last first if
-    ``reverse``); returns the final carry and the ys stacked along a new leading axis."""
+    ``reverse``); returns the final carry and the ys stacked along a new leading axis.
+
+    >>> import npflow as np
+    >>> np.scan(lambda c, x: (c + x, c * x), np.array(0.0), np.array([1.0, 2.0, 3.0]))
+    (array(6.), array([0., 2., 9.]))
+    """
     return _scan("scan", f, init, xs, length, reverse)
 
 

@@ -11,7 +11,7 @@ import inspect
 
 import numpy as _onp
 
-import npflow as np
+from ._core.public import npflow as np  # (called at run time, once npflow is imported)
 
 __all__ = ["minimize"]
 

@@ -66,6 +66,7 @@ class ExponentialDecay(LearningRateSchedule):
         self.staircase = staircase
 
     def rate(self, step):
+        """The learning rate after ``step`` updates."""
         p = step / self.decay_steps
         return self.initial_learning_rate * self.decay_rate ** (math.floor(p) if self.staircase else p)
 
@@ -79,6 +80,7 @@ class CosineDecay(LearningRateSchedule):
         self.alpha = alpha
 
     def rate(self, step):
+        """The learning rate after ``step`` updates."""
         done = min(step, self.decay_steps) / self.decay_steps
         cosine = 0.5 * (1.0 + math.cos(math.pi * done))
         return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
@@ -98,6 +100,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.values = list(values)
 
     def rate(self, step):
+        """The learning rate after ``step`` updates."""
         return self.values[bisect.bisect_left(self.boundaries, step)]
 
 

@@ -14,7 +14,7 @@ Only floating-point and complex arguments are perturbed; others are held fixed.
 """
 import numpy as onp
 
-import npflow as np
+from ._core.public import npflow as np  # (called at run time, once npflow is imported)
 from .autodiff import transforms as _t
 from .autodiff.pytree import flatten, unflatten
 
@@ -64,7 +64,11 @@ def _leaves_of(out):
 
 
 def check_grads(f, args, order=2, modes=("fwd", "rev"), eps=None, atol=None, rtol=None, seed=0):
-    """Raise AssertionError unless ``f``'s derivatives at ``args`` match finite differences."""
+    """Raise AssertionError unless ``f``'s derivatives at ``args`` match finite differences.
+
+    >>> import npflow as np
+    >>> np.testing.check_grads(lambda x: np.sum(np.tanh(x) ** 2), (np.array([0.5, -1.0]),))
+    """
     args = tuple(np.asarray(a) if isinstance(a, (float, complex, list, onp.ndarray)) else a for a in args)
     diff = [a for a in args if _inexact(a)]
     if not diff:

@@ -17,6 +17,16 @@ class Variable(ndarray):
     """A mutable array holding parameters: ``Variable(initial_value, trainable=True, name=None, dtype=None)``.
 
     ``initial_value`` (an array, nested list, scalar, or a callable returning one) is copied.
+
+    >>> import npflow as np
+    >>> v = np.Variable([1.0, 2.0], name="w")
+    >>> with np.GradientTape() as tape:     # trainable Variables are watched when read
+    ...     loss = np.sum(v * v)
+    >>> tape.gradient(loss, v)
+    array([2., 4.])
+    >>> _ = v.assign_sub(np.array([0.5, 0.5]))
+    >>> v.name, np.asarray(v)
+    ('w', array([0.5, 1.5]))
     """
 
     __slots__ = ("_name", "_trainable")
@@ -34,8 +44,9 @@ class Variable(ndarray):
         self._trainable = bool(trainable)
         return self
 
-    name = property(lambda self: self._name)
-    trainable = property(lambda self: self._trainable)
+    name = property(lambda self: self._name, doc="The Variable's name (``'Variable'`` unless given).")
+    trainable = property(lambda self: self._trainable,
+                         doc="Whether tapes watch the Variable when an operation reads it.")
 
     @trainable.setter
     def trainable(self, value):

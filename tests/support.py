@@ -74,9 +74,13 @@ def to_numpy(x):
 def assert_same(got, expected, rtol=0.0, atol=0.0, check_dtype=True):
     """npflow's ``got`` equals NumPy's ``expected``: type, dtype, shape and values.
 
-    NumPy scalars are expected as 0-d npflow arrays. With rtol=atol=0 values
+    NumPy scalars are expected as 0-d npflow arrays, and so are the Python objects NumPy gives
+    as an object array's element (``float_array_0d * Fraction(1, 2)``). With rtol=atol=0 values
     must be identical (NaNs in the same places).
     """
+    if isinstance(got, nf.ndarray) and got.shape == () and got.dtype == object \
+            and not isinstance(expected, (onp.ndarray, onp.generic)):
+        got = got.item()
     if isinstance(expected, (tuple, list)):
         assert isinstance(got, (tuple, list)), f"expected a sequence, got {type(got).__name__}"
         assert len(got) == len(expected)

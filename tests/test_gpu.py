@@ -278,8 +278,8 @@ def test_cupy_integer_array_indices_are_checked(key):
 @pytest.fixture
 def fake_backend():
     """A CupyBackend on the fake (its kernels leave the ops' caches afterwards)."""
-    from npflow._core.registry import REGISTRY
-    be = cupy_backend.CupyBackend(fake_cupy)
+    from npflow._core.registry import REGISTRY, kernel_paths
+    be = cupy_backend.CupyBackend(fake_cupy, kernel_paths())
     yield be
     for name in cupy_backend.KERNELS:
         REGISTRY[name]._kernels.pop(be, None)
@@ -312,7 +312,8 @@ def test_cupy_lacking_kernels_are_clear_errors_and_cupy_is_untouched():
     older.__dict__.update({k: v for k, v in vars(fake_cupy).items() if k != "cbrt"})
     older.linalg = types.ModuleType("fake_cupy.linalg")
     older.linalg.__dict__.update({k: v for k, v in vars(onp.linalg).items() if k != "eigvals"})
-    ns = cupy_backend.namespace(older)
+    from npflow._core.registry import kernel_paths
+    ns = cupy_backend.namespace(older, kernel_paths())
     with pytest.raises(NotImplementedError, match="has no linalg.eigvals"):
         ns.linalg.eigvals(onp.eye(2))
     with pytest.raises(NotImplementedError, match="has no cbrt"):

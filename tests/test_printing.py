@@ -19,7 +19,7 @@ def test_array_str_and_repr(shape, dtype):
     assert nf.array_repr(nf.asarray(x), 30, 3, True) == onp.array_repr(x, 30, 3, True)
 
 
-@pytest.mark.parametrize("kw", OPTIONS, ids=str)
+@pytest.mark.parametrize("kw", OPTIONS, ids=lambda kw: "-".join(kw) or "defaults")  # (no reprs: the formatter's holds an address)
 def test_array2string(kw):
     x = make((3, 4), onp.float64) * onp.array([1, 1e-9, 1e3, 2])
     assert nf.array2string(nf.asarray(x), **kw) == onp.array2string(x, **kw)

@@ -525,39 +525,16 @@ SCALAR_OPERANDS = ("dot", "vdot", "inner", "outer", "kron", "tensordot", "cross"
                    "isin", "bincount")
 
 
-class _Path:
-    """Stands in for ``xp`` to read which ``xp.<path>`` an op's kernel factory takes."""
-
-    def __init__(self, path=""):
-        self.path = path
-
-    def __getattr__(self, name):
-        return _Path(f"{self.path}.{name}" if self.path else name)
+# NumPy's ufuncs (metadata): CuPy's of the same names are wrapped, the ones CuPy lacks composed
+UFUNC_NAMES = tuple(sorted(n for n, v in vars(numpy).items() if isinstance(v, numpy.ufunc)))
 
 
-# xp functions that kernels call themselves (not xp_ops): eig and eigvals (npflow/_ops/linalg.py,
-# which makes their results complex)
-KERNEL_CALLS = ("linalg.eig", "linalg.eigvals")
-
-
-def _kernel_paths():
-    """Every ``xp.<path>`` that a registered op's kernel is (``xp_op``s: sin, linalg.det, ...)."""
-    from .._core.registry import REGISTRY
-    paths = set(KERNEL_CALLS)
-    for op in REGISTRY.values():
-        try:
-            k = op.impl(_Path())
-        except Exception:
-            continue
-        if isinstance(k, _Path):
-            paths.add(k.path)
-    return paths
-
-
-def _fill_missing(cp, ns):
-    """``_Missing`` for each kernel path CuPy lacks (top level, or in linalg/fft, copied first so
-    CuPy's own modules stay untouched): calling it says what is missing, inside ``apply``."""
-    for path in _kernel_paths():
+def _fill_missing(cp, ns, kernel_paths):
+    """``_Missing`` for each of ``kernel_paths`` that CuPy lacks (top level, or in linalg/fft,
+    copied first so CuPy's own modules stay untouched): calling it says what is missing, inside
+    ``apply``. ``kernel_paths`` are the ``xp.<path>`` names npflow's kernels are (sin, linalg.det,
+    ...), given by the registry's caller (devices.py): a backend never imports the op layer."""
+    for path in kernel_paths:
         *parents, leaf = path.split(".")
         owner = ns if not parents else getattr(ns, parents[0], None)
         if len(parents) > 1 or not isinstance(owner, types.ModuleType) or hasattr(owner, leaf):
@@ -570,13 +547,13 @@ def _fill_missing(cp, ns):
         setattr(owner, leaf, _Missing(cp, path))
 
 
-def namespace(cp):
-    """CuPy's module as npflow's kernels see it: CuPy's functions, with the corrections above."""
-    from .._ops.ufuncs import UFUNCS  # npflow's ufunc table (npflow is imported by now)
+def namespace(cp, kernel_paths=()):
+    """CuPy's module as npflow's kernels see it: CuPy's functions, with the corrections above;
+    of ``kernel_paths``, those CuPy lacks raise a clear error when called."""
     ns = types.ModuleType(cp.__name__, cp.__doc__)
     ns.__dict__.update({k: v for k, v in vars(cp).items() if not k.startswith("__")})
     ns.__version__ = cp.__version__
-    for name, *_ in UFUNCS:
+    for name in UFUNC_NAMES:
         uf = getattr(cp, name, None)
         setattr(ns, name, _Ufunc(cp, uf, ns, name) if uf is not None else
                 _Composite(cp, name, COMPOSED[name]) if name in COMPOSED else _Missing(cp, name))
@@ -597,7 +574,7 @@ def namespace(cp):
     )
     for name, fix in fixes.items():
         setattr(ns, name, fix if hasattr(cp, name) else _Missing(cp, name))
-    _fill_missing(cp, ns)
+    _fill_missing(cp, ns, kernel_paths)
     return ns
 
 
@@ -665,9 +642,9 @@ KERNELS = {"getitem": _getitem, "setitem": _setitem, "flat.getitem": _flat_getit
 class CupyBackend:
     name = "cupy"
 
-    def __init__(self, cp=None):
+    def __init__(self, cp=None, kernel_paths=()):
         self.cupy = cp if cp is not None else load_cupy()
-        self.xp = namespace(self.cupy)
+        self.xp = namespace(self.cupy, kernel_paths)
         self.array_type = self.cupy.ndarray
         # Op.kernel(backend) takes these instead of building the op's own kernel
         self.kernels = {name: (lambda f: lambda backend: f(backend.cupy))(f) for name, f in KERNELS.items()}
@@ -708,8 +685,9 @@ class CupyBackend:
 _BACKEND = None
 
 
-def backend():
+def backend(kernel_paths=()):
+    """The CUDA backend, made on first use (``kernel_paths``: see :func:`namespace`)."""
     global _BACKEND
     if _BACKEND is None:
-        _BACKEND = CupyBackend()
+        _BACKEND = CupyBackend(kernel_paths=kernel_paths)
     return _BACKEND

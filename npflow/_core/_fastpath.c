@@ -287,17 +287,57 @@ hand_to_traces(PyObject *op, PyObject *result, PyObject *a, PyObject *b)
 /* Wrap a kernel result (new reference, stolen) as an npflow array on dev. */
 static PyObject *np_generic = NULL, *np_asarray = NULL;   /* numpy.generic, numpy.asarray */
 
+/* A NumPy scalar as the 0-d array that stands for it (dispatch.is_scalar): over the scalar's own
+   (immutable, so read-only) memory, with the scalar as its base, which marks it exactly. */
+static PyObject *
+scalar_array_of(PyObject *g)
+{
+    Py_buffer view;
+    PyArray_Descr *descr = PyArray_DescrFromScalar(g);
+    if (descr == NULL)
+        return NULL;
+    if (PyObject_GetBuffer(g, &view, PyBUF_SIMPLE) < 0) {
+        Py_DECREF(descr);
+        return NULL;
+    }
+    PyObject *a = PyArray_NewFromDescr(&PyArray_Type, descr, 0, NULL, NULL, view.buf, 0, NULL);
+    PyBuffer_Release(&view);   /* (the memory lives as long as the scalar, which the array holds) */
+    if (a == NULL)
+        return NULL;
+    Py_INCREF(g);
+    if (PyArray_SetBaseObject((PyArrayObject *)a, g) < 0) {
+        Py_DECREF(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* Memory that stands for a NumPy scalar: a NumPy scalar, or the 0-d array made over one. */
+static int
+is_scalar_memory(PyObject *b)
+{
+    if (PyArray_IsScalar(b, Generic))
+        return 1;
+    if (!IS_NP(b) || PyArray_NDIM((PyArrayObject *)b) != 0)
+        return 0;
+    b = PyArray_BASE((PyArrayObject *)b);
+    return b != NULL && PyArray_IsScalar(b, Generic);
+}
+
 static PyObject *
 wrap_result(PyObject *r, PyObject *dev)
 {
     if (np_generic != NULL && dev == cpu_device && PyObject_TypeCheck(r, (PyTypeObject *)np_generic)) {
-        PyObject *a = PyObject_Vectorcall(np_asarray, &r, 1, NULL);   /* a NumPy scalar: 0-d */
+        PyObject *a = scalar_array_of(r);   /* a NumPy scalar: 0-d (dispatch.is_scalar) */
         Py_DECREF(r);
         if (a == NULL)
             return NULL;
         r = a;
     }
-    if (Py_TYPE(r) != np_ndarray) {   /* tuples, other backends' scalars: the Python wrap */
+    /* tuples, other backends' scalars, and views of a scalar with dimensions (NumPy's are views
+       of a new array): the Python wrap */
+    if (Py_TYPE(r) != np_ndarray || (PyArray_BASE((PyArrayObject *)r) != NULL
+            && PyArray_NDIM((PyArrayObject *)r) != 0 && is_scalar_memory(PyArray_BASE((PyArrayObject *)r)))) {
         PyObject *args[2] = {r, dev};
         PyObject *w = PyObject_Vectorcall(py_wrap, args, 2, NULL);
         Py_DECREF(r);
@@ -2666,7 +2706,19 @@ make_tuple_of_names(const char **names, int count)
     return t;
 }
 
+static PyObject *
+scalar_array(PyObject *module, PyObject *g)
+{
+    if (!PyArray_IsScalar(g, Generic)) {
+        PyErr_SetString(PyExc_TypeError, "scalar_array: a NumPy scalar is needed");
+        return NULL;
+    }
+    return scalar_array_of(g);
+}
+
 static PyMethodDef module_methods[] = {
+    {"scalar_array", scalar_array, METH_O,
+     "scalar_array(numpy_scalar): the 0-d array standing for it (dispatch.is_scalar)"},
     {"apply", (PyCFunction)(void (*)(void))c_apply, METH_FASTCALL | METH_KEYWORDS,
      "apply(op, *operands, **params): dispatch.apply, its common case in C"},
     {"configure_apply", configure_apply, METH_VARARGS,

@@ -18,6 +18,7 @@ import threading
 
 from .._backends import cupy_backend
 from .._backends.numpy_backend import BACKEND as _NUMPY_BACKEND
+from . import registry as _registry
 
 _REGISTRY = {}
 _LOCK = threading.Lock()
@@ -26,7 +27,8 @@ _LOCK = threading.Lock()
 class Device:
     """A device, e.g. ``Device("cpu")``, ``Device("cuda:0")``, ``Device("sim")``."""
 
-    __slots__ = ("kind", "index", "_backend", "__weakref__")
+    __slots__ = {"kind": "'cpu', 'sim' or 'cuda'.", "index": "The GPU's number (0 for 'cpu' and 'sim').",
+                 "_backend": None, "__weakref__": None}
 
     def __new__(cls, spec="cpu"):
         if type(spec) is Device:
@@ -54,13 +56,15 @@ class Device:
 
     @property
     def backend(self):
+        """The backend that computes on this device (CuPy's is made on first use)."""
         b = self._backend
         if b is None:
-            b = self._backend = cupy_backend.backend()
+            b = self._backend = cupy_backend.backend(_registry.kernel_paths())
         return b
 
     @property
     def name(self):
+        """``'cpu'``, ``'sim'`` or ``'cuda:N'``."""
         return f"cuda:{self.index}" if self.kind == "cuda" else self.kind
 
     def __repr__(self):

@@ -345,17 +345,74 @@ if _fastpath is not None:  # the common case in C; it calls _apply_py for everyt
 
 def wrap(r, dev):
     """A backend result as npflow array(s) on ``dev``."""
-    if type(r) is not _NP:
+    if type(r) is _NP:
+        b = r.base
+        if b is not None and r.ndim and _scalar_memory(b):
+            # a view of a scalar with dimensions: NumPy's is a view of a new array (the C
+            # wrap_result hands these here): a copy, or broadcast (read-only, as broadcast_to's)
+            r = r.copy(order="K") if r.size <= 1 else \
+                numpy.broadcast_to(numpy.array(r[(0,) * r.ndim]), r.shape)
+    else:
         if type(r) is tuple or type(r) is list:
             return tuple(wrap(e, dev) for e in r)
         if r is None:
             return None
-        r = dev.backend.normalize(r)
+        if isinstance(r, _NP_GENERIC):
+            r = _scalar_array(r)  # NumPy gave a scalar: see is_scalar
+        elif isinstance(r, _NP):
+            r = numpy.asarray(r)  # a subclass's result (a NumPy matrix operand): its values
+        else:
+            r = dev.backend.normalize(r)
+            if not dev.backend.is_array(r):  # an object loop's 0-d result (a Fraction, a str)
+                r = _object_0d(r)
     o = _new(ndarray)
     o._data = r
     o._device = dev
     o._ad = None
     return o
+
+
+if _fastpath is not None:
+    _scalar_array = _fastpath.scalar_array
+else:
+    def _scalar_array(g):
+        return _NP((), g.dtype, g)  # over the scalar's (immutable) memory, based on it
+
+
+class _ObjectScalar(numpy.ndarray):
+    """The memory of an object scalar (NumPy gives an object loop's 0-d result as the object
+    itself): its type marks the 0-d array over it as a scalar (``is_scalar``)."""
+
+
+def _object_0d(value):
+    """A 0-d object array holding ``value``, standing for the object NumPy gives."""
+    h = _ObjectScalar((), dtype=object)
+    h[()] = value
+    h.flags.writeable = False
+    return h.view(_NP)
+
+
+def is_scalar(data):
+    """Does ``data`` (an array's ``_data``) stand for a NumPy scalar? Where NumPy gives a
+    scalar (full reductions, ``x[0]`` of a vector, ufuncs of 0-d operands), npflow gives a 0-d
+    array over the scalar's own memory (made in ``wrap``, or the C ``wrap_result``): read-only,
+    so that, like NumPy's immutable scalars, no alias ever sees it change, and its in-place
+    operators rebind (``t = s; t += 5`` leaves ``s``). Its base, the scalar, marks it; its 0-d
+    views are scalars too (NumPy's ``s.T``, ``s.real``), and views with dimensions are copied
+    (NumPy's ``ravel(s)`` is a new array). A 0-d array NumPy gives as an array (``asarray(1.0)``,
+    ``zeros(())``, ``x[...]``, ``x.imag``) is an array here too."""
+    if type(data) is not _NP or data.ndim:
+        return False
+    b = data.base
+    return _scalar_memory(b) or type(b) is _ObjectScalar or (
+        type(b) is _NP and not b.ndim and type(b.base) is _ObjectScalar)
+
+
+def _scalar_memory(b):
+    """Is ``b`` (an array's ``base``) a scalar's memory: a NumPy scalar, or the 0-d array over one?"""
+    if isinstance(b, _NP_GENERIC):
+        return True
+    return type(b) is _NP and not b.ndim and isinstance(b.base, _NP_GENERIC)
 
 
 def apply1(op, x):
@@ -415,18 +472,35 @@ def apply2(op, a, b):
     return o
 
 
+_OPERANDS = (_NP, _NP_GENERIC, list, tuple, str, bytes)
+_MISSING = object()
+
+
 def is_operand(x):
-    """Can ``x`` take part in an array operation? (If not, operators defer.)"""
-    if type(x) in _PASS or isinstance(x, (ndarray, _NP, _NP_GENERIC, list, tuple)):
+    """Does an operator take ``x`` as an operand, as NumPy's do? (If not, it defers: returns
+    NotImplemented.) NumPy's rule (``binop_should_defer``): defer to ``__array_ufunc__ = None``,
+    and to an object without ``__array_ufunc__`` whose ``__array_priority__`` is above an
+    ndarray's (0); anything else becomes an operand (a ``Fraction``, a ``str``, ``None``, any
+    object: an object array)."""
+    t = type(x)
+    if t in _PASS or isinstance(x, ndarray) or isinstance(x, _OPERANDS):
         return True
-    if getattr(type(x), "__array_ufunc__", 0) is None:  # NumPy's opt-out convention
-        return False
-    return any(hasattr(x, a) for a in ("__array__", "__array_interface__", "__dlpack__",
-                                       "__cuda_array_interface__"))
+    uf = getattr(t, "__array_ufunc__", _MISSING)
+    if uf is not _MISSING:
+        # another array library: it takes part if it converts (else its reflected operator runs)
+        return uf is not None and any(hasattr(x, a) for a in (
+            "__array__", "__array_interface__", "__dlpack__", "__cuda_array_interface__"))
+    try:
+        return not float(getattr(x, "__array_priority__", -1e6)) > 0.0
+    except (TypeError, ValueError):
+        return True
 
 
 def _slow2(op, a, b):
-    if not (is_operand(a) and is_operand(b)):
+    # an npflow array on the right, not on the left: a reflected operator, which NumPy's never
+    # defer (the left operand had its turn)
+    if not (is_operand(a) or isinstance(b, ndarray) and not isinstance(a, ndarray)) \
+            or not is_operand(b):
         return NotImplemented
     return apply(op, a, b)
 

@@ -16,11 +16,14 @@ import numpy as _np
 from . import dispatch as _dispatch
 from . import devices as _devices
 from .dispatch import apply, apply1, apply2, unwrap_index, recorders, is_operand
+from .dispatch import is_scalar as _is_scalar
+from . import registry as _registry
 from .registry import REGISTRY
 from .._ops import ufuncs as _ufunc_ops, array_ops as _array_ops  # noqa: F401  (register the ops used here)
 
 _NoValue = _np._NoValue
 _NP = _np.ndarray
+_GENERIC = _np.generic
 _new = object.__new__
 _ns = None  # the npflow module, bound once it is imported (methods call its functions)
 
@@ -45,17 +48,58 @@ COMPARISONS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal
                "gt": "greater", "ge": "greater_equal"}
 
 
+@_registry.kernel_op("compare.unlike", differentiable=False)
+def _compare_unlike(xp, x, y, *, value):
+    """``==``/``!=`` of operands whose dtypes have no comparison: all ``value``, broadcast."""
+    return xp.full(xp.broadcast_shapes(xp.shape(x), xp.shape(y)), value)
+
+
+_UNLIKE = {REGISTRY["equal"]: False, REGISTRY["not_equal"]: True}
+_NoLoop = _np._core._exceptions._UFuncNoLoopError
+
+
+def _operator2(op, a, b):
+    """The binary operators and comparisons (the C slots' general case too): ``op`` through
+    ``apply2``; as NumPy's ``==`` and ``!=``, dtypes with no comparison loop (``floats ==
+    'cat'``) compare unequal elementwise instead of raising."""
+    if b is None and op in _UNLIKE and isinstance(a, ndarray) and _is_scalar(a._data):
+        return NotImplemented  # as NumPy's scalars: ``s == None`` is Python's identity test
+    if op is _MATMUL and not _array_like(a) and not _array_like(b):
+        return NotImplemented  # NumPy's scalars have no ``@``: Python's TypeError
+    try:
+        return apply2(op, a, b)
+    except _NoLoop:
+        value = _UNLIKE.get(op)
+        if value is None:
+            raise
+    if any(getattr(getattr(x, "dtype", None), "kind", None) == "V" for x in (a, b)):
+        return NotImplemented  # as NumPy: structured arrays compare only with their kind
+    return apply(_COMPARE_UNLIKE, a, b, value=value)
+
+
+_COMPARE_UNLIKE = REGISTRY["compare.unlike"]
+_MATMUL = REGISTRY["matmul"]
+
+
+def _array_like(x):
+    """An array (not a scalar result): the one operand with which a NumPy scalar has an ``@``."""
+    return isinstance(x, _NP) or isinstance(x, ndarray) and not _is_scalar(x._data)
+
+
 def _binary(op):
     def forward(self, other):
-        return apply2(op, self, other)
+        return _operator2(op, self, other)
 
     def reflected(self, other):
-        return apply2(op, other, self)
+        return _operator2(op, other, self)
     return forward, reflected
 
 
 def _inplace(op, **params):
     def inplace(self, other):
+        d = self._data
+        if not d.ndim and _is_scalar(d):  # a scalar is immutable: ``t += 5`` rebinds t (t = t + 5)
+            return _operator2(op, self, other)
         if not is_operand(other):
             if getattr(type(other), "__array_ufunc__", 0) is None:  # as NumPy (NEP 13): no fallback
                 raise TypeError(f"operand {type(other).__name__!r} does not support ufuncs "
@@ -86,7 +130,8 @@ _FAST_POWER = {(int, 2): (REGISTRY["square"], "bfc"), (int, -1): (REGISTRY["reci
 
 def _power_op(x, e):
     t = type(e)
-    if t is int or t is float:
+    d = x._data
+    if (t is int or t is float) and (d.ndim or not _is_scalar(d)):  # (NumPy's scalars: plain power)
         hit = _FAST_POWER.get((t, e))
         if hit is not None and x._data.dtype.kind in hit[1]:
             return hit[0]
@@ -129,7 +174,7 @@ class ndarray(_Base):
         dtype = property(lambda self: self._data.dtype)
         ndim = property(lambda self: self._data.ndim)
         size = property(lambda self: self._data.size)
-        device = property(lambda self: self._device)
+        device = property(lambda self: self._device, doc="The npflow.Device the array lives on.")
     itemsize = property(lambda self: self._data.itemsize)
     nbytes = property(lambda self: self._data.nbytes)
     strides = property(lambda self: self._data.strides)
@@ -161,7 +206,8 @@ class ndarray(_Base):
 
     @property
     def imag(self):
-        return _ns.imag(self)
+        r = _ns.imag(self)
+        return _scalar_result(r) if _is_scalar(self._data) else r  # (NumPy's: a new read-only zero)
 
     @imag.setter
     def imag(self, value):
@@ -186,9 +232,11 @@ class ndarray(_Base):
         if mod is not None:
             return NotImplemented  # modular exponentiation, as NumPy: not implemented
         op = _power_op(self, other)
-        return apply2(op, self, other) if op is _POWER else apply1(op, self)
+        return _operator2(op, self, other) if op is _POWER else apply1(op, self)
 
     def __ipow__(self, other, mod=None):
+        if _is_scalar(self._data):
+            return self.__pow__(other, mod)
         op = _power_op(self, other)
         if op is _POWER:
             return _IPOW(self, other)
@@ -196,6 +244,8 @@ class ndarray(_Base):
         return self
 
     def __imatmul__(self, other):
+        if _is_scalar(self._data):
+            return _operator2(_MATMUL, self, other)
         try:
             return _IMATMUL[self._data.ndim == 1](self, other)
         except _np.exceptions.AxisError as e:
@@ -207,7 +257,7 @@ class ndarray(_Base):
         return _ns.divmod(self, other) if is_operand(other) else NotImplemented
 
     def __rdivmod__(self, other):
-        return _ns.divmod(other, self) if is_operand(other) else NotImplemented
+        return _ns.divmod(other, self)  # reflected: NumPy's never defer (see dispatch._slow2)
 
     # -- Python protocols --------------------------------------------------
     def __len__(self):
@@ -227,12 +277,13 @@ class ndarray(_Base):
         return bool(self._data)
 
     def _scalar(self):
-        """A 0-d array as a NumPy scalar (others as a host array): Python's conversions
-        then act as on NumPy's scalars (``float(complex64)`` warns and drops the imaginary part)."""
+        """What Python's conversions read: a scalar result (``dispatch.is_scalar``) as the NumPy
+        scalar it stands for (``float`` of a complex one warns and drops the imaginary part),
+        other arrays as a host array (``float`` of a complex or a size-1 1-d one raises)."""
         d = self._data
-        if type(d) is not _NP:
-            d = self._host()
-        return d[()] if d.ndim == 0 else d
+        if type(d) is _NP and not d.ndim and (isinstance(d.base, _GENERIC) or _is_scalar(d)):
+            return d[()]  # (the first test: the common case, without a call)
+        return d if type(d) is _NP else self._host()
 
     def __int__(self):
         return int(self._scalar())
@@ -252,7 +303,7 @@ class ndarray(_Base):
             raise TypeError(f"type npflow.ndarray doesn't define __round__ method for arrays of "
                             f"shape {self.shape} (only for 0-d arrays); use npflow.round")
         if ndigits is None or self._data.dtype.kind in "bc":
-            s = self._scalar()
+            s = self._host()[()]  # (any 0-d array rounds, as the scalars it stands for)
             return round(s) if ndigits is None else round(s, ndigits)  # int, or NumPy's TypeError
         return _ns.round(self, ndigits)
 
@@ -264,6 +315,12 @@ class ndarray(_Base):
         raise TypeError(f"unhashable type: 'npflow.ndarray' (shape {self.shape})")
 
     def __getitem__(self, key):
+        d = self._data
+        if not d.ndim and _is_scalar(d):
+            # NumPy indexes a scalar as a new 0-d array: ``s[...]`` is an array, ``s[()]`` a scalar
+            r = apply(REGISTRY["getitem"], self, key=unwrap_index(key, self._device, "getitem"))
+            b = r._data.base
+            return apply(REGISTRY["copy"], r) if b is d or b is d.base else r  # (a view: copied)
         tk = type(key)
         if (tk is int or tk is slice or tk is tuple and all(type(k) in _BASIC_KEYS for k in key)) \
                 and not recorders and self._device.kind == "cpu" \
@@ -283,8 +340,13 @@ class ndarray(_Base):
         return apply(REGISTRY["getitem"], self, key=unwrap_index(key, self._device, "getitem"))
 
     def __setitem__(self, key, value):
+        if _is_scalar(self._data):
+            raise TypeError(f"'{self._data.dtype}' scalar (a 0-d npflow array standing for a NumPy "
+                            f"scalar) does not support item assignment")
         tv = type(value)
-        if (tv is list or tv is tuple) and self._data.dtype.kind != "O":
+        if tv is ndarray and not value._ad and value._device is self._device and _is_scalar(value._data):
+            value = value._data[()]  # as NumPy's scalar (``ints[0] = nan_scalar`` raises)
+        elif (tv is list or tv is tuple) and self._data.dtype.kind != "O":
             if _dispatch.tracing and _ns._numpy.creation._holds_npflow(value):
                 value = _ns._numpy.creation.from_nested(value, self._device)  # keeps gradients
             else:
@@ -387,6 +449,10 @@ class ndarray(_Base):
 
     # -- methods (NumPy's signatures; each forwards to the namespace) -------
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True, *, device=None):
+        r = self._astype(dtype, order, casting, copy, device)
+        return _scalar_result(r) if _is_scalar(self._data) else r
+
+    def _astype(self, dtype, order, casting, copy, device):
         x = self if device is None else self.to_device(device)
         flags = self._data.flags
         if not copy and x is self and _np.dtype(dtype) == self._data.dtype and (
@@ -396,7 +462,8 @@ class ndarray(_Base):
         return apply(REGISTRY["astype"], x, dtype=dtype, order=order, casting=casting, copy=copy)
 
     def copy(self, order="C"):
-        return apply(REGISTRY["copy"], self, order=order)
+        r = apply(REGISTRY["copy"], self, order=order)
+        return _scalar_result(r) if _is_scalar(self._data) else r
 
     def to_device(self, device, /, *, stream=None):
         target = _devices.as_device(device)
@@ -411,6 +478,9 @@ class ndarray(_Base):
         return self._data.tolist()
 
     def fill(self, value):
+        if type(value) is ndarray and not value._ad and value._device is self._device \
+                and _is_scalar(value._data):
+            value = value._data[()]  # as NumPy's scalar
         apply(REGISTRY["fill"], self, value=value)
 
     def reshape(self, *shape, order="C", copy=None):
@@ -533,6 +603,15 @@ class ndarray(_Base):
         return apply(op, self, dtype=dtype)
 
 
+def _scalar_result(r):
+    """``r``, a new 0-d array computed from a scalar by one of its methods (``s.astype``,
+    ``s.copy``), as the scalar NumPy's method gives: read-only, in place (``r`` may be tracked)."""
+    d = r._data
+    if type(d) is _NP and not d.ndim and d.base is None and not _is_scalar(d):
+        r._data = _dispatch._scalar_array(d[()]) if d.dtype.kind != "O" else _dispatch._object_0d(d[()])
+    return r
+
+
 def _rebuild(host, device_name):
     return _ns.asarray(host, device=device_name)
 
@@ -540,7 +619,7 @@ def _rebuild(host, device_name):
 class flatiter:
     """``x.flat``: a 1-d view onto ``x`` for indexing, assignment and iteration."""
 
-    __slots__ = ("base",)
+    __slots__ = {"base": "The array being iterated over."}  # (a dict: the slot has a docstring)
 
     def __init__(self, base):
         self.base = base
@@ -571,7 +650,7 @@ _dispatch.ndarray = ndarray
 _new = _dispatch._new = _Base.__new__
 if _fastpath is not None:
     _fastpath.configure(ndarray, _devices.CPU, _dispatch.recorders, _dispatch.tracing,
-                        _dispatch.trace_state, _NP, apply1, apply2,
+                        _dispatch.trace_state, _NP, apply1, _operator2,
                         _dispatch.wrap, _dispatch.traced, {k: REGISTRY[v] for k, v in BINARY.items()},
                         {k: REGISTRY[v] for k, v in UNARY.items()},
                         {k: REGISTRY[v] for k, v in COMPARISONS.items()})

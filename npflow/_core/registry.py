@@ -85,3 +85,33 @@ def _getattr_path(obj, path):
     for part in path.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+class _Path:
+    """Stands in for ``xp`` to read which ``xp.<path>`` an op's kernel factory takes."""
+
+    def __init__(self, path=""):
+        self.path = path
+
+    def __getattr__(self, name):
+        return _Path(f"{self.path}.{name}" if self.path else name)
+
+
+# ``xp.<path>`` functions that kernels call themselves (not ``xp_op``s), declared beside them
+# (ops/linalg.py: eig and eigvals, whose results it makes complex)
+KERNEL_CALLS = set()
+
+
+def kernel_paths():
+    """Every ``xp.<path>`` that a registered op's kernel is (``xp_op``s: sin, linalg.det, ...) or
+    calls (``KERNEL_CALLS``): what a backend must have, or report as missing
+    (cupy_backend.namespace)."""
+    paths = set(KERNEL_CALLS)
+    for op in REGISTRY.values():
+        try:
+            k = op.impl(_Path())
+        except Exception:
+            continue
+        if isinstance(k, _Path):
+            paths.add(k.path)
+    return paths

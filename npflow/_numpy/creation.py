@@ -73,7 +73,9 @@ def _from_npflow(name, a, dtype, order, copy, device, ndmin=0):
             f"converting {x.dtype}[{', '.join(map(str, x.shape))}] to dtype={dtype}, order={order!r}"
         raise ValueError(f"{name}(): {why} needs a copy, but copy=False was given")
     if need or (copy and not moved):
-        x = x.astype(x.dtype if dtype is None else dtype, order=order, copy=not moved)
+        # (not the method: ``s.astype`` of a scalar result is a scalar, ``array(s)`` an array)
+        x = apply(REGISTRY["astype"], x, dtype=x.dtype if dtype is None else dtype, order=order,
+                  casting="unsafe", copy=not moved)
     if x.ndim < ndmin:
         x = x[(None,) * (ndmin - x.ndim)]
     return x

@@ -5,7 +5,7 @@ import warnings
 import numpy as _onp
 from numpy.exceptions import RankWarning
 
-import npflow as _np
+from .._core.public import npflow as _np  # (called at run time, once npflow is imported)
 from .._core.dispatch import composite
 
 __all__ = ["polyfit", "roots", "poly"]

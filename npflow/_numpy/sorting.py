@@ -100,7 +100,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
 
 def unique_values(x):
     """The distinct values, sorted. NumPy >= 2.3 leaves their order unspecified (hash order); sorted
-    is what array-api-compat gives for NumPy and what its consumers (scikit-learn's classes_) expect."""
+    is what array-api-compat gives for NumPy and what its consumers (scikit-learn's ``classes_``) expect."""
     return unique(x, equal_nan=False)
 
 

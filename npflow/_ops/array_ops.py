@@ -85,7 +85,7 @@ def from_dlpack(xp, x, *, copy=None):
 # -- derivative rules -----------------------------------------------------------------------
 # Writes (setitem, fill) are recorded as functional updates of operand 0: the
 # cotangent of the old value is zero where the write landed.
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 import numpy as _numpy  # noqa: E402  (dtypes only)
 

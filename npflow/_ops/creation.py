@@ -42,7 +42,7 @@ def meshgrid(xp, *xi, copy, sparse, indexing):
 
 
 # -- derivative rules (all linear: the jvp is the op itself) ---------------------------------
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 from ..autodiff.rules import defvjp, deflinear, defvjp_all, defjvp_all  # noqa: E402
 from .array_ops import scatter_sum  # noqa: E402

@@ -58,7 +58,7 @@ def fft_c2r(a, axes, n, norm, out=None):
 # the other direction's normalisation with the swapped norm, which has the same scale.
 import numpy as _numpy  # noqa: E402  (dtypes only)
 
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 from ..autodiff.rules import defvjp, defjvp  # noqa: E402
 

@@ -6,7 +6,7 @@ differentiated as functions of that triangle, as NumPy computes them.
 """
 import inspect
 
-from .._core.registry import Op, kernel_op, register, xp_op
+from .._core.registry import KERNEL_CALLS, Op, kernel_op, register, xp_op
 
 OPS = {name: xp_op(f"linalg.{name}", f"linalg.{name}") for name in ("inv", "det")}
 
@@ -101,6 +101,9 @@ def _complex(xp, x):
     return x.astype(xp.result_type(x.dtype, xp.complex64), copy=False)
 
 
+KERNEL_CALLS.update(("linalg.eig", "linalg.eigvals"))
+
+
 @_op("eig", 2)
 def _eig(xp, a):
     return tuple(_complex(xp, r) for r in xp.linalg.eig(a))
@@ -124,7 +127,7 @@ def _lstsq(xp, a, b, rcond=None):
 # (``_transposed``). Derivatives of eigen/singular vectors need distinct eigen/singular values;
 # they fix the vectors' free phase (sign) so that v_j^H dv_j is real: check them on functions
 # that do not depend on that phase (eigenvalues, |v|^2, v v^H, u s v^H).
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 from ..autodiff.rules import defvjp, defjvp  # noqa: E402
 

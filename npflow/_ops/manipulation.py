@@ -74,7 +74,7 @@ import itertools  # noqa: E402
 
 import numpy as _numpy  # noqa: E402  (pad's widths: metadata only)
 
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 from ..autodiff.core import AutodiffError  # noqa: E402
 from ..autodiff.rules import defvjp, defjvp, deflinear, defvjp_all, defjvp_all  # noqa: E402

@@ -36,7 +36,7 @@ def complex_(xp, re, im):
 
 
 # -- derivative rules (where here: every other family's rules use it) -------------------------
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 from ..autodiff.core import AutodiffError  # noqa: E402
 from ..autodiff.rules import ONE, defvjp, defjvp, defelementwise  # noqa: E402

@@ -22,7 +22,7 @@ OPS["einsum"] = einsum
 import operator  # noqa: E402
 import string  # noqa: E402
 
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 from ..autodiff.rules import defvjp, defjvp, deflinear, unbroadcast  # noqa: E402
 

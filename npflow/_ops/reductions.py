@@ -32,7 +32,7 @@ for _name, _diff in REDUCTIONS:
 # median, the product of the others for prod). where= and NaNs (for nan-functions) mask W.
 import math  # noqa: E402
 
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 from ..autodiff.rules import defvjp, defjvp  # noqa: E402
 

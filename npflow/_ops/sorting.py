@@ -66,7 +66,7 @@ def isin(xp, element, test_elements, *, assume_unique=False, invert=False, kind=
 # each value's serial number, so the rule agrees with the backend's own choice.
 import math  # noqa: E402
 
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 from ..autodiff.rules import defvjp, defjvp, defjvp_all, deflinear, unbroadcast  # noqa: E402
 

@@ -8,7 +8,7 @@ def bincount(xp, x, weights, *, minlength=0):
 
 
 # -- derivative rules: the weights' cotangent is gathered back; the tangent is scattered again --
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 from ..autodiff.rules import defvjp, defjvp  # noqa: E402
 

@@ -207,7 +207,7 @@ ELEMENTWISE = {name: REGISTRY[name] for name, *_ in UFUNCS}
 # Elementwise ops: the partial derivative of the output with respect to each operand,
 # ``d(ans, *operands)``; vjp and jvp both multiply by it (JAX's convention for complex
 # numbers: the vjp is the transpose of the jvp, so holomorphic f gives grad f = f').
-import npflow as np  # noqa: E402  (the rules run later, once npflow is imported)
+from .._core.public import npflow as np  # noqa: E402  (the rules run once npflow is imported)
 
 from ..autodiff import core as _core  # noqa: E402
 from ..autodiff.rules import defelementwise, defvjp, defjvp, defjvp_all, ONE, MINUS_ONE  # noqa: E402

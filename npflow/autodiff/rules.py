@@ -22,7 +22,7 @@ direction of steepest ascent.
 import dis
 import inspect
 
-import npflow as np
+from .._core.public import npflow as np  # (called at run time, once npflow is imported)
 
 from .._core import dispatch
 from .._core.registry import REGISTRY

@@ -6,7 +6,7 @@ from .pytree import flatten, unflatten
 
 
 class GradientTape:
-    """Records operations on watched arrays for reverse-mode differentiation.
+    """Records operations on watched arrays for reverse-mode differentiation::
 
         with np.GradientTape() as tape:
             tape.watch(x)

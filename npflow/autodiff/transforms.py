@@ -9,7 +9,7 @@ import functools
 
 import numpy as _onp
 
-import npflow as np
+from .._core.public import npflow as np  # (called at run time, once npflow is imported)
 
 from .._core.dispatch import apply
 from .._core.registry import REGISTRY, Op, register
@@ -233,7 +233,14 @@ def stop_gradient_of(x, trace):
 
 def grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """The gradient of a real scalar function ``fun`` with respect to argument(s) ``argnums``
-    (of a complex one with ``holomorphic=True``: ``f'(z)``)."""
+    (of a complex one with ``holomorphic=True``: ``f'(z)``).
+
+    >>> import npflow as np
+    >>> np.grad(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
+    array([2., 4.])
+    >>> np.grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
+    (array(4.), array(3.))
+    """
     vg = _value_and_grad_fn("grad", fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
@@ -517,6 +524,7 @@ class custom_vjp(_CustomRule):
         self.fwd = self.bwd = None
 
     def defvjp(self, fwd, bwd):
+        """Set the rule: ``fwd(*args) -> (out, residuals)``, ``bwd(residuals, g) -> cotangents``."""
         self.fwd, self.bwd = fwd, bwd
         return self
 
@@ -561,6 +569,7 @@ class custom_jvp(_CustomRule):
         self.rule = None
 
     def defjvp(self, rule):
+        """Set the rule ``rule(primals, tangents) -> (out, out_tangent)`` (usable as a decorator)."""
         self.rule = rule
         return rule
 

@@ -16,7 +16,7 @@ from numpy.linalg import LinAlgError
 from numpy.linalg._linalg import EigResult, EighResult, QRResult, SlogdetResult, SVDResult
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
-import npflow as _np
+from .._core.public import npflow as _np  # (called at run time, once npflow is imported)
 from .._core.dispatch import apply, composite
 from .._numpy.sorting import argsort_like_numpy as _argsort_like_numpy
 from .._ops.linalg import OPS
