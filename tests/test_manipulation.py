@@ -506,12 +506,13 @@ JOINS = [nf.concatenate, nf.concat, nf.stack, nf.vstack, nf.hstack, nf.dstack, n
 @pytest.mark.parametrize("join", JOINS, ids=ids(JOINS))
 def test_mixed_devices_raise(join):
     cpu, sim = nf.asarray(make((3,), onp.float64)), nf.asarray(make((3,), onp.float64), device="sim")
-    for arrays in ([cpu, sim], [sim, cpu], [sim, make((3,), onp.float64)]):
-        with pytest.raises(nf.DeviceMismatchError, match="different devices|NumPy array") as e:
+    for arrays in ([cpu, sim], [sim, cpu]):
+        with pytest.raises(nf.DeviceMismatchError, match="different devices") as e:
             join(arrays)
         assert isinstance(e.value, ValueError)
-    r = join([[1.0, 2.0, 3.0], sim])  # lists join the arrays' device
-    assert all(x.device == nf.Device("sim") for x in _flat(r))
+    for host in ([1.0, 2.0, 3.0], make((3,), onp.float64)):  # lists and NumPy arrays join the arrays' device
+        r = join([host, sim])
+        assert all(x.device == nf.Device("sim") for x in _flat(r))
 
 
 # -- hypothesis --------------------------------------------------------------------

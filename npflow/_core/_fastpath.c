@@ -1596,6 +1596,95 @@ static PyTypeObject FunctionType = {
     .tp_doc = "Function(f): f as a public function: callable, not a descriptor, pickled by name.",
 };
 
+/* KindSplit(fast, general, kinds): a kernel that calls ``fast`` (NumPy's ufunc itself) when every
+   positional argument is a NumPy array whose dtype kind is in ``kinds``, or a Python int/bool,
+   and ``general`` (the Python kernel with the Array API's special cases) otherwise: kernels that
+   differ from NumPy's for some dtypes only (tanh: complex; floor_divide: floating) keep NumPy's
+   speed for the others, with no Python frame (ops/ufuncs.py KERNELS). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *fast, *general;
+    char kinds[16];
+    vectorcallfunc vectorcall;
+} KindSplitObject;
+
+static PyObject *
+kindsplit_call(KindSplitObject *k, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    PyObject *f = n > 0 ? k->fast : k->general;
+    for (Py_ssize_t i = 0; i < n && f == k->fast; i++) {
+        PyObject *a = args[i];
+        if (IS_NP(a)) {
+            if (strchr(k->kinds, PyArray_DESCR((PyArrayObject *)a)->kind) == NULL)
+                f = k->general;
+        }
+        else if (!PyLong_CheckExact(a) && !PyBool_Check(a))
+            f = k->general;
+    }
+    return PyObject_Vectorcall(f, args, nargsf, kwnames);
+}
+
+static PyObject *
+kindsplit_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *fast, *general;
+    const char *kinds;
+    if (!PyArg_ParseTuple(args, "OOs:KindSplit", &fast, &general, &kinds))
+        return NULL;
+    if (!PyCallable_Check(fast) || !PyCallable_Check(general) || strlen(kinds) >= 16) {
+        PyErr_SetString(PyExc_TypeError, "KindSplit(fast, general, kinds): two callables and "
+                                         "at most 15 dtype kinds");
+        return NULL;
+    }
+    KindSplitObject *k = (KindSplitObject *)type->tp_alloc(type, 0);
+    if (k == NULL)
+        return NULL;
+    k->fast = Py_NewRef(fast);
+    k->general = Py_NewRef(general);
+    strcpy(k->kinds, kinds);
+    k->vectorcall = (vectorcallfunc)kindsplit_call;
+    return (PyObject *)k;
+}
+
+static int
+kindsplit_traverse(KindSplitObject *k, visitproc visit, void *arg)
+{
+    Py_VISIT(k->fast);
+    Py_VISIT(k->general);
+    return 0;
+}
+
+static void
+kindsplit_dealloc(KindSplitObject *k)
+{
+    PyObject_GC_UnTrack(k);
+    Py_CLEAR(k->fast);
+    Py_CLEAR(k->general);
+    Py_TYPE(k)->tp_free((PyObject *)k);
+}
+
+static PyMemberDef kindsplit_members[] = {
+    {"fast", T_OBJECT, offsetof(KindSplitObject, fast), READONLY, "the kernel for the kinds given"},
+    {"general", T_OBJECT, offsetof(KindSplitObject, general), READONLY, "the kernel for the rest"},
+    {NULL}
+};
+
+static PyTypeObject KindSplitType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "npflow._core._fastpath.KindSplit",
+    .tp_basicsize = sizeof(KindSplitObject),
+    .tp_dealloc = (destructor)kindsplit_dealloc,
+    .tp_vectorcall_offset = offsetof(KindSplitObject, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_traverse = (traverseproc)kindsplit_traverse,
+    .tp_members = kindsplit_members,
+    .tp_new = kindsplit_new,
+    .tp_doc = "KindSplit(fast, general, kinds): fast(*args) where every argument is a NumPy array "
+              "of those dtype kinds (or a Python int), else general(*args).",
+};
+
 /* set by configure_autodiff */
 static PyObject *recorder_type = NULL;  /* autodiff.core.Recorder (exact type only) */
 static TableObject *versions = NULL;    /* dispatch.versions: id(root) -> RootVersion */
@@ -3016,7 +3105,8 @@ PyInit__fastpath(void)
     import_array();
     if (PyType_Ready(&ArrayBaseType) < 0 || PyType_Ready(&UfuncBaseType) < 0 ||
         PyType_Ready(&VersionType) < 0 || PyType_Ready(&NodeType) < 0 || PyType_Ready(&TableType) < 0 ||
-        PyType_Ready(&PartialType) < 0 || PyType_Ready(&FunctionType) < 0)
+        PyType_Ready(&PartialType) < 0 || PyType_Ready(&FunctionType) < 0 ||
+        PyType_Ready(&KindSplitType) < 0)
         return NULL;
     str_nodes = PyUnicode_InternFromString("nodes");
     str_roots = PyUnicode_InternFromString("roots");
@@ -3073,7 +3163,9 @@ PyInit__fastpath(void)
     Py_INCREF(&TableType);
     Py_INCREF(&PartialType);
     Py_INCREF(&FunctionType);
-    if (PyModule_AddObject(m, "RootVersion", (PyObject *)&VersionType) < 0 ||
+    Py_INCREF(&KindSplitType);
+    if (PyModule_AddObject(m, "KindSplit", (PyObject *)&KindSplitType) < 0 ||
+        PyModule_AddObject(m, "RootVersion", (PyObject *)&VersionType) < 0 ||
         PyModule_AddObject(m, "Node", (PyObject *)&NodeType) < 0 ||
         PyModule_AddObject(m, "VersionTable", (PyObject *)&TableType) < 0 ||
         PyModule_AddObject(m, "Partial", (PyObject *)&PartialType) < 0 ||

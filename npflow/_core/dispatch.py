@@ -249,15 +249,13 @@ def _holds_tracked(x):
 
 
 def _convert_foreign(op, x, dev, operands):
-    """A non-npflow operand as a backend array on ``dev``."""
+    """A non-npflow operand as a backend array on ``dev``: NumPy arrays, sequences and other
+    array-likes are uncommitted and follow the device of the npflow operands (DESIGN
+    invariant 10), as JAX's uncommitted values do."""
     if isinstance(x, _NP_GENERIC):
         return x
     if isinstance(x, _NP):
-        if dev.kind != "cpu":
-            raise DeviceMismatchError(
-                f"{op.name}(): a NumPy array (host memory) was mixed with arrays on "
-                f"{dev.name}; convert it first with npflow.asarray(a, device={dev.name!r})")
-        return x
+        return x if dev.kind != "cuda" else dev.backend.asarray(x)
     be = dev.backend
     if be.is_array(x):
         return x
@@ -576,14 +574,41 @@ def reissuing_warnings(fn):
     return reissued
 
 
+def committed_device(args, kwargs):
+    """The device of the npflow arrays among a call's arguments (top level, and in lists and
+    tuples) where it is not the default device; None where it is, or where there are none, or
+    several (the ops inside raise DeviceMismatchError then)."""
+    dev = None
+    default = _devices.get_default_device()
+    for group in (args, kwargs.values()):
+        for x in group:
+            if type(x) is list or type(x) is tuple:
+                for e in x:
+                    if isinstance(e, ndarray):
+                        if dev is not None and e._device is not dev:
+                            return None
+                        dev = e._device
+            elif isinstance(x, ndarray):
+                if dev is not None and x._device is not dev:
+                    return None
+                dev = x._device
+    return None if dev is default else dev
+
+
 def composite(fn):
-    """Errors raised inside the composite ``fn`` name it and its arguments too (same class)."""
+    """Errors raised inside the composite ``fn`` name it and its arguments too (same class).
+    While it runs, the default device is its npflow arguments' device: the NumPy arrays and
+    sequences it converts follow them (DESIGN invariant 10)."""
     prefix = f"{fn.__name__}(): "
 
     @functools.wraps(fn)
     def named(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            dev = committed_device(args, kwargs)
+            if dev is None:
+                return fn(*args, **kwargs)
+            with _devices.default_device(dev):
+                return fn(*args, **kwargs)
         except (ValueError, TypeError, IndexError, ArithmeticError) as e:
             if str(e).startswith(prefix):
                 raise

@@ -435,7 +435,9 @@ class ndarray(_Base):
         if api_version is not None and api_version not in _ns.SUPPORTED_API_VERSIONS:
             raise ValueError(f"__array_namespace__: unsupported api_version {api_version!r}; "
                              f"npflow supports {', '.join(_ns.SUPPORTED_API_VERSIONS)}")
-        return _ns
+        if self._device.kind == "cpu":
+            return _ns
+        return _ns._numpy.info.namespace_for(self._device)  # creation defaults to the array's device
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         kw = {}

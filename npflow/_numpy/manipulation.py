@@ -52,8 +52,7 @@ def _arrays(seq, fn):
     items = list(seq)
     devs = {x.device for x in items if isinstance(x, nd)}
     dev = next(iter(devs)) if devs else None
-    host = dev is not None and dev.kind != "cpu" and any(isinstance(x, _np.ndarray) for x in items)
-    if len(devs) > 1 or host:
+    if len(devs) > 1:
         raise DeviceMismatchError(
             f"{fn}(): operands are on different devices ({', '.join(map(describe, items))}); "
             f"move them to one device first with npflow.asarray(x, device=...)")

@@ -67,6 +67,15 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     return c
 
 
+def _numpy_eigvals(a):
+    """numpy.linalg.eigvals' result, as roots and poly give it: real where ``a`` is real and every
+    eigenvalue is (npflow.linalg.eigvals is always complex: README's deviations)."""
+    w = _np.linalg.eigvals(a)
+    if a.dtype.kind != "c" and not bool(_np.any(_np.imag(w))):
+        return _np.real(w)
+    return w
+
+
 @composite
 def roots(p):
     if _np.ndim(p) == 0:  # (NumPy's roots takes no scalars either: its dispatcher fails on them)
@@ -85,7 +94,7 @@ def roots(p):
     n = len(p)
     if n > 1:  # the companion matrix: first row -p[1:] / p[0], ones below the diagonal
         below = _np.eye(n - 2, n - 1, dtype=p.dtype, device=p.device)
-        r = _np.linalg.eigvals(_np.concatenate([(-p[1:] / p[0])[None, :], below], axis=0))
+        r = _numpy_eigvals(_np.concatenate([(-p[1:] / p[0])[None, :], below], axis=0))
     else:
         r = _np.array([], device=p.device)
     return _np.hstack((r, _np.zeros(trailing_zeros, r.dtype, device=p.device)))
@@ -98,7 +107,7 @@ def poly(seq_of_zeros):
     seq_of_zeros = _np.atleast_1d(seq_of_zeros)
     sh = seq_of_zeros.shape
     if len(sh) == 2 and sh[0] == sh[1] and sh[0] != 0:
-        seq_of_zeros = _np.linalg.eigvals(seq_of_zeros)
+        seq_of_zeros = _numpy_eigvals(seq_of_zeros)
     elif len(sh) == 1:
         if seq_of_zeros.dtype.char not in "GDFgdfO":  # NumPy's mintypecode (object arrays kept)
             seq_of_zeros = seq_of_zeros.astype(_np.float64)
