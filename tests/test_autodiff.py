@@ -1111,3 +1111,65 @@ def test_nested_traces_handed_over_mid_stack(monkeypatch):
                                 * onp.asarray(v), rtol=1e-14)
     if core._fastpath is not None:
         assert any(s > 0 for s in starts), "the hand-over path did not run"
+
+
+# -- custom rules whose output is (a view of, or a pytree holding) their input ----------------
+# The rule's output must get its own entry: overwriting the input's would send every later use
+# of the input through the rule (or drop it). L(x) = sum(W * h(x) * x) uses x after the call, so
+# dL/dx = R(W * x) + W * x where R is the rule's cotangent map (h(x) equals x in value).
+
+def _clip_vjp(make_out):
+    f = np.custom_vjp(lambda x: make_out(x))
+    f.defvjp(lambda x: (make_out(x), None), lambda r, g: (np.clip(g, -1.0, 1.0),))
+    return f
+
+
+def _pair_vjp():  # returns (x, x); bwd reads only the first output's cotangent
+    f = np.custom_vjp(lambda x: (x, x))
+    f.defvjp(lambda x: ((x, x), None), lambda r, g: (np.clip(g[0], -1.0, 1.0),))
+    return lambda x: f(x)[0]
+
+
+def _scaled_jvp(make_out):  # the rule says twice the true derivative (linear, not the truth)
+    f = np.custom_jvp(lambda x: make_out(x))
+    f.defjvp(lambda p, t: (make_out(p[0]), make_out(2.0 * t[0])))
+    return f
+
+
+_CLIP = lambda c: onp.clip(c, -1.0, 1.0)
+_IDENTITY_RULES = [  # (name, h, R or None for the true derivative, forward mode too?)
+    ("custom_vjp_identity", _clip_vjp(lambda x: x), _CLIP, False),
+    ("custom_vjp_view", _clip_vjp(lambda x: x[...]), _CLIP, False),
+    ("custom_vjp_reshape_view", _clip_vjp(lambda x: x.reshape(x.shape)), _CLIP, False),
+    ("custom_vjp_pytree_twice", _pair_vjp(), _CLIP, False),
+    ("custom_jvp_identity", _scaled_jvp(lambda x: x), lambda c: 2.0 * c, True),
+    ("custom_jvp_view", _scaled_jvp(lambda x: x[...]), lambda c: 2.0 * c, True),
+    ("custom_jvp_pytree", lambda x: _scaled_jvp(lambda x: [x, x])(x)[1], lambda c: 2.0 * c, True),
+    ("checkpoint_identity", np.checkpoint(lambda x: x), None, True),
+    ("checkpoint_pytree", lambda x: np.checkpoint(lambda x: {"a": x, "b": x})(x)["b"], None, True),
+    ("stop_gradient", np.stop_gradient, lambda c: 0.0 * c, True),
+    ("cond_identity", lambda x: np.cond(True, lambda x: x, lambda x: 2.0 * x, x), None, True),
+    ("while_loop_no_iteration", lambda x: np.while_loop(lambda v: False, lambda v: 2.0 * v, x), None, True),
+]
+
+
+@pytest.mark.parametrize("shape", [(3,), ()], ids=["1d", "0d"])
+@pytest.mark.parametrize("name, h, rule, fwd", _IDENTITY_RULES, ids=[c[0] for c in _IDENTITY_RULES])
+def test_custom_rule_returning_its_input(name, h, rule, fwd, shape):
+    xn = onp.linspace(-1.5, 2.0, 3).reshape(shape) if shape else onp.array(0.7)
+    wn = onp.array([3.0, -0.2, 0.5]).reshape(shape) if shape else onp.array(3.0)
+    x, w = np.array(xn), np.array(wn)
+    L = lambda x: np.sum(w * h(x) * x)
+    want = (rule or (lambda c: c))(wn * xn) + wn * xn
+    if rule is None:  # the true derivative: against finite differences too
+        check_grads(L, (x,), order=1, modes=("fwd", "rev"))
+    close(np.grad(L)(x), want)
+    close(np.vjp(lambda x: w * h(x) * x, x)[1](np.ones(shape))[0], want)
+    with np.GradientTape() as tape:
+        tape.watch(x)
+        y = L(x)
+    close(tape.gradient(y, x), want)
+    if fwd:
+        v = onp.array([0.3, 1.0, -2.0]).reshape(shape) if shape else onp.array(1.3)
+        close(np.jvp(L, (x,), (np.array(v),))[1], onp.sum(want * v))
+    assert onp.array_equal(onp.asarray(h(x)), xn)  # (and no trace changed the value)
