@@ -105,14 +105,24 @@ static PyObject *str_stack = NULL;
 static PyObject *py_apply1 = NULL, *py_apply2 = NULL, *py_wrap = NULL, *py_traced = NULL;
 static PyObject *str_call = NULL;
 
-/* Temporary elision, as NumPy's own operators do: in ``x*y + x`` the product
- * is a temporary that nothing else can see, so ``+`` may write into its
- * buffer instead of allocating. Safe only when (1) the wrapper and its data
- * each have one reference, the interpreter's stack; (2) the data owns its
- * memory (no view); (3) the operator was reached from a BINARY_OP bytecode,
- * not from C code that may hold a borrowed reference; (4) the result has the
- * temporary's dtype and shape (casting="no" and NumPy's own out= checks; any
- * failure falls back to a fresh result). Only for large arrays, as NumPy. */
+/* Temporary elision, as NumPy's own operators do (numpy/_core/src/multiarray/temp_elide.c):
+ * in ``x*y + x`` the product is a temporary that nothing else can see, so ``+`` may write into
+ * its buffer instead of allocating. A reference count of 1 alone proves nothing: C code may
+ * hold the only reference and still read the value afterwards (NumPy's object loops hold
+ * each element of an object array so: ``o + 1`` would overwrite ``o[0]``). Safe only when
+ * (1) the wrapper and its data each have one reference and the wrapper no autodiff entries;
+ * (2) the data owns its memory, is writeable and of a number dtype (NumPy's conditions);
+ * (3) the current Python frame is at a BINARY_OP instruction and the C call stack from here to
+ *     the interpreter's frame evaluation is this module, then at most ELIDE_PY_FRAMES frames of
+ *     CPython itself (PyNumber_Add and its helper): no other C code sits between the
+ *     interpreter's value stack, which holds the one reference, and this operator (NumPy's check,
+ *     narrowed: a CPython function that calls an operator on an object it holds, such as
+ *     functools.partial(operator.add, t), is ruled out by the frame count);
+ * (4) on Python 3.14+, where the interpreter may push borrowed references, also
+ *     PyUnstable_Object_IsUniqueReferencedTemporary;
+ * (5) the result has the temporary's dtype and shape (casting="no" and NumPy's own out= checks;
+ *     any failure falls back to a fresh result). Only for large arrays, as NumPy: the stack
+ *     walk costs microseconds. Where backtrace()/dladdr() are unavailable, never. */
 #define ELIDE_MIN_BYTES (256 * 1024)
 static int binary_op_opcode = -1;
 static PyObject *elide_kwnames = NULL, *str_no = NULL;
@@ -143,17 +153,141 @@ called_from_binary_op(void)
 #endif
 }
 
+#if defined(__GLIBC__) && PY_VERSION_HEX >= 0x030B0000
+#include <execinfo.h>
+#include <dlfcn.h>
+#include <string.h>
+#define ELIDE_STACK 24
+#define ELIDE_PY_FRAMES 3
+enum { IN_OTHER, IN_OWN, IN_PYTHON };
+/* where the code of this module and of CPython was loaded, and the highest address seen in
+   each (a shared object is mapped in one piece); return addresses already classified */
+static struct { void *base, *end; } span[3];
+static int stack_ok = 0;   /* 0: not set up, 1: ready, -1: cannot tell (never elide) */
+#define PC_KEEP 64
+static void *pc_eval[PC_KEEP], *pc_py[PC_KEEP];
+static int n_eval = 0, n_py = 0;
+
+static int
+pc_known(void **pcs, int n, void *pc)
+{
+    for (int k = 0; k < n; k++)
+        if (pcs[k] == pc)
+            return 1;
+    return 0;
+}
+
+/* IN_OWN, IN_PYTHON or IN_OTHER; -1 where dladdr cannot tell */
+static int
+pc_where(void *pc)
+{
+    for (int w = IN_OWN; w <= IN_PYTHON; w++)
+        if (pc >= span[w].base && pc <= span[w].end)
+            return w;
+    Dl_info info;
+    if (dladdr(pc, &info) == 0)
+        return -1;
+    for (int w = IN_OWN; w <= IN_PYTHON; w++)
+        if (info.dli_fbase == span[w].base) {
+            if (pc > span[w].end)
+                span[w].end = pc;
+            return w;
+        }
+    return IN_OTHER;
+}
+
+/* 1 if ``pc`` (in CPython) is in the interpreter's frame evaluation, 0 if not, -1 unknown */
+static int
+pc_is_eval(void *pc)
+{
+    if (pc_known(pc_eval, n_eval, pc))
+        return 1;
+    if (pc_known(pc_py, n_py, pc))
+        return 0;
+    Dl_info info;
+    if (dladdr(pc, &info) == 0)
+        return -1;
+    int eval = info.dli_sname != NULL && strcmp(info.dli_sname, "_PyEval_EvalFrameDefault") == 0;
+    if (eval && n_eval < PC_KEEP)
+        pc_eval[n_eval++] = pc;
+    else if (!eval && n_py < PC_KEEP)
+        pc_py[n_py++] = pc;
+    return eval;
+}
+
+static void elide_setup(void);
+
+/* The C stack test of condition (3) above. */
+static int
+called_by_interpreter(void)
+{
+    void *pcs[ELIDE_STACK];
+    if (stack_ok == 0)
+        elide_setup();
+    if (stack_ok < 0)
+        return 0;
+    int n = backtrace(pcs, ELIDE_STACK), i = 0, own = 0;
+    /* this module's frames first (after at most two of a sanitizer's backtrace interceptor) */
+    for (; i < n; i++) {
+        int w = pc_where(pcs[i]);
+        if (w == IN_OWN)
+            own = 1;
+        else if (own || i >= 2)
+            break;
+    }
+    if (!own)
+        return 0;
+    for (int py = 0; i < n && py <= ELIDE_PY_FRAMES; i++, py++) {
+        if (pc_where(pcs[i]) != IN_PYTHON)
+            return 0;
+        int e = pc_is_eval(pcs[i]);
+        if (e != 0)
+            return e > 0;
+    }
+    return 0;
+}
+
+static void
+elide_setup(void)
+{
+    Dl_info own, py;
+    void *warm[2];
+    stack_ok = -1;
+    if (dladdr((void *)&called_by_interpreter, &own) == 0 || dladdr((void *)&PyNumber_Add, &py) == 0 ||
+            own.dli_fbase == py.dli_fbase || backtrace(warm, 2) <= 0)   /* (loads the unwinder) */
+        return;
+    span[IN_OWN].base = span[IN_OWN].end = own.dli_fbase;
+    span[IN_PYTHON].base = span[IN_PYTHON].end = py.dli_fbase;
+    stack_ok = 1;
+}
+#else
+static int
+called_by_interpreter(void)
+{
+    return 0;
+}
+#endif
+
 /* The data of ``t`` if ``t`` is a temporary whose buffer may hold the result, else NULL. */
 static PyObject *
 elidable(PyObject *t)
 {
     if (Py_TYPE(t) != array_type || Py_REFCNT(t) != 1)
         return NULL;
-    PyObject *d = DATA(t);
-    if (!IS_NP(d) || Py_REFCNT(d) != 1)
+    ArrayObject *o = (ArrayObject *)t;
+    PyObject *d = o->data;
+    if (d == NULL || !IS_NP(d) || Py_REFCNT(d) != 1 || o->ad != NULL || o->ad1_trace != NULL)
         return NULL;
     PyArrayObject *a = (PyArrayObject *)d;
-    if (PyArray_NBYTES(a) < ELIDE_MIN_BYTES || PyArray_BASE(a) != NULL || !called_from_binary_op())
+    if (PyArray_NBYTES(a) < ELIDE_MIN_BYTES || PyArray_BASE(a) != NULL ||
+            !PyArray_CHKFLAGS(a, NPY_ARRAY_OWNDATA) || !PyArray_ISWRITEABLE(a) ||
+            !PyArray_ISNUMBER(a) || !called_from_binary_op())
+        return NULL;
+#if PY_VERSION_HEX >= 0x030E00B1
+    if (!PyUnstable_Object_IsUniqueReferencedTemporary(t))
+        return NULL;
+#endif
+    if (!called_by_interpreter())
         return NULL;
     return d;
 }
@@ -166,7 +300,9 @@ try_elide(PyObject *kernel, PyObject *t, PyObject *x, PyObject *y, PyObject **ou
     if (d == NULL)
         return 0;
     PyObject *args[4] = {x, y, d, str_no};
+    Py_INCREF(d);   /* (held while the kernel runs) */
     PyObject *r = PyObject_Vectorcall(kernel, args, 2, elide_kwnames);
+    Py_DECREF(d);
     if (r == NULL) {
         PyErr_Clear();
         return 0;
@@ -354,6 +490,16 @@ wrap_result(PyObject *r, PyObject *dev)
     return (PyObject *)o;
 }
 
+/* The data of npflow array ``o`` where the fast paths may take it: a numpy.ndarray exactly
+   (borrowed). NULL where it is unset (an object made by ArrayBase.__new__, or after
+   ``del x._data``) or anything else Python code put there: the Python path decides. */
+static inline PyObject *
+np_data(PyObject *o)
+{
+    PyObject *d = DATA(o);
+    return d != NULL && IS_NP(d) ? d : NULL;
+}
+
 /* 1: handled (*out is the result); 0: not on the fast path, nothing done. */
 static int
 try_fast2(PyObject *op, PyObject *kernel, PyObject *a, PyObject *b, PyObject **out, int elide)
@@ -364,11 +510,11 @@ try_fast2(PyObject *op, PyObject *kernel, PyObject *a, PyObject *b, PyObject **o
         return 0;
     if (Py_TYPE(a) == array_type) {
         dev = DEVICE(a);
-        x = DATA(a);
+        x = np_data(a);
         if (Py_TYPE(b) == array_type) {
             if (DEVICE(b) != dev)
                 return 0;
-            y = DATA(b);
+            y = np_data(b);
         }
         else if (is_py_scalar(b))
             y = b;
@@ -378,17 +524,21 @@ try_fast2(PyObject *op, PyObject *kernel, PyObject *a, PyObject *b, PyObject **o
     else if (Py_TYPE(b) == array_type && is_py_scalar(a)) {
         dev = DEVICE(b);
         x = a;
-        y = DATA(b);
+        y = np_data(b);
     }
     else
         return 0;
-    if (dev != cpu_device)
+    if (dev != cpu_device || x == NULL || y == NULL)
         return 0;
     if (mode == 1 && elide &&
             (try_elide(kernel, a, x, y, out) || (elide == 2 && try_elide(kernel, b, x, y, out))))
         return 1;
     PyObject *args[2] = {x, y};
+    Py_INCREF(x);   /* (held while the kernel runs: Python code it calls may drop a._data) */
+    Py_INCREF(y);
     PyObject *r = PyObject_Vectorcall(kernel, args, 2, NULL);
+    Py_DECREF(x);
+    Py_DECREF(y);
     if (r == NULL) {      /* the Python path runs it again and raises, annotated */
         PyErr_Clear();
         return 0;
@@ -403,16 +553,19 @@ static int
 try_fast1(PyObject *op, PyObject *kernel, PyObject *a, PyObject **out)
 {
     int mode;
-    if (Py_TYPE(a) != array_type || DEVICE(a) != cpu_device || (mode = fast_mode()) == 0)
+    PyObject *x;
+    if (Py_TYPE(a) != array_type || DEVICE(a) != cpu_device || (x = np_data(a)) == NULL ||
+            (mode = fast_mode()) == 0)
         return 0;
     mode = operands_mode(mode, &a, 1);
-    PyObject *x = DATA(a);
+    Py_INCREF(x);
     PyObject *r = PyObject_Vectorcall(kernel, &x, 1, NULL);
+    Py_DECREF(x);
     if (r == NULL) {
         PyErr_Clear();
         return 0;
     }
-    *out = wrap_result(r, DEVICE(a));
+    *out = wrap_result(r, cpu_device);
     if (mode == 2)
         *out = hand_to_traces(op, *out, a, NULL);
     return 1;
@@ -546,50 +699,65 @@ array_set_ad(ArrayObject *self, PyObject *value, void *unused)
     return 0;
 }
 
+/* x._data / x._device, borrowed; NULL with the AttributeError Python raises for an unset slot
+   (an object made by ArrayBase.__new__, or after ``del x._data``) */
+static PyObject *
+unset_slot(PyObject *self, const char *name)
+{
+    PyErr_Format(PyExc_AttributeError, "'%.200s' object has no attribute '%s'",
+                 Py_TYPE(self)->tp_name, name);
+    return NULL;
+}
+
+static inline PyObject *
+data_of(PyObject *x)
+{
+    PyObject *d = DATA(x);
+    return d != NULL ? d : unset_slot(x, "_data");
+}
+
 /* npflow.ndarray's attributes read off its data: shape, dtype, ndim, size (ndarray.py defines
    them as properties where the accelerator is not built) */
 static PyObject *
 array_get_shape(ArrayObject *self, void *unused)
 {
-    if (IS_NP(self->data))
-        return PyArray_IntTupleFromIntp(PyArray_NDIM((PyArrayObject *)self->data),
-                                        PyArray_DIMS((PyArrayObject *)self->data));
-    return PyObject_GetAttr(self->data, str_shape);
+    PyObject *d = data_of((PyObject *)self);
+    if (d != NULL && IS_NP(d))
+        return PyArray_IntTupleFromIntp(PyArray_NDIM((PyArrayObject *)d), PyArray_DIMS((PyArrayObject *)d));
+    return d ? PyObject_GetAttr(d, str_shape) : NULL;
 }
 
 static PyObject *
 array_get_dtype(ArrayObject *self, void *unused)
 {
-    if (IS_NP(self->data)) {
-        PyObject *d = (PyObject *)PyArray_DESCR((PyArrayObject *)self->data);
-        Py_INCREF(d);
-        return d;
-    }
-    return PyObject_GetAttr(self->data, str_dtype);
+    PyObject *d = data_of((PyObject *)self);
+    if (d != NULL && IS_NP(d))
+        return Py_NewRef((PyObject *)PyArray_DESCR((PyArrayObject *)d));
+    return d ? PyObject_GetAttr(d, str_dtype) : NULL;
 }
 
 static PyObject *
 array_get_ndim(ArrayObject *self, void *unused)
 {
-    if (IS_NP(self->data))
-        return PyLong_FromLong(PyArray_NDIM((PyArrayObject *)self->data));
-    return PyObject_GetAttrString(self->data, "ndim");
+    PyObject *d = data_of((PyObject *)self);
+    if (d != NULL && IS_NP(d))
+        return PyLong_FromLong(PyArray_NDIM((PyArrayObject *)d));
+    return d ? PyObject_GetAttrString(d, "ndim") : NULL;
 }
 
 static PyObject *
 array_get_size(ArrayObject *self, void *unused)
 {
-    if (IS_NP(self->data))
-        return PyLong_FromSsize_t(PyArray_SIZE((PyArrayObject *)self->data));
-    return PyObject_GetAttrString(self->data, "size");
+    PyObject *d = data_of((PyObject *)self);
+    if (d != NULL && IS_NP(d))
+        return PyLong_FromSsize_t(PyArray_SIZE((PyArrayObject *)d));
+    return d ? PyObject_GetAttrString(d, "size") : NULL;
 }
 
 static PyObject *
 array_get_device(ArrayObject *self, void *unused)
 {
-    PyObject *d = self->device ? self->device : Py_None;
-    Py_INCREF(d);
-    return d;
+    return self->device ? Py_NewRef(self->device) : unset_slot((PyObject *)self, "_device");
 }
 
 static PyGetSetDef array_getset[] = {
@@ -646,7 +814,8 @@ ufunc_call(UfuncObject *self, PyObject *args, PyObject *kwargs)
 {
     PyObject *r;
     Py_ssize_t n = PyTuple_GET_SIZE(args);
-    if ((kwargs == NULL || PyDict_GET_SIZE(kwargs) == 0) && n == self->nin && self->kernel != NULL) {
+    if ((kwargs == NULL || PyDict_GET_SIZE(kwargs) == 0) && n == self->nin && self->kernel != NULL &&
+            self->op != NULL) {
         if (n == 1 && try_fast1(self->op, self->kernel, PyTuple_GET_ITEM(args, 0), &r))
             return r;
         if (n == 2 && try_fast2(self->op, self->kernel, PyTuple_GET_ITEM(args, 0), PyTuple_GET_ITEM(args, 1),
@@ -670,8 +839,8 @@ ufunc_dealloc(UfuncObject *self)
 }
 
 static PyMemberDef ufunc_members[] = {
-    {"_op", T_OBJECT, offsetof(UfuncObject, op), 0, "the registered op"},
-    {"_kernel", T_OBJECT, offsetof(UfuncObject, kernel), 0, "the op's NumPy kernel"},
+    {"_op", T_OBJECT_EX, offsetof(UfuncObject, op), 0, "the registered op"},
+    {"_kernel", T_OBJECT_EX, offsetof(UfuncObject, kernel), 0, "the op's NumPy kernel"},
     {"nin", T_INT, offsetof(UfuncObject, nin), 0, "number of inputs"},
     {NULL}
 };
@@ -1193,10 +1362,10 @@ static PyMethodDef node_methods[] = {
 };
 
 static PyMemberDef node_members[] = {
-    {"op", T_OBJECT, offsetof(NodeObject, op), 0, NULL},
-    {"params", T_OBJECT, offsetof(NodeObject, params), 0, NULL},
-    {"ans", T_OBJECT, offsetof(NodeObject, ans), 0, NULL},
-    {"custom", T_OBJECT, offsetof(NodeObject, custom), 0, NULL},
+    {"op", T_OBJECT_EX, offsetof(NodeObject, op), 0, NULL},   /* (unset: AttributeError, as Python's) */
+    {"params", T_OBJECT_EX, offsetof(NodeObject, params), 0, NULL},
+    {"ans", T_OBJECT_EX, offsetof(NodeObject, ans), 0, NULL},
+    {"custom", T_OBJECT_EX, offsetof(NodeObject, custom), 0, NULL},
     {"nout", T_PYSSIZET, offsetof(NodeObject, nout), 0, NULL},
     {NULL}
 };
@@ -1445,7 +1614,8 @@ track(PyObject *data, PyObject *roots)
 static int
 save_value(PyObject *x, PyObject **check, PyObject *roots)
 {
-    PyObject *v = track(DATA(x), roots);
+    PyObject *d = data_of(x);
+    PyObject *v = d ? track(d, roots) : NULL;
     if (v == NULL)
         return -1;
     PyObject *n = PyLong_FromSsize_t(((VersionObject *)v)->n);
@@ -1475,6 +1645,8 @@ operand_entry(PyObject *x, PyObject *trace, PyObject **e, int *inexact)
     *inexact = 0;
     if (Py_TYPE(x) != array_type)
         return PyObject_TypeCheck(x, array_type) ? 0 : 1;
+    if (DATA(x) == NULL)   /* (unset: Python raises) */
+        return 0;
     ArrayObject *a = (ArrayObject *)x;
     PyObject *found;
     if (a->ad1_trace != NULL) {
@@ -1500,7 +1672,7 @@ operand_entry(PyObject *x, PyObject *trace, PyObject **e, int *inexact)
     int r = is_inexact_data(DATA(x));
     if (r < 0)
         return -1;
-    *e = found;
+    *e = found;   /* (borrowed from x's entries: callers that run Python code take a reference) */
     *inexact = r;
     return 1;
 }
@@ -1512,7 +1684,7 @@ static int
 plain_call(PyObject *params, PyObject *result, PyObject **rparams)
 {
     *rparams = NULL;
-    if (Py_TYPE(result) != array_type)
+    if (Py_TYPE(result) != array_type || DATA(result) == NULL)
         return 0;
     if (PyDict_GET_SIZE(params)) {
         PyObject *w = PyDict_GetItemWithError(params, str_where);
@@ -1575,7 +1747,8 @@ lock_give(int taken, int status)
 static int
 set_fresh_entry(PyObject *result, PyObject *trace, PyObject *payload, PyObject *roots)
 {
-    PyObject *v = track(DATA(result), roots);
+    PyObject *d = data_of(result);
+    PyObject *v = d ? track(d, roots) : NULL;
     if (v == NULL)
         return -1;
     PyObject *cnt = PyLong_FromSsize_t(((VersionObject *)v)->n);
@@ -1608,7 +1781,7 @@ set_fresh_entry(PyObject *result, PyObject *trace, PyObject *payload, PyObject *
 static PyObject *
 fit_to(PyObject *fit, PyObject *ct, PyObject *shape, PyObject *dtype, PyObject *op, int forward)
 {
-    if (Py_TYPE(ct) == array_type) {
+    if (Py_TYPE(ct) == array_type && DATA(ct) != NULL) {
         int a, b;
         PyObject *d = DATA(ct);
         if (IS_NP(d) && PyTuple_Check(shape)) {   /* dims and dtype compared in place */
@@ -1746,11 +1919,14 @@ static PyObject *
 meta_of(PyObject *d)
 {
     PyArrayObject *a = (PyArrayObject *)d;
+    if (d == NULL)
+        return NULL;   /* (data_of raised) */
     int keep = IS_NP(d) && PyArray_NDIM(a) <= META_NDIM;
+    /* (NumPy's dims pointer is NULL for a 0-d array: never handed to memcmp/memcpy) */
     for (int k = 0; keep && k < META_KEEP; k++)
         if (meta_kept[k].meta != NULL && meta_kept[k].descr == PyArray_DESCR(a) &&
-                meta_kept[k].ndim == PyArray_NDIM(a) &&
-                memcmp(meta_kept[k].dims, PyArray_DIMS(a), PyArray_NDIM(a) * sizeof(npy_intp)) == 0) {
+                meta_kept[k].ndim == PyArray_NDIM(a) && (PyArray_NDIM(a) == 0 ||
+                memcmp(meta_kept[k].dims, PyArray_DIMS(a), PyArray_NDIM(a) * sizeof(npy_intp)) == 0)) {
             Py_INCREF(meta_kept[k].meta);
             return meta_kept[k].meta;
         }
@@ -1767,7 +1943,8 @@ meta_of(PyObject *d)
         Py_XSETREF(meta_kept[k].meta, m);
         meta_kept[k].descr = PyArray_DESCR(a);
         meta_kept[k].ndim = PyArray_NDIM(a);
-        memcpy(meta_kept[k].dims, PyArray_DIMS(a), PyArray_NDIM(a) * sizeof(npy_intp));
+        if (PyArray_NDIM(a) > 0)
+            memcpy(meta_kept[k].dims, PyArray_DIMS(a), PyArray_NDIM(a) * sizeof(npy_intp));
     }
     return m;
 }
@@ -1781,30 +1958,37 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     Py_ssize_t n = PyTuple_GET_SIZE(operands);
     if (n > 30)
         return 0;
-    PyObject *parents[31];   /* an operand's entry (node, index, ...) or None (borrowed) */
+    /* an operand's entry (node, index, ...) or None: held, as Python code that runs meanwhile
+       (the plan, the lock's wait for another thread) may replace the operand's entries */
+    PyObject *parents[31];
     long mask = 0;
     int tracked = 0, status = 0, locked = 0;
+    Py_ssize_t held = 0;
     NodeObject *node = NULL;
     PyObject *nodes = NULL, *roots = NULL, *rparams = NULL, *info = NULL, *plan;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (; held < n; held++) {
         PyObject *e;
-        int inexact, ok = operand_entry(PyTuple_GET_ITEM(operands, i), rec, &e, &inexact);
-        if (ok <= 0)
-            return ok;
+        int inexact, ok = operand_entry(PyTuple_GET_ITEM(operands, held), rec, &e, &inexact);
+        if (ok <= 0) {
+            status = ok;
+            goto done;
+        }
         tracked |= e != NULL;
         if (e == NULL || !inexact)
             e = Py_None;
         else
-            mask |= 1L << i;
-        parents[i] = e;   /* (the operand keeps its entry alive meanwhile) */
+            mask |= 1L << held;
+        parents[held] = Py_NewRef(e);
     }
+    status = 1;
     if (!tracked)             /* nothing tracked: nothing to record */
-        return 1;
+        goto done;
+    status = 0;
     /* the general path's cases: not differentiable (or no rule), one rule for all operands,
        several outputs, an in-place op, where=, a view; only integer operands tracked */
     info = op_info(op);
     if (info == NULL)
-        return -1;
+        goto error;
     if (mask == 0 || PyList_GET_ITEM(info, 1) != Py_True)
         goto done;
     if ((status = plain_call(params, result, &rparams)) <= 0)
@@ -1850,7 +2034,7 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
             Py_INCREF(s);
         NODE_SAVED(node)[i] = s;
         if ((mask >> i) & 1) {
-            if ((m = meta_of(DATA(x))) == NULL)
+            if ((m = meta_of(data_of(x))) == NULL)
                 goto error;
         }
         else
@@ -1862,7 +2046,8 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
     PyObject_GC_Track(node);
     if (PyList_Append(nodes, (PyObject *)node) < 0)
         goto error;
-    int inexact = is_inexact_data(DATA(result));
+    PyObject *rd = data_of(result);
+    int inexact = rd ? is_inexact_data(rd) : -1;
     if (inexact < 0 || (inexact && set_fresh_entry(result, rec, (PyObject *)node, roots) < 0))
         goto error;
     status = 1;
@@ -1874,6 +2059,8 @@ done:
     if (node != NULL && !PyObject_GC_IsTracked((PyObject *)node))
         PyObject_GC_Track(node);   /* (a half-filled node: its NULL items are skipped) */
     Py_XDECREF(node); Py_XDECREF(nodes); Py_XDECREF(roots); Py_XDECREF(rparams); Py_XDECREF(info);
+    while (held > 0)
+        Py_DECREF(parents[--held]);
     return status;
 }
 
@@ -1881,30 +2068,44 @@ done:
 /* The output tangent of ``op`` (one output ``result``) on the Tangents trace ``tr``: the sum of
    its per-operand jvp rules, run with no trace active (this is the only one), fitted to the
    result and set as its entry. 1 done (or nothing to do), 0 leave it to Python, -1 error. */
+static int tangent_rules(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params,
+                         PyObject *result, PyObject *outer, PyObject **tangents);
+
 static int
 tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params, PyObject *result,
                PyObject *outer)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(operands);
-    PyObject *tangents[32];
-    int any = 0;
+    Py_ssize_t n = PyTuple_GET_SIZE(operands), held = 0;
+    PyObject *tangents[32];   /* each operand's tangent or NULL, held while the rules run */
+    int any = 0, status = 0;
     if (n > 32 || py_fit == NULL)
         return 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (; held < n; held++) {
         PyObject *e;
-        int inexact, ok = operand_entry(PyTuple_GET_ITEM(operands, i), tr, &e, &inexact);
-        if (ok <= 0)
-            return ok;
-        tangents[i] = NULL;
+        int inexact, ok = operand_entry(PyTuple_GET_ITEM(operands, held), tr, &e, &inexact);
+        tangents[held] = NULL;
+        if (ok <= 0 || (e != NULL && !inexact)) {
+            status = ok < 0 ? -1 : 0;
+            goto done;
+        }
         if (e == NULL)
             continue;
-        if (!inexact)
-            return 0;
-        tangents[i] = PyTuple_GET_ITEM(e, 0);
+        tangents[held] = Py_NewRef(PyTuple_GET_ITEM(e, 0));
         any = 1;
     }
-    if (!any)
-        return 1;
+    status = any ? tangent_rules(tr, op, operands, params, result, outer, tangents) : 1;
+done:
+    while (held > 0)
+        Py_XDECREF(tangents[--held]);
+    return status;
+}
+
+/* tangent_record's work once the operands' tangents are known */
+static int
+tangent_rules(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params, PyObject *result,
+              PyObject *outer, PyObject **tangents)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(operands);
     /* the general path's cases */
     PyObject *info = op_info(op);
     if (info == NULL)
@@ -1966,13 +2167,14 @@ tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *params,
     }
     Py_DECREF(jvp);
     Py_XDECREF(rparams);
-    int inexact = status > 0 ? is_inexact_data(DATA(result)) : 0;
+    PyObject *rd = status > 0 ? data_of(result) : NULL;
+    int inexact = rd ? is_inexact_data(rd) : status > 0 ? -1 : 0;
     if (inexact < 0)
         status = -1;
     int set = status > 0 && inexact && t_out != NULL && t_out != Py_None;
     if (set) {
         PyObject *shape, *dt;
-        if (data_shape_dtype(DATA(result), &shape, &dt) == 0) {
+        if ((rd = data_of(result)) != NULL && data_shape_dtype(rd, &shape, &dt) == 0) {
             t_out = fit_to(py_fit, t_out, shape, dt, op, 1);
             Py_DECREF(shape); Py_DECREF(dt);
         }
@@ -2060,14 +2262,14 @@ py_watch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_RETURN_FALSE;
         array_set_ad(a, NULL, NULL);
     }
-    if (a->ad != NULL)
+    if (a->ad != NULL || a->data == NULL)   /* (unset data: Python raises) */
         Py_RETURN_FALSE;
     int inexact = is_inexact_data(DATA(x));
     if (inexact <= 0)
         return inexact < 0 ? NULL : Py_NewRef(Py_False);
     PyObject *nodes = slot_get(rec, recorder_type, off_rec_nodes, str_nodes);
     PyObject *roots = nodes ? slot_get(rec, recorder_type, off_rec_roots, str_roots) : NULL;
-    PyObject *m = roots ? meta_of(DATA(x)) : NULL;
+    PyObject *m = roots ? meta_of(data_of(x)) : NULL;
     PyObject *meta = m ? PyTuple_Pack(1, m) : NULL;
     PyObject *empty = meta ? PyTuple_New(0) : NULL;
     PyObject *node = NULL, *r = NULL;
@@ -2109,6 +2311,73 @@ py_untrack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* One operand's share of a node in the backward pass: ``rule(*callargs, **kw)``, fitted to the
+   operand's meta ``m`` (shape, dtype), added into the cotangents of its ``parent`` entry
+   (node, index, ...) in ``grads``. The caller holds parent and m. 0 done (or nothing to do),
+   -1 error. */
+static int
+backward_step(PyObject *grads, PyObject *fit, PyObject *op, PyObject *rule, PyObject *parent,
+              PyObject *m, PyObject *callargs, PyObject *kw)
+{
+    if (parent == Py_None || rule == Py_None)
+        return 0;
+    PyObject *ct = PyObject_Call(rule, callargs, kw);
+    if (ct == NULL)
+        return -1;
+    if (ct == Py_None) {
+        Py_DECREF(ct);
+        return 0;
+    }
+    if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 2) {
+        PyErr_SetString(PyExc_RuntimeError, "backward(): a malformed tape node");
+        Py_DECREF(ct);
+        return -1;
+    }
+    /* fit: un-broadcast, cast (unless it already fits) */
+    ct = fit_to(fit, ct, PyTuple_GET_ITEM(m, 0), PyTuple_GET_ITEM(m, 1), op, 0);
+    if (ct == NULL)
+        return -1;
+    /* accumulate into the parent's cotangents */
+    if (!PyTuple_Check(parent) || PyTuple_GET_SIZE(parent) < 2) {
+        PyErr_SetString(PyExc_RuntimeError, "backward(): a malformed parent entry");
+        Py_DECREF(ct);
+        return -1;
+    }
+    PyObject *pnode = PyTuple_GET_ITEM(parent, 0);
+    Py_ssize_t k = PyLong_AsSsize_t(PyTuple_GET_ITEM(parent, 1));
+    PyObject *acc = k == -1 && PyErr_Occurred() ? NULL : PyDict_GetItemWithError(grads, pnode);
+    Py_XINCREF(acc);   /* (held: the sum below may run Python code) */
+    if (acc == NULL && !PyErr_Occurred()) {
+        Py_ssize_t pn = Py_TYPE(pnode) == &NodeType ? ((NodeObject *)pnode)->nout : 1;
+        acc = PyList_New(pn > 0 ? pn : 0);
+        for (Py_ssize_t q = 0; acc != NULL && q < pn; q++)
+            PyList_SET_ITEM(acc, q, Py_NewRef(Py_None));
+        if (acc != NULL && PyDict_SetItem(grads, pnode, acc) < 0)
+            Py_CLEAR(acc);
+    }
+    if (acc == NULL || !PyList_Check(acc) || k < 0 || k >= PyList_GET_SIZE(acc)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "backward(): a malformed tape node");
+        Py_XDECREF(acc);
+        Py_DECREF(ct);
+        return -1;
+    }
+    PyObject *old = Py_NewRef(PyList_GET_ITEM(acc, k));
+    if (old != Py_None) {
+        Py_SETREF(ct, PyNumber_Add(old, ct));
+    }
+    Py_DECREF(old);
+    if (ct != NULL && k >= PyList_GET_SIZE(acc)) {
+        PyErr_SetString(PyExc_RuntimeError, "backward(): a malformed tape node");
+        Py_CLEAR(ct);
+    }
+    int status = ct == NULL ? -1 : 0;
+    if (ct != NULL)
+        PyList_SetItem(acc, k, ct);   /* steals ct */
+    Py_DECREF(acc);
+    return status;
+}
+
 /* The backward pass's loop (Recorder.backward): for each node, last recorded first, its
    cotangents from ``grads`` go through its vjp rules to its parents'. The common case (one
    output, a rule per operand, saved values unchanged) runs here; every other node is
@@ -2135,6 +2404,9 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         }
         NodeObject *node = (NodeObject *)nodeobj;
+        /* held while the rules run (Python code, which may release the node or change it):
+           op, params, ans, and a Python-made node's parents, saved, meta, checks as tuples */
+        PyObject *held[7] = {NULL};
         Py_INCREF(node);
         PyObject *cts = PyDict_GetItemWithError(grads, nodeobj);
         if (cts == NULL) {
@@ -2154,34 +2426,45 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(node);
             continue;
         }
-        /* the common case? */
         /* the common case: an inline node not yet released (the C recorder's), or a
-           Python-made one whose fields are lists or tuples; one output, no custom rule */
-#define SEQ(o) (PyList_Check(o) || PyTuple_Check(o))
+           Python-made one whose fields are lists or tuples; one output, no custom rule. A
+           field Python code deleted is NULL: slow() raises Python's AttributeError. */
+#define SEQ(o) ((o) != NULL && (PyList_Check(o) || PyTuple_Check(o)))
         int inl = node->n >= 0;
         int common = node->custom == Py_None && node->nout == 1 && PyList_Check(cts) &&
-                     PyList_GET_SIZE(cts) == 1 && PyDict_Check(node->params) &&
+                     PyList_GET_SIZE(cts) == 1 && node->op != NULL && node->ans != NULL &&
+                     node->params != NULL && PyDict_Check(node->params) &&
                      (inl ? !node->released : SEQ(node->checks) && SEQ(node->parents) &&
                       SEQ(node->saved) && SEQ(node->meta));
-        Py_ssize_t nops = !common ? 0 : inl ? node->n : PySequence_Fast_GET_SIZE(node->parents);
-        Py_ssize_t nchk = !common ? 0 : inl ? node->nchecks : PySequence_Fast_GET_SIZE(node->checks);
+        if (common) {
+            PyObject *f[7] = {node->op, node->params, node->ans,
+                              node->parents, node->saved, node->meta, node->checks};
+            for (int q = 0; q < 7; q++)
+                if (q < 3 || !inl) {
+                    held[q] = q < 3 ? Py_NewRef(f[q]) : PySequence_Tuple(f[q]);
+                    if (held[q] == NULL)
+                        goto fail;
+                }
+        }
+        PyObject *op = held[0], *params = held[1], *ans = held[2];
+        Py_ssize_t nops = !common ? 0 : inl ? node->n : PyTuple_GET_SIZE(held[3]);
+        Py_ssize_t nchk = !common ? 0 : inl ? node->nchecks : PyTuple_GET_SIZE(held[6]);
         PyObject *vjp = NULL;
         for (Py_ssize_t c = 0; c < nchk && common; c++) {
-            PyObject *x, *v, *cnt;   /* (x, v, count): v.n still count? */
+            PyObject *v, *cnt;   /* (x, v, count): v.n still count? */
             if (inl) {
                 PyObject **chk = NODE_CHECKS(node) + 3 * c;
-                x = chk[0], v = chk[1], cnt = chk[2];
+                v = chk[1], cnt = chk[2];
             }
             else {
-                PyObject *chk = PySequence_Fast_GET_ITEM(node->checks, c);
+                PyObject *chk = PyTuple_GET_ITEM(held[6], c);
                 if (!PyTuple_Check(chk) || PyTuple_GET_SIZE(chk) != 3) {
                     common = 0;
                     break;
                 }
-                x = PyTuple_GET_ITEM(chk, 0), v = PyTuple_GET_ITEM(chk, 1), cnt = PyTuple_GET_ITEM(chk, 2);
+                v = PyTuple_GET_ITEM(chk, 1), cnt = PyTuple_GET_ITEM(chk, 2);
             }
-            (void)x;
-            if (Py_TYPE(v) != &VersionType) {
+            if (Py_TYPE(v) != &VersionType || !PyLong_CheckExact(cnt)) {
                 common = 0;
                 break;
             }
@@ -2191,10 +2474,10 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (((VersionObject *)v)->n != then)
                 common = 0;   /* overwritten: slow() raises */
         }
-        if (common && !inl && PySequence_Fast_GET_SIZE(node->saved) != nops)
+        if (common && !inl && (PyTuple_GET_SIZE(held[4]) != nops || PyTuple_GET_SIZE(held[5]) < nops))
             common = 0;
         if (common) {   /* without parameters, the rules themselves (no adapter frame) */
-            vjp = PyObject_GetAttr(node->op, PyDict_GET_SIZE(node->params) ? str_vjp : str_vjp_plain);
+            vjp = PyObject_GetAttr(op, PyDict_GET_SIZE(params) ? str_vjp : str_vjp_plain);
             if (vjp == NULL)
                 goto fail;
             if (!PyTuple_Check(vjp) || PyTuple_GET_SIZE(vjp) < nops)
@@ -2209,84 +2492,34 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(r);
             if (free_saved)
                 Py_XDECREF(node_release(node, NULL));
-            Py_DECREF(cts);
-            Py_DECREF(node);
-            continue;
+            goto next;
         }
         PyObject *g = PyList_GET_ITEM(cts, 0);
-#define NODE_ITEM(part, field, i) (inl ? part(node)[i] : PySequence_Fast_GET_ITEM(node->field, i))
+        /* (an inline node's parents are gone if Python code released it meanwhile: NULL) */
+#define NODE_ITEM(part, q, i) (inl ? part(node)[i] : PyTuple_GET_ITEM(held[q], i))
         PyObject *callargs = PyTuple_New(2 + nops);
         if (callargs == NULL) {
             Py_DECREF(vjp);
             goto fail;
         }
         Py_INCREF(g); PyTuple_SET_ITEM(callargs, 0, g);
-        Py_INCREF(node->ans); PyTuple_SET_ITEM(callargs, 1, node->ans);
+        Py_INCREF(ans); PyTuple_SET_ITEM(callargs, 1, ans);
         for (Py_ssize_t i = 0; i < nops; i++)
-            PyTuple_SET_ITEM(callargs, 2 + i, Py_NewRef(NODE_ITEM(NODE_SAVED, saved, i)));
-        PyObject *kw = PyDict_GET_SIZE(node->params) ? node->params : NULL;
+            PyTuple_SET_ITEM(callargs, 2 + i, Py_NewRef(NODE_ITEM(NODE_SAVED, 4, i)));
+        PyObject *kw = PyDict_GET_SIZE(params) ? params : NULL;
         int bad = 0;
         for (Py_ssize_t i = 0; i < nops && !bad; i++) {
-            PyObject *parent = NODE_ITEM(NODE_PARENTS, parents, i);
-            PyObject *rule = PyTuple_GET_ITEM(vjp, i);
-            if (parent == Py_None || rule == Py_None)
-                continue;
-            PyObject *ct = PyObject_Call(rule, callargs, kw);
-            if (ct == NULL) { bad = 1; break; }
-            if (ct == Py_None) { Py_DECREF(ct); continue; }
-            PyObject *m = NODE_ITEM(NODE_META, meta, i);   /* (shape, dtype) */
-            if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 2) {
-                PyErr_SetString(PyExc_RuntimeError, "backward(): a malformed tape node");
-                Py_DECREF(ct);
+            PyObject *parent = NODE_ITEM(NODE_PARENTS, 3, i), *m = NODE_ITEM(NODE_META, 5, i);
+            if (parent == NULL || m == NULL) {
+                PyErr_SetString(PyExc_RuntimeError, "backward(): a tape node was released while its rules ran");
                 bad = 1;
                 break;
             }
-            /* fit: un-broadcast, cast (unless it already fits) */
-            ct = fit_to(fit, ct, PyTuple_GET_ITEM(m, 0), PyTuple_GET_ITEM(m, 1), node->op, 0);
-            if (ct == NULL)
-                bad = 1;
-            if (bad) {
-                Py_XDECREF(ct);
-                break;
-            }
-            /* accumulate into the parent's cotangents */
-            if (!PyTuple_Check(parent) || PyTuple_GET_SIZE(parent) < 2) {
-                PyErr_SetString(PyExc_RuntimeError, "backward(): a malformed parent entry");
-                Py_DECREF(ct);
-                bad = 1;
-                break;
-            }
-            PyObject *pnode = PyTuple_GET_ITEM(parent, 0);
-            Py_ssize_t k = PyLong_AsSsize_t(PyTuple_GET_ITEM(parent, 1));
-            PyObject *acc = PyDict_GetItemWithError(grads, pnode);
-            if (acc == NULL && !PyErr_Occurred()) {
-                Py_ssize_t pn = Py_TYPE(pnode) == &NodeType ? ((NodeObject *)pnode)->nout : 1;
-                acc = PyList_New(pn);
-                if (acc != NULL) {
-                    for (Py_ssize_t q = 0; q < pn; q++) {
-                        Py_INCREF(Py_None);
-                        PyList_SET_ITEM(acc, q, Py_None);
-                    }
-                    if (PyDict_SetItem(grads, pnode, acc) < 0)
-                        bad = 1;
-                    Py_DECREF(acc);   /* the dict holds it */
-                }
-            }
-            if (acc == NULL || bad || !PyList_Check(acc) || k < 0 || k >= PyList_GET_SIZE(acc)) {
-                if (!PyErr_Occurred())
-                    PyErr_SetString(PyExc_RuntimeError, "backward(): a malformed tape node");
-                Py_DECREF(ct);
-                bad = 1;
-                break;
-            }
-            PyObject *old = PyList_GET_ITEM(acc, k);
-            if (old != Py_None) {
-                PyObject *sum = PyNumber_Add(old, ct);
-                Py_DECREF(ct);
-                if (sum == NULL) { bad = 1; break; }
-                ct = sum;
-            }
-            PyList_SetItem(acc, k, ct);   /* steals ct */
+            Py_INCREF(parent);
+            Py_INCREF(m);
+            bad = backward_step(grads, fit, op, PyTuple_GET_ITEM(vjp, i), parent, m, callargs, kw) < 0;
+            Py_DECREF(parent);
+            Py_DECREF(m);
         }
         Py_DECREF(callargs);
         Py_DECREF(vjp);
@@ -2294,10 +2527,15 @@ py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto fail;
         if (free_saved)
             Py_XDECREF(node_release(node, NULL));
+    next:
+        for (int q = 0; q < 7; q++)
+            Py_XDECREF(held[q]);
         Py_DECREF(cts);
         Py_DECREF(node);
         continue;
     fail:
+        for (int q = 0; q < 7; q++)
+            Py_XDECREF(held[q]);
         Py_DECREF(cts);
         Py_DECREF(node);
         return NULL;
@@ -2381,11 +2619,11 @@ c_apply(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwname
     for (Py_ssize_t i = 1; i < nargs; i++) {
         PyObject *x = args[i];
         if (Py_TYPE(x) == array_type) {
-            if (dev == NULL)
-                dev = DEVICE(x);
-            else if (DEVICE(x) != dev)
+            PyObject *d = np_data(x);   /* (NULL: unset, or not a CPU array: Python's) */
+            if (d == NULL || DEVICE(x) == NULL || (dev != NULL && DEVICE(x) != dev))
                 return apply_general(args, nargsf, kwnames);
-            raw[nraw++] = DATA(x);
+            dev = DEVICE(x);
+            raw[nraw++] = d;
         }
         else if (is_py_scalar(x) || x == Py_None)
             raw[nraw++] = x;
@@ -2452,7 +2690,11 @@ c_apply(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwname
             PyTuple_SET_ITEM(kwn, j, names[j]);
         }
     }
+    for (Py_ssize_t i = 0; i < nraw + nnames; i++)   /* (held while the kernel runs) */
+        Py_INCREF(raw[i]);
     PyObject *r = PyObject_Vectorcall(kernel, raw, nraw, kwn);
+    for (Py_ssize_t i = 0; i < nraw + nnames; i++)
+        Py_DECREF(raw[i]);
     Py_DECREF(kernel);
     if (r == NULL) {   /* Python's apply runs it again and raises, annotated */
         Py_XDECREF(kwn);
