@@ -176,6 +176,7 @@ CASES = [
     *[(((7,),), lambda xp, a, t=t: xp.trim_zeros(a * (a != a[3]), t)) for t in ("f", "b", "fb", "BF", "x")],
     (((4, 5),), lambda xp, a: xp.trim_zeros(xp.pad(a, 1))),
     (((4, 5),), lambda xp, a: xp.trim_zeros(xp.pad(a, 1), axis=-1)),
+    (((5,),), lambda xp, a: xp.trim_zeros(xp.pad(xp.where(a < 0, None, a), 1))),  # object: None is kept
     *_each(SHAPES, lambda xp, a: xp.packbits(a)),
     (((3, 9),), lambda xp, a: xp.packbits(a, axis=1, bitorder="little")),
     *_each(SHAPES, lambda xp, a: xp.unpackbits(a)),
@@ -189,6 +190,9 @@ CASES = [
     *_each(SHAPES, lambda xp, a: xp.piecewise(a, [a != 0], [lambda v: v * 2, 1])),
     (((2, 3),), lambda xp, a: xp.piecewise(a, [a != 0, a == 1], [lambda v: -v, 2, 3])),
     (((),), lambda xp, a: xp.piecewise(a, [True, False], [lambda v: v + 1, 0])),
+    (((),), lambda xp, a: xp.piecewise(a, a > 0, [lambda v: v * 2, 7])),  # a 0-d condition (NumPy: a scalar)
+    (((),), lambda xp, a: xp.piecewise(a, [a > 0, a < 5], [1, 2])),
+    (((),), lambda xp, a: xp.piecewise(a, True, [lambda v: v * 2])),
     (((2, 3),), lambda xp, a: xp.piecewise(a, a != 0, [0])),
     (((2, 3),), lambda xp, a: xp.apply_along_axis(lambda v: v[::-1], 1, a)),
     (((2, 3),), lambda xp, a: xp.apply_along_axis(xp.sum, 0, a)),

@@ -21,6 +21,8 @@ ALLOWED = {
     ("", "ufunc"): "NumPy's cannot be constructed from Python; npflow's ufuncs are built by name",
     ("", "clip"): "the Array API names the positional bounds min and max (the suite checks it); "
                   "NumPy's a_min=/a_max= are keywords, and every NumPy call works",
+    ("", "ndarray"): "NumPy's text signature says dtype=None, its constructor makes float64 either way; "
+                     "npflow's says dtype=float, the same behaviour",
 }
 COVERAGE = {}  # namespace -> (present, total, excluded), reported in the terminal summary
 
@@ -44,12 +46,12 @@ def provided(sub, name):
 
 
 def parameters(fn):
-    """[(name, kind)] of ``fn``'s signature (npflow's extra keywords left out), or None."""
+    """[(name, kind, default)] of ``fn``'s signature, or None where it has none."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):  # builtins without a text signature
         return None
-    return [(p.name, p.kind) for p in sig.parameters.values()]
+    return [(p.name, p.kind, repr(p.default)) for p in sig.parameters.values()]
 
 
 @pytest.mark.parametrize("sub", NAMESPACES, ids=[s or "numpy" for s in NAMESPACES])
@@ -89,8 +91,8 @@ PAIRS = _pairs()
 
 def _differ(sub, name):
     theirs = parameters(getattr(module(sub, onp), name))
-    names = {n for n, _ in theirs}
-    mine = [(n, k) for n, k in parameters(provided(sub, name))
+    names = {n for n, _, _ in theirs}
+    mine = [(n, k, d) for n, k, d in parameters(provided(sub, name))
             if not (k is inspect.Parameter.KEYWORD_ONLY and n in EXTRA_KEYWORDS and n not in names)]
     return (theirs, mine) if theirs != mine else None
 

@@ -1812,7 +1812,7 @@ fit_to(PyObject *fit, PyObject *ct, PyObject *shape, PyObject *dtype, PyObject *
             return ct;
     }
     PyObject *name = PyObject_GetAttr(op, str_name);
-    PyObject *fa[4] = {ct, shape, dtype, name};
+    PyObject *fa[5] = {ct, shape, dtype, name, Py_True};   /* (forward=True: its value follows) */
     PyObject *r = name ? PyObject_Vectorcall(fit, fa, 4, forward ? kwnames_forward : NULL) : NULL;
     Py_XDECREF(name);
     Py_DECREF(ct);

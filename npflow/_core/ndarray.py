@@ -72,8 +72,12 @@ def _operator2(op, a, b):
         value = _UNLIKE.get(op)
         if value is None:
             raise
-    if any(getattr(getattr(x, "dtype", None), "kind", None) == "V" for x in (a, b)):
-        return NotImplemented  # as NumPy: structured arrays compare only with their kind
+    kinds = [getattr(getattr(x, "dtype", None), "kind", None) == "V" for x in (a, b)]
+    if kinds[0] != kinds[1]:  # as NumPy: structured arrays compare only with their kind
+        raise TypeError("Cannot compare structured or void to non-void arrays.")
+    if kinds[0]:  # NumPy compares their bytes or fields: not done here, never guessed
+        raise TypeError(f"{op.name}(): comparing void or structured arrays is not supported; "
+                        f"compare numpy.asarray(x) == numpy.asarray(y)")
     return apply(_COMPARE_UNLIKE, a, b, value=value)
 
 

@@ -158,17 +158,25 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
                  order=order, device=device)
 
 
+_FILLS = {"zeros": (0,), "ones": (1,), "empty": (None,)}  # make -> the fill NumPy's *_like copies in
+
+
 def _like(make, a, dtype, order, shape, device, *fill):
     """``make(shape, *fill, dtype, order, device)`` with the prototype's dtype, shape, layout, device."""
     x = a if isinstance(a, ndarray_type()) else asarray(a, device=device)
     shape = x.shape if shape is None else _shape(shape)
+    dtype = x.dtype if dtype is None else dtype
     order = _order(order)
     if order == "A" or (order == "K" and len(shape) == x.ndim):
-        order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+        flags = x._data.flags
+        if order == "K" and not (flags.c_contiguous or flags.f_contiguous) \
+                and (device is None or _dispatch._devices.as_device(device) is x.device):
+            # the prototype's own axis order (its strides, sorted), as NumPy's order="K"
+            return apply(REGISTRY["like"], x, fill=(fill or _FILLS[make.__name__])[0], dtype=dtype, shape=shape)
+        order = "F" if flags.f_contiguous and not flags.c_contiguous else "C"
     elif order == "K":
         order = "C"
-    return make(shape, *fill, dtype=x.dtype if dtype is None else dtype, order=order,
-                device=x.device if device is None else device)
+    return make(shape, *fill, dtype=dtype, order=order, device=x.device if device is None else device)
 
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):

@@ -14,7 +14,14 @@ def setitem(xp, x, value, *, key):
 
 @kernel_op("astype")
 def astype(xp, x, *, dtype, order="K", casting="unsafe", copy=True):
+    if x.dtype.kind == "c" and getattr(dtype, "kind", _numpy.dtype(dtype).kind) != "c":
+        return _astype_discarding(x, dtype, order, casting, copy)  # (NumPy's ComplexWarning)
     return x.astype(dtype, order=order, casting=casting, copy=copy)
+
+
+def _astype_discarding(x, dtype, order, casting, copy):
+    from .._core.dispatch import reissuing_warnings  # its ComplexWarning at the user's line
+    return reissuing_warnings(x.astype)(dtype, order=order, casting=casting, copy=copy)
 
 
 @kernel_op("copy")
