@@ -676,14 +676,15 @@ _WRITES_COMPUTED = [  # (name, the write); the result may add a term computed be
     ("copyto_where", lambda a: np.copyto(a, a * 5.0, where=_MASK)),
     ("isub_strided_views", lambda a: _do(a[::2].__isub__(a[1::2]))),
     ("shuffle", lambda a: np.random.default_rng(0).shuffle(a)),
+    ("reshaped_view", lambda a: _do(a.reshape(2, 2)[0].__imul__(2.0))),
+    ("transposed_view", lambda a: _do(a.T[1:].__imul__(2.0))),
+    ("raveled_view_setitem", lambda a: a.reshape(2, 2).ravel().__setitem__(3, a[0] * 2.0)),
 ]
 _WRITES_UNTRACKING = {"out_constant"}  # (a write no tracked value reaches: a constant from then on)
 _WRITES_REFUSED = [  # (name, the write, what the message says, whether forward mode computes)
     ("out_over_a_needed_operand", lambda a: _do(np.multiply(a, a, out=a)), "which its .* needs", False),
     ("out_sin", lambda a: _do(np.sin(a, out=a)), "which its .* needs", False),
     ("multiply_at", lambda a: np.multiply.at(a, [1, 1], 2.0), "no .*rule is registered", False),
-    ("reshaped_view", lambda a: _do(a.reshape(2, 2)[0].__imul__(2.0)), "view", False),
-    ("transposed_view", lambda a: _do(a.T[1:].__imul__(2.0)), "view", False),
     ("out_clip", lambda a: _do(np.clip(a, -1.0, 1.0, out=a)), "which its .* needs", False),
     ("ipow", lambda a: _do(a.__ipow__(2.0)), "which its .* needs", False),
     ("out_where", lambda a: _do(np.divide(a, 2.0, out=a, where=_MASK)), "where= is not differentiable", False),
@@ -1111,3 +1112,114 @@ def test_nested_traces_handed_over_mid_stack(monkeypatch):
                                 * onp.asarray(v), rtol=1e-14)
     if core._fastpath is not None:
         assert any(s > 0 for s in starts), "the hand-over path did not run"
+
+
+# -- custom rules whose output is (a view of, or a pytree holding) their input ----------------
+# The rule's output must get its own entry: overwriting the input's would send every later use
+# of the input through the rule (or drop it). L(x) = sum(W * h(x) * x) uses x after the call, so
+# dL/dx = R(W * x) + W * x where R is the rule's cotangent map (h(x) equals x in value).
+
+def _clip_vjp(make_out):
+    f = np.custom_vjp(lambda x: make_out(x))
+    f.defvjp(lambda x: (make_out(x), None), lambda r, g: (np.clip(g, -1.0, 1.0),))
+    return f
+
+
+def _pair_vjp():  # returns (x, x); bwd reads only the first output's cotangent
+    f = np.custom_vjp(lambda x: (x, x))
+    f.defvjp(lambda x: ((x, x), None), lambda r, g: (np.clip(g[0], -1.0, 1.0),))
+    return lambda x: f(x)[0]
+
+
+def _scaled_jvp(make_out):  # the rule says twice the true derivative (linear, not the truth)
+    f = np.custom_jvp(lambda x: make_out(x))
+    f.defjvp(lambda p, t: (make_out(p[0]), make_out(2.0 * t[0])))
+    return f
+
+
+_CLIP = lambda c: onp.clip(c, -1.0, 1.0)
+_IDENTITY_RULES = [  # (name, h, R or None for the true derivative, forward mode too?)
+    ("custom_vjp_identity", _clip_vjp(lambda x: x), _CLIP, False),
+    ("custom_vjp_view", _clip_vjp(lambda x: x[...]), _CLIP, False),
+    ("custom_vjp_reshape_view", _clip_vjp(lambda x: x.reshape(x.shape)), _CLIP, False),
+    ("custom_vjp_pytree_twice", _pair_vjp(), _CLIP, False),
+    ("custom_jvp_identity", _scaled_jvp(lambda x: x), lambda c: 2.0 * c, True),
+    ("custom_jvp_view", _scaled_jvp(lambda x: x[...]), lambda c: 2.0 * c, True),
+    ("custom_jvp_pytree", lambda x: _scaled_jvp(lambda x: [x, x])(x)[1], lambda c: 2.0 * c, True),
+    ("checkpoint_identity", np.checkpoint(lambda x: x), None, True),
+    ("checkpoint_pytree", lambda x: np.checkpoint(lambda x: {"a": x, "b": x})(x)["b"], None, True),
+    ("stop_gradient", np.stop_gradient, lambda c: 0.0 * c, True),
+    ("cond_identity", lambda x: np.cond(True, lambda x: x, lambda x: 2.0 * x, x), None, True),
+    ("while_loop_no_iteration", lambda x: np.while_loop(lambda v: False, lambda v: 2.0 * v, x), None, True),
+]
+
+
+@pytest.mark.parametrize("shape", [(3,), ()], ids=["1d", "0d"])
+@pytest.mark.parametrize("name, h, rule, fwd", _IDENTITY_RULES, ids=[c[0] for c in _IDENTITY_RULES])
+def test_custom_rule_returning_its_input(name, h, rule, fwd, shape):
+    xn = onp.linspace(-1.5, 2.0, 3).reshape(shape) if shape else onp.array(0.7)
+    wn = onp.array([3.0, -0.2, 0.5]).reshape(shape) if shape else onp.array(3.0)
+    x, w = np.array(xn), np.array(wn)
+    L = lambda x: np.sum(w * h(x) * x)
+    want = (rule or (lambda c: c))(wn * xn) + wn * xn
+    if rule is None:  # the true derivative: against finite differences too
+        check_grads(L, (x,), order=1, modes=("fwd", "rev"))
+    close(np.grad(L)(x), want)
+    close(np.vjp(lambda x: w * h(x) * x, x)[1](np.ones(shape))[0], want)
+    with np.GradientTape() as tape:
+        tape.watch(x)
+        y = L(x)
+    close(tape.gradient(y, x), want)
+    if fwd:
+        v = onp.array([0.3, 1.0, -2.0]).reshape(shape) if shape else onp.array(1.3)
+        close(np.jvp(L, (x,), (np.array(v),))[1], onp.sum(want * v))
+    assert onp.array_equal(onp.asarray(h(x)), xn)  # (and no trace changed the value)
+
+
+# -- in-place writes through views made by other ops, as functional updates of the base -------
+
+def _ns(a):
+    return np if isinstance(a, np.ndarray) else onp
+
+
+_VIEW_MAKERS = {
+    "reshape": lambda a: a.reshape(3, 2), "ravel": lambda a: a.ravel(), "T": lambda a: a.T,
+    "transpose": lambda a: a.transpose(1, 0), "swapaxes": lambda a: a.swapaxes(0, 1),
+    "moveaxis": lambda a: _ns(a).moveaxis(a, 0, -1), "expand_dims": lambda a: _ns(a).expand_dims(a, 0),
+    "squeeze": lambda a: a[None].squeeze(0), "T_of_slice": lambda a: a[:, 1:].T,
+    "reshape_of_T": lambda a: a.T.reshape(1, 3, 2),
+}
+_VIEW_WRITES = {  # (c: a differentiable scalar from elsewhere)
+    "setitem": lambda v, c: v.__setitem__(0, c), "iadd": lambda v, c: v.__iadd__(c),
+    "imul": lambda v, c: v.__imul__(2.0), "out": lambda v, c: _ns(v).add(v, c, out=v),
+}
+
+
+def _view_write_program(x, make_view, write):
+    """Writes through a view of a traced array; returns (loss, base, view, another view made
+    before the write: its values only, as a use of it after the write is an AutodiffError)."""
+    m = _ns(x)
+    x = x * 1.0
+    c = x[0, 0] * 1.5
+    v = make_view(x)
+    other = x.T
+    write(v, c)
+    return m.sum(x * x) + m.sum(v * 3.0) + m.sum(x.T * m.arange(6.0).reshape(3, 2)), x, v, other
+
+
+@pytest.mark.parametrize("write", _VIEW_WRITES, ids=list(_VIEW_WRITES))
+@pytest.mark.parametrize("view", _VIEW_MAKERS, ids=list(_VIEW_MAKERS))
+def test_write_through_a_view_is_a_functional_update(view, write):
+    xn = onp.array([[0.3, 2.0, -1.0], [1.5, 0.2, 0.7]])
+    args = (_VIEW_MAKERS[view], _VIEW_WRITES[write])
+    for got, want in zip(_view_write_program(np.array(xn), *args), _view_write_program(xn, *args)):
+        close(got, want, rtol=0, atol=0)  # the base and every view see NumPy's values
+    L = lambda x: _view_write_program(x, *args)[0]
+    x = np.array(xn)
+    check_grads(L, (x,), order=1, modes=("fwd", "rev"))  # (jvp and vjp against finite differences)
+    g = np.grad(L)(x)
+    with np.GradientTape() as tape:
+        tape.watch(x)
+        y = L(x)
+    close(tape.gradient(y, x), g)
+    close(np.vjp(L, x)[1](np.array(1.0))[0], g)

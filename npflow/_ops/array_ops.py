@@ -185,6 +185,12 @@ for _name in ("setitem", "setitem.rebase"):
     _write_rules(_name, _put, lambda x, key: x[key])  # fit() sums a broadcast value
 _write_rules("flat.setitem", _flat_put, lambda x, key: np.ravel(x)[key], _cycled)
 
+# a write through a view made by another op (reshape, transpose, diagonal, ...): key = V, the view
+defvjp("view.rebase", lambda g, ans, x, view, key: g - key.T(key(g), g),
+       lambda g, ans, x, view, key: key(g), shape_only=(0, 1))
+defjvp_all("view.rebase", lambda tangents, ans, x, view, key: (
+    (0 if tangents[0] is None else tangents[0] - key.T(key(tangents[0]), ans))
+    + (0 if tangents[1] is None else key.T(tangents[1], ans))))
 defvjp("getitem", lambda g, ans, x, key: scatter_sum(g, x.shape, key), shape_only=(0,))
 deflinear("getitem", lambda t, key: t[key])
 defvjp("flat.getitem", lambda g, ans, x, key: np.reshape(scatter_sum(g, (x.size,), key), x.shape),

@@ -364,11 +364,15 @@ def _writes_seen(op, x, operands, written):
 
 def _after_write(op, operands, params, result, written, stack):
     nd = dispatch.ndarray
-    if op.name == "getitem" or (op.name in _PARTS and operands[0]._data.dtype.kind == "c"):
-        r = result  # a view a later write may go through: link it to its base
-        if isinstance(r, nd) and r._ad is not None and root_of(r._data) is root_of(operands[0]._data):
-            r._ad[_VIEW] = (operands[0], params["key"], REBASE) if op.name == "getitem" else \
-                (operands[0], op.name, REBASE_PART)
+    r = result  # a view a later write may go through: link it to its base
+    if not written and not op.inplace and isinstance(r, nd) and r._ad is not None and operands \
+            and isinstance(operands[0], nd) and root_of(r._data) is root_of(operands[0]._data):
+        if op.name == "getitem":
+            r._ad[_VIEW] = (operands[0], params["key"], REBASE)
+        elif op.name in _PARTS and operands[0]._data.dtype.kind == "c":
+            r._ad[_VIEW] = (operands[0], op.name, REBASE_PART)
+        elif len(operands) == 1 and op.name != "alias":  # reshape, transpose, diagonal, ...: a selection
+            r._ad[_VIEW] = (operands[0], _ViewOf(op, params), REBASE_VIEW)
     for w in written:
         if not isinstance(w, nd) or w._ad is None:
             continue
@@ -380,7 +384,7 @@ def _after_write(op, operands, params, result, written, stack):
         elif root_of(w._data) is not w._data and any(t in w._ad for t in stack):
             raise AutodiffError(
                 f"{op.name}(): in-place write into a view ({dispatch.describe(w)}) of an array being "
-                f"differentiated, made by an operation other than indexing or .real/.imag; "
+                f"differentiated, made by an operation that cannot map the write back to its base; "
                 f"write into a copy")
 
 
@@ -402,6 +406,24 @@ def _graph_op(name):
 
 REBASE = _graph_op("setitem.rebase")      # base[key] = view's values (rules: _ops/array_ops.py)
 REBASE_PART = _graph_op("part.rebase")    # base.real or base.imag (key) = view's (_ops/math.py)
+REBASE_VIEW = _graph_op("view.rebase")    # base's elements that view-op ``key`` selects = view's
+
+
+class _ViewOf:
+    """``V(base)``: the view-making op (reshape, transpose, diagonal, ...) with its parameters.
+    A view selects elements of its base, each once, so with ``VT`` its transpose (scatter)
+    ``V(VT(y)) == y`` and a write through the view makes the base ``base - VT(V(base)) + VT(view)``."""
+    __slots__ = ("op", "params")
+
+    def __init__(self, op, params):
+        self.op, self.params = op, {k: v for k, v in params.items() if k != "out"}
+
+    def __call__(self, x):
+        return dispatch.apply(self.op, x, **self.params)
+
+    def T(self, y, base):
+        from .transforms import vjp
+        return vjp(self, _np().zeros(base.shape, dtype=base.dtype, device=base.device))[1](y)[0]
 _PARTS = ("real", "imag")
 
 

@@ -495,6 +495,24 @@ def _diff_leaves(args, nondiff_argnums):
     return diff, flat, regroup
 
 
+def _own_outputs(out, inputs):
+    """(out, its leaves, its tree) with each array leaf that is one of ``inputs`` (or repeats an
+    earlier leaf) replaced by an alias: a custom rule then gives its outputs their own entries
+    instead of overwriting its inputs' (``lambda x: x`` would send every later use of ``x``
+    through the rule) or one output's entry with another's. Run it where the outer traces are
+    active: they record the alias, which keeps them connected."""
+    outs, tree = flatten(out)
+    seen = {id(a) for a in inputs if isinstance(a, np.ndarray)}
+    changed = False
+    for k, o in enumerate(outs):
+        if isinstance(o, np.ndarray):
+            if id(o) in seen:
+                o = outs[k] = apply(ALIAS, o)
+                changed = True
+            seen.add(id(o))
+    return (unflatten(tree, outs) if changed else out), outs, tree
+
+
 class _CustomRule:
     """What custom_vjp and custom_jvp share: the function, its non-differentiable
     arguments, and finding the innermost trace that tracks the others."""
@@ -539,7 +557,7 @@ class custom_vjp(_CustomRule):
                             f"({self.fun.__name__}); give it a custom_jvp rule instead")
         with _outside(stack, i):  # (fwd usually calls f: outer traces then use this rule too)
             out, res = self.fwd(*args)
-        outs, tree = flatten(out)
+            out, outs, tree = _own_outputs(out, flatten(args)[0])
         nondiff = [a for k, a in enumerate(args) if k in self.nondiff_argnums]
 
         def backward(cts):
@@ -588,13 +606,14 @@ class custom_jvp(_CustomRule):
                                 for a, e in zip(flat, entries)])
             with _outside(stack, i):
                 out, t_out = call_rule(tuple(diff), tangents)
-            for o, t in zip(flatten(out)[0], flatten(t_out)[0]):
+                out, outs, _ = _own_outputs(out, flatten(args)[0])
+            for o, t in zip(outs, flatten(t_out)[0]):
                 if isinstance(o, np.ndarray) and core.is_inexact(o.dtype) and t is not None:
                     core.set_entry(o, trace, fit(t, o.shape, o.dtype, self.fun.__name__, forward=True), 0)
             return out
         with _outside(stack, i):
             out = self(*args)  # outer traces tracking the arguments use the rule too
-        outs, tree = flatten(out)
+            out, outs, tree = _own_outputs(out, flatten(args)[0])
         outer = stack[:i]
 
         def backward(cts):  # the transpose of the (linear) tangent map, by reverse mode
@@ -625,12 +644,12 @@ def checkpoint(fun):
         checks = core.save_checks(leaves, trace)  # (the backward pass reads them again)
         with _outside(stack, i):
             out = fun(*args)
+            out, outs, otree = _own_outputs(out, leaves)
         name = getattr(fun, "__name__", "checkpoint")
         if any(v.n != n for _, v, n in checks):
             raise core.AutodiffError(
                 f"checkpoint({name}): the function wrote into its argument, but a checkpointed "
                 f"function runs again on its arguments in the backward pass; write into a copy")
-        outs, otree = flatten(out)
 
         def backward(cts):
             rec = core.Recorder(name="checkpoint")

@@ -25,6 +25,16 @@ def _iadd_slice(x, v):
     return y
 
 
+def _write_through(make_view):
+    """``y = x * 1; make_view(y) += v`` (a view made by an op other than indexing)."""
+    def f(x, v):
+        y = x * 1
+        w = make_view(y)
+        w += v
+        return y * y
+    return f
+
+
 def _iadd_row(x, v):
     y = x * 1
     row = y[1]
@@ -65,6 +75,9 @@ SPECS = [
     Case("setitem", _set(0), (Z, rand(4, seed=58)), "real-into-complex"),
     Case("setitem.rebase", _iadd_slice, (V, rand(2, seed=59))),
     Case("setitem.rebase", _iadd_row, (M, rand(4, seed=60)), "row-view"),
+    Case("view.rebase", _write_through(lambda y: y.T), (M, rand(4, 3, seed=61)), "T"),
+    Case("view.rebase", _write_through(lambda y: y.reshape(2, 6)), (M, rand(2, 6, seed=62)), "reshape"),
+    Case("view.rebase", _write_through(lambda y: y[:, 1:].T[0]), (M, rand(3, seed=63)), "slice-T-row"),
     Case("flat.getitem", lambda x: x.flat[[0, 5, 5]], (M,)),
     Case("flat.getitem", lambda x: x.flat[2:9:3], (M,), "slice"),
     Case("flat.getitem", lambda x: x.flat[7], (Z,), "complex-int"),
