@@ -155,9 +155,9 @@ def _watched(per_arg, rec):
 def _scalar_output(out, fname, holomorphic=False):
     if not isinstance(out, np.ndarray):
         out = np.asarray(out)
-    if out.shape != () or out.dtype.kind not in "fc":
-        raise TypeError(f"{fname}(): the function must return a real scalar (a 0-d float array), "
-                        f"got {out.dtype} {out.shape}; for other outputs use vjp, jacrev or jacfwd")
+    if out.size != 1 or out.dtype.kind not in "fc":  # (size 1 of any shape, as autograd)
+        raise TypeError(f"{fname}(): the function must return a real scalar (a float array of size "
+                        f"1), got {out.dtype} {out.shape}; for other outputs use vjp, jacrev or jacfwd")
     if out.dtype.kind == "c" and not holomorphic:
         raise TypeError(f"{fname}(): the function returned a complex scalar; gradients need a real "
                         f"output (take np.real or np.abs first), or pass holomorphic=True for a "

@@ -453,7 +453,7 @@ npf_fit_to(PyObject *fit, PyObject *ct, PyObject *shape, PyObject *dtype, PyObje
             return ct;
     }
     PyObject *name = PyObject_GetAttr(op, npf_str_name);
-    PyObject *fa[4] = {ct, shape, dtype, name};
+    PyObject *fa[5] = {ct, shape, dtype, name, Py_True};   /* (forward=True: its value follows) */
     PyObject *r = name ? PyObject_Vectorcall(fit, fa, 4, forward ? npf_kwnames_forward : NULL) : NULL;
     Py_XDECREF(name);
     Py_DECREF(ct);
