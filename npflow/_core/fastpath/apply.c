@@ -1,6 +1,7 @@
-/* npflow's C accelerator: dispatch in C: apply (dispatch.apply's common case), the operator fast paths
-   (try_fast1/try_fast2, ArrayBase's operator slots) with temporary elision, the call of npflow.ufunc objects (UfuncBase),
-   the wrapping of kernel results and the hand-off of a result to this thread's traces. */
+/* npflow's C accelerator: dispatch in C: apply (dispatch.apply's common case), the operator
+   fast paths (try_fast1/try_fast2, ArrayBase's operator slots) with temporary elision, the call
+   of npflow.ufunc objects (UfuncBase), the wrapping of kernel results and the hand-off of a
+   result to this thread's traces. */
 #include "fastpath.h"
 
 PyObject *npf_binary_op[NBINARY], *npf_binary_kernel[NBINARY];

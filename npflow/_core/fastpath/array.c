@@ -1,6 +1,7 @@
-/* npflow's C accelerator: npflow.ndarray's storage (ArrayBase: _data, _device, the autodiff entries), its
-   shape/dtype/ndim/size/device attributes, and the reads of a backend array's fields (the
-   operator slots that ArrayBase points to are in apply.c, beside the fast paths they call). */
+/* npflow's C accelerator: npflow.ndarray's storage (ArrayBase: _data, _device, the autodiff
+   entries), its shape/dtype/ndim/size/device attributes, and the reads of a backend array's
+   fields (the operator slots that ArrayBase points to are in apply.c, beside the fast paths
+   they call). */
 #include "fastpath.h"
 
 PyObject *npf_str_base, *npf_str_shape, *npf_str_dtype;   /* interned attribute names */

@@ -1,5 +1,5 @@
-/* npflow's C accelerator: the backward pass: Recorder.backward's loop and Partial, the elementwise rules
-   g * d(ans, *operands). */
+/* npflow's C accelerator: the backward pass: Recorder.backward's loop and Partial, the
+   elementwise rules g * d(ans, *operands). */
 #include "fastpath.h"
 
 /* Partial(d) is rules.defelementwise's rule ``lambda g, ans, *xs, **params: g * d(ans, *xs)``

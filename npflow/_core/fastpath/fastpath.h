@@ -164,7 +164,8 @@ extern PyTypeObject npf_NodeType;
 extern TableObject *npf_versions;    /* dispatch.versions: id(root) -> RootVersion */
 extern PyObject *npf_lock_acquire, *npf_lock_release;   /* core._lock's bound methods */
 extern PyObject *npf_str_nodes, *npf_str_roots, *npf_str_kind, *npf_str_differentiable, *npf_str_released,
-    *npf_str_vjp, *npf_str_nout, *npf_str_inplace, *npf_str_where, *npf_str_vjp_uses, *npf_str_acquire, *npf_str_release, *npf_str_out, *npf_str_vjp_plain;
+    *npf_str_vjp, *npf_str_nout, *npf_str_inplace, *npf_str_where, *npf_str_vjp_uses, *npf_str_acquire,
+    *npf_str_release, *npf_str_out, *npf_str_vjp_plain;
 extern PyObject *npf_inexact_dtypes; /* dtype -> bool: kind in "fc" */
 extern PyObject *npf_tangents_type;   /* autodiff.core.Tangents (exact type only) */
 extern PyObject *npf_py_fit;          /* autodiff.rules.fit */

@@ -1,5 +1,5 @@
-/* npflow's C accelerator: the module: its methods table, configure (the operator tables and dispatch's
-   objects) and PyInit__fastpath (types, interned names). */
+/* npflow's C accelerator: the module: its methods table, configure (the operator tables and
+   dispatch's objects) and PyInit__fastpath (types, interned names). */
 #define NPFLOW_FASTPATH_MODULE   /* this file imports NumPy's C API */
 #include "fastpath.h"
 

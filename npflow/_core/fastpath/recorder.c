@@ -1,7 +1,7 @@
-/* npflow's C accelerator: the tape recorder: Node, the recorder's one-pass record of an op on a tape
-   (Recorder.record_simple's common case), watch, untrack, what the recorder and forward mode
-   share (operand entries, plain calls, the tape lock, fit, op_info) and trace_one, which hands
-   a result to this thread's traces. */
+/* npflow's C accelerator: the tape recorder: Node, the recorder's one-pass record of an op on a
+   tape (Recorder.record_simple's common case), watch, untrack, what the recorder and forward
+   mode share (operand entries, plain calls, the tape lock, fit, op_info) and trace_one, which
+   hands a result to this thread's traces. */
 #include "fastpath.h"
 
 /* ---- the tape recorder (autodiff) -------------------------------------- */

@@ -1,5 +1,5 @@
-/* npflow's C accelerator: forward mode: Tangents.process's common case (a result's tangent from the jvp
-   rules of its operands). */
+/* npflow's C accelerator: forward mode: Tangents.process's common case (a result's tangent from
+   the jvp rules of its operands). */
 #include "fastpath.h"
 
 /* ---- forward mode: Tangents.process's common case ------------------------- */

@@ -1,6 +1,6 @@
-/* npflow's C accelerator: the write counters: RootVersion (a root's count of writes), VersionTable
-   (dispatch.versions, id(root) -> RootVersion, as a hash table on the root's address) and
-   track, the recorder's registration of a root. */
+/* npflow's C accelerator: the write counters: RootVersion (a root's count of writes),
+   VersionTable (dispatch.versions, id(root) -> RootVersion, as a hash table on the root's
+   address) and track, the recorder's registration of a root. */
 #include "fastpath.h"
 
 /* a new counter for the root at address ``key`` */
