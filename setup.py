@@ -11,7 +11,7 @@ from setuptools import Extension, setup
 
 SRC = "npflow/_core/fastpath/"
 SOURCES = [SRC + f + ".c" for f in ("array", "apply", "version", "recorder", "tangent", "backward",
-                                     "module")]
+                                     "callables", "module")]
 
 # NumPy's C API reads an array's dtype, shape and base without attribute lookups.
 setup(ext_modules=[Extension("npflow._core._fastpath", SOURCES, depends=[SRC + "fastpath.h"],

@@ -3,8 +3,11 @@
     python compliance/run.py PATH/TO/array-api-tests [--max-examples 200] [--version 2025.12]
 
 PATH is a checkout of data-apis/array-api-tests with its ``array-api`` spec
-repository as the ``array-api`` folder (kept outside this project: never commit
-either). The run writes ``compliance/RESULTS.md``: the suite's and the spec's
+repository as the ``array-api`` folder, at the commit the suite names (``git ls-tree
+HEAD array-api``), kept outside this project: never commit either. The suite needs its
+own requirements (``pip install -r PATH/requirements.txt``: pytest-json-report,
+ndindex). Options before PATH; pytest's after ``--`` (e.g. ``-- --hypothesis-seed=N``,
+recorded in RESULTS.md). The run writes ``compliance/RESULTS.md``: the suite's and the spec's
 commits, the date, max-examples, and passed/failed/skipped/errors per test file,
 then the failing tests. ``compliance/skips.txt`` (one test id per line, each
 with a ``# reason``; only tests that array-api-strict fails too) is passed to the suite's
@@ -79,7 +82,7 @@ def tally(junit):
     return per_file, failing
 
 
-def write_results(per_file, failing, suite, max_examples, version):
+def write_results(per_file, failing, suite, max_examples, version, extra=()):
     cols = ("passed", "failed", "errors", "skipped")
     total = collections.Counter()
     rows = []
@@ -92,7 +95,8 @@ def write_results(per_file, failing, suite, max_examples, version):
         "",
         f"Written by `python compliance/run.py` on {datetime.date.today().isoformat()}: "
         f"array-api-tests {git_head(suite)[:12]}, spec {git_head(os.path.join(suite, 'array-api'))[:12]}, "
-        f"API version {version}, `--max-examples={max_examples}`.",
+        f"API version {version}, `--max-examples={max_examples}`"
+        + "".join(f" `{a}`" for a in extra) + ".",
         "",
         f"**Total: {total['passed']} passed, {total['failed']} failed, {total['errors']} errors, "
         f"{total['skipped']} skipped.**",
@@ -124,7 +128,7 @@ def main():
         ap.error(f"{args.suite} is not an array-api-tests checkout (no array_api_tests/ folder)")
     junit, _ = run_suite(args.suite, args.max_examples, args.version, args.pytest_args)
     per_file, failing = tally(junit)
-    total = write_results(per_file, failing, args.suite, args.max_examples, args.version)
+    total = write_results(per_file, failing, args.suite, args.max_examples, args.version, args.pytest_args)
     print(f"compliance: {total['passed']} passed, {total['failed']} failed, {total['errors']} errors, "
           f"{total['skipped']} skipped; written to compliance/RESULTS.md")
     return 0 if total["failed"] == 0 and total["errors"] == 0 else 1

@@ -28,14 +28,14 @@ from ._numpy.types import *  # noqa: F401,F403
 from ._numpy.stats import *  # noqa: F401,F403
 from ._numpy.signal import *  # noqa: F401,F403
 from ._numpy.polynomial import *  # noqa: F401,F403
-from ._numpy.interop import from_dlpack  # noqa: F401
+from ._numpy.interop import from_dlpack, publish as _publish  # noqa: F401
 from ._numpy.info import __array_namespace_info__  # noqa: F401
 from .autodiff import *  # noqa: F401,F403
 from . import testing  # noqa: F401
 from .control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: F401,A004
 from .variables import Variable  # noqa: F401
 from . import optimizers, optimize  # noqa: F401
-from . import linalg, fft, random  # noqa: F401
+from . import lib  # noqa: F401
 
 __version__ = "0.1.0"
 __array_api_version__ = "2025.12"
@@ -55,3 +55,20 @@ _ndarray_module._bind_namespace(_sys.modules[__name__])
 from . import _docstrings  # noqa: E402
 
 _docstrings.adopt(_sys.modules[__name__])  # NumPy's docstrings by reference, npflow's differences
+
+_publish(_sys.modules[__name__])
+
+# Loaded on first use (``npflow.linalg``, ``from npflow import fft``): they cost most of the
+# start-up NumPy's own namespace does not (numpy.random alone imports secrets, hmac, hashlib).
+_LAZY = ("linalg", "fft", "random")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'npflow' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

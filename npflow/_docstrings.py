@@ -88,7 +88,7 @@ def namespaces(root=None, discover=False):
         found[module.__name__] = module
         listed = getattr(module, "__all__", None)
         for n in sorted(dir(module)):
-            sub = getattr(module, n)
+            sub = vars(module).get(n)  # (not getattr: npflow loads linalg, fft, random on first use)
             if not n.startswith("_") and isinstance(sub, types.ModuleType) \
                     and sub.__name__ == f"{module.__name__}.{n}" and (listed is None or n in listed):
                 todo.append(sub)
@@ -176,7 +176,9 @@ def adopt(root=None):
                 _set_doc(member, adopted_doc(f"{prefix}.{name}", theirs.__doc__))
     for qualified, note in NOTES.items():
         sub, _, name = qualified.rpartition(".")
-        obj = getattr(getattr(root, sub) if sub else root, name, None)
+        # (a namespace not loaded yet gets its notes when it loads: it calls adopt itself)
+        module = sys.modules.get(f"npflow.{sub}" if sub else "npflow")
+        obj = getattr(module, name, None)
         own = getattr(obj, "__doc__", None)
         if isinstance(own, str) and note not in own:
             _set_doc(obj, f"{own.rstrip()}\n\n{_indent(own)}Differences from NumPy: {note}.\n")

@@ -6,6 +6,9 @@ import numpy as onp
 import pytest
 from hypothesis import settings, HealthCheck
 
+import npflow.linalg, npflow.fft, npflow.random  # noqa: E401,F401  (loaded lazily by npflow; the
+# tests that walk the op registry need their ops registered)
+
 settings.register_profile("ci", max_examples=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci")

@@ -4,6 +4,9 @@ The normal shape of a test: build the same input for NumPy and npflow, call
 the same function, and ``assert_same(npflow_result, numpy_result)`` (values,
 dtype, shape). Tables below list the dtypes, shapes and devices to loop over.
 """
+import decimal
+import fractions
+
 import numpy as onp
 import pytest
 from hypothesis import strategies as st
@@ -20,6 +23,21 @@ ALL_DTYPES = BOOL + NUMERIC
 REAL = INTS + FLOATS
 
 SHAPES = [(), (0,), (1,), (5,), (2, 3), (0, 3), (3, 1, 2)]
+# inputs that differential tests extend their tables with: special values (NaN, +-inf, NaT),
+# object (Fraction, Decimal), datetime, timedelta, complex, string, void, empty and 0-d arrays
+SPECIAL_INPUTS = {
+    "nan": onp.array([1.0, onp.nan, -2.0, 0.5]), "inf": onp.array([onp.inf, -onp.inf, 1.0, 0.0]),
+    "complex-nan": onp.array([1 + 1j, complex(onp.nan, 1), complex(onp.inf, -1), 0j]),
+    "complex": onp.array([1 + 2j, -1j, 3.0, 0.5 - 0.5j]),
+    "timedelta": onp.array([1, "NaT", 3, -2], "m8[s]"),
+    "datetime": onp.array(["2020-01-01", "NaT", "2021-03-04", "1999-12-31"], "M8[D]"),
+    "fraction": onp.array([fractions.Fraction(1, 3), 2, fractions.Fraction(-1, 2), 0], dtype=object),
+    "decimal": onp.array([decimal.Decimal(1), decimal.Decimal("2.5")], dtype=object),
+    "empty": onp.zeros((0,)), "empty-2d": onp.zeros((0, 3)), "0-d": onp.array(2.5), "0-d-nan": onp.array(onp.nan),
+    "0-d-int": onp.array(3), "bool": onp.array([True, False, True]),
+    "2d": onp.array([[1.0, onp.nan], [onp.inf, -3.0]]),
+    "str": onp.array(["b", "a", ""]), "bytes": onp.array([b"x", b""]), "void": onp.zeros(2, "V4"),
+}
 # pairs of shapes that broadcast together
 BROADCAST = [((), (3,)), ((4,), (4,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((0,), (1,)),
              ((3, 1, 2), (4, 1)), ((1,), ())]
@@ -184,10 +202,14 @@ def outcomes(run):
 
 
 def raises_like_numpy(name, run):
-    """``run(m)`` raises with NumPy and with npflow: the same exception type, and npflow's
-    message names the function ``name``."""
+    """``run(m)`` raises with NumPy and with npflow: the same exception type, npflow's message
+    names the function ``name`` and holds NumPy's message (code and tests match on it)."""
     with pytest.raises(Exception) as expected:
         run(onp)
     with pytest.raises(type(expected.value)) as got:
         run(nf)
     assert name in str(got.value), str(got.value)
+    theirs, mine = (" ".join(str(e.value).split()) for e in (expected, got))  # (spacing aside)
+    if theirs.startswith(f"{name}: "):  # NumPy's "place: ...": npflow's "place(): ..."
+        theirs = f"{name}(): {theirs[len(name) + 2:]}"
+    assert theirs in mine, f"NumPy's message {theirs!r} not in {mine!r}"

@@ -15,6 +15,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import npflow as nf
+from support import DEVICES
 
 # -- the standard's names (array-api, src/array_api_stubs/_2025_12) ---------------------------
 FUNCTIONS = """
@@ -78,9 +79,24 @@ def test_version_and_namespace():
 def test_array_api_compat_finds_npflow():
     compat = pytest.importorskip("array_api_compat")
     for x in (nf.asarray([1.0, 2.0]), nf.asarray(3), nf.asarray([1], device="sim")):
-        assert compat.array_namespace(x) is nf
+        xp = compat.array_namespace(x)
+        assert xp is nf if x.device == "cpu" else (xp.__name__ == "npflow" and xp.sin is nf.sin)
         assert compat.is_array_api_obj(x) and compat.device(x) == x.device
     assert compat.array_namespace(nf.asarray([1.0]), nf.asarray([2])) is nf
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_namespace_of_an_array_creates_on_its_device(device):
+    """Off the CPU, ``x.__array_namespace__()`` is npflow with creation defaulting to x's device
+    (uncommitted values follow it); explicit devices and npflow arrays keep theirs."""
+    x = nf.asarray([1.0, 2.0], device=device)
+    xp = x.__array_namespace__()
+    assert xp is x.__array_namespace__() and xp.__array_api_version__ == nf.__array_api_version__
+    for made in (xp.asarray(onp.ones(2)), xp.asarray([1, 2]), xp.zeros(3), xp.arange(3), xp.linspace(0, 1, 3),
+                 xp.eye(2), xp.full(2, 7.0), xp.empty(2), xp.ones_like(x), xp.asarray(x)):
+        assert made.device == device
+    assert xp.asarray(onp.ones(2), device="cpu").device == "cpu" and xp.asarray(nf.ones(2)).device == "cpu"
+    assert xp.sum(x) == 3.0 and xp.float64 is nf.float64 and xp.linalg is nf.linalg
 
 
 # -- type promotion: the standard's table (type_promotion.rst) --------------------------------
@@ -240,23 +256,36 @@ def test_expm1_keywords_with_special_values():
     assert nf.expm1(s).device == s.device and complex(nf.expm1(s)[0]) == complex(INF, 0.0)
 
 
-# Where npflow keeps NumPy's values against the standard's (compliance/skips.txt, which
-# array-api-strict fails too): floor_divide is Python's // (numpy#23860), tanh follows C99.
-KEEPS_NUMPY = [("floor_divide", (INF, 2.0)), ("floor_divide", (-INF, -3.0)), ("floor_divide", (1.0, -INF)),
-               ("floor_divide", (-1.0, INF)), ("tanh", (complex(INF, 2.0),)), ("tanh", (complex(INF, 1e154),))]
+# floor_divide and tanh follow the standard's special cases (README's deviations): NumPy's
+# floor_divide is Python's // (inf // 2 is nan, 1 // -inf is -1.0: numpy#23860), its tanh C99's
+# (tanh(inf + bj) is 1 + 0 * sin(2b) j). The operator, the function, in place and 0-d.
+STANDARD_CASES = [
+    ("floor_divide", (INF, 2.0), INF), ("floor_divide", (INF, -2.0), -INF), ("floor_divide", (-INF, 3.0), -INF),
+    ("floor_divide", (-INF, -3.0), INF), ("floor_divide", (1.0, -INF), -0.0), ("floor_divide", (-1.0, INF), -0.0),
+    ("floor_divide", (1.0, INF), 0.0), ("floor_divide", (-1.0, -INF), 0.0), ("floor_divide", (INF, INF), NAN),
+    ("floor_divide", (7.0, 2.0), 3.0), ("floor_divide", (-7.0, 2.0), -4.0), ("floor_divide", (0.0, -INF), -0.0),
+    ("tanh", (complex(INF, 2.0),), (1.0, 0.0)), ("tanh", (complex(INF, 1e154),), (1.0, 0.0)),
+    ("tanh", (complex(INF, -2.0),), (1.0, -0.0)), ("tanh", (complex(-INF, 2.0),), (-1.0, 0.0)),
+    ("tanh", (complex(INF, NAN),), (1.0, ANY)), ("tanh", (0.5 + 0.25j,), (onp.tanh(0.5 + 0.25j).real, onp.tanh(0.5 + 0.25j).imag)),
+]
 
 
-@pytest.mark.parametrize("name, args", KEEPS_NUMPY, ids=[f"{n}{a}" for n, a in KEEPS_NUMPY])
-def test_special_cases_that_keep_numpys_values(name, args):
-    expected = getattr(onp, name)(*map(onp.asarray, args))
-    for got in (getattr(nf, name)(*map(nf.asarray, args)), getattr(nf, name)(nf.asarray(args[0]), *args[1:])):
-        g, e = complex(got), complex(expected)
-        for a, b in ((g.real, e.real), (g.imag, e.imag)):
-            assert (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+@pytest.mark.parametrize("dtype", ["32", "64"])
+@pytest.mark.parametrize("name, args, expected", STANDARD_CASES, ids=[f"{n}{a}" for n, a, _ in STANDARD_CASES])
+def test_floor_divide_and_tanh_follow_the_standard(name, args, expected, dtype):
+    dt = ("complex" + str(2 * int(dtype))) if name == "tanh" else "float" + dtype
+    re, im = expected if name == "tanh" else (expected, 0.0)
+    xs = [nf.asarray(a, dtype=dt) for a in args]
+    results = [getattr(nf, name)(*xs), getattr(nf, name)(*(nf.asarray([x]) for x in xs))[0],
+               getattr(nf, name)(xs[0], *args[1:]), nf.asarray(getattr(onp, name)(*xs))]  # NumPy's function: npflow's
     if name == "floor_divide":
-        x = nf.asarray([args[0]])
-        x //= args[1]
-        assert onp.array_equal(onp.asarray(x), onp.asarray([expected]), equal_nan=True)
+        y = nf.asarray([args[0]], dtype=dt)
+        y //= args[1]
+        results += [xs[0] // xs[1], args[0] // xs[1], y[0]]
+    for r in results:
+        assert r.dtype == nf.dtype(dt), r.dtype
+        g = complex(r)
+        assert _component_ok(g.real, re) and _component_ok(g.imag, im), (name, args, g)
 
 
 # -- scikit-learn's array API mode ------------------------------------------------------------
@@ -304,3 +333,35 @@ def test_scikit_learn_fits_and_predicts_on_npflow_arrays():
     run = subprocess.run([sys.executable, "-c", SKLEARN], env=env, capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0 and "sklearn ok" in run.stdout, run.stderr[-3000:]
+
+
+# -- SciPy with SCIPY_ARRAY_API=1: results on the input's device ---------------------------------
+SCIPY = textwrap.dedent("""
+    import sys, numpy as onp
+    if sys.argv[2] == "fake-cupy":
+        import fake_cupy; sys.modules["cupy"] = fake_cupy
+    import npflow as nf, scipy.special as special, scipy.fft as fft, scipy.stats as stats
+    calls = [special.erf, special.gammaln, special.expit, special.xlogy, special.logsumexp, special.softmax,
+             fft.dct, fft.idct, fft.dst, fft.fft, fft.rfft, fft.fftshift, stats.zscore, stats.moment]
+    x = onp.array([[0.25, 1.5, 3.0], [0.5, 2.0, 0.75]])
+    for f in calls:
+        args = (x, x) if f is special.xlogy else (x,)
+        got = f(*(nf.asarray(a, device=sys.argv[1]) for a in args))
+        assert isinstance(got, nf.ndarray) and got.device == sys.argv[1], (f.__name__, type(got), getattr(got, "device", None))
+        onp.testing.assert_allclose(onp.asarray(got), f(*args), rtol=1e-12, err_msg=f.__name__)
+    print("scipy ok", len(calls))
+""")
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_scipy_results_stay_on_the_inputs_device(device):
+    """scipy.special, fft and stats on npflow arrays (SciPy's own array API path or its NumPy
+    fallback, which goes through x.__array_namespace__().asarray): the result on x's device."""
+    pytest.importorskip("scipy")
+    tests = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, SCIPY_ARRAY_API="1")
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(tests), tests, env.get("PYTHONPATH", "")])
+    fake = "fake-cupy" if os.environ.get("NPFLOW_FAKE_CUPY") else "-"
+    run = subprocess.run([sys.executable, "-c", SCIPY, str(device), fake], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0 and "scipy ok" in run.stdout, run.stderr[-3000:]

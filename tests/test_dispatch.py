@@ -97,7 +97,7 @@ ONE_DOOR = [
     ("ravel", lambda x, y, i: x.ravel(), None), ("max", lambda x, y, i: x.max(), None),
     ("argsort", lambda x, y, i: y.argsort(), None), ("sort", lambda x, y, i: y.sort(), None),
     ("clip", lambda x, y, i: x.clip(0, 1), None), ("cumsum", lambda x, y, i: x.cumsum(), None),
-    ("contains", lambda x, y, i: 3.0 in x, None), ("real", lambda x, y, i: x.real, None),
+    ("contains", lambda x, y, i: 3.0 in x, None), ("real", lambda x, y, i: (x + 1j).real, None),  # (real x: x)
 ]
 
 

@@ -122,6 +122,12 @@ def test_out(name, shape, kw):
     single = nf.zeros(expected.shape, dtype=onp.complex64 if expected.dtype.kind == "c" else onp.float32)
     getattr(nf.fft, name)(nf.asarray(x), out=single, **kw)  # same_kind: a downcast is allowed
     assert_same(single, expected.astype(single.dtype), rtol=2e-6, atol=2e-5 * onp.abs(expected).max())
+    host = onp.zeros(expected.shape, dtype=expected.dtype)  # a NumPy out= is written and returned too
+    assert getattr(nf.fft, name)(nf.asarray(x), out=host, **kw) is host
+    onp.testing.assert_allclose(host, expected, rtol=1e-13, atol=1e-12)
+    for bad in (3, [0.0] * expected.size, "out"):  # not an array: NumPy's TypeError
+        with pytest.raises(TypeError, match="ArrayType"):
+            getattr(nf.fft, name)(nf.asarray(x), out=bad, **kw)
 
 
 def test_irfft_of_an_empty_axis_is_zero():

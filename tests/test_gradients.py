@@ -76,8 +76,9 @@ def _on_devices():
 
 # Cases known not to stay on a non-CPU device (strict: a fix makes them fail here, so the
 # entry is removed). Specs that close over host constants (NumPy arrays, or npflow arrays
-# made on the default device) mix devices by construction:
-HOST_CONSTANTS = {"where", "bincount", "np.histogram", "np.histogram2d", "np.fromfunction", "ldexp",
+# made on the default device) mix devices by construction (NumPy constants follow the device now:
+# DESIGN invariant 10):
+HOST_CONSTANTS = {"np.fromfunction", "ldexp",
                   "from_dlpack",  # from_dlpack: DLPack of a NumPy-backed "sim" array is host memory
                   "concatenate[foreign]"}  # ops, or single cases by id
 # Found by this test on "sim" and fixed (multi-output ops' zero cotangents, fftfreq's device

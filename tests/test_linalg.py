@@ -55,13 +55,22 @@ def inexact(dtype):
     return onp.dtype(dtype).kind in "fc"
 
 
+def _complex(m, r):
+    """eig and eigvals are always complex in npflow (README's deviations): NumPy's result as the
+    same complex dtype (NumPy's is real where every eigenvalue is)."""
+    if m is nf:
+        return r
+    c = lambda x: x.astype(onp.result_type(x.dtype, onp.complex64))
+    return type(r)(*map(c, r)) if isinstance(r, tuple) else c(r)
+
+
 # -- one input: square matrices -------------------------------------------------------------
 SQUARE_FUNCS = {
     "inv": lambda m, a: m.linalg.inv(a),
     "det": lambda m, a: m.linalg.det(a),
     "slogdet": lambda m, a: m.linalg.slogdet(a),
-    "eigvals": lambda m, a: m.linalg.eigvals(a),
-    "eig": lambda m, a: m.linalg.eig(a),
+    "eigvals": lambda m, a: _complex(m, m.linalg.eigvals(a)),
+    "eig": lambda m, a: _complex(m, m.linalg.eig(a)),
     "eigh": lambda m, a: m.linalg.eigh(a),
     "eigh-U": lambda m, a: m.linalg.eigh(a, UPLO="U"),
     "eigvalsh-u": lambda m, a: m.linalg.eigvalsh(a, "u"),

@@ -133,6 +133,9 @@ CLIP_CASES = [
     ((0,), {}), ((0, 1), dict(min=2)), ((), dict(a_max=1)), ((0, 1), dict(casting="no")),
     ((onp.array([1, 2]), 3), {}), ((0, 1), dict(bogus=1)),
 ]
+# the function's bounds given in conflicting ways: raised as NumPy raises them
+CLIP_CONFLICTS = [((), dict(a_min=0, max=1)), ((), dict(a_min=0, a_max=1, min=0)), ((0,), dict(a_max=1)),
+                  ((), dict(a_max=1, max=0)), ((0, 1), dict(a_min=0))]
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=ids(DTYPES))
@@ -142,6 +145,8 @@ def test_clip(dtype):
         check("clip", lambda a, *r, **k: nf.clip(a, *map(to_nf, r), **k), np_clip, x, *args, **kw)
         check("clip", lambda a, *r, **k: a.clip(*map(to_nf, r), **k),
               lambda a, *r, **k: a.clip(*r, **k), x, *args, **kw)
+    for args, kw in CLIP_CONFLICTS:
+        check("clip", nf.clip, np_clip, x, *args, **kw)
 
 
 def test_clip_out_and_where():

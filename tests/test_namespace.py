@@ -21,6 +21,8 @@ ALLOWED = {
     ("", "ufunc"): "NumPy's cannot be constructed from Python; npflow's ufuncs are built by name",
     ("", "clip"): "the Array API names the positional bounds min and max (the suite checks it); "
                   "NumPy's a_min=/a_max= are keywords, and every NumPy call works",
+    ("", "ndarray"): "NumPy's text signature says dtype=None, its constructor makes float64 either way; "
+                     "npflow's says dtype=float, the same behaviour",
 }
 COVERAGE = {}  # namespace -> (present, total, excluded), reported in the terminal summary
 
@@ -44,12 +46,12 @@ def provided(sub, name):
 
 
 def parameters(fn):
-    """[(name, kind)] of ``fn``'s signature (npflow's extra keywords left out), or None."""
+    """[(name, kind, default)] of ``fn``'s signature, or None where it has none."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):  # builtins without a text signature
         return None
-    return [(p.name, p.kind) for p in sig.parameters.values()]
+    return [(p.name, p.kind, repr(p.default)) for p in sig.parameters.values()]
 
 
 @pytest.mark.parametrize("sub", NAMESPACES, ids=[s or "numpy" for s in NAMESPACES])
@@ -89,8 +91,8 @@ PAIRS = _pairs()
 
 def _differ(sub, name):
     theirs = parameters(getattr(module(sub, onp), name))
-    names = {n for n, _ in theirs}
-    mine = [(n, k) for n, k in parameters(provided(sub, name))
+    names = {n for n, _, _ in theirs}
+    mine = [(n, k, d) for n, k, d in parameters(provided(sub, name))
             if not (k is inspect.Parameter.KEYWORD_ONLY and n in EXTRA_KEYWORDS and n not in names)]
     return (theirs, mine) if theirs != mine else None
 
@@ -114,3 +116,68 @@ def test_submodules_a_script_uses():
     assert nf.dtypes is onp.dtypes and nf.exceptions is onp.exceptions
     assert sorted(nf.emath.__all__) == sorted(n for n in dir(onp.emath) if not n.startswith("_")
                                                and callable(getattr(onp.emath, n)))
+
+
+def _public_functions():
+    """(namespace, name) of every public callable of npflow's namespaces that is not a class
+    (a namespace's ``__all__`` where it has one)."""
+    return [(sub, n) for sub in NAMESPACES
+            for n in sorted(getattr(module(sub, nf), "__all__", None) or dir(module(sub, nf)))
+            if not n.startswith("_") and callable(getattr(module(sub, nf), n))
+            and not isinstance(getattr(module(sub, nf), n), (type, types.ModuleType))
+            and getattr(module(sub, nf), n) is not getattr(module(sub, onp), n, None)]
+
+
+FUNCTIONS = _public_functions()
+
+
+@pytest.mark.parametrize("sub,name", FUNCTIONS, ids=[qualified(s, n) for s, n in FUNCTIONS])
+def test_public_functions_are_numpy_like_callables(sub, name):
+    """As NumPy's functions and ufuncs: not descriptors (a class attribute does not bind) and
+    pickled by name (the same object comes back); bound methods of the global RandomState
+    (np.random.normal, ...) pickle with a copy of their generator in NumPy too."""
+    import pickle
+    f = getattr(module(sub, nf), name)
+    assert not hasattr(type(f), "__get__"), f"{qualified(sub, name)} binds as a method"
+    T = type("T", (), {"f": f})
+    assert T.f is f and T().f is f
+    back = pickle.loads(pickle.dumps(f))
+    if isinstance(f, types.MethodType):
+        theirs = getattr(module(sub, onp), name)
+        assert pickle.loads(pickle.dumps(theirs)) is not theirs
+        assert back.__self__ is not f.__self__ and back.__func__ is f.__func__
+    else:
+        assert back is f
+
+
+def test_function_stored_as_class_attribute_is_called_as_numpy():
+    class T:
+        array, mean, sin, norm = nf.array, nf.mean, nf.sin, nf.linalg.norm
+
+    t = T()
+    assert t.array([1, 2]).tolist() == [1, 2] and float(t.mean([1, 2])) == 1.5
+    assert float(t.sin(0.0)) == 0.0 and float(t.norm([3.0, 4.0])) == 5.0
+    assert inspect.signature(nf.mean) == inspect.signature(nf._numpy.reductions.mean)
+    assert nf.mean.__name__ == "mean" and nf.mean.__module__ == "npflow" and nf.mean.__doc__
+
+
+@pytest.mark.parametrize("build", ["python", "c"])
+def test_function_wrapper_takes_any_object(build):
+    """Both builds' Function: only callables, forwards positional and keyword arguments, keeps
+    attributes, and fails cleanly (no crash) pickled before it is given a name."""
+    import pickle
+    from npflow._core.dispatch import _fastpath
+    from npflow._numpy import interop
+    if build == "c" and _fastpath is None:
+        pytest.skip("the C accelerator is not built")
+    F = interop._PyFunction if build == "python" else _fastpath.Function
+    with pytest.raises(TypeError):
+        F(1)
+    with pytest.raises(TypeError):
+        F()
+    w = F(lambda *a, **k: (a, k))
+    assert w(1, b=2) == ((1,), {"b": 2}) and w.__wrapped__(3) == ((3,), {})
+    w.note = "kept"
+    assert w.note == "kept" and not hasattr(type(w), "__get__")
+    with pytest.raises((AttributeError, pickle.PicklingError)):
+        pickle.dumps(w)

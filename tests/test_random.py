@@ -215,8 +215,8 @@ def test_tables_cover_numpy():
     for cls in ("RandomState", "Generator"):
         for n in _public(getattr(onp.random, cls)):
             assert hasattr(getattr(nf.random, cls), n), f"{cls}.{n}"
-    for n in CLASSES:
-        assert getattr(nf.random, n) is getattr(onp.random, n)
+    for n in CLASSES:  # NumPy's classes, or subclasses that also take npflow arrays as seeds
+        assert issubclass(getattr(nf.random, n), getattr(onp.random, n))
 
 
 def _params(fn):
@@ -512,3 +512,59 @@ def test_gradients_flow_through_gathers_only():
     assert_same(g, expected)
     g2 = nf.grad(lambda m: nf.sum(nf.random.RandomState(0).normal(m, 1.0) + m))(x)
     assert_same(g2, onp.ones(5))
+
+
+BIT_GENERATORS = ["MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64"]
+SEEDS = [onp.array([1, 2, 3]), [onp.int64(5), 6], onp.int64(7), onp.arange(4, dtype=onp.uint32)]
+
+
+@pytest.mark.parametrize("name", BIT_GENERATORS)
+def test_bit_generators_take_npflow_arrays_as_seeds(name):
+    """Every bit generator (and Philox's key), SeedSequence, default_rng, RandomState and seed()."""
+    for seed in SEEDS:
+        nf_seed = [nf.asarray(s) for s in seed] if isinstance(seed, list) else nf.asarray(seed)
+        ours, theirs = getattr(nf.random, name)(nf_seed), getattr(onp.random, name)(seed)
+        assert isinstance(ours, getattr(onp.random, name))
+        assert ours.random_raw(3).tolist() == theirs.random_raw(3).tolist()
+        assert pickle.loads(pickle.dumps(ours)).random_raw() == theirs.random_raw()
+    assert nf.random.Philox(key=nf.asarray([1, 2])).random_raw() == onp.random.Philox(key=[1, 2]).random_raw()
+
+
+def test_seeding_functions_take_npflow_arrays():
+    seed = onp.array([1, 2, 3])
+    assert (nf.random.SeedSequence(nf.asarray(seed)).generate_state(2).tolist()
+            == onp.random.SeedSequence(seed).generate_state(2).tolist())
+    assert float(nf.random.default_rng(nf.asarray(seed)).random()) == onp.random.default_rng(seed).random()
+    assert float(nf.random.RandomState(nf.asarray(seed)).random()) == onp.random.RandomState(seed).random()
+    nf.random.seed(nf.asarray(seed))
+    ours = float(nf.random.random())
+    onp.random.seed(seed)
+    assert ours == onp.random.random()
+
+
+class _Untyped:
+    """Indexable with a length but not a Sequence: NumPy's shuffle warns that it may misbehave."""
+
+    def __init__(self):
+        self.items = [1, 2, 3, 4]
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+    def __setitem__(self, i, v):
+        self.items[i] = v
+
+
+@pytest.mark.parametrize("make_source", [lambda m: m.random.default_rng(3), lambda m: m.random.RandomState(3)],
+                         ids=["Generator", "RandomState"])
+def test_shuffle_untyped_sequence_warns_at_the_callers_line(make_source):
+    got = {}
+    for m in (onp, nf):
+        x = _Untyped()
+        with pytest.warns(UserWarning, match="not a subclass of 'Sequence'") as record:
+            make_source(m).shuffle(x)
+        got[m] = x.items, [r.filename for r in record]
+    assert got[nf] == got[onp] and got[nf][1] == [__file__]

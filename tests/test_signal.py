@@ -80,6 +80,23 @@ def test_interp(kw):
     check("interp", 0.0, [-7.8e-264, -3.9e-308, 1.0, 2.0], [0.5, -1.2, 0.3, 2.0], period=7.5)
 
 
+# sample points NumPy's search meets in an order of its own (NaN, unsorted), values with
+# infinities (its NaN fallbacks, per part for complex values), short and long (its guessed search)
+ODD_XP = [[onp.nan, 1.0], [0.0, onp.nan, 2.0], [3.0, 1.0, 2.0, 0.0], onp.r_[onp.arange(12.0), onp.nan, 13, 2.0],
+          onp.arange(20.0)[::-1], [1.0, 1.0, 1.0], [onp.nan]]
+
+
+def test_interp_nan_unsorted_and_infinite_samples():
+    x = onp.r_[-1.0, 0.5, 1.0, 1.5, 2.5, 7.25, 12.5, 30.0, onp.nan, onp.inf, -onp.inf]
+    for xp in ODD_XP:
+        n = len(xp)
+        for fp in (onp.arange(n) * 1.5, onp.where(onp.arange(n) % 2, onp.inf, -onp.inf),
+                   onp.where(onp.arange(n) % 2, 1 + 0j, -onp.inf + 1j), onp.full(n, onp.inf + 0j)):
+            check("interp", x, xp, fp)
+            check("interp", x[::-1], xp, fp)
+    check("interp", [0.5], [0.0, 1.0], [-onp.inf + 0j, 1 + 0j])
+
+
 @given(st.lists(st.floats(-50, 50), min_size=1, max_size=8, unique=True),
        hyp_arrays(onp.float64, min_dims=0, max_dims=2, max_side=4, elements=st.floats(-60, 60)),
        st.integers(0, 2 ** 31))
@@ -108,6 +125,14 @@ def test_gradient(dtype):
                      ((), dict(edge_order=3)), ((), dict(axis=2))]:
         check("gradient", f, *args, **kw)
     check("gradient", make((2, 3), dtype), edge_order=2)
+
+
+def test_gradient_of_datetimes_is_timedeltas():
+    for f in (onp.array(["2020-01-01", "2020-01-03", "2020-01-07", "NaT"], "M8[D]"),
+              onp.array([[1, 5, 2], [7, 3, 0]], "M8[s]"), onp.array([1, 4, 9, 20], "m8[ms]")):
+        for args in ((), (2.0,)):
+            for edge_order in (1, 2):
+                same_function("gradient", f, *args, edge_order=edge_order)
 
 
 @pytest.mark.parametrize("dtype", REAL + COMPLEX + [onp.bool_], ids=ids(REAL + COMPLEX + [onp.bool_]))

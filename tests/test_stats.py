@@ -9,7 +9,8 @@ from hypothesis import given, strategies as st
 
 import npflow as nf
 from npflow._numpy import stats as S
-from support import REAL, FLOATS, BOOL, COMPLEX, assert_same, same_function, make, hyp_arrays, ids
+from support import (REAL, FLOATS, BOOL, COMPLEX, assert_same, same_function, make, hyp_arrays, ids,
+                     raises_like_numpy)
 
 QUANTILES = ["quantile", "percentile", "nanquantile", "nanpercentile"]
 METHODS = ["linear", "lower", "higher", "nearest", "midpoint", "inverted_cdf", "averaged_inverted_cdf",
@@ -104,6 +105,23 @@ def test_quantile_out_empty_and_nan():
     check("quantile", onp.zeros((0,)), 0.5)
 
 
+# NaT sorts last and propagates as NaN does (NaT lines give NaT; the nan-variants skip it)
+TIMES = [onp.array([1, 2, "NaT", 4], "m8[s]"), onp.array([[1, "NaT", 3], [4, 5, 6]], "m8[ms]"),
+         onp.array(["2020-01-01", "NaT", "2020-01-05", "2020-01-02"], "M8[D]"), onp.array(["NaT", "NaT"], "m8[s]"),
+         onp.array([[3, 1], [2, 7]], "m8[s]"), onp.array(["2020-01-01", "2021-03-05"], "M8[s]")]
+
+
+@pytest.mark.parametrize("name", QUANTILES + ["median", "nanmedian"])
+def test_quantiles_of_datetimes_with_nat(name):
+    for x in TIMES:
+        for axis in (None, -1):
+            if "median" in name:
+                same_function(name, x, axis=axis)
+                continue
+            for method in ("linear", "lower", "nearest", "midpoint", "inverted_cdf", "hazen"):
+                same_function(name, x, _q(name, 0.5), axis=axis, method=method)
+
+
 @given(hyp_arrays(onp.float64, min_dims=1, max_dims=2, max_side=5,
                   elements=st.floats(-100, 100, allow_nan=False)),
        st.lists(st.floats(0, 1), min_size=1, max_size=3), st.sampled_from(METHODS))
@@ -196,6 +214,28 @@ def test_bincount(dtype):
     check("bincount", onp.array([], dtype))
 
 
+@pytest.mark.parametrize("name,f", [
+    ("histogram2d", lambda xp: xp.histogram2d([1, 2], [1, 2, 3])),
+    ("digitize", lambda xp: xp.digitize([1.0], xp.asarray([1 + 0j, 2]))),
+    ("quantile", lambda xp: xp.quantile(xp.arange(3.0), 2.0)),
+], ids=lambda v: v if isinstance(v, str) else "call")  # (a function's repr holds its address)
+def test_errors_as_numpy(name, f):
+    """NumPy's exception class and message (which NumPy code and tests match on)."""
+    raises_like_numpy(name, f)
+
+
+def test_bincount_of_sequences():
+    """Sequences are cast to integers as NumPy casts them ([] is an empty count, floats warn)."""
+    for seq in ([], (), [1, 2], [True, False, True], [-1]):
+        check("bincount", seq)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        check("bincount", [1.5, 2.0])
+    with pytest.warns(DeprecationWarning, match="Non-integer input") as record:
+        nf.bincount([1.5, 2.0])
+    assert [r.filename for r in record] == [__file__]  # the caller's line, as NumPy's
+
+
 def test_digitize():
     x = make((3, 5), onp.float64, seed=4)
     nan = onp.nan
@@ -207,6 +247,9 @@ def test_digitize():
     for bins in ([1.0, 0.0, 2.0], [0.0, 1.0, 0.5], 1.0, [[1.0, 2.0]]):
         check("digitize", x, onp.array(bins))
     check("digitize", x.astype(complex), onp.array([0.0, 1.0]))
+    for bins in ([1 + 0j, 2], onp.array([1, 2], "m8[s]"), onp.array([1, 2], object), ["a", "b"],
+                 onp.array([1, 2], onp.longdouble), onp.array([1, 2], onp.uint64), [True, True]):
+        check("digitize", x, bins if isinstance(bins, onp.ndarray) else onp.array(bins))  # bins read as doubles
 
 
 @pytest.mark.parametrize("device", ["sim"])

@@ -48,6 +48,9 @@ class Device:
                 dev.index = index
                 dev._backend = _NUMPY_BACKEND if kind != "cuda" else None
                 _REGISTRY[key] = dev
+                if kind != "cpu":
+                    global several
+                    several = True
             _REGISTRY[spec] = dev
         return dev
 
@@ -107,6 +110,9 @@ def _check_gpu(index):
             f"device 'cuda:{index}' does not exist: {count} CUDA GPU(s) found")
 
 
+# Whether a device besides the CPU has been used: until then no conversion needs to look for
+# the device of npflow arrays nested in lists (they are all on the CPU).
+several = False
 CPU = Device("cpu")
 
 

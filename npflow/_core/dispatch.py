@@ -141,8 +141,8 @@ def untrack_root(v):
 
 def _bump(arrays):
     for w in arrays:
-        if w is not None:
-            v = versions.get(id(root_of(w._data)))
+        if w is not None:  # (an npflow array, or a NumPy out= array: its memory is counted too)
+            v = versions.get(id(root_of(w if isinstance(w, _NP) else w._data)))
             if v is not None:
                 v.n += 1
 
@@ -249,15 +249,13 @@ def _holds_tracked(x):
 
 
 def _convert_foreign(op, x, dev, operands):
-    """A non-npflow operand as a backend array on ``dev``."""
+    """A non-npflow operand as a backend array on ``dev``: NumPy arrays, sequences and other
+    array-likes are uncommitted and follow the device of the npflow operands (DESIGN
+    invariant 10), as JAX's uncommitted values do."""
     if isinstance(x, _NP_GENERIC):
         return x
     if isinstance(x, _NP):
-        if dev.kind != "cpu":
-            raise DeviceMismatchError(
-                f"{op.name}(): a NumPy array (host memory) was mixed with arrays on "
-                f"{dev.name}; convert it first with npflow.asarray(a, device={dev.name!r})")
-        return x
+        return x if dev.kind != "cuda" else dev.backend.asarray(x)
     be = dev.backend
     if be.is_array(x):
         return x
@@ -265,6 +263,24 @@ def _convert_foreign(op, x, dev, operands):
         raise TypeError(f"{op.name}(): operand {type(x).__name__!r} does not support ufuncs "
                         f"(__array_ufunc__=None)")
     return be.asarray(x)
+
+
+# NumPy subclasses whose meaning is their data alone; any other (numpy.ma.MaskedArray,
+# numpy.matrix, user subclasses) is refused: npflow's results are plain arrays, so a mask or a
+# subclass's operators would be silently dropped.
+_PLAIN_SUBCLASSES = (numpy.memmap,)
+
+
+def _refuse_subclasses(op, operands):
+    for x in operands:
+        t = type(x)
+        if t is not _NP and isinstance(x, _NP) and not isinstance(x, _PLAIN_SUBCLASSES):
+            what = "a masked array" if isinstance(x, numpy.ma.MaskedArray) else "a NumPy subclass"
+            raise TypeError(
+                f"{op.name}(): operand {t.__module__}.{t.__qualname__} is {what}, which npflow does "
+                f"not take: its results are plain arrays, so what the subclass adds (a mask, its "
+                f"operators) would be lost; convert it first (numpy.asarray(x), or x.filled(value) "
+                f"for a masked array)")
 
 
 def apply(op, *operands, **params):
@@ -302,6 +318,8 @@ def apply(op, *operands, **params):
         # Only transfer ops give a target device along with operands: their
         # kernel runs on the operands' backend and returns data for the target.
         out_dev = dev if target is None else _devices.as_device(target)
+    if foreign:
+        _refuse_subclasses(op, operands)
     if foreign and not op.raw_args:
         for i, x in enumerate(raw):
             if type(x) not in _PASS and not isinstance(operands[i], ndarray):
@@ -526,14 +544,71 @@ def unwrap_index(key, dev, opname):
     return key
 
 
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def warn_at_caller(message, category):
+    """``warnings.warn`` attributed to the first frame outside npflow: the user's line, as NumPy's
+    warnings are (however many npflow frames, composites and dispatch, lie between)."""
+    import sys
+    import warnings
+    f, level = sys._getframe(1), 2  # (stacklevel 2: the frame calling this function)
+    while f is not None and f.f_code.co_filename.startswith(_PACKAGE):
+        f, level = f.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def reissuing_warnings(fn):
+    """``fn`` whose warnings (a NumPy kernel's, which name their caller: an npflow frame) are
+    issued again at the user's line."""
+    import warnings
+
+    @functools.wraps(fn)
+    def reissued(*args, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = fn(*args, **kwargs)
+        for w in caught:
+            warn_at_caller(w.message, w.category)
+        return r
+    return reissued
+
+
+def committed_device(args, kwargs):
+    """The device of the npflow arrays among a call's arguments (top level, and in lists and
+    tuples) where it is not the default device; None where it is, or where there are none, or
+    several (the ops inside raise DeviceMismatchError then)."""
+    dev = None
+    default = _devices.get_default_device()
+    for group in (args, kwargs.values()):
+        for x in group:
+            if type(x) is list or type(x) is tuple:
+                for e in x:
+                    if isinstance(e, ndarray):
+                        if dev is not None and e._device is not dev:
+                            return None
+                        dev = e._device
+            elif isinstance(x, ndarray):
+                if dev is not None and x._device is not dev:
+                    return None
+                dev = x._device
+    return None if dev is default else dev
+
+
 def composite(fn):
-    """Errors raised inside the composite ``fn`` name it and its arguments too (same class)."""
+    """Errors raised inside the composite ``fn`` name it and its arguments too (same class).
+    While it runs, the default device is its npflow arguments' device: the NumPy arrays and
+    sequences it converts follow them (DESIGN invariant 10)."""
     prefix = f"{fn.__name__}(): "
 
     @functools.wraps(fn)
     def named(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            dev = committed_device(args, kwargs)
+            if dev is None:
+                return fn(*args, **kwargs)
+            with _devices.default_device(dev):
+                return fn(*args, **kwargs)
         except (ValueError, TypeError, IndexError, ArithmeticError) as e:
             if str(e).startswith(prefix):
                 raise

@@ -9,7 +9,10 @@ When the optional C accelerator (``npflow._core._fastpath``) is built, it
 supplies the same operators as C slots whose fast path is the one in
 ``dispatch.apply2`` and which call the same Python functions otherwise.
 """
+import builtins
 import operator
+import pickle
+import types
 
 import numpy as _np
 
@@ -72,8 +75,12 @@ def _operator2(op, a, b):
         value = _UNLIKE.get(op)
         if value is None:
             raise
-    if any(getattr(getattr(x, "dtype", None), "kind", None) == "V" for x in (a, b)):
-        return NotImplemented  # as NumPy: structured arrays compare only with their kind
+    kinds = [getattr(getattr(x, "dtype", None), "kind", None) == "V" for x in (a, b)]
+    if kinds[0] != kinds[1]:  # as NumPy: structured arrays compare only with their kind
+        raise TypeError("Cannot compare structured or void to non-void arrays.")
+    if kinds[0]:  # NumPy compares their bytes or fields: not done here, never guessed
+        raise TypeError(f"{op.name}(): comparing void or structured arrays is not supported; "
+                        f"compare numpy.asarray(x) == numpy.asarray(y)")
     return apply(_COMPARE_UNLIKE, a, b, value=value)
 
 
@@ -428,7 +435,9 @@ class ndarray(_Base):
         if api_version is not None and api_version not in _ns.SUPPORTED_API_VERSIONS:
             raise ValueError(f"__array_namespace__: unsupported api_version {api_version!r}; "
                              f"npflow supports {', '.join(_ns.SUPPORTED_API_VERSIONS)}")
-        return _ns
+        if self._device.kind == "cpu":
+            return _ns
+        return _ns._numpy.info.namespace_for(self._device)  # creation defaults to the array's device
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         kw = {}
@@ -591,7 +600,12 @@ class ndarray(_Base):
     def searchsorted(self, v, /, side="left", sorter=None):
         return _ns.searchsorted(self, v, side=side, sorter=sorter)
 
-    def view(self, dtype=_NoValue):
+    def view(self, dtype=_NoValue, type=_NoValue):
+        # As NumPy: a subclass of ndarray given as the first argument is the type
+        if type is _NoValue and isinstance(dtype, builtins.type) and issubclass(dtype, (_NP, ndarray)):
+            dtype, type = _NoValue, dtype
+        if type is not _NoValue and type is not ndarray:
+            return self._numpy_view(dtype, type)
         if dtype is _NoValue:
             return apply(REGISTRY["view"], self)
         # NumPy reads None as the default dtype, float64 (CuPy would keep the dtype)
@@ -599,6 +613,107 @@ class ndarray(_Base):
         # reinterpreting the bits has no derivative: that op raises under a trace
         op = REGISTRY["view"] if _np.dtype(dtype) == self.dtype else REGISTRY["view.dtype"]
         return apply(op, self, dtype=dtype)
+
+    def _numpy_view(self, dtype, type):
+        """``x.view(numpy.ndarray)``, ``x.view(SubclassOfNumpyNdarray)``: a NumPy array (of that
+        class, its ``__array_finalize__`` called) sharing x's memory, as NumPy code expects."""
+        if not (isinstance(type, builtins.type) and issubclass(type, _NP)):
+            raise ValueError(f"view(): Type must be a sub-type of ndarray type: numpy.ndarray, a "
+                             f"subclass of it, or npflow.ndarray (got {type!r}; subclasses of "
+                             f"npflow.ndarray are not view types)")
+        data = self._host_memory(f"view({type.__name__})")
+        if self._ad and _dispatch.tracing:
+            raise TypeError(f"view({type.__name__}): the array is being differentiated "
+                            f"({_dispatch.describe(self)}); a NumPy view would drop its derivative "
+                            f"(use npflow.stop_gradient(x) first if that is meant)")
+        if dtype is _NoValue:
+            return data.view(type)
+        return data.view(_np.float64 if dtype is None else dtype, type)
+
+    # -- NumPy's other members --------------------------------------------------
+    def _host_memory(self, what):
+        """The NumPy array holding the data, for members that expose host memory (CPU only)."""
+        if self._device.kind != "cpu":
+            raise BufferError(f"{what}: the array is on {self._device.name}, not in host memory "
+                              f"(numpy.asarray(x) copies it to the host)")
+        return self._data
+
+    @property
+    def data(self):
+        """NumPy's ``x.data``: a memoryview of the CPU memory (read-only while an autodiff trace
+        is active: a write through it would bypass the tapes' record of in-place writes).
+        npflow arrays themselves export no buffer (see the README: numpy.asarray(x) must stay
+        x's own NumPy array), so ``memoryview(x.data)``, ``hashlib.md5(x.data)``."""
+        data = self._host_memory("ndarray.data")
+        if _dispatch.tracing and data.flags.writeable:
+            data = data.view()
+            data.flags.writeable = False
+        return data.data
+
+    @property
+    def ctypes(self):
+        return self._host_memory("ndarray.ctypes").ctypes
+
+    def __array_wrap__(self, array, context=None, return_scalar=True, /):
+        """A NumPy result as an npflow array on this array's device (NumPy's protocol)."""
+        return _ns.asarray(array, device=self._device)
+
+    def __array_finalize__(self, obj):
+        return None  # (NumPy's base-class hook; npflow arrays are not NumPy subclasses)
+
+    __class_getitem__ = classmethod(types.GenericAlias)
+
+    def __delitem__(self, key):
+        raise ValueError("cannot delete array elements")
+
+    def setflags(self, *, write=None, align=None, uic=None):
+        if self._device.kind != "cpu":
+            raise BufferError(f"setflags(): the array is on {self._device.name}; flags are host "
+                              f"memory's")
+        self._data.setflags(write=write, align=align, uic=uic)
+
+    def tobytes(self, order="C"):
+        return self._host().tobytes(order)
+
+    def tofile(self, fid, /, sep="", format="%s"):
+        self._host().tofile(fid, sep=sep, format=format)
+
+    def dumps(self):
+        return pickle.dumps(self, protocol=2)
+
+    def dump(self, file):
+        if isinstance(file, (str, bytes)) or hasattr(file, "__fspath__"):
+            with open(file, "wb") as f:
+                pickle.dump(self, f, protocol=2)
+        else:
+            pickle.dump(self, file, protocol=2)
+
+    def byteswap(self, inplace=False):
+        if inplace:
+            apply(REGISTRY["byteswap.inplace"], self)
+            return self
+        return apply(REGISTRY["byteswap"], self)
+
+    def getfield(self, dtype, offset=0):
+        return apply(REGISTRY["getfield"], self, dtype=dtype, offset=offset)
+
+    def setfield(self, val, /, dtype, offset=0):
+        apply(REGISTRY["setfield"], self, val, dtype=dtype, offset=offset)
+
+    def choose(self, choices, out=None, mode="raise"):
+        return _ns.choose(self, choices, out=out, mode=mode)
+
+    def compress(self, condition, axis=None, out=None):
+        return _ns.compress(condition, self, axis=axis, out=out)
+
+    def put(self, indices, values, /, mode="raise"):
+        _ns.put(self, indices, values, mode=mode)
+
+    def partition(self, kth, /, axis=-1, kind="introselect", order=None):
+        self[...] = _ns.partition(self, kth, axis=axis, kind=kind, order=order)
+
+    def argpartition(self, kth, /, axis=-1, kind="introselect", order=None):
+        return _ns.argpartition(self, kth, axis=axis, kind=kind, order=order)
 
 
 def _scalar_result(r):
@@ -615,18 +730,38 @@ def _rebuild(host, device_name):
 
 
 class flatiter:
-    """``x.flat``: a 1-d view onto ``x`` for indexing, assignment and iteration."""
+    """``x.flat``: a 1-d view onto ``x`` for indexing and assignment, and an iterator over its
+    elements (``next``, ``index``, ``coords``: where the iteration is), as NumPy's."""
 
-    __slots__ = {"base": "The array being iterated over."}  # (a dict: the slot has a docstring)
+    __slots__ = {"base": "The array being iterated over.",  # (a dict: the slots have docstrings)
+                 "index": "The flat index of the element ``next`` returns."}
+    __hash__ = None
 
     def __init__(self, base):
         self.base = base
+        self.index = 0
 
     def __len__(self):
         return self.base.size
 
     def __iter__(self):
-        return map(self.__getitem__, range(self.base.size))
+        return self
+
+    def __next__(self):
+        i = self.index
+        if i >= self.base.size:
+            raise StopIteration
+        self.index = i + 1
+        return self[i]
+
+    @property
+    def coords(self):
+        """The N-d index of the element ``next`` returns (NumPy's counter: past the end, the
+        first axis has run over)."""
+        shape, i = self.base.shape, self.index
+        if i < self.base.size:
+            return tuple(int(c) for c in _np.unravel_index(i, shape))
+        return (shape[0],) + (0,) * (len(shape) - 1) if shape else ()
 
     def __getitem__(self, key):
         b = self.base
@@ -636,11 +771,19 @@ class flatiter:
         b = self.base
         apply(REGISTRY["flat.setitem"], b, value, key=unwrap_index(key, b._device, "flat"))
 
+    def __delitem__(self, key):
+        raise TypeError("Cannot delete array elements.")
+
     def __array__(self, dtype=None, copy=None):
         return _np.asarray(self[:], dtype=dtype)
 
     def copy(self):
         return self[:]
+
+    for _d in COMPARISONS:  # (NumPy compares the elements: x.flat == 3 is a 1-d bool array)
+        locals()[f"__{_d}__"] = (lambda name: lambda self, other: getattr(self[:], name)(other))(
+            f"__{_d}__")
+    del _d
 
 
 _dispatch.ndarray = ndarray

@@ -97,10 +97,16 @@ class _Path:
         return _Path(f"{self.path}.{name}" if self.path else name)
 
 
+# ``xp.<path>`` functions that kernels call themselves (not ``xp_op``s), declared beside them
+# (ops/linalg.py: eig and eigvals, whose results it makes complex)
+KERNEL_CALLS = set()
+
+
 def kernel_paths():
-    """Every ``xp.<path>`` that a registered op's kernel is (``xp_op``s: sin, linalg.det, ...):
-    what a backend must have, or report as missing (cupy_backend.namespace)."""
-    paths = set()
+    """Every ``xp.<path>`` that a registered op's kernel is (``xp_op``s: sin, linalg.det, ...) or
+    calls (``KERNEL_CALLS``): what a backend must have, or report as missing
+    (cupy_backend.namespace)."""
+    paths = set(KERNEL_CALLS)
     for op in REGISTRY.values():
         try:
             k = op.impl(_Path())

@@ -9,7 +9,7 @@ import operator
 
 import numpy as _np
 
-from .._core import dispatch as _dispatch
+from .._core import devices as _devices, dispatch as _dispatch
 from .._core.dispatch import apply, ndarray_type
 from .._core.dtypes import result_type
 from .._core.registry import REGISTRY
@@ -88,6 +88,8 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
         raise ValueError(f"array(): ndmin must be <= ndmax ({ndmax})")
     if isinstance(object, ndarray_type()):
         return _from_npflow("array", object, dtype, order, copy, device, ndmin)
+    if device is None and _devices.several and type(object) in (list, tuple):
+        device = _nested_device(object, "array")
     if _dispatch.tracing and _holds_npflow(object):
         return _from_npflow("array", from_nested(object, device), dtype, order, None, None, ndmin)
     extra = {"ndmax": ndmax} if ndmax else {}
@@ -101,9 +103,31 @@ def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
         if type(a) is not nd:  # a subclass (npflow.Variable): a plain array on its memory, as NumPy
             a = apply(REGISTRY["alias"], a)
         return _from_npflow("asarray", a, dtype, order, copy, device)
+    if device is None and _devices.several and type(a) in (list, tuple):
+        device = _nested_device(a, "asarray")
     if _dispatch.tracing and _holds_npflow(a):
         return _from_npflow("asarray", from_nested(a, device), dtype, order, None, None)
     return apply(REGISTRY["asarray"], a, dtype=dtype, order=order, copy=copy, device=device)
+
+
+def _nested_device(obj, name):
+    """The device of the npflow arrays nested in the list or tuple ``obj`` (None if there are
+    none): the rest of it is uncommitted and follows them (DESIGN invariant 10)."""
+    found = set()
+    nd = ndarray_type()
+
+    def walk(o):
+        for e in o:
+            if isinstance(e, nd):
+                found.add(e.device)
+            elif type(e) is list or type(e) is tuple:
+                walk(e)
+    walk(obj)
+    if len(found) > 1:
+        raise _dispatch.DeviceMismatchError(
+            f"{name}(): the sequence holds arrays on different devices "
+            f"({', '.join(sorted(d.name for d in found))}); move them to one device first with x.to_device(...)")
+    return found.pop() if found else None
 
 
 def _holds_npflow(obj):
@@ -158,17 +182,25 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
                  order=order, device=device)
 
 
+_FILLS = {"zeros": (0,), "ones": (1,), "empty": (None,)}  # make -> the fill NumPy's *_like copies in
+
+
 def _like(make, a, dtype, order, shape, device, *fill):
     """``make(shape, *fill, dtype, order, device)`` with the prototype's dtype, shape, layout, device."""
     x = a if isinstance(a, ndarray_type()) else asarray(a, device=device)
     shape = x.shape if shape is None else _shape(shape)
+    dtype = x.dtype if dtype is None else dtype
     order = _order(order)
     if order == "A" or (order == "K" and len(shape) == x.ndim):
-        order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+        flags = x._data.flags
+        if order == "K" and not (flags.c_contiguous or flags.f_contiguous) \
+                and (device is None or _dispatch._devices.as_device(device) is x.device):
+            # the prototype's own axis order (its strides, sorted), as NumPy's order="K"
+            return apply(REGISTRY["like"], x, fill=(fill or _FILLS[make.__name__])[0], dtype=dtype, shape=shape)
+        order = "F" if flags.f_contiguous and not flags.c_contiguous else "C"
     elif order == "K":
         order = "C"
-    return make(shape, *fill, dtype=x.dtype if dtype is None else dtype, order=order,
-                device=x.device if device is None else device)
+    return make(shape, *fill, dtype=dtype, order=order, device=x.device if device is None else device)
 
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):

@@ -1,12 +1,19 @@
 """``__array_namespace_info__()``: the Array API's inspection object for npflow.
 
-Its answers are NumPy 2's (capabilities, default dtypes, dtypes by kind), with
-npflow's devices: the CPU and any CUDA GPU (``npflow.devices()``), as a tuple
-(standard 2025.12; NumPy 2.4, written for 2024.12, still gives a list).
+Its answers are NumPy 2's (capabilities, default dtypes, dtypes by kind), for
+every device npflow places arrays on: the CPU, each CUDA GPU (``npflow.devices()``)
+and the simulated second device ``"sim"``, as a tuple (standard 2025.12; NumPy
+2.4, written for 2024.12, still gives a list). Every device has NumPy's dtypes
+and defaults (CuPy's are the same); tests/test_info.py checks each answer by
+doing it on each device.
 """
+import functools as _functools
+import types as _types
+
 import numpy as _np
 
-from .._core.devices import as_device, devices as _devices
+from .._core.devices import Device, as_device, devices as _devices
+from .._core.dispatch import ndarray_type
 
 __all__ = ["__array_namespace_info__"]
 
@@ -26,7 +33,7 @@ class Info:
         return as_device(None)
 
     def devices(self):
-        return tuple(_devices())
+        return (*_devices(), Device("sim"))
 
     def default_dtypes(self, *, device=None):
         as_device(device)  # an unknown device raises
@@ -43,3 +50,58 @@ class Info:
 
 def __array_namespace_info__():
     return Info()
+
+
+# -- the namespace of arrays on another device -------------------------------------------------
+_CREATION = ("arange", "array", "asanyarray", "asarray", "ascontiguousarray", "empty", "eye", "full",
+             "geomspace", "identity", "linspace", "logspace", "ones", "tri", "zeros")
+_BOUND = {}
+
+
+class DeviceNamespace(_types.ModuleType):
+    """npflow as ``x.__array_namespace__()`` gives it for an array off the CPU: the same functions
+    and objects, except that creation functions called without ``device=`` (and not on an npflow
+    array) create on that device. A consumer's ``xp.asarray(result)`` after a round trip through
+    NumPy (SciPy's fallbacks: ``xp.asarray(f(numpy.asarray(x)))``) then lands where ``x`` was,
+    as uncommitted values do (DESIGN invariant 10). One object per device."""
+
+    def __init__(self, device):
+        import npflow
+        super().__init__("npflow", npflow.__doc__)
+        self.__dict__["_npflow"] = npflow
+        self.__dict__["_bound_device"] = device
+
+    def __getattr__(self, name):
+        value = getattr(self._npflow, name)
+        if name in _CREATION:
+            value = _on_device(value, self._bound_device)
+        self.__dict__[name] = value
+        return value
+
+    def __dir__(self):
+        return dir(self._npflow)
+
+    def __repr__(self):
+        return f"<module 'npflow' (creating on {self._bound_device.name} by default)>"
+
+
+def _on_device(fn, device):
+    nd = ndarray_type()
+
+    @_functools.wraps(fn)
+    def create(*args, **kwargs):
+        if kwargs.get("device") is None and not (args and isinstance(args[0], nd)):
+            kwargs["device"] = device
+        return fn(*args, **kwargs)
+    return create
+
+
+def namespace_for(device):
+    """The namespace of arrays on ``device``: npflow itself on the CPU."""
+    if device.kind == "cpu":
+        import npflow
+        return npflow
+    ns = _BOUND.get(device)
+    if ns is None:
+        ns = _BOUND.setdefault(device, DeviceNamespace(device))
+    return ns

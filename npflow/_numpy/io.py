@@ -141,12 +141,12 @@ def fromregex(file, regexp, dtype, encoding=None):
     return from_host(_np.fromregex(file, regexp, dtype, encoding))
 
 
-def fromfile(file, dtype=float, count=-1, sep="", offset=0, *, like=None, device=None):
+def fromfile(file, dtype=None, count=-1, sep="", offset=0, *, like=None, device=None):
     """Read an array from a binary (or, with ``sep``, text) file."""
     return from_host(_np.fromfile(file, dtype, count, sep, offset), device)
 
 
-def frombuffer(buffer, dtype=float, count=-1, offset=0, *, like=None, device=None):
+def frombuffer(buffer, dtype=None, count=-1, offset=0, *, like=None, device=None):
     """A 1-d array over a buffer's memory (on the CPU without a copy, as NumPy)."""
     refuse_tracked("frombuffer", (buffer,))
     return from_host(_np.frombuffer(to_host(buffer), dtype, count, offset), device)

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as _np
 
+from .._core.dispatch import warn_at_caller as _warn_at_caller
 from .._core.dtypes import result_type
 from .math import all_, as_arrays, composite
 from .ufuncs import isfinite, isnan, less_equal
@@ -37,7 +38,7 @@ def _invalid_tolerance(msg):
     """Report a non-finite tolerance as NumPy's ``invalid`` error state says."""
     mode = _np.geterr()["invalid"]
     if mode == "warn":
-        warnings.warn(msg, RuntimeWarning, stacklevel=4)
+        _warn_at_caller(msg, RuntimeWarning)
     elif mode == "raise":
         raise FloatingPointError(msg)
     elif mode == "print":

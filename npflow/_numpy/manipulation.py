@@ -16,6 +16,7 @@ from numpy.lib.array_utils import normalize_axis_index as _axis, normalize_axis_
 
 from .._core import dispatch as _dispatch
 from .._core.dispatch import apply, composite, describe, ndarray_type, DeviceMismatchError
+from .._core.dispatch import warn_at_caller as _warn_at_caller
 from .._core.registry import REGISTRY
 from .._ops import manipulation as _ops  # noqa: F401  (registers the primitives)
 from .creation import asarray
@@ -51,8 +52,7 @@ def _arrays(seq, fn):
     items = list(seq)
     devs = {x.device for x in items if isinstance(x, nd)}
     dev = next(iter(devs)) if devs else None
-    host = dev is not None and dev.kind != "cpu" and any(isinstance(x, _np.ndarray) for x in items)
-    if len(devs) > 1 or host:
+    if len(devs) > 1:
         raise DeviceMismatchError(
             f"{fn}(): operands are on different devices ({', '.join(map(describe, items))}); "
             f"move them to one device first with npflow.asarray(x, device=...)")
@@ -68,14 +68,23 @@ def _shape(shape):
 
 
 def _broadcast_shape(shapes, fn):
+    """The broadcast shape, or NumPy's error naming the first two arguments that disagree
+    (scanning the result's axes left to right, as its broadcast iterator does)."""
     ndim = max(map(len, shapes), default=0)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
     out = []
-    for dims in zip(*[(1,) * (ndim - len(s)) + s for s in shapes]):
-        sizes = set(dims) - {1}
-        if len(sizes) > 1:
-            raise ValueError(f"{fn}(): shape mismatch: objects cannot be broadcast to a single "
-                             f"shape: {', '.join(map(str, shapes))}")
-        out.append(sizes.pop() if sizes else 1)
+    for i in range(ndim):
+        size, src = 1, None
+        for j, s in enumerate(padded):
+            if s[i] == 1:
+                continue
+            if size == 1:
+                size, src = s[i], j
+            elif size != s[i]:
+                raise ValueError(f"{fn}(): shape mismatch: objects cannot be broadcast to a single "
+                                 f"shape.  Mismatch is between arg {src} with shape {tuple(shapes[src])} "
+                                 f"and arg {j} with shape {tuple(shapes[j])}.")
+        out.append(size)
     return tuple(out)
 
 
@@ -121,7 +130,7 @@ def broadcast_to(array, shape, subok=False):
 
 def concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
     if not hasattr(arrays, "__getitem__"):
-        raise TypeError("concatenate(): the first input argument needs to be a sequence")
+        raise TypeError("concatenate(): The first input argument needs to be a sequence")
     return apply(_OPS["concatenate"], *arrays, axis=axis, out=out, dtype=dtype, casting=casting)
 
 
@@ -167,10 +176,10 @@ def matrix_transpose(x, /):
 @composite
 def moveaxis(a, source, destination):
     a = asarray(a)
-    src = _axes(source, a.ndim, "moveaxis(): source")
-    dst = _axes(destination, a.ndim, "moveaxis(): destination")
+    src = _axes(source, a.ndim, "source")  # (NumPy's messages: composite names the function)
+    dst = _axes(destination, a.ndim, "destination")
     if len(src) != len(dst):
-        raise ValueError("moveaxis(): `source` and `destination` arguments must have the same "
+        raise ValueError("`source` and `destination` arguments must have the same "
                          "number of elements")
     order = [n for n in range(a.ndim) if n not in src]
     for d, s in sorted(zip(dst, src)):
@@ -195,6 +204,8 @@ def squeeze(a, axis=None):
     if any(s[i] != 1 for i in axes):
         raise ValueError(f"squeeze(): cannot select an axis to squeeze out which has size not "
                          f"equal to one (shape {s}, axis {axis})")
+    if not axes:  # nothing to squeeze: the array itself, as NumPy
+        return a
     return reshape(a, tuple(d for i, d in enumerate(s) if i not in axes))
 
 
@@ -203,7 +214,7 @@ def unstack(x, /, *, axis=0):
     x = asarray(x)
     if x.ndim == 0:
         raise ValueError("unstack(): Input array must be at least 1-d.")
-    return tuple(moveaxis(x, _axis(axis, x.ndim, "unstack()"), 0))
+    return tuple(moveaxis(x, _axis(axis, x.ndim, "source"), 0))  # (NumPy's message: its moveaxis)
 
 
 # -- broadcasting --------------------------------------------------------------------
@@ -264,8 +275,8 @@ def column_stack(tup):
 
 if hasattr(_np, "row_stack"):
     def row_stack(tup, *, dtype=None, casting="same_kind"):
-        warnings.warn("`row_stack` alias is deprecated. Use `np.vstack` directly.",
-                      DeprecationWarning, stacklevel=2)
+        _warn_at_caller("`row_stack` alias is deprecated. Use `np.vstack` directly.",
+                      DeprecationWarning)
         return vstack(tup, dtype=dtype, casting=casting)
 
 
@@ -315,7 +326,10 @@ def split(ary, indices_or_sections, axis=0):
 
 def _split(ary, ios, axis, fn, equal):
     ary = asarray(ary)
-    axis = _axis(axis, ary.ndim, f"{fn}()")
+    try:
+        axis = _axis(axis, ary.ndim)
+    except _np.exceptions.AxisError as e:  # an AxisError (an IndexError), with NumPy's words too
+        raise _np.exceptions.AxisError(f"{fn}(): {e} (tuple index out of range)") from None
     total = ary.shape[axis]
     try:
         bounds = [0, *(ios.tolist() if isinstance(ios, ndarray_type()) else ios), total]
@@ -359,7 +373,7 @@ def flip(m, axis=None):
 def fliplr(m):
     m = asarray(m)
     if m.ndim < 2:
-        raise ValueError(f"fliplr(): Input must be >= 2-d, got shape {m.shape}.")
+        raise ValueError(f"fliplr(): Input must be >= 2-d. (shape {m.shape})")
     return m[:, ::-1]
 
 
@@ -467,7 +481,10 @@ def append(arr, values, axis=None):
 @composite
 def delete(arr, obj, axis=None):
     arr, axis = _flat_axis(asarray(arr), axis, "delete")
-    keep = _np.delete(_np.arange(arr.shape[axis]), _host_index(obj))  # which positions stay
+    try:
+        keep = _np.delete(_np.arange(arr.shape[axis]), _host_index(obj))  # which positions stay
+    except IndexError as e:  # (raised about the positions' axis 0: name the array's)
+        raise IndexError(str(e).replace("for axis 0 ", f"for axis {axis} ")) from None
     return arr[(slice(None),) * axis + (asarray(keep, device=arr.device),)]
 
 
@@ -488,7 +505,13 @@ def insert(arr, obj, values, axis=None):
         count = values.shape[axis]
     else:
         count = _np.size(obj)
-    values = broadcast_to(values, arr.shape[:axis] + (count,) + arr.shape[axis + 1:])
+    target = arr.shape[:axis] + (count,) + arr.shape[axis + 1:]
+    try:
+        values = broadcast_to(values, target)
+    except ValueError:  # NumPy's message: it assigns the values into the new array
+        fmt = lambda t: f"({','.join(map(str, t))}{',' if len(t) == 1 else ''})"  # noqa: E731
+        raise ValueError(f"could not broadcast input array from shape {fmt(values.shape)} into "
+                         f"shape {fmt(target)}") from None
     # Where every element of the result comes from in (arr, values) joined: NumPy's insert of
     # the values' positions n, n+1, ... into arange(n).
     source = _np.insert(_np.arange(n), obj, _np.arange(n, n + count))
@@ -544,7 +567,8 @@ def trim_zeros(filt, trim="fb", axis=None):
     axes = range(a.ndim) if axis is None else _axes(axis, a.ndim, "axis")
     if not axes:
         return filt
-    nonzero = npflow.argwhere(a)
+    # (as NumPy: None in an object array counts as nonzero here, so object arrays test != 0)
+    nonzero = npflow.argwhere(a != 0 if a.dtype == object else a)
     if nonzero.size == 0:  # all zero: an empty slice
         start = stop = [0] * a.ndim
     else:
@@ -573,7 +597,7 @@ def _target(a, fn):
 
 def copyto(dst, src, casting="same_kind", where=True):
     if not isinstance(dst, (ndarray_type(), _np.ndarray)):
-        raise TypeError(f"copyto() argument 1 must be numpy.ndarray, not {type(dst).__name__}")
+        raise TypeError(f"copyto() argument 1 must be a numpy.ndarray, not {type(dst).__name__}")
     apply(_OPS["copyto"], dst, src, casting=casting, where=where)
 
 
@@ -657,7 +681,8 @@ def piecewise(x, condlist, funclist, *args, **kw):
     import npflow
     x = asarray(x)
     arrays = (ndarray_type(), _np.ndarray, list)
-    first = None if _np.isscalar(condlist) else condlist[0]  # (0-d arrays stand for scalars)
+    scalar = _np.isscalar(condlist) or isinstance(condlist, ndarray_type()) and condlist.ndim == 0
+    first = None if scalar else condlist[0]  # (npflow's 0-d arrays stand for NumPy's scalars)
     if first is None or (not (isinstance(first, arrays) and _np.ndim(first)) and x.ndim != 0):
         condlist = [condlist]
     conds = asarray(condlist, dtype=bool, device=x.device)
@@ -717,25 +742,33 @@ def apply_over_axes(func, a, axes):
 
 # -- block ------------------------------------------------------------------------------------
 def _block_depth(arrays, index=()):
-    """(list depth, the largest ndim of the leaves), checking that every leaf is equally deep."""
+    """(the first leaf's index, the largest ndim of the leaves), checking that every leaf is
+    equally deep (its index's length is the list depth)."""
     if type(arrays) is tuple:
         raise TypeError(f"block(): arrays is a tuple{f' at arrays{list(index)}' if index else ''}. "
                         f"Only lists can be used to arrange blocks, and np.block does not allow "
                         f"implicit conversion from tuple to ndarray.")
     if type(arrays) is not list:
-        return 0, _np.ndim(arrays) if not isinstance(arrays, ndarray_type()) else arrays.ndim
+        return index, _np.ndim(arrays) if not isinstance(arrays, ndarray_type()) else arrays.ndim
     if not arrays:
         raise ValueError(f"block(): List at arrays{list(index)} cannot be empty")
-    depths = [_block_depth(x, index + (i,)) for i, x in enumerate(arrays)]
-    if len({d for d, _ in depths}) > 1:
-        raise ValueError(f"block(): List depths are mismatched. First element was at depth "
-                         f"{depths[0][0] + len(index) + 1}, but there is an element at another depth")
-    return depths[0][0] + 1, max(n for _, n in depths)
+    first, ndim = None, 0
+    for i, x in enumerate(arrays):
+        where, n = _block_depth(x, index + (i,))
+        if first is None:
+            first = where
+        elif len(where) != len(first):
+            raise ValueError(f"block(): List depths are mismatched. First element was at depth "
+                             f"{len(first)}, but there is an element at depth {len(where)} "
+                             f"(arrays{''.join(f'[{k}]' for k in where)})")
+        ndim = max(ndim, n)
+    return first, ndim
 
 
 @composite
 def block(arrays):
-    depth, ndim = _block_depth(arrays)
+    first, ndim = _block_depth(arrays)
+    depth = len(first)
     ndim = max(depth, ndim)
     leaves = []
 

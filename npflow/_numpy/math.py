@@ -5,6 +5,8 @@
 composites of npflow calls, as NumPy itself writes them.
 """
 
+import inspect as _inspect
+
 import numpy as _np
 
 from .._core.dispatch import composite, apply, ndarray_type
@@ -42,13 +44,17 @@ def as_arrays(*xs, keep_scalars=False):
 
 # -- primitives ---------------------------------------------------------------------------
 @composite
-def where(condition, x=None, y=None, /):
+def where(condition, x=_NoValue, y=_NoValue, /):
     """``x`` where ``condition`` holds, else ``y``; the condition alone gives its ``nonzero()``."""
-    if x is None and y is None:
+    if (x is _NoValue or x is None) and (y is _NoValue or y is None):  # as NumPy: where(c, None, None) too
         return as_arrays(condition)[0].nonzero()
-    if x is None or y is None:
+    if x is _NoValue or y is _NoValue:
         raise ValueError("where(): either both or neither of x and y should be given")
     return apply(_WHERE, condition, x, y)
+
+
+# NumPy's text signature (its C code tells a missing x or y from None: where(c, 1, None) is a choice)
+where.__signature__ = _inspect.signature(lambda condition, x=None, y=None, /: None)
 
 
 def clip(a, min=_NoValue, max=_NoValue, out=None, *, a_min=_NoValue, a_max=_NoValue, **kwargs):
@@ -68,7 +74,9 @@ def clip(a, min=_NoValue, max=_NoValue, out=None, *, a_min=_NoValue, a_max=_NoVa
         name, given, other = ("a_min", a_min, max) if a_min is not _NoValue else ("a_max", a_max, min)
         if (min if name == "a_min" else max) is not _NoValue:
             raise TypeError(f"clip() got multiple values for argument '{name}'")
-        if other is _NoValue:
+        # (with a_min= a keyword, a positional max would have given a_min twice: max= is a keyword,
+        # and NumPy's a_max is missing)
+        if other is _NoValue or name == "a_min":
             missing = "a_max" if name == "a_min" else "a_min"
             raise TypeError(f"clip() missing 1 required positional argument: '{missing}'")
         lo, hi = (given, other) if name == "a_min" else (other, given)
@@ -87,8 +95,13 @@ def around(a, decimals=0, out=None):
 
 
 def real(val):
-    """The real part: a view of ``val`` (Python scalars give Python scalars, as in NumPy)."""
-    return val.real if type(val) in _PY_EXACT else apply(_REAL, val)
+    """The real part: a view of ``val`` (Python scalars give Python scalars, as in NumPy); of a
+    real array, the array itself, as NumPy's."""
+    if type(val) in _PY_EXACT:
+        return val.real
+    if isinstance(val, ndarray_type()) and val.dtype.kind != "c":
+        return val
+    return apply(_REAL, val)
 
 
 def imag(val):
@@ -164,7 +177,10 @@ def fix(x, out=None):
 @composite
 def iscomplex(x):
     """True where the element has a nonzero imaginary part (all False for real dtypes)."""
-    return as_arrays(x)[0].imag != 0
+    x = as_arrays(x)[0]
+    if x.dtype.kind != "c":  # (as NumPy: datetimes, strings, objects too)
+        return apply(REGISTRY["zeros"], shape=x.shape, dtype=bool, device=x.device)
+    return x.imag != 0
 
 
 @composite

@@ -7,6 +7,7 @@ from numpy.exceptions import RankWarning
 
 from .._core.public import npflow as _np  # (called at run time, once npflow is imported)
 from .._core.dispatch import composite
+from .._core.dispatch import warn_at_caller as _warn_at_caller
 
 __all__ = ["polyfit", "roots", "poly"]
 
@@ -51,7 +52,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     c, resids, rank, s = _np.linalg.lstsq(lhs, rhs, rcond)
     c = (c.T / scale).T
     if int(rank) != order and not full:
-        warnings.warn("Polyfit may be poorly conditioned", RankWarning, stacklevel=2)
+        _warn_at_caller("Polyfit may be poorly conditioned", RankWarning)
     if full:
         return c, resids, rank, s, rcond
     if cov:
@@ -66,8 +67,19 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     return c
 
 
+def _numpy_eigvals(a):
+    """numpy.linalg.eigvals' result, as roots and poly give it: real where ``a`` is real and every
+    eigenvalue is (npflow.linalg.eigvals is always complex: README's deviations)."""
+    w = _np.linalg.eigvals(a)
+    if a.dtype.kind != "c" and not bool(_np.any(_np.imag(w))):
+        return _np.real(w)
+    return w
+
+
 @composite
 def roots(p):
+    if _np.ndim(p) == 0:  # (NumPy's roots takes no scalars either: its dispatcher fails on them)
+        raise TypeError("roots(): the coefficients must be a rank-1 array, not a scalar")
     p = _np.atleast_1d(p)
     if p.ndim != 1:
         raise ValueError("Input must be a rank-1 array.")
@@ -82,7 +94,7 @@ def roots(p):
     n = len(p)
     if n > 1:  # the companion matrix: first row -p[1:] / p[0], ones below the diagonal
         below = _np.eye(n - 2, n - 1, dtype=p.dtype, device=p.device)
-        r = _np.linalg.eigvals(_np.concatenate([(-p[1:] / p[0])[None, :], below], axis=0))
+        r = _numpy_eigvals(_np.concatenate([(-p[1:] / p[0])[None, :], below], axis=0))
     else:
         r = _np.array([], device=p.device)
     return _np.hstack((r, _np.zeros(trailing_zeros, r.dtype, device=p.device)))
@@ -90,12 +102,14 @@ def roots(p):
 
 @composite
 def poly(seq_of_zeros):
+    if _np.ndim(seq_of_zeros) == 0:  # (NumPy's poly takes no scalars either: its dispatcher fails)
+        raise TypeError("poly(): input must be 1d or non-empty square 2d array, not a scalar")
     seq_of_zeros = _np.atleast_1d(seq_of_zeros)
     sh = seq_of_zeros.shape
     if len(sh) == 2 and sh[0] == sh[1] and sh[0] != 0:
-        seq_of_zeros = _np.linalg.eigvals(seq_of_zeros)
+        seq_of_zeros = _numpy_eigvals(seq_of_zeros)
     elif len(sh) == 1:
-        if seq_of_zeros.dtype.char not in "GDFgdf":  # NumPy's mintypecode
+        if seq_of_zeros.dtype.char not in "GDFgdfO":  # NumPy's mintypecode (object arrays kept)
             seq_of_zeros = seq_of_zeros.astype(_np.float64)
     else:
         raise ValueError("input must be 1d or non-empty square 2d array.")
@@ -104,8 +118,8 @@ def poly(seq_of_zeros):
     dt = seq_of_zeros.dtype
     a = _np.ones((1,), dtype=dt, device=seq_of_zeros.device)
     zero = _np.zeros((1,), dtype=dt, device=seq_of_zeros.device)
-    for z in seq_of_zeros:  # a = convolve(a, [1, -z])
-        a = _np.concatenate([a, zero]) + _np.concatenate([zero, a]) * -z
+    for z in seq_of_zeros:  # a = convolve(a, [1, -z]): a[0] * 1 stays itself (NaN zeros too)
+        a = _np.concatenate([a[:1], a[1:] + a[:-1] * -z, a[-1:] * -z])
     if a.dtype.kind == "c":  # roots in conjugate pairs: the coefficients are real
         r = _np.asarray(seq_of_zeros, dtype=complex)
         if bool(_np.all(_np.sort(r) == _np.sort(_np.conj(r)))):

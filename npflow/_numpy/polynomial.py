@@ -11,6 +11,7 @@ import warnings
 import numpy as _np
 
 from .._core.dispatch import composite, ndarray_type
+from .._core.dispatch import warn_at_caller as _warn_at_caller
 from .creation import arange, array, asarray, ones, zeros, zeros_like
 from .manipulation import atleast_1d, concatenate, stack
 from .math import as_arrays, imag, iscomplex, real
@@ -92,6 +93,8 @@ def polyder(p, m=1):
     val, = as_arrays(p.coeffs if isinstance(p, poly1d) else p)
     for _ in range(m):
         val = val[:-1] * arange(len(val) - 1, 0, -1, device=val.device)
+    # NumPy's recursion also forms (and drops) one more derivative: its shapes must broadcast
+    _np.broadcast_shapes((max(len(val) - 1, 0),) + val.shape[1:], (max(len(val) - 1, 0),))
     return _wrap(val, p)
 
 
@@ -171,8 +174,8 @@ class poly1d:
             self._variable = c_or_r._variable
             self._coeffs = c_or_r._coeffs
             if set(c_or_r.__dict__) - set(self.__dict__):
-                warnings.warn("In the future extra properties will not be copied across when "
-                              "constructing one poly1d from another", FutureWarning, stacklevel=2)
+                _warn_at_caller("In the future extra properties will not be copied across when "
+                              "constructing one poly1d from another", FutureWarning)
                 self.__dict__.update(c_or_r.__dict__)
             if variable is not None:
                 self._variable = variable

@@ -124,8 +124,14 @@ TABLE = {name: (family, name) for family, names in FAMILIES.items() for name in 
 TABLE.update(amin=(_extremum, "min"), amax=(_extremum, "max"))
 
 
+# NumPy's nan-functions (their kernels) warn of all-NaN and empty slices naming their caller
+_WARNING_KERNELS = {"nanmean", "nanmin", "nanmax", "nanvar", "nanstd", "nanmedian", "nanargmin", "nanargmax"}
+
+
 def _public(name, family, opname):
     f = family(REGISTRY[opname])
+    if name in _WARNING_KERNELS:
+        f = _dispatch.reissuing_warnings(f)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = getattr(_np, name).__doc__
     return f

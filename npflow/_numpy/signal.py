@@ -10,10 +10,12 @@ import math
 import numpy as _np
 from numpy.lib.array_utils import normalize_axis_tuple as _axis_tuple
 
-from .._core.dispatch import composite, ndarray_type
+from .._core.dispatch import apply, composite, ndarray_type
+from .._core.registry import REGISTRY
+from .._ops import sorting as _sorting_ops  # noqa: F401  (registers interp_index)
 from .creation import arange, array, asarray, ones, zeros
 from .manipulation import broadcast_to, concatenate, diff, reshape
-from .math import as_arrays, i0, where
+from .math import as_arrays, i0, imag, real, where
 from .reductions import cumprod, sum
 from .sorting import argsort_like_numpy, searchsorted, sort
 from .ufuncs import absolute, conjugate, cos, isnan, less_equal, mod, sqrt
@@ -21,6 +23,7 @@ from .ufuncs import absolute, conjugate, cos, isnan, less_equal, mod, sqrt
 __all__ = ["convolve", "correlate", "interp", "gradient", "trapezoid", "unwrap", "ediff1d", "vander",
            "sort_complex", "bartlett", "blackman", "hamming", "hanning", "kaiser"]
 
+_INTERP_INDEX, _COMPLEX = REGISTRY["interp_index"], REGISTRY["complex"]
 _MODES = {"valid": 0, "same": 1, "full": 2}
 
 
@@ -63,13 +66,18 @@ def _slide(a, v, o, length):
     m = v.shape[0]
     dt = _np.result_type(a.dtype, v.dtype)
     a, v = a.astype(dt, copy=False), v.astype(dt, copy=False)
-    if m > 1:
-        z = zeros(m - 1, dt, device=a.device)
-        a = concatenate([z, a, z])
-    acc = a[o:o + length] * v[0]
+    if m == 1:
+        return a[o:o + length] * v[0]
+    n = a.shape[0]
+    z = zeros(m - 1, dt, device=a.device)
+    a = concatenate([z, a, z])
+    # only the overlapping products count, as NumPy's (a padding zero times inf or NaN is NaN)
+    inside = (arange(n + 2 * m - 2, device=a.device) >= m - 1) & (arange(n + 2 * m - 2, device=a.device) < n + m - 1)
+    term = lambda j: where(inside[o + j:o + j + length], a[o + j:o + j + length] * v[j], 0)  # noqa: E731
+    acc = term(0)
     for j in range(1, m):
-        acc = acc + a[o + j:o + j + length] * v[j]
-    return acc
+        acc = acc + term(j)
+    return acc.astype(dt, copy=False)
 
 
 def _check_sequences(a, v, empty):
@@ -108,6 +116,10 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     x, xp, fp = as_arrays(x, xp, fp)
     if x.dtype.kind == "c" or xp.dtype.kind == "c":
         raise TypeError("float() argument must be a string or a real number, not 'complex'")
+    for v in (x, xp) if fp.dtype.kind == "c" else (x, xp, fp):  # NumPy reads them as doubles
+        if not _np.can_cast(v.dtype, _np.float64, "safe"):
+            raise TypeError(f"Cannot cast array data from {v.dtype!r} to dtype('float64') according to "
+                            f"the rule 'safe'")
     cdt = _np.complex128 if fp.dtype.kind == "c" else _np.float64
     x, xp, fp = x.astype(_np.float64, copy=False), xp.astype(_np.float64, copy=False), fp.astype(cdt, copy=False)
     if period is not None:
@@ -132,18 +144,31 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     n = xp.shape[0]
     lval = fp[0] if left is None else left
     rval = fp[-1] if right is None else right
-    j = searchsorted(xp, x, side="right") - 1
+    j = apply(_INTERP_INDEX, xp, x)  # NumPy's search: -1 left of xp, n right of it
     jl, jr = j.clip(0, n - 1), (j + 1).clip(0, n - 1)
     x0, x1, y0, y1 = xp[jl], xp[jr], fp[jl], fp[jr]
     inner = (j >= 0) & (j < n - 1) & (x0 != x)
-    step = where(inner, x1 - x0, 1)  # (the slope is only used inside)
-    slope = (y1 - y0) / step
+    with _np.errstate(all="ignore"):  # (NumPy's compiled loop warns of nothing)
+        step = where(inner, x1 - x0, 1)  # (the slope is only used inside)
+        if cdt is _np.complex128:  # each part on its own, times 1/step, as NumPy
+            inv = 1.0 / step
+            res = apply(_COMPLEX, *(_lerp(p(y0), p(y1), (p(y1) - p(y0)) * inv, x, x0, x1)
+                                    for p in (real, imag)))
+        else:
+            res = _lerp(y0, y1, (y1 - y0) / step, x, x0, x1)
+    res = where(inner, res, y0)
+    res = where(j >= n, rval, where(j < 0, lval, res))
+    if n > 1:  # (NumPy's one-point loop has no NaN test: NaN x gives fp[0] there)
+        res = where(isnan(x), x, res)
+    return res.astype(cdt, copy=False)
+
+
+def _lerp(y0, y1, slope, x, x0, x1):
+    """NumPy's interpolation within an interval: from the left end, from the right one if that
+    gave NaN, and ``y0`` if both did and the ends are equal (infinite ends)."""
     res = slope * (x - x0) + y0
     res = where(isnan(res), slope * (x - x1) + y1, res)
-    res = where(isnan(res) & (y0 == y1), y0, res)
-    res = where(inner, res, y0)
-    res = where(x > xp[-1], rval, where(j < 0, lval, res))
-    return where(isnan(x), x, res).astype(cdt, copy=False)
+    return where(isnan(res) & (y0 == y1), y0, res)
 
 
 @composite
@@ -176,7 +201,10 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     if edge_order > 2:
         raise ValueError("'edge_order' greater than 2 not supported")
     otype = f.dtype
-    if otype.kind not in "fcm":
+    if otype.kind == "M":  # differences of datetimes: timedeltas of the same unit, as NumPy
+        otype = _np.dtype(otype.name.replace("datetime", "timedelta"))
+        f = f.view(otype)
+    elif otype.kind not in "fcm":
         if otype.kind in "iu":
             f = f.astype(_np.float64)
         otype = _np.dtype(_np.float64)

@@ -15,6 +15,7 @@ import numpy as _np
 from numpy.lib.array_utils import normalize_axis_tuple as _axis_tuple
 
 from .._core.dispatch import apply, composite, ndarray_type
+from .._core.dispatch import warn_at_caller as _warn_at_caller
 from ..autodiff import stop_gradient
 from .._ops import stats as _ops
 from .creation import arange, asarray, array, linspace, zeros
@@ -80,7 +81,7 @@ def _gather(s, idx, shape):
 def _quantile(arr, q, method, w, weak, nan):
     """Quantiles of ``arr`` along axis 0: shape ``q.shape + arr.shape[1:]`` (NumPy's steps)."""
     n = arr.shape[0]
-    inexact = arr.dtype.kind in "fc"
+    inexact = arr.dtype.kind in "fcmM"  # has NaN (NaT): it sorts last, as NumPy's NaN does
     qf = reshape(q, (q.size,) + (1,) * (arr.ndim - 1))
     shape = (q.size,) + arr.shape[1:]
     if w is None:
@@ -128,8 +129,8 @@ def _quantile(arr, q, method, w, weak, nan):
     if nan and inexact:
         empty_ = cnt == 0
         if any(empty_):
-            warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=4)
-            res = where(empty_, _np.nan, res)
+            _warn_at_caller("All-NaN slice encountered", RuntimeWarning)
+            res = where(empty_, _np.nan if arr.dtype.kind in "fc" else s[-1:], res)
     elif inexact:
         top = s[-1:]
         res = where(isnan(top), top, res)
@@ -176,6 +177,8 @@ def _quantile_public(a, q, axis, out, method, keepdims, weights, scale, nan):
     merged = lambda x: reshape(moveaxis(x, axes, tuple(range(len(axes)))),  # noqa: E731
                                (-1,) + tuple(a.shape[i] for i in keep))
     res = _quantile(merged(a), q, method, None if weights is None else merged(weights), weak, nan)
+    if res.ndim == 0 and res.dtype == object and isinstance(res.item(), _np.generic):
+        res = asarray(res.item(), device=a.device)  # NumPy unpacks its 0-d object result: that scalar
     if keepdims is True:
         res = reshape(res, q.shape + tuple(1 if i in axes else s for i, s in enumerate(a.shape)))
     if out is not None:
@@ -220,6 +223,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     if ddof is not None and ddof != int(ddof):
         raise ValueError("ddof must be integer")
     m = _arr(m)
+    if m.dtype == object or y is not None and getattr(y, "dtype", None) == object:
+        raise TypeError("object arrays are not supported (NumPy's cov fails on them too)")
     if m.ndim > 2:
         raise ValueError("m has more than 2 dimensions")
     if y is not None:
@@ -260,7 +265,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     else:
         fact = w_sum - ddof * sum(w * aweights) / w_sum
     if fact <= 0:
-        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
+        _warn_at_caller("Degrees of freedom <= 0 for slice", RuntimeWarning)
         fact = 0.0
     X = X - avg[:, None]
     X_T = X.T if w is None else (X * w).T
@@ -285,6 +290,13 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
 # -- counting: bincount, digitize ----------------------------------------------------------------
 def bincount(x, /, weights=None, minlength=0):
     """Counts (or weight sums) of each non-negative integer in ``x``; a scatter-add primitive."""
+    if not isinstance(x, (ndarray_type(), _np.ndarray)):  # a sequence: cast to intp, as NumPy
+        x = asarray(x, device=getattr(weights, "device", None))
+        if x.dtype.kind not in "biu":
+            if x.size:
+                _warn_at_caller("Non-integer input passed to bincount. In a future version of NumPy, this "
+                              "will be an error. (Deprecated NumPy 2.1)", DeprecationWarning)
+            x = x.astype(_INTP)
     return apply(_ops.bincount, x, weights, minlength=minlength)
 
 
@@ -294,6 +306,9 @@ def digitize(x, bins, right=False):
     x, bins = _arr(x), _arr(bins, None)
     if x.dtype.kind == "c":
         raise TypeError("x may not be complex")
+    if not _np.can_cast(bins.dtype, _np.float64, "safe"):  # NumPy's bins check reads them as doubles
+        raise TypeError(f"Cannot cast array data from {bins.dtype!r} to dtype('float64') according "
+                        f"to the rule 'safe'")
     if bins.ndim != 1:
         raise ValueError("object of too small depth for desired array" if bins.ndim == 0 else
                          "object too deep for desired array")
@@ -357,7 +372,7 @@ def _bin_stone(x, rng):
     upper = builtins.max(100, int(math.sqrt(n)))
     nbins = builtins.min(range(1, upper + 1), key=jhat)
     if nbins == upper:
-        warnings.warn("The number of bins estimated may be suboptimal.", RuntimeWarning, stacklevel=3)
+        _warn_at_caller("The number of bins estimated may be suboptimal.", RuntimeWarning)
     return ptp_x / nbins
 
 
@@ -394,8 +409,8 @@ BIN_WIDTHS = {
 def _ravel_weights(a, weights):
     a = _arr(a)
     if a.dtype == _np.bool_:
-        warnings.warn(f"Converting input from {a.dtype} to {_np.uint8} for compatibility.",
-                      RuntimeWarning, stacklevel=4)
+        _warn_at_caller(f"Converting input from {a.dtype} to {_np.uint8} for compatibility.",
+                      RuntimeWarning)
         a = a.astype(_np.uint8)
     if weights is not None:
         weights = _arr(weights, a)
@@ -598,6 +613,8 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
 def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
     """The 2-d histogram of points (x, y) and its edges along x and y."""
     x, y = _arr(x), _arr(y)
+    if len(x) != len(y):
+        raise ValueError("x and y must have the same length.")
     try:
         N = len(bins)
     except TypeError:

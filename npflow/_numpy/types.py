@@ -107,8 +107,9 @@ def asfortranarray(a, dtype=None, *, like=None, device=None):
 
 def _overlap(op, a, b, max_work):
     nd = ndarray_type()
-    if isinstance(a, nd) and isinstance(b, nd) and a.device is not b.device:
-        return False  # memory on two devices never overlaps
+    devs = {x.device.kind == "cpu" if isinstance(x, nd) else True for x in (a, b)}
+    if (isinstance(a, nd) and isinstance(b, nd) and a.device is not b.device) or len(devs) > 1:
+        return False  # memory on two devices (an array on a device, host data) never overlaps
     return apply(op, a, b, max_work=max_work)
 
 

@@ -15,6 +15,12 @@ from .._ops.ufuncs import UFUNCS, ALIASES
 _NoValue = _np._NoValue
 
 
+def _by_name(name):
+    """The public ufunc called ``name`` (unpickling)."""
+    import npflow
+    return getattr(npflow, name)
+
+
 class _PyUfuncBase:
     """The call's fast path in Python (the C accelerator's UfuncBase does the same)."""
 
@@ -55,6 +61,9 @@ class ufunc(_UfuncBase):
 
     def __repr__(self):
         return f"<ufunc '{self.__name__}'>"
+
+    def __reduce__(self):
+        return _by_name, (self.__name__,)  # pickled by name, as NumPy's ufuncs
 
     def _call(self, *args, **kwargs):
         """The general call: keywords, outputs, foreign operands."""

@@ -14,7 +14,14 @@ def setitem(xp, x, value, *, key):
 
 @kernel_op("astype")
 def astype(xp, x, *, dtype, order="K", casting="unsafe", copy=True):
+    if x.dtype.kind == "c" and getattr(dtype, "kind", _numpy.dtype(dtype).kind) != "c":
+        return _astype_discarding(x, dtype, order, casting, copy)  # (NumPy's ComplexWarning)
     return x.astype(dtype, order=order, casting=casting, copy=copy)
+
+
+def _astype_discarding(x, dtype, order, casting, copy):
+    from .._core.dispatch import reissuing_warnings  # its ComplexWarning at the user's line
+    return reissuing_warnings(x.astype)(dtype, order=order, casting=casting, copy=copy)
 
 
 @kernel_op("copy")
@@ -50,6 +57,27 @@ def fill(xp, x, *, value):
 @kernel_op("view")
 def view(xp, x, *, dtype=None):
     return x.view() if dtype is None else x.view(dtype)
+
+
+# Bit-level members (ndarray.byteswap, getfield, setfield): no derivative, so a traced array raises
+@kernel_op("byteswap", differentiable=None)
+def byteswap(xp, x):
+    return x.byteswap()
+
+
+@kernel_op("byteswap.inplace", wraps=False, inplace="write", differentiable=None)
+def byteswap_inplace(xp, x):
+    x.byteswap(inplace=True)
+
+
+@kernel_op("getfield", differentiable=None)
+def getfield(xp, x, *, dtype, offset=0):
+    return x.getfield(dtype, offset)
+
+
+@kernel_op("setfield", wraps=False, inplace="write", differentiable=None)
+def setfield(xp, x, value, *, dtype, offset=0):
+    x.setfield(value, dtype, offset)
 
 
 # A view as another dtype reinterprets the bits: a derivative exists only in special cases

@@ -14,6 +14,16 @@ for _name in ("tril", "triu", "diag", "diagflat"):
     xp_op(_name)
 
 
+@kernel_op("like", differentiable=False)
+def like(xp, x, *, fill, dtype, shape):
+    """A new array laid out as the prototype ``x`` (order='K': its axes' stride order), filled
+    with ``fill`` (None: uninitialised), as NumPy's *_like make it."""
+    r = xp.empty_like(x, dtype=dtype, order="K", shape=shape)
+    if fill is not None:
+        xp.copyto(r, fill, casting="unsafe")
+    return r
+
+
 @kernel_op("arange", differentiable=False)
 def arange(xp, *, start, stop, step, dtype):
     return xp.arange(start, stop, step, dtype=dtype)

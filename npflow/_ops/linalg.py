@@ -6,9 +6,9 @@ differentiated as functions of that triangle, as NumPy computes them.
 """
 import inspect
 
-from .._core.registry import Op, kernel_op, register, xp_op
+from .._core.registry import KERNEL_CALLS, Op, kernel_op, register, xp_op
 
-OPS = {name: xp_op(f"linalg.{name}", f"linalg.{name}") for name in ("inv", "det", "eigvals")}
+OPS = {name: xp_op(f"linalg.{name}", f"linalg.{name}") for name in ("inv", "det")}
 
 
 def _op(name, nout=1, **kw):
@@ -95,9 +95,23 @@ def _eigvalsh(xp, a, UPLO="L"):
     return xp.linalg.eigvalsh(a, UPLO=UPLO)
 
 
+# eig and eigvals always give complex results (DESIGN: decisions; README's deviations): NumPy's
+# dtype depends on the values (real when every eigenvalue is), which a trace cannot know.
+def _complex(xp, x):
+    return x.astype(xp.result_type(x.dtype, xp.complex64), copy=False)
+
+
+KERNEL_CALLS.update(("linalg.eig", "linalg.eigvals"))
+
+
 @_op("eig", 2)
 def _eig(xp, a):
-    return tuple(xp.linalg.eig(a))
+    return tuple(_complex(xp, r) for r in xp.linalg.eig(a))
+
+
+@_op("eigvals")
+def _eigvals(xp, a):
+    return _complex(xp, xp.linalg.eigvals(a))
 
 
 @_op("lstsq", 4)

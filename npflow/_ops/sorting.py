@@ -217,3 +217,64 @@ defvjp("put_along_axis",
        _written_zeroed(g, _along_winners(g.shape, indices, axis, g.device)[0]),
        lambda g, ans, arr, values, indices, axis: _put_along_values_vjp(g, indices, axis))
 defjvp_all("put_along_axis", _put_along_jvp)
+
+
+def _search_with_guess(key, arr, guess):
+    """NumPy's ``binary_search_with_guess`` (its compiled ``interp``'s search), step for step:
+    for sample points that are not increasing (NaNs among them) its answer depends on the
+    comparisons it makes, so only the same comparisons give NumPy's result."""
+    n = len(arr)
+    if key > arr[n - 1]:
+        return n
+    if key < arr[0]:
+        return -1
+    if n <= 4:
+        i = 1
+        while i < n and key >= arr[i]:
+            i += 1
+        return i - 1
+    cache = 8
+    imin, imax = 0, n
+    guess = max(min(guess, n - 3), 1)
+    if key < arr[guess]:
+        if key < arr[guess - 1]:
+            imax = guess - 1
+            if guess > cache and key >= arr[guess - cache]:
+                imin = guess - cache
+        else:
+            return guess - 1
+    else:
+        if key < arr[guess + 1]:
+            return guess
+        if key < arr[guess + 2]:
+            return guess + 1
+        imin = guess + 2
+        if guess < n - cache - 1 and key < arr[guess + cache]:
+            imax = guess + cache
+    while imin < imax:
+        imid = imin + ((imax - imin) >> 1)
+        if key >= arr[imid]:
+            imin = imid + 1
+        else:
+            imax = imid
+    return imin - 1
+
+
+@kernel_op("interp_index", **N)
+def interp_index(xp, points, x):
+    """For each ``x``, the interval of the float64 sample ``points`` NumPy's ``interp`` uses:
+    -1 left of them, ``len(points)`` right of them (NaN ``x`` gives anything: it is masked)."""
+    n = points.shape[0]
+    if n == 1 or bool(xp.all(points[1:] >= points[:-1])):  # increasing, no NaN: a bisection
+        j = xp.searchsorted(points, x, side="right") - 1
+        return xp.where(x > points[-1], n, j)
+    arr = points.tolist()
+    keys = x.ravel().tolist()
+    out, j = [], 0
+    for key in keys:
+        if key != key:
+            out.append(0)
+            continue
+        j = _search_with_guess(key, arr, j)
+        out.append(j)
+    return xp.asarray(out, dtype=xp.intp).reshape(x.shape)

@@ -105,9 +105,89 @@ def _expm1(xp):
     return expm1
 
 
+def _float_inf(xp, x):
+    """Where the real floating operand ``x`` is infinite (False for other operands)."""
+    if type(x) is xp.ndarray:
+        return xp.isinf(x) if x.dtype.kind == "f" else False
+    if type(x) is float:
+        return x in (_numpy.inf, -_numpy.inf)
+    if type(x) in (int, bool):
+        return False
+    a = xp.asarray(x)
+    return xp.isinf(a) if a.dtype.kind == "f" else False
+
+
+def _floor_divide(xp):
+    """``xp.floor_divide`` with the Array API's special cases (DESIGN: decisions): where exactly
+    one operand is infinite the result is ``x1 / x2`` (``inf // 2`` is inf, ``1 // -inf`` is -0),
+    where NumPy gives Python's ``//`` (nan, -1.0; numpy#23860)."""
+    f = xp.floor_divide
+    count = xp.count_nonzero  # (cheaper than .any() on small arrays)
+
+    def floor_divide(x1, x2, /, *args, **kw):
+        a, b = _float_inf(xp, x1), _float_inf(xp, x2)
+        if not (a if type(a) is bool else count(a)) and not (b if type(b) is bool else count(b)):
+            return f(x1, x2, *args, **kw)  # no infinite operand: NumPy's values
+        fix = a ^ b
+        with _numpy.errstate(invalid="ignore"):  # NumPy's nan for inf // 2, replaced below
+            value = xp.true_divide(x1, x2)  # before the call: out= may be x1 itself
+            r = xp.asarray(f(x1, x2, *args, **kw))
+        if "where" in kw:
+            fix = fix & xp.asarray(kw["where"])
+        fix = xp.broadcast_to(fix, r.shape)
+        r[fix] = xp.broadcast_to(value, r.shape)[fix]
+        return r
+    return floor_divide
+
+
+def _tanh(xp):
+    """``xp.tanh`` with the Array API's special cases for complex infinities: tanh(+-inf + bj),
+    b finite, is +-1 + 0j with the sign of b (C99's ctanh, as NumPy, gives 0 * sin(2b) there)."""
+    f = xp.tanh
+    array = xp.ndarray
+
+    def tanh(x, /, *args, **kw):
+        if type(x) is array and x.dtype.kind != "c":  # the common case first (the fast path)
+            return f(x, *args, **kw)
+        xa = xp.asarray(x)
+        if xa.dtype.kind != "c":
+            return f(x, *args, **kw)
+        fix = xp.isinf(xa.real) & xp.isfinite(xa.imag)
+        if not fix.any():
+            return f(x, *args, **kw)
+        value = xp.asarray(xp.copysign(1.0, xa.real), dtype=xa.dtype)  # before the call: out= may be x
+        value.imag = xp.copysign(0.0, xa.imag)
+        r = xp.asarray(f(x, *args, **kw))
+        if "where" in kw:
+            fix = fix & xp.asarray(kw["where"])
+        fix = xp.broadcast_to(fix, r.shape)
+        r[fix] = xp.broadcast_to(value, r.shape)[fix]
+        return r
+    return tanh
+
+
 # Kernels that differ from ``xp.<name>``: NumPy's values except where NumPy departs from its
-# own documentation and the Array API standard (the standard's special cases then).
-KERNELS = {"expm1": _expm1}
+# own documentation and the Array API standard (the standard's special cases then), or where
+# the standard is the reference by decision (floor_divide, tanh: README's deviations).
+KERNELS = {"expm1": _expm1, "floor_divide": _floor_divide, "tanh": _tanh}
+
+
+def _split(name, kinds):
+    """The kernel that differs from NumPy's for some dtypes only: NumPy's ufunc itself (no Python
+    frame: the dispatch fast path's speed) for operands of ``kinds``, in the C accelerator."""
+    fix = KERNELS[name]
+
+    def impl(xp):
+        general = fix(xp)
+        if _fastpath is None or xp is not _numpy:
+            return general
+        return _fastpath.KindSplit(getattr(xp, name), general, kinds)
+    KERNELS[name] = impl
+
+
+from .._core.dispatch import _fastpath  # noqa: E402
+_split("tanh", "biuf")          # complex operands: the special cases
+_split("floor_divide", "biu")   # floating operands: the special cases
 
 for _name, _nin, _nout, _diff in UFUNCS:
     register(Op(_name, KERNELS.get(_name, (lambda n: lambda xp: getattr(xp, n))(_name)), nout=_nout,

@@ -12,6 +12,7 @@ import numpy as _np
 from numpy.lib.array_utils import normalize_axis_index as _normalize_axis_index
 
 from .._core.dispatch import composite
+from .._core.dispatch import warn_at_caller as _warn_at_caller
 from .._core.ndarray import ndarray
 from .._ops.fft import SWAP, fft_c2c as _c2c, fft_r2c as _r2c, fft_c2r as _c2r
 from .._numpy.creation import arange, asarray
@@ -58,11 +59,11 @@ def _cook(a, s, axes, inverse_real):
     shapeless = s is None
     if axes is None:
         if not shapeless:
-            warnings.warn("`axes` should not be `None` if `s` is not `None` (Deprecated in NumPy "
+            _warn_at_caller("`axes` should not be `None` if `s` is not `None` (Deprecated in NumPy "
                           "2.0). In a future version of NumPy, this will raise an error and `s[i]` "
                           "will correspond to the size along the transformed axis specified by "
                           "`axes[i]`. To retain current behaviour, pass a sequence [0, ..., k-1] "
-                          "to `axes` for an array of dimension k.", DeprecationWarning, stacklevel=5)
+                          "to `axes` for an array of dimension k.", DeprecationWarning)
         axes = range(-(a.ndim if shapeless else len(s)), 0)
     axes = list(axes)
     s = [a.shape[ax] for ax in axes] if shapeless else list(s)
@@ -71,17 +72,18 @@ def _cook(a, s, axes, inverse_real):
     if inverse_real and shapeless:
         s[-1] = (a.shape[axes[-1]] - 1) * 2
     if None in s:
-        warnings.warn("Passing an array containing `None` values to `s` is deprecated in NumPy "
+        _warn_at_caller("Passing an array containing `None` values to `s` is deprecated in NumPy "
                       "2.0 and will raise an error in a future version of NumPy. To use the "
                       "default behaviour of the corresponding 1-D transform, pass the value "
                       "matching the default for its `n` parameter. To use the default behaviour "
-                      "for every axis, the `s` argument can be omitted.", DeprecationWarning,
-                      stacklevel=5)
+                      "for every axis, the `s` argument can be omitted.", DeprecationWarning)
     return [a.shape[ax] if n == -1 else n for n, ax in zip(s, axes)], axes
 
 
 def _transform(kind, a, s, axes, norm, out):
     """The n-d transform ``kind`` (fft, ifft, rfft, irfft) of ``a``, as NumPy composes it."""
+    if out is not None and not isinstance(out, (ndarray, _np.ndarray)):
+        raise TypeError(f"return arrays must be of ArrayType (out= is {type(out).__name__})")
     a = asarray(a)
     s, axes = _cook(a, s, axes, kind == "irfft")
     if not axes and kind in ("rfft", "irfft"):
@@ -119,7 +121,7 @@ def _transform(kind, a, s, axes, norm, out):
             a = _r2c(_resized(a, sizes), axes[::-1], norm, o)
         else:
             a = _c2c(_resized(a, sizes), axes[::-1], kind in ("ifft", "irfft"), norm, o)
-    return a
+    return a if out is None else out  # (out= itself, a NumPy array too, as NumPy returns it)
 
 
 # -- the public functions -----------------------------------------------------------------------
@@ -272,3 +274,11 @@ def _device_of(d):
     """The device of a spacing given as an npflow array (None: the default device)."""
     return d.device if isinstance(d, ndarray) else None
 
+
+
+import sys as _sys  # noqa: E402
+from .._docstrings import adopt as _adopt  # noqa: E402
+from .._numpy.interop import publish as _publish  # noqa: E402
+
+_adopt(_sys.modules[__name__])  # (loaded on first use: after npflow's own adopt)
+_publish(_sys.modules[__name__])

@@ -489,3 +489,11 @@ def matrix_transpose(x, /):
 @composite
 def vecdot(x1, x2, /, *, axis=-1):
     return _np.vecdot(x1, x2, axis=axis)
+
+
+import sys as _sys  # noqa: E402
+from .._docstrings import adopt as _adopt  # noqa: E402
+from .._numpy.interop import publish as _publish  # noqa: E402
+
+_adopt(_sys.modules[__name__])  # (loaded on first use: after npflow's own adopt)
+_publish(_sys.modules[__name__])

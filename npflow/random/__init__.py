@@ -17,10 +17,10 @@ everywhere; on CUDA every result stays on the device, 0-d arrays included).
 """
 import inspect
 import operator
+import warnings as _warnings
 
 import numpy as _onp
-from numpy.random import (  # noqa: F401  (re-exported: state, not array data)
-    BitGenerator, MT19937, PCG64, PCG64DXSM, Philox, SFC64, SeedSequence)
+from numpy.random import BitGenerator  # noqa: F401  (re-exported: state, not array data)
 
 from .._core.devices import CPU as _CPU, as_device as _as_device
 from .._core.dispatch import apply as _apply, wrap as _wrap, ndarray_type as _ndarray_type
@@ -46,6 +46,31 @@ _STATIC = frozenset(("size", "dtype", "out", "method", "endpoint", "replace", "a
                      "shuffle", "check_valid", "tol", "length", "x"))
 _SCALARS = (int, float, complex, str, type(None), _onp.generic)
 _AxisError = _onp.exceptions.AxisError
+
+
+def _host_seed(seed):
+    """A seed (entropy, key, counter) with npflow arrays in it as NumPy arrays: NumPy's seeding
+    code takes ints, sequences and NumPy arrays only (the seed is host data, not a computation)."""
+    if isinstance(seed, _ndarray_type()):  # (0-d: a NumPy scalar, which npflow's 0-d arrays stand for)
+        return seed._host()[()] if seed.ndim == 0 else seed._host()
+    if type(seed) in (list, tuple):
+        return type(seed)(map(_host_seed, seed))
+    return seed
+
+
+def _seeded(cls):
+    """NumPy's bit generator (or SeedSequence) class ``cls``, taking npflow arrays as seeds too:
+    a subclass, so its instances are NumPy's kind (Generator(...), isinstance, pickle)."""
+    def __init__(self, *args, **kwargs):
+        cls.__init__(self, *map(_host_seed, args), **{k: _host_seed(v) for k, v in kwargs.items()})
+    sub = type(cls.__name__, (cls,), {"__init__": __init__, "__doc__": cls.__doc__, "__module__": __name__,
+                                      "__signature__": inspect.signature(cls)})
+    return sub
+
+
+MT19937, PCG64, PCG64DXSM, Philox, SFC64, SeedSequence = map(_seeded, (
+    _onp.random.MT19937, _onp.random.PCG64, _onp.random.PCG64DXSM, _onp.random.Philox,
+    _onp.random.SFC64, _onp.random.SeedSequence))
 
 
 def _asarray(x, device=None):
@@ -145,7 +170,12 @@ class _Source:
     def _shuffle(self, x, axis):
         if not isinstance(x, _ndarray_type()):  # a list or a NumPy array: shuffled in place
             kw = {} if self._legacy else {"axis": axis}
-            return _apply(_REGISTRY["random.shuffle"], x, source=self, **kw)
+            with _warnings.catch_warnings(record=True) as caught:  # NumPy's warnings, re-issued
+                _warnings.simplefilter("always")                  # at the caller's line, as NumPy's
+                r = _apply(_REGISTRY["random.shuffle"], x, source=self, **kw)
+            for w in caught:
+                _warnings.warn(w.message, w.category, stacklevel=3)
+            return r
         len(x)  # TypeError for a 0-d array, as NumPy
         axis = _axis(axis, x.ndim, "shuffle")
         if x.size == 0:
@@ -217,10 +247,12 @@ class RandomState(_Source):
     """NumPy's legacy ``RandomState`` (Mersenne Twister): the same numbers for the same seed."""
 
     def __init__(self, seed=None):
+        seed = _host_seed(seed)
         self._np = _onp.random.RandomState(seed)
         self._reseeded(seed)
 
     def seed(self, seed=None):
+        seed = _host_seed(seed)
         self._np.seed(seed)
         self._reseeded(seed)
 
@@ -311,6 +343,7 @@ def default_rng(seed=None):
         return seed
     if isinstance(seed, RandomState):
         seed = seed._np
+    seed = _host_seed(seed)
     g = _onp.random.default_rng(seed)
     return Generator._wrap(g, g.bit_generator.seed_seq)
 
@@ -320,6 +353,7 @@ _rand = RandomState._wrap(_onp.random.mtrand._rand)
 
 
 def seed(seed=None):
+    seed = _host_seed(seed)
     _onp.random.seed(seed)
     _rand._reseeded(seed)
 
@@ -347,3 +381,11 @@ for _name in __all__:
     if _name not in globals():
         globals()[_name] = getattr(_rand, _name)
 del _name
+
+
+import sys as _sys  # noqa: E402
+from .._docstrings import adopt as _adopt  # noqa: E402
+from .._numpy.interop import publish as _publish  # noqa: E402
+
+_adopt(_sys.modules[__name__])  # (loaded on first use: after npflow's own adopt)
+_publish(_sys.modules[__name__])

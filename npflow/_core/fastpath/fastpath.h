@@ -25,6 +25,7 @@
  *   recorder.c   Node and the tape recorder, watch, untrack, trace_one;
  *   tangent.c    forward mode (tangents);
  *   backward.c   the backward loop and Partial;
+ *   callables.c  Function (public functions) and KindSplit (kernels split by dtype kind);
  *   module.c     the methods table, configure and the module's init.
  */
 #ifndef NPFLOW_FASTPATH_H
@@ -192,6 +193,10 @@ PyObject *npf_configure_forward(PyObject *module, PyObject *args);
 /* backward.c */
 extern PyTypeObject npf_PartialType;
 PyObject *npf_py_backward(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+/* callables.c */
+extern PyTypeObject npf_FunctionType;
+extern PyTypeObject npf_KindSplitType;
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -134,7 +134,8 @@ PyInit__fastpath(void)
     import_array();
     if (PyType_Ready(&npf_ArrayBaseType) < 0 || PyType_Ready(&npf_UfuncBaseType) < 0 ||
         PyType_Ready(&npf_VersionType) < 0 || PyType_Ready(&npf_NodeType) < 0 || PyType_Ready(&npf_TableType) < 0 ||
-        PyType_Ready(&npf_PartialType) < 0)
+        PyType_Ready(&npf_PartialType) < 0 || PyType_Ready(&npf_FunctionType) < 0 ||
+        PyType_Ready(&npf_KindSplitType) < 0)
         return NULL;
     npf_str_nodes = PyUnicode_InternFromString("nodes");
     npf_str_roots = PyUnicode_InternFromString("roots");
@@ -190,10 +191,14 @@ PyInit__fastpath(void)
     Py_INCREF(&npf_NodeType);
     Py_INCREF(&npf_TableType);
     Py_INCREF(&npf_PartialType);
-    if (PyModule_AddObject(m, "RootVersion", (PyObject *)&npf_VersionType) < 0 ||
+    Py_INCREF(&npf_FunctionType);
+    Py_INCREF(&npf_KindSplitType);
+    if (PyModule_AddObject(m, "KindSplit", (PyObject *)&npf_KindSplitType) < 0 ||
+        PyModule_AddObject(m, "RootVersion", (PyObject *)&npf_VersionType) < 0 ||
         PyModule_AddObject(m, "Node", (PyObject *)&npf_NodeType) < 0 ||
         PyModule_AddObject(m, "VersionTable", (PyObject *)&npf_TableType) < 0 ||
         PyModule_AddObject(m, "Partial", (PyObject *)&npf_PartialType) < 0 ||
+        PyModule_AddObject(m, "Function", (PyObject *)&npf_FunctionType) < 0 ||
         PyModule_AddObject(m, "ArrayBase", (PyObject *)&npf_ArrayBaseType) < 0 ||
         PyModule_AddObject(m, "UfuncBase", (PyObject *)&npf_UfuncBaseType) < 0 ||
         PyModule_AddObject(m, "BINARY", make_tuple_of_names(binary_names, NBINARY)) < 0 ||
