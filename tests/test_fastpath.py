@@ -24,7 +24,7 @@ def test_accelerator_is_built():
     if os.environ.get("NPFLOW_PURE_PYTHON"):
         pytest.skip("pure-Python mode was asked for")
     assert nd_module._fastpath is not None, (
-        "npflow's C accelerator (npflow/_core/_fastpath.c) is not built: run `pip install -e .` "
+        "npflow's C accelerator (npflow/_core/fastpath/) is not built: run `pip install -e .` "
         "with a C compiler; npflow works without it but dispatch is about 2x slower")
     assert type(nf.asarray([1.0])).__mro__[1] is nd_module._fastpath.ArrayBase
 

@@ -6,6 +6,8 @@
 #   tools/sanitize.sh                       # the whole suite
 #   tools/sanitize.sh tests/test_tape.py    # arguments go to pytest
 #
+# The extension is built by setup.py, which compiles every source of the C accelerator
+# (npflow/_core/fastpath/*.c, listed there) into the one module npflow._core._fastpath.
 # The build happens in a scratch copy of the working tree (the tracked and untracked,
 # not ignored files), so the in-place build of the normal extension is left alone. Python
 # objects are allocated with malloc (PYTHONMALLOC=malloc), so that ASan also sees a Python
@@ -36,6 +38,7 @@ FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fr
 echo "sanitize.sh: building the extension in $TREE with $FLAGS"
 CC="$CC" CFLAGS="$FLAGS" LDFLAGS="-fsanitize=address,undefined" \
     "$PYTHON" setup.py -q build_ext --inplace >"$LOGS/build.txt" 2>&1 || { cat "$LOGS/build.txt"; exit 2; }
+# optional=True lets a failed compile pass quietly: the module must be there (the copy has none)
 ls npflow/_core/_fastpath*.so >/dev/null
 
 # Tests of the process's peak memory (RSS) measure ASan's quarantine of freed memory, not
