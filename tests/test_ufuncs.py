@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 
 import npflow as nf
 from npflow._ops.ufuncs import UFUNCS, ALIASES
-from support import ALL_DTYPES, BROADCAST, SHAPES, DEVICES, assert_same, ids, make, outcomes
+from support import ALL_DTYPES, BROADCAST, SHAPES, DEVICES, assert_same, ids, make, outcomes, REFERENCE
 
 DTYPES = ALL_DTYPES + [onp.float16]
 NP_UFUNCS = sorted(n for n in dir(onp) if isinstance(getattr(onp, n), onp.ufunc))
@@ -63,43 +63,6 @@ def check(name, f_nf, f_np, *args, **kw):
     return got
 
 
-def _np_expm1(x, /, *args, **kw):
-    """NumPy's expm1, but exp(x) - 1 at complex infinities, NaNs and zeros: npflow gives the Array
-    API standard's values there (what NumPy documents; NumPy's complex loop gives inf+nanj for inf+0j)."""
-    r = onp.expm1(x, *args, **kw)
-    if onp.asarray(r).dtype.kind != "c" or args or kw:
-        return r
-    x = onp.asarray(x)
-    with onp.errstate(all="ignore"):
-        return onp.where(~onp.isfinite(x) | (x == 0), onp.exp(x.astype(r.dtype)) - 1, r)[()]
-
-
-def _np_floor_divide(x1, x2, /, *args, **kw):
-    """NumPy's floor_divide, but x1 / x2 where exactly one operand is infinite: the standard's
-    special cases (inf // 2 is inf, 1 // -inf is -0; NumPy gives nan and -1.0, numpy#23860)."""
-    with onp.errstate(invalid="ignore"):
-        r = onp.floor_divide(x1, x2, *args, **kw)
-    if onp.asarray(r).dtype.kind != "f" or args or kw:
-        return r
-    a, b = onp.asarray(x1), onp.asarray(x2)
-    with onp.errstate(all="ignore"):
-        return onp.where(onp.isinf(a) != onp.isinf(b), (a / b).astype(r.dtype), r)[()]
-
-
-def _np_tanh(x, /, *args, **kw):
-    """NumPy's tanh, but +-1 + 0j with b's sign at +-inf + bj, b finite: the standard's special
-    case (C99's ctanh, as NumPy, gives 0 * sin(2b) for the imaginary part)."""
-    r = onp.tanh(x, *args, **kw)
-    if onp.asarray(r).dtype.kind != "c" or args or kw:
-        return r
-    x = onp.asarray(x)
-    v = onp.empty_like(onp.asarray(r))
-    v.real, v.imag = onp.copysign(1, x.real), onp.copysign(0, x.imag)
-    return onp.where(onp.isinf(x.real) & onp.isfinite(x.imag), v, r)[()]
-
-
-# The reference where npflow follows the Array API standard rather than NumPy (npflow._ops.ufuncs.KERNELS)
-REFERENCE = {"expm1": _np_expm1, "floor_divide": _np_floor_divide, "tanh": _np_tanh}
 
 
 def check_ufunc(name, *args, **kw):

@@ -9,7 +9,6 @@ exist only for distinct eigen/singular values, and fix the vectors' free phase (
 in functions that do not depend on it (see npflow/_ops/linalg.py).
 """
 import operator
-import warnings
 
 import numpy as _onp
 from numpy.linalg import LinAlgError
@@ -17,7 +16,7 @@ from numpy.linalg._linalg import EigResult, EighResult, QRResult, SlogdetResult,
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from .._core.public import npflow as _np  # (called at run time, once npflow is imported)
-from .._core.dispatch import apply, composite
+from .._core.dispatch import apply, composite, warn_at_caller
 from .._numpy.sorting import argsort_like_numpy as _argsort_like_numpy
 from .._ops.linalg import OPS
 
@@ -75,11 +74,11 @@ def qr(a, mode="reduced"):
     """Modes 'reduced', 'complete', 'r' (differentiable) and 'raw' (Householder form: no rule)."""
     if mode not in ("reduced", "complete", "r", "raw"):
         if mode in ("f", "full"):
-            warnings.warn("The 'full' option is deprecated in favor of 'reduced'.\nFor backward "
-                          "compatibility let mode default.", DeprecationWarning, stacklevel=2)
+            warn_at_caller("The 'full' option is deprecated in favor of 'reduced'.\nFor backward "
+                           "compatibility let mode default.", DeprecationWarning)
             mode = "reduced"
         elif mode in ("e", "economic"):
-            warnings.warn("The 'economic' option is deprecated.", DeprecationWarning, stacklevel=2)
+            warn_at_caller("The 'economic' option is deprecated.", DeprecationWarning)
             return matrix_transpose(apply(OPS["qr_raw"], a)[0])
         else:
             raise ValueError(f"linalg.qr(): Unrecognized mode '{mode}'")

@@ -23,7 +23,8 @@ import numpy as _onp
 from numpy.random import BitGenerator  # noqa: F401  (re-exported: state, not array data)
 
 from .._core.devices import CPU as _CPU, as_device as _as_device
-from .._core.dispatch import apply as _apply, wrap as _wrap, ndarray_type as _ndarray_type
+from .._core.dispatch import apply as _apply, wrap as _wrap, ndarray_type as _ndarray_type, \
+    warn_at_caller as _warn_at_caller
 from .._core.registry import REGISTRY as _REGISTRY
 from .._ops import random as _random_ops
 from .._backends.numpy_backend import BACKEND as _NUMPY_BACKEND
@@ -174,7 +175,7 @@ class _Source:
                 _warnings.simplefilter("always")                  # at the caller's line, as NumPy's
                 r = _apply(_REGISTRY["random.shuffle"], x, source=self, **kw)
             for w in caught:
-                _warnings.warn(w.message, w.category, stacklevel=3)
+                _warn_at_caller(w.message, w.category)
             return r
         len(x)  # TypeError for a 0-d array, as NumPy
         axis = _axis(axis, x.ndim, "shuffle")
