@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tracemalloc
+import warnings
 
 import numpy as onp
 import pytest
@@ -118,6 +119,33 @@ def test_accelerator_functions_survive_odd_arguments():
                 call()
         else:
             assert call() is expected, name
+
+
+def test_forward_mode_fits_tangents_with_forward_true():
+    """A jvp rule whose tangent has another dtype than the result (astype complex to real) is
+    fitted by rules.fit(..., forward=True). The C forward path passed forward=True from past the
+    end of its argument array: stack garbage as the keyword's value (refcount corruption and a
+    crash under tools/sanitize.sh; a wrong fit where the garbage was falsy)."""
+    from npflow.autodiff import core
+    fp = dispatch._fastpath
+    seen = []
+
+    def spy(ct, shape, dtype, opname, **kw):
+        seen.append(kw.get("forward") is True)
+        return rules.fit(ct, shape, dtype, opname, **kw)
+    z = nf.asarray([1 + 2j, 3 - 1j, -0.5j])
+    if fp is not None:
+        fp.configure_forward(core.Tangents, spy, core.trace_from)
+    try:
+        with warnings.catch_warnings():  # NumPy's ComplexWarning: discarding the imaginary part
+            warnings.simplefilter("ignore", onp.exceptions.ComplexWarning)
+            _, t = nf.jvp(lambda a: a.astype(onp.float64), (z,), (z * 1j,))
+    finally:
+        if fp is not None:
+            fp.configure_forward(core.Tangents, rules.fit, core.trace_from)
+    assert t.dtype == onp.float64 and onp.array_equal(onp.asarray(t), onp.real(onp.asarray(z) * 1j))
+    if fp is not None:
+        assert seen and all(seen), "rules.fit was called without forward=True"
 
 
 def test_zero_dimensional_arrays_on_tapes():

@@ -11,7 +11,9 @@
 # The build happens in a scratch copy of the working tree (the tracked and untracked,
 # not ignored files), so the in-place build of the normal extension is left alone. Python
 # objects are allocated with malloc (PYTHONMALLOC=malloc), so that ASan also sees a Python
-# object the C code uses after freeing it. Leak detection is off: CPython and NumPy keep
+# object the C code uses after freeing it. An allocation too big fails as it does in a normal
+# build (MemoryError: tests/test_bad_input.py asks for huge shapes) instead of aborting.
+# Leak detection is off: CPython and NumPy keep
 # their allocations until exit by design. Needs gcc (or $CC) with libasan and libubsan.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -52,7 +54,7 @@ set +e
 NPFLOW_SANITIZER="address,undefined" \
 LD_PRELOAD="$ASAN_RT $UBSAN_RT${LD_PRELOAD:+ $LD_PRELOAD}" \
 PYTHONMALLOC=malloc \
-ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:exitcode=86:alloc_dealloc_mismatch=0:verify_asan_link_order=0:log_path=$LOGS/asan" \
+ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:halt_on_error=1:exitcode=86:alloc_dealloc_mismatch=0:verify_asan_link_order=0:log_path=$LOGS/asan" \
 UBSAN_OPTIONS="halt_on_error=1:exitcode=86:print_stacktrace=1" \
     "$PYTHON" -m pytest -q -p no:cacheprovider --capture=sys "${RSS_TESTS[@]}" "${@:-tests}" 2>&1 | tee "$LOGS/pytest.txt"
 status=${PIPESTATUS[0]}

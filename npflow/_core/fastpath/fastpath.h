@@ -248,7 +248,7 @@ table_get(TableObject *t, uintptr_t k)
     return t->keys[i] ? t->vals[i] : NULL;
 }
 
-/* Trace ``trace``'s entry in operand ``x``: 1 with *e (borrowed; NULL where x is not tracked)
+/* Trace ``trace``'s entry in operand ``x``: 1 with *e (a new reference; NULL where x is not tracked)
    and whether x is floating/complex; 0 where the Python path must take the op (a subclass such
    as npflow.Variable, or an entry whose memory was written since: Python raises); -1 error. */
 static inline int
@@ -282,10 +282,13 @@ operand_entry(PyObject *x, PyObject *trace, PyObject **e, int *inexact)
         return -1;
     if (((VersionObject *)PyTuple_GET_ITEM(found, 2))->n != then)
         return 0;
+    Py_INCREF(found);   /* (held: a backend's dtype attributes may run Python code) */
     int r = npf_is_inexact_data(DATA(x));
-    if (r < 0)
+    if (r < 0) {
+        Py_DECREF(found);
         return -1;
-    *e = found;   /* (borrowed from x's entries: callers that run Python code take a reference) */
+    }
+    *e = found;
     *inexact = r;
     return 1;
 }

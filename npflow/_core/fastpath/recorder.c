@@ -616,10 +616,10 @@ record(PyObject *rec, PyObject *op, PyObject *operands, PyObject *params, PyObje
         }
         tracked |= e != NULL;
         if (e == NULL || !inexact)
-            e = Py_None;
+            Py_XSETREF(e, Py_NewRef(Py_None));
         else
             mask |= 1L << held;
-        parents[held] = Py_NewRef(e);
+        parents[held] = e;
     }
     status = 1;
     if (!tracked)             /* nothing tracked: nothing to record */

@@ -23,12 +23,14 @@ npf_tangent_record(PyObject *tr, PyObject *op, PyObject *operands, PyObject *par
         int inexact, ok = operand_entry(PyTuple_GET_ITEM(operands, held), tr, &e, &inexact);
         tangents[held] = NULL;
         if (ok <= 0 || (e != NULL && !inexact)) {
+            Py_XDECREF(e);
             status = ok < 0 ? -1 : 0;
             goto done;
         }
         if (e == NULL)
             continue;
         tangents[held] = Py_NewRef(PyTuple_GET_ITEM(e, 0));
+        Py_DECREF(e);
         any = 1;
     }
     status = any ? tangent_rules(tr, op, operands, params, result, outer, tangents) : 1;
