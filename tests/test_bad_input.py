@@ -222,8 +222,14 @@ def _describe(r):
             r = onp.asarray(r)
     if isinstance(r, (onp.ndarray, onp.generic)):
         a = onp.asarray(r)
-        return [str(a.dtype), list(a.shape), repr(a.tolist())]
-    return [type(r).__name__, repr(r)]
+        return [str(a.dtype), list(a.shape), _no_address(repr(a.tolist()))]
+    return [type(r).__name__, _no_address(repr(r))]
+
+
+def _no_address(text):
+    """A repr without the memory addresses of objects in it (two runs' objects differ there)."""
+    import re
+    return re.sub(r" at 0x[0-9a-fA-F]+", " at 0x...", text)
 
 
 def verdict(i):

@@ -60,7 +60,9 @@ UBSAN_OPTIONS="halt_on_error=1:exitcode=86:print_stacktrace=1" \
 status=${PIPESTATUS[0]}
 set -e
 
-reports=$(find "$LOGS" -name 'asan.*')
+# (ASan also logs warnings there, e.g. an allocation too big that returned NULL: only its
+# error reports count)
+reports=$(grep -l -E "ERROR: AddressSanitizer|runtime error:" "$LOGS"/asan.* 2>/dev/null || true)
 if [ -n "$reports" ] || [ "$status" -eq 86 ] || grep -q -E "runtime error:|ERROR: AddressSanitizer" "$LOGS/pytest.txt"; then
     for r in $reports; do echo "==== $r"; cat "$r"; done
     grep -A30 -E "runtime error:|ERROR: AddressSanitizer" "$LOGS/pytest.txt" | head -200
