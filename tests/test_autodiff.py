@@ -459,6 +459,19 @@ def test_custom_rule_is_used_not_the_function():
     close(np.grad(h)(np.asarray(1.0)), 5.0)  # reverse mode transposes the jvp rule
 
 
+def test_custom_jvp_tangent_structure_must_match_its_output():
+    """A rule whose tangent output has fewer or more leaves than its primal output is an error in
+    both modes (zipped, the extra output would silently get no gradient)."""
+    two = np.custom_jvp(lambda x: [x * 2.0, x * 3.0])
+    two.defjvp(lambda p, t: ([p[0] * 2.0, p[0] * 3.0], [t[0] * 2.0]))
+    x = np.asarray([1.0, 2.0])
+    for transform in (lambda: np.jvp(two, (x,), (np.ones(2),)),
+                      lambda: np.grad(lambda x: np.sum(two(x)[1]))(x),
+                      lambda: np.vjp(two, x)[1]([np.ones(2), np.ones(2)])):
+        with pytest.raises(TypeError, match="custom_jvp .*2 leaves|custom_jvp .*1 leaves"):
+            transform()
+
+
 def test_custom_vjp_in_forward_mode_raises():
     with pytest.raises(TypeError, match="custom_vjp"):
         np.jvp(log1pexp_vjp, (np.asarray(1.0),), (np.asarray(1.0),))

@@ -607,7 +607,7 @@ class custom_jvp(_CustomRule):
             with _outside(stack, i):
                 out, t_out = call_rule(tuple(diff), tangents)
                 out, outs, _ = _own_outputs(out, flatten(args)[0])
-            for o, t in zip(outs, flatten(t_out)[0]):
+            for o, t in zip(outs, _tangent_leaves(self.fun.__name__, outs, t_out)):
                 if isinstance(o, np.ndarray) and core.is_inexact(o.dtype) and t is not None:
                     core.set_entry(o, trace, fit(t, o.shape, o.dtype, self.fun.__name__, forward=True), 0)
             return out
@@ -624,11 +624,21 @@ class custom_jvp(_CustomRule):
                     if core.is_inexact(t.dtype):
                         rec.watch(t)
                 _, t_out = call_rule(tuple(diff), regroup(ts))
-            t_leaves = flatten(t_out)[0]
+            t_leaves = _tangent_leaves(self.fun.__name__, outs, t_out)
             return rec.backward(t_leaves, [c if c is not None else np.zeros_like(t)
                                            for c, t in zip(cts, t_leaves)], ts, "zero")
         trace.record_custom(flat, entries, outs, backward, self.fun.__name__)
         return out
+
+
+def _tangent_leaves(name, outs, t_out):
+    """The leaves of a custom_jvp rule's tangent output, which must match its primal output's
+    (one tangent per output leaf: a shorter or longer list would drop or misplace tangents)."""
+    leaves = flatten(t_out)[0]
+    if len(leaves) != len(outs):
+        raise TypeError(f"custom_jvp {name}: the rule's tangent output has {len(leaves)} leaves where "
+                        f"its primal output has {len(outs)}: they must have the same structure")
+    return leaves
 
 
 def checkpoint(fun):
