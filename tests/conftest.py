@@ -22,20 +22,45 @@ def _quiet_numpy():
         yield
 
 
-def pytest_terminal_summary(terminalreporter):
+def _coverage():
+    """The coverage this process's tests recorded (what the terminal summary reports)."""
     from gradspecs import CHECKED
+    from test_gradient_coverage import PUBLIC_SUMMARY
+    from test_namespace import COVERAGE
+    return CHECKED, PUBLIC_SUMMARY, COVERAGE
+
+
+def _hand_coverage_to_controller(session):
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # a pytest-xdist worker: hand its coverage to the controller
+        checked, public, coverage = _coverage()
+        output["npflow_coverage"] = (sorted(checked), list(public), dict(coverage))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller: merge a worker's coverage into its own, for the summary."""
+    received = getattr(node, "workeroutput", {}).get("npflow_coverage")
+    if received:
+        checked, public, coverage = _coverage()
+        checked.update(received[0])
+        if received[1]:
+            public[:] = received[1]
+        coverage.update({ns: tuple(v) for ns, v in received[2].items()})
+
+
+def pytest_terminal_summary(terminalreporter):
+    CHECKED, PUBLIC_SUMMARY, COVERAGE = _coverage()
     ops = [n for n in CHECKED if not n.startswith("np.")]
     if CHECKED:
         terminalreporter.write_line(
             f"autodiff: {len(ops)} differentiable ops and {len(CHECKED) - len(ops)} composite public "
             f"functions checked against finite differences (first and second order, forward and "
             f"reverse mode)")
-    from test_gradient_coverage import PUBLIC_SUMMARY
     if PUBLIC_SUMMARY:
         terminalreporter.write_line(
             f"autodiff: {PUBLIC_SUMMARY[0]} public functions gradient-checked, "
             f"{PUBLIC_SUMMARY[1]} declared non-differentiable")
-    from test_namespace import COVERAGE
     for ns, (present, total, excluded) in COVERAGE.items():
         terminalreporter.write_line(
             f"namespace {ns}: {present}/{total} of NumPy's public callables present"
@@ -69,6 +94,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    _hand_coverage_to_controller(session)
     path = session.config.getoption("--gpu-results")
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if path and reporter is not None:
