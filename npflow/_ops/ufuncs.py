@@ -97,12 +97,18 @@ def _expm1(xp):
             return f(x, *args, **kw)
         value = xp.exp(xa) - 1  # before the call: out= may be x itself
         r = xp.asarray(f(x, *args, **kw))  # a NumPy scalar (0-d input) becomes writable
-        if "where" in kw:
-            fix = fix & xp.asarray(kw["where"])
-        fix = xp.broadcast_to(fix, r.shape)
-        r[fix] = xp.broadcast_to(value, r.shape)[fix]
-        return r
+        return _patched(xp, r, fix, value, kw)
     return expm1
+
+
+def _patched(xp, r, fix, value, kw):
+    """NumPy's result ``r`` with ``value`` where ``fix`` holds (and ``where=`` lets the call
+    write): the standard's special cases laid over NumPy's kernel."""
+    if "where" in kw:
+        fix = fix & xp.asarray(kw["where"])
+    fix = xp.broadcast_to(fix, r.shape)
+    r[fix] = xp.broadcast_to(value, r.shape)[fix]
+    return r
 
 
 def _float_inf(xp, x):
@@ -132,11 +138,7 @@ def _floor_divide(xp):
         with _numpy.errstate(invalid="ignore"):  # NumPy's nan for inf // 2, replaced below
             value = xp.true_divide(x1, x2)  # before the call: out= may be x1 itself
             r = xp.asarray(f(x1, x2, *args, **kw))
-        if "where" in kw:
-            fix = fix & xp.asarray(kw["where"])
-        fix = xp.broadcast_to(fix, r.shape)
-        r[fix] = xp.broadcast_to(value, r.shape)[fix]
-        return r
+        return _patched(xp, r, fix, value, kw)
     return floor_divide
 
 
@@ -158,11 +160,7 @@ def _tanh(xp):
         value = xp.asarray(xp.copysign(1.0, xa.real), dtype=xa.dtype)  # before the call: out= may be x
         value.imag = xp.copysign(0.0, xa.imag)
         r = xp.asarray(f(x, *args, **kw))
-        if "where" in kw:
-            fix = fix & xp.asarray(kw["where"])
-        fix = xp.broadcast_to(fix, r.shape)
-        r[fix] = xp.broadcast_to(value, r.shape)[fix]
-        return r
+        return _patched(xp, r, fix, value, kw)
     return tanh
 
 
