@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import npflow as nf
-from support import assert_same
+from support import REFERENCE, assert_same
 
 # -- the program generator -------------------------------------------------------------------------
 
@@ -138,6 +138,23 @@ def _view(m, x, kind):
     return m.broadcast_to(x, (2,) + m.shape(x))
 
 
+def _operator(m, name):
+    """``operator.<name>``; for NumPy, floor division with the standard's special cases, which
+    npflow follows (README deviations): NumPy's result with REFERENCE's values laid over it."""
+    op = getattr(operator, name)
+    if m is not onp or name not in ("floordiv", "ifloordiv"):
+        return op
+
+    def floordiv(a, b):
+        fixed = REFERENCE["floor_divide"](a, b)  # (first: the in-place form writes into a)
+        r = op(a, b)
+        if type(r) is onp.ndarray:
+            r[...] = fixed
+            return r
+        return type(r)(fixed)
+    return floordiv
+
+
 def run(m, prog):
     """Run ``prog`` with module ``m``: (the final variables, each step's exception class name)."""
     env = [m.asarray(onp.array([complex(*v) if isinstance(v, list) else v for v in a["values"]],
@@ -158,7 +175,7 @@ def run(m, prog):
             if kind == "bin":
                 _, name, i, j, reflected = step
                 a, b = (env[j], env[i]) if reflected else (env[i], env[j])
-                r = getattr(operator, name)(a, b)
+                r = _operator(m, name)(a, b)
             elif kind == "binscalar":
                 _, name, i, k, reflected = step
                 x = env[i]
@@ -169,7 +186,7 @@ def run(m, prog):
                     # arrays take NumPy's ufuncs, as NumPy's other scalars do
                     x = onp.asarray(x)
                 a, b = (SCALARS[k], x) if reflected else (x, SCALARS[k])
-                r = getattr(operator, name)(a, b)
+                r = _operator(m, name)(a, b)
                 if m is onp and type(r) is onp.ndarray and r.ndim == 0 and x is not env[i]:
                     r = r[()]
             elif kind == "unary":
@@ -188,7 +205,7 @@ def run(m, prog):
             elif kind == "inplace":
                 _, name, i, j, k, use_scalar = step
                 # as Python does: the in-place operator's result is bound to the name
-                env[i] = getattr(operator, name)(env[i], SCALARS[k] if use_scalar else env[j])
+                env[i] = _operator(m, name)(env[i], SCALARS[k] if use_scalar else env[j])
             elif kind == "astype":
                 r = env[step[1]].astype(step[2])
             elif kind == "copy":
