@@ -9,9 +9,16 @@ from hypothesis import settings, HealthCheck
 import npflow.linalg, npflow.fft, npflow.random  # noqa: E401,F401  (loaded lazily by npflow; the
 # tests that walk the op registry need their ops registered)
 
-settings.register_profile("ci", max_examples=40, deadline=None,
+# "ci" (the default): the examples are a function of the test alone (derandomize), so a run's
+# outcome depends only on the code and a green main stays green. "explore": fresh random
+# examples on every run, ten times as many, the way to hunt for new failures
+# (``HYPOTHESIS_PROFILE=explore python -m pytest tests/test_fuzz_programs.py``); a failure it finds
+# names its seed or example, which then goes into a test.
+settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("ci")
+settings.register_profile("explore", max_examples=400, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)
