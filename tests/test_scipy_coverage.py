@@ -80,6 +80,7 @@ NONDIFFERENTIABLE = {
     **{f"linalg.{n}": "a constant matrix of a size: no array argument" for n in (
         "hilbert", "invhilbert", "pascal", "invpascal", "hadamard", "helmert", "dft")},
     "integrate.odeint": "custom_vjp (adjoint): reverse mode only, checked in tests/test_scipy_integrate.py",
+    "integrate.solve_ivp": "custom_vjp (adjoint): reverse mode only, checked in tests/test_scipy_integrate.py",
 }
 
 
