@@ -84,7 +84,7 @@ NONDIFFERENTIABLE = {
 }
 
 
-@pytest.mark.parametrize("module", ["special", "linalg", "signal", "integrate", "fft"])
+@pytest.mark.parametrize("module", ["special", "linalg", "signal", "integrate", "fft", "optimize"])
 def test_every_function_is_gradient_checked_or_declared(module):
     """As tests/test_gradient_coverage.py for NumPy's namespace. (stats: tests/test_scipy_stats.py.)"""
     specs = {c.op for c in all_cases()}
