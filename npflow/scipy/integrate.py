@@ -12,6 +12,7 @@ DOP853 take SciPy's very steps in npflow ops; Radau, BDF and LSODA are SciPy's s
 stepping on the host with npflow's exact Jacobian. Its reverse-mode derivative (in ``y0`` and
 ``args``) is an adjoint too (see ``solve_ivp``).
 """
+import bisect as _bisect
 import math as _math
 
 import npflow as np
@@ -411,8 +412,9 @@ def _solver_factory(method, options, tol):
         if extra:
             import warnings
             warnings.warn(f"The following arguments have no effect for a chosen solver: {', '.join(sorted(extra))}.")
-        return lambda f, t0, y0, t1, jac=None: _ExplicitRK(tab, f, t0, y0, t1, tol[0], tol[1], **{
-            k: v for k, v in options.items() if k in ("max_step", "first_step")})
+        return lambda f, t0, y0, t1, jac=None, atol=None: _ExplicitRK(
+            tab, f, t0, y0, t1, tol[0], tol[1] if atol is None else atol,
+            **{k: v for k, v in options.items() if k in ("max_step", "first_step")})
     import scipy.integrate as si
     if isinstance(method, str):
         if method not in _HOST:
@@ -424,15 +426,16 @@ def _solver_factory(method, options, tol):
                          f"got {method!r}")
     opts = dict(options, rtol=tol[0], atol=tol[1])
 
-    def make(f, t0, y0, t1, jac=None):
-        return _HostSolver(method, f, t0, y0, t1, opts, jac)
+    def make(f, t0, y0, t1, jac=None, atol=None):
+        return _HostSolver(method, f, t0, y0, t1, opts if atol is None else dict(opts, atol=atol), jac)
     make.host = True
     return make
 
 
-def _drive(solver, t_eval, keep_interpolants=False):
-    """SciPy's solve_ivp loop: (times, states, interpolants, status, message)."""
-    ts, ys, interps = ([solver.t], [solver.y], []) if t_eval is None else ([], [], [])
+def _drive(solver, t_eval, keep_interpolants=False, last_only=False):
+    """SciPy's solve_ivp loop: (times, states, interpolants, status, message); ``last_only``: the
+    final state alone (memory independent of the number of steps)."""
+    (ts, ys), interps = ([solver.t], [solver.y]) if t_eval is None else ([], []), []
     i, status, message = 0, None, None
     while status is None:
         solver.step()
@@ -446,6 +449,8 @@ def _drive(solver, t_eval, keep_interpolants=False):
         if keep_interpolants:
             interps.append((solver.t_old, t, sol))
         if t_eval is None:
+            if last_only:
+                ts, ys = [], []
             ts.append(t)
             ys.append(solver.y)
         else:
@@ -457,11 +462,14 @@ def _drive(solver, t_eval, keep_interpolants=False):
     return ts, ys, interps, status, message
 
 
-def _interpolate(interps, t):
-    for a, b, sol in interps:
-        if min(a, b) <= t <= max(a, b):
-            return sol(t)
-    return interps[-1][2](t)
+def _interpolator(interps, sign):
+    """The forward solution at any time of the steps ``interps`` ((t_old, t, sol) in order; ``sign``
+    the direction of time): the step that holds it, found by bisection."""
+    ends = [sign * b for _, b, _ in interps]
+
+    def y(t):
+        return interps[min(_bisect.bisect_left(ends, sign * t), len(ends) - 1)][2](t)
+    return y
 
 
 def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False, events=None,
@@ -472,10 +480,11 @@ def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False, e
     solvers stepping on the host, given npflow's exact Jacobian unless ``jac=`` is passed.
 
     ``result.y`` is differentiable in ``y0`` and ``args`` (pytrees of arrays) in reverse mode by
-    the adjoint method: each interval between consecutive output times is solved again and the
-    adjoint system integrated backwards over it with the same method and tolerances, so the
-    memory does not grow with the number of steps. ``t_span``, ``t_eval`` and the output times
-    are constants; forward mode raises."""
+    the adjoint method, backwards between consecutive output times with the same method and
+    tolerances (``_ivp_adjoint``): the explicit methods integrate the state with the adjoint, so
+    the memory does not grow with the number of steps; the stiff ones solve each interval again
+    forwards and integrate the adjoint back along its dense output. ``t_span``, ``t_eval`` and
+    the output times are constants; forward mode raises."""
     if not callable(fun):
         raise TypeError(f"solve_ivp(): fun must be callable, got {type(fun).__name__}")
     if events is not None or dense_output:
@@ -536,7 +545,7 @@ def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False, e
 
     def bwd(res, g):
         y0, ys, p = res
-        return _ivp_adjoint(make, f, info["ts"], t0, y0, ys, p, g)
+        return _ivp_adjoint(make, f, info["ts"], t0, y0, ys, p, g, atol)
     solve.defvjp(fwd, bwd)
     y = solve(y0, p_flat)
     status = info["status"]
@@ -547,15 +556,23 @@ def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False, e
                      message=messages.get(status, info["message"]), success=status >= 0)
 
 
-def _ivp_adjoint(make, f, ts, t0, y0, ys, p, g):
-    """(y0_bar, p_bar) from the outputs' cotangent ``g`` (n, len(ts)). Backwards over each interval
-    [t_prev, t_next] between output times: the forward solution is recomputed from the state at
-    t_prev (its interpolants kept for that interval only), then the adjoint state [a, p_bar]
-    integrated from t_next to t_prev: a' = -a f_y(t, y(t)), p_bar' = -a f_p(t, y(t))."""
+def _ivp_adjoint(make, f, ts, t0, y0, ys, p, g, atol):
+    """(y0_bar, p_bar) from the outputs' cotangent ``g`` (n, len(ts)), backwards over each interval
+    [t_prev, t_next] between output times, with the solve's method and tolerances (a scalar atol,
+    the smallest given, for the augmented states):
+
+    - the explicit methods integrate [y, a, p_bar] from t_next back to t_prev, starting from the
+      output y(t_next): y' = f, a' = -a f_y, p_bar' = -a f_p. Nothing is kept per step, so the
+      memory does not grow with the number of steps (as odeint's adjoint);
+    - the stiff methods (SciPy's, on the host) cannot integrate a stiff y backwards: they solve the
+      interval forwards again from y(t_prev), keeping its dense output (states, no tape), and
+      integrate [a, p_bar] back along it."""
     n, m = y0.shape[0], p.shape[0]
-    if getattr(make, "host", False) and _innermost_tracking([y0, ys, p, g])[1] is not None:
+    host = getattr(make, "host", False)
+    if host and _innermost_tracking([y0, ys, p, g])[1] is not None:
         raise np.AutodiffError("solve_ivp(): derivatives of the adjoint (second order) are not supported "
                                "for the methods SciPy steps on the host (Radau, BDF, LSODA); use RK45 or DOP853")
+    atol = float(np.min(atol)) if np.ndim(atol) else atol
     a = np.zeros((n,), dtype=ys.dtype, device=ys.device)
     p_bar = np.zeros_like(p)
     knots = [(t, ys[:, i], i) for i, t in enumerate(ts)]
@@ -563,22 +580,32 @@ def _ivp_adjoint(make, f, ts, t0, y0, ys, p, g):
         knots.insert(0, (t0, y0, None))
     for k in range(len(knots) - 1, 0, -1):
         a = a + g[:, knots[k][2]]
-        (t_prev, y_prev, _), (t_next, _, _) = knots[k - 1], knots[k]
+        (t_prev, y_prev, _), (t_next, y_next, _) = knots[k - 1], knots[k]
         if t_prev == t_next:
             continue
-        interps = _drive(make(lambda t, y: f(t, y, p), t_prev, y_prev, t_next), None, keep_interpolants=True)[2]
+        if not host:
+            def aug(t, s):
+                y_dot, vjp_fn = np.vjp(lambda yy, pp: f(t, yy, pp), s[:n], p)
+                a_y, a_p = vjp_fn(s[n:2 * n])
+                return np.concatenate([y_dot, -a_y, -a_p])
+            end = _drive(make(aug, t_next, np.concatenate([y_next, a, p_bar]), t_prev, atol=atol), None,
+                         last_only=True)[1][-1]
+            a, p_bar = end[n:2 * n], end[2 * n:]
+            continue
+        y_at = _interpolator(_drive(make(lambda t, y: f(t, y, p), t_prev, y_prev, t_next), None,
+                                    keep_interpolants=True)[2], 1.0 if t_next > t_prev else -1.0)
 
         def aug(t, s):
-            _, vjp_fn = np.vjp(lambda yy, pp: f(t, yy, pp), _interpolate(interps, t), p)
+            _, vjp_fn = np.vjp(lambda yy, pp: f(t, yy, pp), y_at(t), p)
             a_y, a_p = vjp_fn(s[:n])
             return -np.concatenate([a_y, a_p])
 
-        def aug_jac(t, s):
-            J = np.jacfwd(lambda yy, pp: f(t, yy, pp), argnums=(0, 1))(_interpolate(interps, t), p)
+        def aug_jac(t, s):  # (exact: y(t) is given, the system is linear in [a, p_bar])
+            J = np.jacfwd(lambda yy, pp: f(t, yy, pp), argnums=(0, 1))(y_at(t), p)
             blk = -np.concatenate([J[0].T, J[1].T])
             return np.concatenate([blk, np.zeros((n + m, m), dtype=blk.dtype, device=blk.device)], axis=1)
-        state = np.concatenate([a, p_bar])
-        end = _drive(make(aug, t_next, state, t_prev, aug_jac), None)[1][-1]
+        end = _drive(make(aug, t_next, np.concatenate([a, p_bar]), t_prev, aug_jac, atol=atol), None,
+                     last_only=True)[1][-1]
         a, p_bar = end[:n], end[n:]
     if knots[0][2] is not None:
         a = a + g[:, knots[0][2]]
