@@ -238,8 +238,8 @@ def test_fixed_point_against_scipy(method):
 
 def test_implicit_derivatives_by_tape_and_their_limits():
     """The solution's derivative in args is the implicit one (no solver iteration recorded);
-    where the implicit function theorem does not apply (bounds, constraints, a robust loss)
-    differentiating raises instead of giving a silent zero."""
+    where the implicit function theorem does not apply (bounds, constraints, a robust loss, a
+    solve that did not converge) differentiating raises instead of giving a wrong answer."""
     a = np.asarray(1.5)
     with np.GradientTape() as tape:
         tape.watch(a)
@@ -259,6 +259,11 @@ def test_implicit_derivatives_by_tape_and_their_limits():
              "minimize.*bounds")]:
         with pytest.raises(np.AutodiffError, match=match):
             np.grad(lambda y: np.sum(call(y)))(y)
+    for call in [lambda a: nso.root(equations, [0.5, 0.5], args=(a, 2.0), options={"maxfev": 2}).x,
+                 lambda a: minimize(lambda x, a: np.sum((x - a) ** 4), [0.0, 0.0], args=(a,), method="BFGS",
+                                    options={"maxiter": 2}).x]:
+        with pytest.raises(np.AutodiffError, match="did not converge"):
+            np.grad(lambda a: np.sum(call(a)))(a)
     with pytest.raises(ValueError, match="as many values"):
         nso.root(lambda x: np.sum(x), [1.0, 2.0])
     with pytest.raises(TypeError, match="x0 must be real"):

@@ -94,6 +94,9 @@ def minimize(fun, x0, args=(), method=None, jac=True, hessp=None, bounds=None, c
         if bounds is not None or constraints:
             raise np.AutodiffError("minimize(): the solution is differentiable in args only without bounds "
                                    "and constraints (the implicit function theorem on the gradient)")
+    if _tracked(traced_args):  # (SciPy's methods may report a failure at a stationary point)
+        _unconverged(res, "minimize", lambda: float(np.max(np.abs(grad(to_npflow(res.x), *args)))) <= 1e-8 * max(
+            1.0, abs(float(res.fun))))
     res.x = _implicit(grad, to_npflow(res.x), traced_args, "minimize")
     if isinstance(res.get("jac"), _onp.ndarray) and res.jac.shape == (x0.size,):
         res.jac = to_npflow(res.jac)
@@ -141,6 +144,14 @@ def _constant(args):
     """``args`` with every array leaf cut from the traces (what the solvers see)."""
     leaves, tree = flatten(args)
     return unflatten(tree, [np.stop_gradient(a) if isinstance(a, np.ndarray) else a for a in leaves])
+
+
+def _unconverged(res, fname, ok=None):
+    """Differentiating a solution SciPy did not reach raises (its implicit derivative would be
+    that of a point that solves nothing); ``ok``: a test that overrides SciPy's verdict."""
+    if not res.success and not (ok and ok()):
+        raise np.AutodiffError(f"{fname}(): SciPy did not converge ({res.message}); the solution is "
+                               f"differentiable in args only where it solves the problem")
 
 
 def _implicit(F, x_star, args, fname):
@@ -223,6 +234,8 @@ def root(fun, x0, args=(), method="hybr", jac=True, tol=None, callback=None, opt
             return _host(jac(to_npflow(v), *const)).reshape(x0.size, x0.size)
     cb = None if callback is None else (lambda xk, fk: callback(to_npflow(xk), to_npflow(fk)))
     res = so.root(scipy_fun, _host(x0), method=method, jac=scipy_jac, tol=tol, callback=cb, options=options)
+    if _tracked(args):
+        _unconverged(res, "root")
     res.x = _implicit(F, to_npflow(res.x), args, "root")
     if isinstance(res.get("fun"), _onp.ndarray) and res.fun.size == x0.size:
         res.fun = to_npflow(res.fun)
@@ -270,6 +283,8 @@ def least_squares(fun, x0, jac=True, bounds=(-_onp.inf, _onp.inf), method="trf",
                            jac_sparsity=jac_sparsity, max_nfev=max_nfev, verbose=verbose, callback=callback,
                            workers=workers)
     cost_grad = np.grad(lambda x, *a: 0.5 * np.sum(residuals(x, *a) ** 2))
+    if _tracked(args):
+        _unconverged(res, "least_squares")
     res.x = _implicit(cost_grad, to_npflow(res.x), args, "least_squares")
     res.fun, res.jac = (np.asarray(v, dtype=x0.dtype, device=x0.device) for v in (res.fun, res.jac))
     return res
