@@ -77,6 +77,8 @@ def test_errors_and_derivative_limits():
     # an operator closing over an array being differentiated: an error, not a lost derivative
     with pytest.raises(nf.AutodiffError, match="cg.*operator A depends"):
         nf.grad(lambda s: nf.sum(nsl.cg(lambda v: s * (A @ v), b)[0]))(nf.asarray(2.0))
+    with pytest.raises(nf.AutodiffError, match=r"gmres\(\): the iteration did not converge \(info=2\)"):
+        nf.grad(lambda b: nf.sum(nsl.gmres(A, b, maxiter=2, restart=1)[0]))(b)
     # the derivative in b through an operator; in A as a matrix (an (n, 1) b solves as (n,))
     g = nf.grad(lambda b: nf.sum(nsl.cg(lambda v: A @ v, b, rtol=1e-12)[0]))(b)
     onp.testing.assert_allclose(onp.asarray(g), onp.linalg.solve(MATRICES["cg"].T, onp.ones(N)), rtol=1e-9)

@@ -347,6 +347,9 @@ def _solve(fname, raw, A, b, x0, M):
     s = _Solve(lambda matvec, rhs, start: raw(matvec, pre, rhs, start), op, b, x0)
     A_arg = op.matrix if op.matrix is not None else np.zeros((), dtype=b.dtype, device=b.device)
     x = s(A_arg, b)
+    if s.info != 0 and _innermost_tracking([A_arg, b])[1] is not None:
+        raise np.AutodiffError(f"{fname}(): the iteration did not converge (info={s.info}); its result is "
+                               f"differentiable only where it solves A x = b")
     return x, s.info
 
 
