@@ -231,5 +231,10 @@ def test_solve_ivp_errors():
         ni.solve_ivp(lambda t, y: nf.ones(3), (0.0, 1.0), y0)
     with pytest.raises(nf.AutodiffError, match="t_span"):
         nf.grad(lambda t1: nf.sum(ni.solve_ivp(damped, nf.stack([0.0, t1]), y0, args=(2.0, 0.3)).y))(nf.asarray(1.0))
+    blow_up = ni.solve_ivp(lambda t, y: y ** 2, (0.0, 2.0), [1.0])  # (y = 1 / (1 - t))
+    want = si.solve_ivp(lambda t, y: y ** 2, (0.0, 2.0), [1.0])
+    assert blow_up.status == want.status == -1 and blow_up.message == want.message and not blow_up.success
+    with pytest.raises(nf.AutodiffError, match="solve_ivp.*failed"):
+        nf.grad(lambda y0: nf.sum(ni.solve_ivp(lambda t, y: y ** 2, (0.0, 2.0), y0).y))(nf.asarray([1.0]))
     with pytest.raises(TypeError, match="forward-mode"):
         nf.jvp(lambda k: ni.solve_ivp(damped, (0.0, 1.0), y0, args=(k, 0.3)).y, (nf.asarray(2.0),), (nf.asarray(1.0),))

@@ -549,6 +549,9 @@ def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False, e
     solve.defvjp(fwd, bwd)
     y = solve(y0, p_flat)
     status = info["status"]
+    if status < 0 and _innermost_tracking([y0, p_flat])[1] is not None:
+        raise np.AutodiffError(f"solve_ivp(): the integration failed ({info['message']}); its partial solution "
+                               f"is not differentiated")
     messages = {0: "The solver successfully reached the end of the integration interval.",
                 1: "A termination event occurred."}
     return OdeResult(t=np.asarray(info["ts"], dtype=np.float64), y=y, sol=None, t_events=None,
