@@ -20,9 +20,6 @@ NOT_YET = {
     "linalg.convolution_matrix": "not written yet", "linalg.fiedler_companion": "not written yet",
     "linalg.funm": "needs a Schur-Parlett composite with derivative rules: not written yet",
     "linalg.qr_multiply": "not written yet", "linalg.rsf2csf": "not written yet",
-    "signal.csd": "spectral estimation (csd, welch, stft, istft) is not written yet",
-    "signal.welch": "spectral estimation is not written yet", "signal.stft": "spectral estimation is not written yet",
-    "signal.istft": "spectral estimation is not written yet",
 }
 
 
