@@ -17,9 +17,6 @@ NOT_YET = {
     "sparse.linalg.cg": "npflow.scipy.sparse.linalg is not written yet",
     "sparse.linalg.gmres": "npflow.scipy.sparse.linalg is not written yet",
     "sparse.linalg.bicgstab": "npflow.scipy.sparse.linalg is not written yet",
-    "linalg.convolution_matrix": "not written yet", "linalg.fiedler_companion": "not written yet",
-    "linalg.funm": "needs a Schur-Parlett composite with derivative rules: not written yet",
-    "linalg.qr_multiply": "not written yet", "linalg.rsf2csf": "not written yet",
 }
 
 

@@ -13,6 +13,8 @@ B = rand(4, 2, seed=131)
 F = rand(4, 4, seed=132)
 V = rand(4, seed=133)
 L = "np.scipy.linalg."
+_SCHUR = tuple(onp.asarray(m) for m in sl.schur(A))
+_SCHUR_MASK = (_SCHUR[0] != 0).astype(float)
 G = "np.scipy.signal."
 
 
@@ -61,6 +63,15 @@ SPECS = [
     Case(L + "companion", sl.companion, (V,)),
     Case(L + "fiedler", sl.fiedler, (V,)),
     Case(L + "leslie", sl.leslie, (V, V[:3])),
+    Case(L + "convolution_matrix", lambda v: sl.convolution_matrix(v, 3, "same"), (V,)),
+    Case(L + "convolution_matrix", lambda b: sl.convolution_matrix(b, 5), (B.T,), "batched-full"),
+    Case(L + "fiedler_companion", sl.fiedler_companion, (V + 3,)),
+    Case(L + "qr_multiply", lambda a, c: sl.qr_multiply(a, c), (A, B.T)),
+    Case(L + "qr_multiply", lambda a, c: sl.qr_multiply(a[:, :3], c[:3], mode="left")[0], (A, B), "left"),
+    # the real Schur form's entries below its blocks stay zero (rsf2csf reads its structure from them)
+    Case(L + "rsf2csf", lambda t, z: sl.rsf2csf(t * _SCHUR_MASK, z), _SCHUR),
+    Case(L + "funm", lambda a: sl.funm(a, np.exp), (A,)),
+    Case(L + "funm", lambda f: sl.funm(spd(f), np.sqrt), (F,), "sqrt-spd"),
     *[Case(G + n, lambda a, b, n=n, m=m: getattr(ss, n)(a, b, m), (rand(7, seed=134), rand(3, seed=135)), m)
       for n in ("convolve", "correlate", "fftconvolve") for m in ("full", "same", "valid")],
     Case(G + "convolve", lambda a, b: ss.convolve(a, b, method="fft"), (A, B), "fft-2d"),
