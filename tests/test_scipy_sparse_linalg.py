@@ -84,3 +84,8 @@ def test_errors_and_derivative_limits():
     onp.testing.assert_allclose(onp.asarray(g), onp.linalg.solve(MATRICES["cg"].T, onp.ones(N)), rtol=1e-9)
     x, _ = nsl.cg(A, nf.reshape(b, (N, 1)))
     assert x.shape == (N,)
+    # the callback sees the problem's iterates only, not the derivative's solves
+    seen, want = [], []
+    nf.grad(lambda b: nf.sum(nsl.bicgstab(A, b, callback=seen.append)[0]))(b)
+    ssl.bicgstab(MATRICES["cg"], RHS, callback=want.append)
+    assert len(seen) == len(want)

@@ -304,9 +304,11 @@ class _Solve:
         return (lambda v: A @ v) if self.op.matrix is not None else self.op
 
     def _value(self, A, b):
-        """The iteration on values (from x0 for the problem's own b; the derivatives' from zero)."""
+        """The iteration on values: for the problem's own b from x0 with the user's callback; the
+        derivatives' from zero, unseen."""
+        primal = b is self.b
         x, info = self.raw(self._matvec(np.stop_gradient(A)) if self.op.matrix is not None else self._const_op(),
-                           np.stop_gradient(b), self.x0 if b is self.b else None)
+                           np.stop_gradient(b), self.x0 if primal else None, primal)
         self.info = info if self.info is None else self.info
         return np.stop_gradient(x)
 
@@ -344,7 +346,7 @@ def _solve(fname, raw, A, b, x0, M):
             raise np.AutodiffError(f"{fname}(): the operator A depends on arrays being differentiated; the "
                                    f"derivative is taken in b, and in A only where A is a matrix (pass A "
                                    f"as an array)")
-    s = _Solve(lambda matvec, rhs, start: raw(matvec, pre, rhs, start), op, b, x0)
+    s = _Solve(lambda matvec, rhs, start, primal: raw(matvec, pre, rhs, start, primal), op, b, x0)
     A_arg = op.matrix if op.matrix is not None else np.zeros((), dtype=b.dtype, device=b.device)
     x = s(A_arg, b)
     if s.info != 0 and _innermost_tracking([A_arg, b])[1] is not None:
@@ -356,18 +358,19 @@ def _solve(fname, raw, A, b, x0, M):
 def cg(A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, M=None, callback=None):
     """``scipy.sparse.linalg.cg``: ``(x, info)`` for a symmetric positive definite ``A``;
     ``x`` differentiable (module docstring)."""
-    return _solve("cg", lambda mv, pre, rhs, x0: _cg(mv, pre, rhs, x0, rtol, atol, maxiter, callback), A, b, x0, M)
+    return _solve("cg", lambda mv, pre, rhs, x0, primal: _cg(mv, pre, rhs, x0, rtol, atol, maxiter,
+                                                             callback if primal else None), A, b, x0, M)
 
 
 def bicgstab(A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, M=None, callback=None):
     """``scipy.sparse.linalg.bicgstab``: ``(x, info)``; ``x`` differentiable (module docstring)."""
-    return _solve("bicgstab", lambda mv, pre, rhs, x0: _bicgstab(mv, pre, rhs, x0, rtol, atol, maxiter, callback),
-                  A, b, x0, M)
+    return _solve("bicgstab", lambda mv, pre, rhs, x0, primal: _bicgstab(mv, pre, rhs, x0, rtol, atol, maxiter,
+                                                                         callback if primal else None), A, b, x0, M)
 
 
 def gmres(A, b, x0=None, *, rtol=1e-5, atol=0.0, restart=None, maxiter=None, M=None, callback=None,
           callback_type=None):
     """``scipy.sparse.linalg.gmres``: ``(x, info)`` (restarted GMRES, SciPy's tolerance control);
     ``x`` differentiable (module docstring)."""
-    return _solve("gmres", lambda mv, pre, rhs, x0: _gmres(mv, pre, rhs, x0, rtol, atol, restart, maxiter,
-                                                           callback, callback_type), A, b, x0, M)
+    return _solve("gmres", lambda mv, pre, rhs, x0, primal: _gmres(
+        mv, pre, rhs, x0, rtol, atol, restart, maxiter, callback if primal else None, callback_type), A, b, x0, M)
