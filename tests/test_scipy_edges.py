@@ -267,3 +267,46 @@ def test_gradient_edges(label, f, x, jax):
             assert min(left, right) - 1e-4 * (1 + abs(left)) <= g <= max(left, right) + 1e-4 * (1 + abs(right)), msg
         else:
             assert _close(g, left) or _close(g, right), msg
+
+
+# -- the multivariate distributions: (label, distribution, method, args, keywords) -------------------
+COV = onp.array([[2.0, 0.5], [0.5, 1.0]])
+SINGULAR = onp.array([[1.0, 1.0], [1.0, 1.0]])
+MULTIVARIATE = [
+    ("mvn-edges", "multivariate_normal", "logpdf",
+     (onp.array([[0.0, -0.0], [inf, 0.0], [-inf, inf], [nan, 1.0], [1e300, 0.0], [1.0, 1.0]]), [0.5, -1.0], COV), {}),
+    ("mvn-pdf-edges", "multivariate_normal", "pdf", (onp.array([[inf, 0.0], [nan, 1.0], [40.0, 0.0]]), None, COV), {}),
+    ("mvn-mean-inf", "multivariate_normal", "logpdf", (onp.array([0.0, 1.0]), [inf, 0.0], COV), {}),
+    ("mvn-singular", "multivariate_normal", "logpdf", (onp.array([[1.0, 1.0], [1.0, 2.0], [inf, inf]]), None,
+                                                        SINGULAR), {"allow_singular": True}),
+    ("mvn-singular-raises", "multivariate_normal", "logpdf", (onp.array([1.0, 1.0]), None, SINGULAR), {}),
+    ("mvn-zero-cov", "multivariate_normal", "logpdf", (onp.array([0.0, 1.0]), None, 0.0), {"allow_singular": True}),
+    ("mvn-scalar", "multivariate_normal", "logpdf", (onp.array([-inf, 0.0, inf, nan]), 1.0, 2.0), {}),
+    ("mvn-float32", "multivariate_normal", "logpdf", (onp.array([[0.5, 1.0]], onp.float32), None,
+                                                       COV.astype(onp.float32)), {}),
+    ("dirichlet-boundary", "dirichlet", "logpdf", (onp.array([[0.0, 0.5], [0.5, 0.5], [0.5, 0.0]]), [1.0, 2.0, 3.0]), {}),
+    ("dirichlet-alpha<1", "dirichlet", "logpdf", (onp.array([[0.25, 0.5], [0.75, 0.5]]), [0.5, 0.5]), {}),
+    ("dirichlet-pdf", "dirichlet", "pdf", (onp.array([0.2, 0.3, 0.5]), [1.0, 2.0, 3.0]), {}),
+    ("dirichlet-x-out", "dirichlet", "logpdf", (onp.array([1.5, -0.5]), [1.0, 2.0]), {}),
+    ("dirichlet-alpha0", "dirichlet", "logpdf", (onp.array([0.5, 0.5]), [0.0, 2.0]), {}),
+    ("multinomial-edges", "multinomial", "logpmf", (onp.array([[0.0, 3.0], [1.0, 2.0], [1.5, 1.5], [-1.0, 4.0],
+                                                              [3.0, 0.0], [nan, 3.0]]), 3, [0.0, 1.0]), {}),
+    ("multinomial-n0", "multinomial", "pmf", (onp.array([[0.0, 0.0], [1.0, 0.0]]), 0, [0.3, 0.7]), {}),
+    ("multinomial-bad-p", "multinomial", "logpmf", (onp.array([1.0, 2.0]), 3, [-0.5, 1.5]), {}),
+    ("multinomial-bad-n", "multinomial", "logpmf", (onp.array([1.0, 2.0]), -3, [0.5, 0.5]), {}),
+]
+
+
+# [-inf, inf] - mean: the positive definite quadratic form is inf, the density 0 (SciPy: NaN, from
+# inf - inf in its whitening, depending on its eigenvectors' signs)
+SCIPY_MULTIVARIATE_DIFFERS = {"mvn-edges": {2: -inf}}
+
+
+@pytest.mark.parametrize("label,name,method,args,kw", MULTIVARIATE, ids=[m[0] for m in MULTIVARIATE])
+def test_multivariate_edges(label, name, method, args, kw):
+    f, scipy_f = getattr(getattr(ns, name), method), getattr(getattr(scipy_stats, name), method)
+    args = [onp.asarray(a) if isinstance(a, list) else a for a in args]
+
+    def ref(*a, **k):  # (SciPy's multinomial gives a Python float for invalid parameters)
+        return _patched(onp.asarray(scipy_f(*a, **k)), SCIPY_MULTIVARIATE_DIFFERS.get(label, {}))
+    same(f, ref, args, kw, rtol=1e-12, atol=1e-300, zero_signs=False)

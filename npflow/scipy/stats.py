@@ -385,6 +385,13 @@ def _squeeze(out):
     return np.squeeze(out)
 
 
+def _infinite_dev(dev, out):
+    """-inf where a deviation has an infinite component and no NaN (the quadratic form of a
+    positive (semi)definite matrix is +inf there; substitution would give inf - inf)."""
+    inf = np.any(np.isinf(dev), axis=-1) & ~np.any(np.isnan(dev), axis=-1)
+    return np.where(np.stop_gradient(inf), -np.inf, out)
+
+
 def _mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
     x, mean, cov, dim = _mvn_params(mean, cov, x)
     dev = x - mean
@@ -397,7 +404,7 @@ def _mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
         sol = np.linalg.solve(L, np.moveaxis(dev, -1, 0).reshape(dim, -1))
         maha = np.sum(sol * sol, axis=0).reshape(dev.shape[:-1])
         logdet = 2 * np.sum(np.log(np.diagonal(L)))
-        return _squeeze(-0.5 * (dim * _LOG2PI + logdet + maha))
+        return _squeeze(_infinite_dev(dev, -0.5 * (dim * _LOG2PI + logdet + maha)))
     # SciPy's pseudo-inverse and pseudo-determinant over the eigenvalues above its cutoff
     s, u = np.linalg.eigh(cov)
     eps = 1e6 * np.finfo(np.float64).eps * np.max(np.abs(np.stop_gradient(s)))
@@ -413,7 +420,8 @@ def _mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
     # points off the support (outside the span of cov) have zero density
     resid = dev - (dev @ u) * keep @ u.T
     off = np.sqrt(np.sum(resid * resid, axis=-1)) > 1e-5 * (1 + np.sqrt(np.sum(dev * dev, axis=-1)))
-    return _squeeze(np.where(np.stop_gradient(off), -np.inf, out))
+    off = off | (rank == 0)  # (a zero covariance: SciPy's support is empty)
+    return _squeeze(_infinite_dev(dev, np.where(np.stop_gradient(off), -np.inf, out)))
 
 
 def _mvn_pdf(x, mean=None, cov=1, allow_singular=False):
