@@ -216,12 +216,20 @@ def _one_sided(f, x, side, rel):
 @pytest.mark.parametrize("name", sorted(set(SPECIAL) - set(GRADIENT_SWEEP_SKIPS)))
 def test_special_gradient_edges(name):
     tables = [[v for v in t if v != 1e-300] for t in (SPECIAL[name] or [EDGE] * NARGS[name])]
+    assert _derivatives_never_contradict(getattr(sp, name), tables) or name == "gammasgn"
+
+
+def _derivatives_never_contradict(f, tables, call=None, which=None, infinite_values=False):
+    """Every argument's (those in ``which``) derivative of the elementwise ``f`` over the grid of
+    ``tables``, both modes, against one-sided finite differences (any derivative where ``f`` is
+    infinite, with ``infinite_values``); how many arguments were differentiable."""
+    call = call or (lambda f, *a: f(*a))
     args = [onp.broadcast_to(a, onp.broadcast_shapes(*(g.shape for g in grid(*tables)))).copy()
             for a in grid(*tables)]
     checked = 0
-    for i in range(len(args)):
+    for i in (range(len(args)) if which is None else which):
         def f_i(v, i=i):
-            return getattr(sp, name)(*[v if j == i else nf.asarray(a) for j, a in enumerate(args)])
+            return call(f, *[v if j == i else nf.asarray(a) for j, a in enumerate(args)])
         x = nf.asarray(args[i])
         if x.dtype.kind != "f":  # (sph_harm_y's integer degree and order)
             continue
@@ -237,12 +245,14 @@ def test_special_gradient_edges(name):
                 return onp.isfinite(d) & (abs(g - d) <= 1e-3 * (1 + abs(d)))
             for mode, g in (("fwd", fwd), ("rev", rev)):
                 ok = ~onp.isfinite(g)
+                if infinite_values:
+                    ok |= onp.isinf(onp.asarray(f_i(x)))
                 for L, R in (fds[:2], fds[2:]):
                     ok |= near(g, L) | near(g, R) | ((onp.minimum(L, R) <= g) & (g <= onp.maximum(L, R)))
                 bad = onp.argwhere(~ok)
-                assert not len(bad), f"{mode}: finite derivatives the finite differences contradict at " + \
-                    str([([float(a[tuple(j)]) for a in args], float(g[tuple(j)])) for j in bad[:4]])
-    assert checked or name == "gammasgn"
+                assert not len(bad), f"{mode}: finite derivatives the finite differences contradict in " \
+                    f"argument {i} at " + str([([float(a[tuple(j)]) for a in args], float(g[tuple(j)])) for j in bad[:4]])
+    return checked
 
 
 # -- gradients at edge points ----------------------------------------------------------------------
@@ -368,3 +378,24 @@ def test_multivariate_edges(label, name, method, args, kw):
     def ref(*a, **k):  # (SciPy's multinomial gives a Python float for invalid parameters)
         return _patched(onp.asarray(scipy_f(*a, **k)), SCIPY_MULTIVARIATE_DIFFERS.get(label, {}))
     same(f, ref, args, kw, rtol=1e-12, atol=1e-300, zero_signs=False)
+
+
+@pytest.mark.parametrize("name,method", CASES, ids=[f"{d}.{m}" for d, m in CASES])
+def test_stats_gradient_edges(name, method):
+    """Every method's derivatives in the points, loc, scale and shape parameters (a discrete
+    distribution's: its shape parameters) over the value table. Where the value is infinite any
+    derivative goes: outside the support the log-density is the constant -inf, its derivative 0,
+    so that a mixture's logsumexp over components keeps its finite gradient."""
+    discrete = hasattr(getattr(ns, name), "pmf")
+    pts = Q if method in ("ppf", "isf") else K if discrete else X
+    # (not at 1e-300 and 1 - 1e-16, where a difference quotient's step leaves the domain)
+    tables = [[v for v in t if v not in (1e-300, 1 - 1e-16)]
+              for t in (pts, *DISTRIBUTIONS[name], *([LOC] if discrete else [LOC, SCALE]))]
+    ns_ = len(DISTRIBUTIONS[name])
+
+    def call(f, x, *rest):
+        return f(x, *rest[:ns_], **dict(zip(("loc", "scale"), rest[ns_:])))
+    # (binom's and betabinom's n is an integer: no derivative)
+    which = range(1 + (name in ("binom", "betabinom")), 1 + ns_) if discrete else None
+    assert _derivatives_never_contradict(getattr(getattr(ns, name), method), tables, call, which, True) or \
+        not which

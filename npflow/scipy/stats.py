@@ -35,13 +35,22 @@ def _f64(*xs):
 
 
 _NAN_UNLESS = register(Op("scipy.stats.nan_unless", lambda xp: lambda ok, value: xp.where(ok, value, xp.nan)))
-defelementwise(_NAN_UNLESS, None, lambda ans, ok, value: np.where(ok, 1.0, np.nan))
+defelementwise(_NAN_UNLESS, None, lambda ans, ok, value: np.where(np.isnan(ans), np.nan, 1.0))
 
 
-def _nan_unless(ok, value):
-    """``value`` where ``ok``, else NaN, with a NaN derivative there (where() would give a
-    silent zero; ``nan * value`` in its other branch would spoil the derivatives where ``ok``)."""
-    return apply(_NAN_UNLESS, ok, value)
+_NAN_DERIVATIVE = register(Op("scipy.stats.nan_derivative", lambda xp: lambda ok, p: xp.zeros(
+    xp.broadcast_shapes(xp.shape(ok), xp.shape(p)))))
+defelementwise(_NAN_DERIVATIVE, None, lambda ans, ok, p: np.where(ok, 0.0, np.nan))
+
+
+def _nan_unless(ok, value, *params):
+    """``value`` where ``ok``, else NaN, with NaN derivatives there, in ``value`` and in each of
+    ``params`` (where() would give a silent zero, e.g. through a support's constant branch;
+    ``nan * value`` in its other branch would spoil the derivatives where ``ok``)."""
+    out = apply(_NAN_UNLESS, ok, value)
+    for p in params:
+        out = out + apply(_NAN_DERIVATIVE, ok, p)
+    return out
 
 
 def _positional(name, a, kw, shapes, extra):
@@ -103,7 +112,7 @@ def _continuous(name, shapes, logpdf, valid=None, cdf=None, sf=None, logcdf=None
             z = (x - loc) / scale
             inside = (lo <= z) & (z <= hi)
             v = np.where(inside, f(z, *s), -np.inf)
-            return _nan_unless(ok & ~np.isnan(z), v - np.log(scale) if log else np.exp(v) / scale)
+            return _nan_unless(ok & ~np.isnan(z), v - np.log(scale) if log else np.exp(v) / scale, x, loc, scale, *s)
         return method
 
     def of_z(f, upper, at_end, beyond):
@@ -115,7 +124,7 @@ def _continuous(name, shapes, logpdf, valid=None, cdf=None, sf=None, logcdf=None
             inside = (lo < z) & (z < hi)
             end = z >= hi if upper else z <= lo
             v = np.where(inside, f(z, *s), np.where(end, at_end, beyond))
-            return _nan_unless(ok & ~np.isnan(z), v)
+            return _nan_unless(ok & ~np.isnan(z), v, x, loc, scale, *s)
         return method
 
     def of_q(f, inverse):
@@ -126,7 +135,7 @@ def _continuous(name, shapes, logpdf, valid=None, cdf=None, sf=None, logcdf=None
             # support's end where it gives NaN; outside [0, 1] it gives NaN, and so does its derivative
             v = f(q, *s)
             v = np.where(np.isnan(v) & (q == 0), at0, np.where(np.isnan(v) & (q == 1), at1, v))
-            return _nan_unless(ok & (loc == loc) & (q >= 0) & (q <= 1), v * scale + loc)
+            return _nan_unless(ok & (loc == loc) & (q >= 0) & (q <= 1), v * scale + loc, q, loc, scale, *s)
         return method
 
     methods = {"logpdf": density(logpdf, True), "pdf": density(logpdf, False)}
@@ -136,6 +145,20 @@ def _continuous(name, shapes, logpdf, valid=None, cdf=None, sf=None, logcdf=None
         if f is not None:
             methods[mname] = kind
     return _Distribution(name, methods)
+
+
+def _above(z, c):
+    """max(z, c) with z's whole derivative at z = c (np.maximum splits it at the tie): a formula's
+    argument kept in its domain, differentiable from inside the support at its end."""
+    return np.where(z >= c, z, c)
+
+
+def _below(z, c):
+    return np.where(z <= c, z, c)
+
+
+def _within(z, lo, hi):
+    return _below(_above(z, lo), hi)
 
 
 def _log_of(p, q):
@@ -170,8 +193,8 @@ expon = _continuous(
     support=lambda: (0.0, np.inf))
 laplace = _continuous(
     "laplace", (), lambda z: -_math.log(2) - np.abs(z),
-    cdf=lambda z: np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0)), 1 - 0.5 * np.exp(-np.maximum(z, 0))),
-    sf=lambda z: np.where(z > 0, 0.5 * np.exp(-np.maximum(z, 0)), 1 - 0.5 * np.exp(np.minimum(z, 0))),
+    cdf=lambda z: np.where(z < 0, 0.5 * np.exp(_below(z, 0)), 1 - 0.5 * np.exp(-_above(z, 0))),
+    sf=lambda z: np.where(z > 0, 0.5 * np.exp(-_above(z, 0)), 1 - 0.5 * np.exp(_below(z, 0))),
     ppf=lambda q: np.where(q <= 0.5, np.log(2 * q), -np.log(2 - 2 * q)),
     isf=lambda q: np.where(q <= 0.5, -np.log(2 * q), np.log(2 - 2 * q)))
 logistic = _continuous(
@@ -187,13 +210,13 @@ gumbel_l = _continuous(
     sf=lambda z: np.exp(-np.exp(z)), logsf=lambda z: -np.exp(z), ppf=lambda q: np.log(-np.log1p(-q)),
     isf=lambda q: np.log(-np.log(q)))
 uniform = _continuous(
-    "uniform", (), lambda z: _support((z >= 0) & (z <= 1), 0 * z), cdf=lambda z: np.clip(z, 0.0, 1.0),
-    sf=lambda z: 1 - np.clip(z, 0.0, 1.0), ppf=lambda q: q, support=lambda: (0.0, 1.0))
+    "uniform", (), lambda z: _support((z >= 0) & (z <= 1), 0 * z), cdf=lambda z: _within(z, 0.0, 1.0),
+    sf=lambda z: 1 - _within(z, 0.0, 1.0), ppf=lambda q: q, support=lambda: (0.0, 1.0))
 pareto = _continuous(
-    "pareto", ("b",), lambda z, b: _support(z >= 1, np.log(b) - (b + 1) * np.log(np.maximum(z, 1))),
-    valid=lambda b: b > 0, cdf=lambda z, b: _support(z >= 1, -np.expm1(-b * np.log(np.maximum(z, 1))), 0.0),
-    sf=lambda z, b: _support(z >= 1, np.exp(-b * np.log(np.maximum(z, 1))), 1.0),
-    logsf=lambda z, b: _support(z >= 1, -b * np.log(np.maximum(z, 1)), 0.0),
+    "pareto", ("b",), lambda z, b: _support(z >= 1, np.log(b) - (b + 1) * np.log(_above(z, 1))),
+    valid=lambda b: b > 0, cdf=lambda z, b: _support(z >= 1, -np.expm1(-b * np.log(_above(z, 1))), 0.0),
+    sf=lambda z, b: _support(z >= 1, np.exp(-b * np.log(_above(z, 1))), 1.0),
+    logsf=lambda z, b: _support(z >= 1, -b * np.log(_above(z, 1)), 0.0),
     ppf=lambda q, b: np.exp(-np.log1p(-q) / b), isf=lambda q, b: np.exp(-np.log(q) / b),
     support=lambda b: (1.0, np.inf))
 def _t_logpdf(z, df):
@@ -208,28 +231,35 @@ t = _continuous("t", ("df",), _t_logpdf, valid=lambda df: df > 0)
 chi2 = _continuous(
     "chi2", ("df",), lambda z, df: _support(z >= 0, sp.xlogy(df / 2 - 1, z) - z / 2 - sp.gammaln(df / 2)
                                           - df / 2 * _math.log(2)),
-    valid=lambda df: df > 0, cdf=lambda z, df: sp.gammainc(df / 2, np.maximum(z, 0) / 2),
-    sf=lambda z, df: sp.gammaincc(df / 2, np.maximum(z, 0) / 2), support=lambda df: (0.0, np.inf))
+    valid=lambda df: df > 0, cdf=lambda z, df: sp.gammainc(df / 2, _above(z, 0) / 2),
+    sf=lambda z, df: sp.gammaincc(df / 2, _above(z, 0) / 2), support=lambda df: (0.0, np.inf))
 gamma = _continuous(
     "gamma", ("a",), lambda z, a: _support(z >= 0, sp.xlogy(a - 1, z) - z - sp.gammaln(a)),
-    valid=lambda a: a > 0, cdf=lambda z, a: sp.gammainc(a, np.maximum(z, 0)),
-    sf=lambda z, a: sp.gammaincc(a, np.maximum(z, 0)), support=lambda a: (0.0, np.inf))
+    valid=lambda a: a > 0, cdf=lambda z, a: sp.gammainc(a, _above(z, 0)),
+    sf=lambda z, a: sp.gammaincc(a, _above(z, 0)), support=lambda a: (0.0, np.inf))
 beta = _continuous(
     "beta", ("a", "b"), lambda z, a, b: _support((z >= 0) & (z <= 1), sp.xlogy(a - 1, z)
                                                   + sp.xlog1py(b - 1, -z) - sp.betaln(a, b)),
-    valid=lambda a, b: (a > 0) & (b > 0), cdf=lambda z, a, b: sp.betainc(a, b, np.clip(z, 0.0, 1.0)),
-    sf=lambda z, a, b: sp.betainc(b, a, 1 - np.clip(z, 0.0, 1.0)), support=lambda a, b: (0.0, 1.0))
+    valid=lambda a, b: (a > 0) & (b > 0), cdf=lambda z, a, b: sp.betainc(a, b, _within(z, 0.0, 1.0)),
+    sf=lambda z, a, b: sp.betainc(b, a, 1 - _within(z, 0.0, 1.0)), support=lambda a, b: (0.0, 1.0))
 gennorm = _continuous(
     "gennorm", ("beta",), lambda z, b: np.log(b) - _math.log(2) - sp.gammaln(1 / b) - np.abs(z) ** b,
     valid=lambda b: b > 0,
     cdf=lambda z, b: _gennorm_cdf(z, b), sf=lambda z, b: _gennorm_cdf(-z, b))
 vonmises = _continuous(
-    "vonmises", ("kappa",), lambda z, k: k * (np.cos(z) - 1) - _LOG2PI - np.log(sp.i0e(k)),
+    "vonmises", ("kappa",), lambda z, k: k * (np.cos(z) - 1) - _LOG2PI - _log_i0e(k),
     valid=lambda k: k >= 0)
 wrapcauchy = _continuous(
     "wrapcauchy", ("c",), lambda z, c: _support((z >= 0) & (z <= 2 * np.pi), np.log1p(-c * c) - _LOG2PI
                                                  - np.log1p(c * c - 2 * c * np.cos(z))),
     valid=lambda c: (c > 0) & (c < 1), support=lambda c: (0.0, 2 * np.pi))
+
+
+def _log_i0e(k):
+    """log(i0e(k)) for k >= 0: log(i0(k)) - k below 500 (differentiable from the right at 0, where
+    i0e has a kink), log(i0e(k)) above (i0 overflows)."""
+    small = k < 500
+    return np.where(small, np.log(sp.i0(np.where(small, k, 0.0))) - k, np.log(sp.i0e(np.where(small, 500.0, k))))
 
 
 def _cauchy_ppf(q):
@@ -279,7 +309,7 @@ def _discrete(name, shapes, logpmf, support, valid, cdf=None, sf=None, ppf=None)
     def logpmf_(k, *a, **kw):
         k, s, ok = args(k, a, kw)
         inside = support(k, *s) & (k == np.floor(k))
-        return _nan_unless(ok, _nan_at(k, np.where(inside, logpmf(np.where(inside, k, 0), *s), -np.inf)))
+        return _nan_unless(ok & ~np.isnan(k), np.where(inside, logpmf(np.where(inside, k, 0), *s), -np.inf), k, *s)
 
     def pmf_(k, *a, **kw):
         return np.exp(logpmf_(k, *a, **kw))
@@ -287,20 +317,20 @@ def _discrete(name, shapes, logpmf, support, valid, cdf=None, sf=None, ppf=None)
     if cdf is not None:
         def cdf_(k, *a, **kw):  # (1 at and above the support's upper end, as SciPy's framework)
             k, s, ok = args(k, a, kw)
-            return _nan_unless(ok, _nan_at(k, np.where(np.isposinf(k), 1.0, cdf(np.floor(k), *s))))
+            return _nan_unless(ok & ~np.isnan(k), np.where(np.isposinf(k), 1.0, cdf(np.floor(k), *s)), k, *s)
 
         def logcdf_(k, *a, **kw):
             return np.log(cdf_(k, *a, **kw))
 
         def sf_(k, *a, **kw):  # (its own formula: 1 - cdf would lose the upper tail)
             k, s, ok = args(k, a, kw)
-            return _nan_unless(ok, _nan_at(k, np.where(np.isposinf(k), 0.0, sf(np.floor(k), *s))))
+            return _nan_unless(ok & ~np.isnan(k), np.where(np.isposinf(k), 0.0, sf(np.floor(k), *s)), k, *s)
         methods.update(cdf=cdf_, logcdf=logcdf_, sf=sf_)
     if ppf is not None:
         def ppf_(q, *a, **kw):
             kw = _positional(name, a, kw, shapes, ("loc",))
             q, loc, *s = _f64(q, kw.get("loc", 0), *a[:ns])
-            return _nan_unless(valid(*s) & (q >= 0) & (q <= 1), ppf(q, *s) + loc)
+            return _nan_unless(valid(*s) & (loc == loc) & (q >= 0) & (q <= 1), ppf(q, *s) + loc, q, loc, *s)
         methods["ppf"] = ppf_
     return _Distribution(name, methods)
 

@@ -112,4 +112,6 @@ SPECS = [
     # every method's last step: the value where the parameters are valid (NaN elsewhere)
     Case("scipy.stats.nan_unless", lambda x: st._nan_unless(x > -10, x * x),
          (rand(3, seed=119),)),
+    Case("scipy.stats.nan_derivative", lambda x: st._nan_unless(x > -10, x * x, x),
+         (rand(3, seed=120),)),
 ]
