@@ -11,7 +11,6 @@ from gradspecs import all_cases
 
 # jax.scipy names npflow does not have yet (issue 14's remaining parts), each with its reason
 NOT_YET = {
-    "cluster.vq.vq": "npflow.scipy.cluster is not written yet",
     "sparse.linalg.cg": "npflow.scipy.sparse.linalg is not written yet",
     "sparse.linalg.gmres": "npflow.scipy.sparse.linalg is not written yet",
     "sparse.linalg.bicgstab": "npflow.scipy.sparse.linalg is not written yet",
@@ -89,7 +88,7 @@ def _functions(mod):
 
 
 @pytest.mark.parametrize("module", ["special", "linalg", "signal", "integrate", "fft", "ndimage", "interpolate",
-                                    "spatial.transform"])
+                                    "spatial.transform", "cluster.vq"])
 def test_every_function_is_gradient_checked_or_declared(module):
     """As tests/test_gradient_coverage.py for NumPy's namespace. (stats: tests/test_scipy_stats.py.)"""
     specs = {c.op for c in all_cases()}
