@@ -42,6 +42,31 @@ def test_numpy_asarray_of_views_and_0d():
     onp.testing.assert_array_equal(onp.asarray(x.flat), xn.ravel())
 
 
+PURE = nf._core.dispatch._fastpath is None  # (no buffer export: Python 3.11's classes have none)
+# NumPy arrays over an npflow array's memory: through its buffer (C build), x.data, __array__
+ALIASES = [("asarray", lambda x: onp.asarray(x)), ("asarray-view", lambda x: onp.asarray(x)[1:]),
+           ("data", lambda x: onp.asarray(x.data)), ("data-view", lambda x: onp.asarray(x.data)[::2])]
+if not PURE:
+    ALIASES += [("memoryview", lambda x: onp.asarray(memoryview(x))),
+                ("frombuffer", lambda x: onp.frombuffer(x)), ("ndarray-buffer", lambda x: onp.ndarray(2, buffer=x))]
+
+
+@pytest.mark.parametrize("label,alias", ALIASES, ids=[a[0] for a in ALIASES])
+def test_writes_through_numpy_aliases_are_counted(label, alias):
+    """An npflow write into a NumPy array over x's memory (out=) is a write into x: dispatch.root_of
+    follows NumPy's bases and exported buffers to x's memory, so a tape that saved x raises
+    instead of differentiating the overwritten value."""
+    x = nf.arange(4.0)
+    h = alias(x)
+    assert onp.shares_memory(h, x.data)
+    with nf.GradientTape() as tape:
+        tape.watch(x)
+        y = nf.sin(x)
+        nf.multiply(h, 2.0, out=h)
+    with pytest.raises(nf.AutodiffError, match="written in place"):
+        tape.gradient(nf.sum(y), x)
+
+
 # -- NumPy's ufuncs on npflow arrays ---------------------------------------------------------
 
 UFUNC_CALLS = [

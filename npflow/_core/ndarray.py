@@ -558,6 +558,10 @@ class ndarray(_Base):
         return _ns.any(self, axis=axis, out=out, keepdims=keepdims, where=where)
 
     def clip(self, min=None, max=None, out=None, **kwargs):
+        for k in ("a_min", "a_max"):  # (the function's old names: NumPy's method takes neither)
+            if k in kwargs:
+                raise TypeError(f"ndarray.clip() got an unexpected keyword argument {k!r} (the "
+                                f"method's bounds are min and max, as NumPy's)")
         return _ns.clip(self, min, max, out=out, **kwargs)
 
     def round(self, decimals=0, out=None):
@@ -641,14 +645,35 @@ class ndarray(_Base):
     @property
     def data(self):
         """NumPy's ``x.data``: a memoryview of the CPU memory (read-only while an autodiff trace
-        is active: a write through it would bypass the tapes' record of in-place writes).
-        npflow arrays themselves export no buffer (see the README: numpy.asarray(x) must stay
-        x's own NumPy array), so ``memoryview(x.data)``, ``hashlib.md5(x.data)``."""
+        is active: a write through it would bypass the tapes' record of in-place writes), as
+        ``memoryview(x)`` is where the C accelerator exports x's buffer."""
         data = self._host_memory("ndarray.data")
         if _dispatch.tracing and data.flags.writeable:
             data = data.view()
             data.flags.writeable = False
         return data.data
+
+    def _buffer_source(self, flags):
+        """The NumPy array whose buffer ``memoryview(x)`` exports (the C accelerator's buffer
+        protocol calls this): x's CPU memory, read-only while an autodiff trace is active (a write
+        through a buffer would bypass the tapes' record of in-place writes: a writable request
+        raises BufferError then)."""
+        data = self._host_memory("memoryview")
+        dt = data.dtype
+        if dt.fields is not None or dt.kind == "V" or dt.metadata is not None:
+            # PEP 3118's format loses these (NumPy reads a V8 buffer back as an empty record, and
+            # no padding at a record's end): refused, so numpy.asarray(x) takes x.__array__
+            raise BufferError(f"memoryview: {dt} does not survive the buffer protocol's format "
+                              f"(use x.data or numpy.asarray(x))")
+        if _dispatch.tracing and data.flags.writeable:
+            if flags & 1:  # PyBUF_WRITABLE
+                raise BufferError(f"memoryview: a writable buffer of {_dispatch.describe(self)} was "
+                                  f"asked for while an autodiff trace is active; a write through it "
+                                  f"would bypass the tape's record of in-place writes (write with "
+                                  f"npflow operations, or take the buffer outside the trace)")
+            data = data.view()
+            data.flags.writeable = False
+        return data
 
     @property
     def ctypes(self):

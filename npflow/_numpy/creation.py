@@ -186,8 +186,12 @@ _FILLS = {"zeros": (0,), "ones": (1,), "empty": (None,)}  # make -> the fill Num
 
 
 def _like(make, a, dtype, order, shape, device, *fill):
-    """``make(shape, *fill, dtype, order, device)`` with the prototype's dtype, shape, layout, device."""
-    x = a if isinstance(a, ndarray_type()) else asarray(a, device=device)
+    """``make(shape, *fill, dtype, order, device)`` with the prototype's dtype, shape, layout, device
+    (an npflow fill value's where the prototype is not npflow's: DESIGN invariant 10)."""
+    nd = ndarray_type()
+    if device is None and not isinstance(a, nd) and fill and isinstance(fill[0], nd):
+        device = fill[0].device
+    x = a if isinstance(a, nd) else asarray(a, device=device)
     shape = x.shape if shape is None else _shape(shape)
     dtype = x.dtype if dtype is None else dtype
     order = _order(order)
