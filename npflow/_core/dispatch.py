@@ -247,7 +247,7 @@ def _unwrap_param(op, v, dev, operands, name=None):
             raise ParameterNotDifferentiableError(
                 f"{op.name}(): its parameter {name!r} is an array being differentiated "
                 f"({describe(v)}), but {op.name} has no derivative with respect to {name!r}; "
-                f"write it with differentiable operations (e.g. x * npflow.ones(shape) for full)")
+                f"write it with differentiable operations (e.g. x * npflow.ones(shape))")
         return v._data, v._device
     if type(v) is tuple and any(isinstance(e, ndarray) for e in v):
         raw = []

@@ -488,6 +488,9 @@ class ndarray(_Base):
         if type(value) is ndarray and not value._ad and value._device is self._device \
                 and _is_scalar(value._data):
             value = value._data[()]  # as NumPy's scalar
+        elif isinstance(value, ndarray) and _dispatch.tracked_by_active(value):
+            self[...] = value  # (a traced value: written as a differentiable functional update)
+            return
         apply(REGISTRY["fill"], self, value=value)
 
     def reshape(self, *shape, order="C", copy=None):
