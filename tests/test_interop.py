@@ -121,6 +121,34 @@ def test_numpy_ufunc_with_npflow_out():
     assert_same(a, onp.array([3.0, 0, 0, 1.5]))
 
 
+NUMPY_OUT_CALLS = [  # (label, call(p, x) writing into the NumPy array p with npflow operand x)
+    ("iadd", lambda p, x: p.__iadd__(x)), ("imul", lambda p, x: p.__imul__(x)),
+    ("out-kw", lambda p, x: onp.subtract(x, 1.0, out=p)), ("out-tuple", lambda p, x: onp.sin(x, out=(p,))),
+    ("reduce", lambda p, x: onp.add.reduce(x.reshape(1, 3), axis=0, out=p)),
+    ("at", lambda p, x: (onp.add.at(p, [0, 0, 2], x[:3]), p)[1]),
+]
+
+
+@pytest.mark.parametrize("device", ["cpu", "sim"])
+@pytest.mark.parametrize("label,call", NUMPY_OUT_CALLS, ids=[c[0] for c in NUMPY_OUT_CALLS])
+def test_numpy_out_arrays_with_npflow_operands(label, call, device):
+    """``p += x`` with a NumPy p, NumPy's ufuncs with a NumPy out=: NumPy's values written into p,
+    which is returned and stays NumPy's (SciPy's Newton-CG does ``p += x``); with an operand being
+    differentiated the write raises (the derivative would be lost in NumPy's memory)."""
+    xn = onp.array([0.5, -1.0, 2.0])
+    p, pn = onp.ones(3), onp.ones(3)
+    r = call(p, nf.asarray(xn, device=device))
+    assert r is p and type(p) is onp.ndarray
+    call(pn, xn)
+    onp.testing.assert_array_equal(p, pn)
+
+    def f(x):
+        call(onp.ones(3), x)
+        return nf.sum(x)
+    with pytest.raises((nf.AutodiffError, TypeError), match="differentiated"):
+        nf.grad(f)(nf.asarray(xn, device=device))
+
+
 def test_numpy_ufunc_on_sim_stays_on_sim():
     x = nf.asarray(onp.arange(3.0), device="sim")
     for r in (onp.sin(x), onp.add(x, x), onp.add.reduce(x), onp.add.accumulate(x)):
