@@ -368,6 +368,8 @@ TRACED_VALUE_CALLS = [  # (label, call(m, v) with module m and value v: NumPy's 
     ("logspace", lambda m, v: m.logspace(v, 2.0, 4)), ("logspace-base", lambda m, v: m.logspace(v, 1.0, 3, base=2.0)),
     ("geomspace", lambda m, v: m.geomspace(v + 1, 50.0, 5)), ("geomspace-neg", lambda m, v: m.geomspace(-v - 1, -8.0, 3)),
     ("fill", lambda m, v: (lambda z: (z.fill(v), z)[1])(m.zeros_like(v, shape=3))),
+    ("pad", lambda m, v: m.pad(m.ones_like(v, shape=(2, 3)), ((1, 0), (2, 1)), constant_values=v)),
+    ("pad-int", lambda m, v: m.pad(m.ones_like(v, shape=3, dtype=int), 2, constant_values=v)),
 ]
 
 

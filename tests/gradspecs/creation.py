@@ -59,4 +59,5 @@ SPECS = [
     Case("np.geomspace", lambda a, b: np.geomspace(a, b, 4), (S + 3.0, S + 5.0)),
     Case("np.geomspace", lambda a: np.geomspace(a, -8.0, 3), (-(S + 3.0),), "negative"),
     Case("fill", lambda v: (lambda z: (z.fill(v), z)[1])(np.zeros((2, 2))), (S,), "traced-value"),
+    Case("pad", lambda x, v: np.pad(x, ((1, 2), (0, 1)), constant_values=v), (R, S), "traced-constant"),
 ]
