@@ -1,0 +1,163 @@
+"""Running a graph.
+
+``compile_graph`` turns a graph into one Python function whose body is the kernel calls
+themselves, in program order (the NumPy replay: no dispatch, no wrapping between ops, each
+intermediate dropped after its last use). ``interpret`` runs a graph op by op through
+``dispatch.apply``: what a cached call does when autodiff traces are active around it, so the
+tapes record every op as in eager mode.
+"""
+import itertools
+
+from .._core import dispatch
+from .graph import Var, Const
+
+_NUMPY_BACKEND = dispatch._NUMPY_BACKEND
+
+
+def _kernel(node):
+    if node.kernel is not None:
+        return node.kernel
+    backend = node.kdev.backend
+    k = node.op.np_kernel if backend is _NUMPY_BACKEND else node.op.kernel(backend)
+    if backend is _NUMPY_BACKEND:
+        return k
+    dev = node.kdev
+
+    def in_context(*a, **kw):
+        with backend.context(dev):
+            return k(*a, **kw)
+    return in_context
+
+
+def _fixer(dev):
+    wrap = dispatch.wrap
+
+    def fix(r):
+        if type(r) is tuple or type(r) is list:
+            return tuple(fix(e) for e in r)
+        if r is None:
+            return None
+        return wrap(r, dev)._data
+    return fix
+
+
+def last_uses(graph):
+    """Var -> index of the last node reading it."""
+    last = {}
+    for i, node in enumerate(graph.nodes):
+        for v in node.vars_in():
+            last[v] = i
+    return last
+
+
+def compile_graph(graph):
+    """``run(*inputs) -> tuple of outputs``, inputs and outputs as backend data (Python values
+    for constants and non-array outputs)."""
+    g = {}
+    counter = itertools.count()
+
+    def const(value):
+        name = f"c{next(counter)}"
+        g[name] = value
+        return name
+
+    def expr(v):
+        t = type(v)
+        if t is Var:
+            return f"v{v.n}"
+        if t is Const:
+            return const(v.value)
+        if t is tuple or t is list:
+            inner = "".join(f"{expr(e)}, " for e in v)
+            return f"({inner})" if t is tuple else f"[{inner}]"
+        return const(v)
+
+    keep = {v for v in graph.outs if type(v) is Var}
+    last = last_uses(graph)
+    ins = list(graph.inputs) + [inner for _, inner in graph.captures]
+    lines = [f"def run({', '.join(f'v{v.n}' for v in ins)}):"]
+    dead_after = {}
+    for v, i in last.items():
+        if v not in keep:
+            dead_after.setdefault(i, []).append(v)
+    for i, node in enumerate(graph.nodes):
+        k = const(_kernel(node))
+        args = [expr(v) for v in node.ins]
+        for name, v in node.params.items():
+            args.append(f"{name}={expr(v) if node.dyn_params else const(v)}")
+        call = f"{k}({', '.join(args)})"
+        outs = node.outs
+        if not outs or all(o is None for o in outs):
+            lines.append(f"    {call}")
+        elif node.tuple_out:
+            lhs = ", ".join(f"v{o.n}" if o is not None else "_" for o in outs)
+            lines.append(f"    {lhs}, = {call}" if len(outs) == 1 else f"    {lhs} = {call}")
+        else:
+            lines.append(f"    v{outs[0].n} = {call}")
+        if node.fix:
+            fx = const(_fixer(node.dev))
+            for o in outs:
+                if o is not None and o.array:
+                    lines.append(f"    v{o.n} = {fx}(v{o.n})")
+        dead = dead_after.get(i, ())
+        if dead:
+            lines.append(f"    del {', '.join(f'v{v.n}' for v in dead)}")
+    lines.append(f"    return ({''.join(expr(v) + ', ' for v in graph.outs)})")
+    src = "\n".join(lines)
+    # (named inside the package: warnings are attributed to the caller, as in eager mode)
+    code = compile(src, f"{dispatch._PACKAGE}jit/<jit {graph.name}>", "exec")
+    exec(code, g)
+    run = g["run"]
+    run.source = src
+    return run
+
+
+def _sub_params(params, env, dyn):
+    if not dyn:
+        return dict(params)
+
+    def sub(v, out):
+        t = type(v)
+        if t is Var:
+            x = env[v]
+            return x if out or not isinstance(x, dispatch.ndarray) else x._data
+        if t is tuple or t is list:
+            return t(sub(e, out) for e in v)
+        return v
+    return {k: sub(v, k == "out") for k, v in params.items()}
+
+
+def interpret(graph, inputs):
+    """Run ``graph`` op by op through ``dispatch.apply`` on npflow arrays ``inputs`` (and the
+    captured values after them); returns the outputs (npflow arrays, constants, Python values)."""
+    nd = dispatch.ndarray
+    env = dict(zip(list(graph.inputs) + [inner for _, inner in graph.captures], inputs))
+    for node in graph.nodes:
+        ins = [env[v] if type(v) is Var else _const_obj(v) for v in node.ins]
+        if node.sub is not None:
+            res = node.kernel.interpret(*ins)
+        elif node.op == "guard":
+            node.kernel(ins[0]._data if isinstance(ins[0], nd) else ins[0])
+            continue
+        else:
+            params = _sub_params(node.params, env, node.dyn_params)
+            if not any(isinstance(x, nd) for x in ins) or (node.dev is not None and node.dev is not node.kdev):
+                if node.dev is not None:
+                    params["device"] = node.dev
+            res = dispatch.apply(node.op, *ins, **params)
+        if not isinstance(node.op, str) and node.op.inplace:
+            continue
+        if type(res) is tuple and not node.tuple_out:  # (out=(y,): apply gives the tuple)
+            res = res[0]
+        rs = res if node.tuple_out else (res,)
+        for v, r in zip(node.outs, rs):
+            if v is None:
+                continue
+            if v.array and not isinstance(r, nd) and r is not None:
+                r = dispatch.wrap(r, v.device)
+            env[v] = r
+    return [env[v] if type(v) is Var else _const_obj(v) for v in graph.outs]
+
+
+def _const_obj(c):
+    return c.obj
