@@ -169,6 +169,9 @@ class jit:
                 key.append(None)
             else:
                 key.append((t, _hashable(x, self._name)))
+        if len(raws) > 1 and len(set(map(id, raws))) < len(raws):  # an array passed twice
+            first = {}
+            key.append(tuple(first.setdefault(id(r), k) for k, r in enumerate(raws)))
         return tuple(key), dyn, raws
 
     # -- calls ---------------------------------------------------------------------------------

@@ -245,11 +245,13 @@ class GraphTrace:
         return False
 
     # -- values ---------------------------------------------------------------------------
-    def new_var(self, raw, device, obj=None):
+    def new_var(self, raw, device, obj=None, input_=False):
         """A Var for backend data ``raw`` (held by npflow array ``obj``)."""
         v = Var(self.n, raw, device, self)
         self.n += 1
         old = self.slots.get(id(raw))
+        if input_ and old is not None:  # the same array twice among the arguments: one value
+            return v
         self.slots[id(raw)] = v
         self.keep.append(raw)
         if obj is not None:
@@ -267,7 +269,7 @@ class GraphTrace:
         return v
 
     def add_input(self, raw, device, obj=None):
-        v = self.new_var(raw, device, obj)
+        v = self.new_var(raw, device, obj, input_=True)
         v.dyn = True
         v.root = v
         self.inputs.append(v)
@@ -361,6 +363,15 @@ class GraphTrace:
                 f"the function are invisible to it), so a jitted function does not draw; draw "
                 f"outside and pass the numbers in as an argument. At {user_frame()}")
         effect = bool(op.inplace) or params.get("out") is not None or random
+        if effect and self.parent is not None:
+            targets = [ins[0]] if op.inplace else [self.objs.get(id(r)) for r in rs]
+            if any(type(t) is not Var or t.root is None or t.root in self.inputs or
+                   any(t.root is inner for _, inner in self.captures) for t in targets):
+                raise JitError(
+                    f"{op.name}(): inside jit({self.root_name()}) a body of {self.name.split(':')[-1]} "
+                    f"writes into an array from outside it (its carry, operands or an enclosing "
+                    f"array), which a graph node cannot do (the body is traced once more than eager "
+                    f"code runs it); return the new value instead. At {user_frame()}")
         outs = []
         fix = False
         if op.inplace:
