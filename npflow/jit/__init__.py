@@ -25,6 +25,7 @@ from .replay import compile_graph, interpret
 __all__ = ["jit", "Graph", "JitError", "ConcretizationError", "ValueDependentShapeError"]
 
 _NP = _graph._NP
+_nd = None  # npflow.ndarray (bound on first use: jit is imported before ndarray is complete)
 _users = 0
 
 
@@ -44,8 +45,15 @@ def _exit(trace):
     trace.released = True
 
 
+_ENV = getattr(os.environ, "_data", None)  # (os.environ's own dict: read at every call, fast)
+_KEY = os.environ.encodekey("NPFLOW_DISABLE_JIT") if _ENV is not None else None
+
+
 def disabled():
     """Whether ``NPFLOW_DISABLE_JIT`` is set (jitted functions then run eagerly)."""
+    if _ENV is not None:
+        v = _ENV.get(_KEY)
+        return v is not None and v not in (b"", b"0", "", "0")
     return os.environ.get("NPFLOW_DISABLE_JIT", "") not in ("", "0")
 
 
@@ -77,14 +85,32 @@ class Compiled:
             else:
                 self.outs.append((2, v.obj, None))
             k += 1
+        self.single = graph.out_tree is None and len(self.outs) == 1 and self.outs[0][0] == 1 and \
+            self.outs[0][2]
 
     def __call__(self, leaves, raws):
         results = self.run(*raws)
+        if self.single:  # one array out (the common case)
+            r = results[0]
+            if type(r) is _NP and r.base is None:
+                o = dispatch._new(_nd)
+                o._data = r
+                o._device = self.outs[0][1]
+                o._ad = None
+                return o
+            return dispatch.wrap(r, self.outs[0][1])
         wrap = dispatch.wrap
         out = []
         for (kind, a, b), r in zip(self.outs, results):
             if kind == 1:
-                out.append(wrap(r, a) if b else r)
+                if b and type(r) is _NP and r.base is None:  # (wrap's common case, inline)
+                    o = dispatch._new(_nd)
+                    o._data = r
+                    o._device = a
+                    o._ad = None
+                    out.append(o)
+                else:
+                    out.append(wrap(r, a) if b else r)
             elif kind == 0:
                 out.append(leaves[a])
             else:
@@ -142,6 +168,20 @@ class jit:
     # -- the signature -----------------------------------------------------------------------
     def _split(self, args, kwargs):
         """(key, dynamic leaves, their backend data)."""
+        nd = dispatch.ndarray
+        if not kwargs and not self.static_argnums:  # the common case: npflow arrays only
+            key, raws = [len(args)], []
+            for x in args:
+                if type(x) is not nd:
+                    break
+                d = x._data
+                key.append((d.shape, d.dtype, x._device, not d.ndim and dispatch.is_scalar(d)))
+                raws.append(d)
+            else:
+                if len(raws) > 1 and len(set(map(id, raws))) < len(raws):  # an array passed twice
+                    first = {}
+                    key.append(tuple(first.setdefault(id(r), k) for k, r in enumerate(raws)))
+                return tuple(key), list(args), raws
         statics = ()
         if self.static_argnums or self.static_argnames:
             n = len(args)
@@ -152,7 +192,7 @@ class jit:
             kwargs = {k: (_STATIC if k in self.static_argnames else v) for k, v in kwargs.items()}
         leaves, tree = flatten((args, kwargs) if kwargs else args)
         nd = dispatch.ndarray
-        key = [tree, statics, bool(kwargs)]
+        key = [tree, statics, bool(kwargs), None]
         dyn, raws = [], []
         for x in leaves:
             t = type(x)
@@ -176,8 +216,10 @@ class jit:
 
     # -- calls ---------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if disabled() or _graph.active_trace() is not None:  # (inside another trace: inlined)
-            return self.fun(*args, **kwargs)
+        if disabled() or dispatch.trace_state.stack and _graph.active_trace() is not None:
+            return self.fun(*args, **kwargs)  # (inside another trace: inlined)
+        global _nd
+        _nd = dispatch.ndarray
         key, dyn, raws = self._split(args, kwargs)
         if dispatch.recorders or dispatch.tracing and (
                 dispatch.trace_state.stack or any(isinstance(x, dispatch.ndarray) and x._ad for x in dyn)):
