@@ -9,7 +9,7 @@ from npflow._core import dispatch
 from npflow.autodiff.pytree import flatten
 from npflow.jit import ConcretizationError, JitError, ValueDependentShapeError
 from npflow.optimizers import Adam, apply_updates
-from support import assert_same
+from support import assert_same, load_example
 
 RNG = onp.random.default_rng(0)
 X = np.asarray(RNG.uniform(-1, 1, (3, 4)))
@@ -273,3 +273,21 @@ def test_a_training_step_is_one_graph():
         _same((jitted, lj), (eager, le))
     assert jstep.trace_count <= 2  # (the count becomes a scalar after the first step)
     assert jstep.trace(*jitted, x, y).count("matmul") == 5  # forward (2) and backward (3) in one graph
+
+
+def test_the_jitted_example_gives_eager_numbers():
+    jac, diff, speedup, error = load_example("jit_ode_sensitivity").main(steps=20)
+    assert diff == 0.0 and error < 1e-3 and speedup > 0
+
+
+def test_large_graphs_run_as_a_loop():
+    """Past replay.SOURCE_LIMIT nodes a graph runs as a loop over its kernels (compiling Python
+    source would cost more than many calls): the same values, intermediates dropped."""
+    def f(x):
+        for _ in range(1200):
+            x = np.sin(x) * 0.5 + x
+        return x
+    jf = np.jit(f)
+    for a in (X, Y):
+        _same(jf(a), f(a))
+    assert len(jf.trace(X).nodes) > 3000

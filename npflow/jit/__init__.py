@@ -11,6 +11,7 @@ every other leaf (Python scalars and other hashable values, which are static: a 
 traces again), plus the static arguments' values. ``f.trace_count`` counts the traces.
 """
 import functools
+import gc
 import os
 import warnings
 
@@ -253,10 +254,16 @@ class jit:
             nd = isinstance(x, dispatch.ndarray)
             trace.add_input(r, x._device if nd else None, x if nd else None)
         _enter(trace)
+        collect = gc.isenabled()  # (a trace keeps every value alive: no cycles to look for)
+        gc.disable()
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 out = self.fun(*args, **kwargs)
+        except BaseException:
+            if collect:
+                gc.enable()
+            raise
         finally:
             _exit(trace)
         for w in caught:  # (issued again as eager code issues them: at the caller's line)
@@ -264,7 +271,11 @@ class jit:
         leaves, out_tree = flatten(out)
         outs = [_out_ref(trace, x) for x in leaves]
         graph = Graph(self._name, trace.inputs, trace.nodes, out_tree, outs)
-        entry = Compiled(graph, optimize=self.optimize)
+        try:
+            entry = Compiled(graph, optimize=self.optimize)
+        finally:
+            if collect:
+                gc.enable()
         if caught:  # NumPy's warnings in its kernels: at the caller's line, as eager npflow's
             entry.run = dispatch.reissuing_warnings(entry.run)
             entry.interpret = dispatch.reissuing_warnings(entry.interpret)

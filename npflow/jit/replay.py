@@ -29,7 +29,17 @@ def _kernel(node):
     return in_context
 
 
+_FIXERS = {}
+
+
 def _fixer(dev):
+    f = _FIXERS.get(dev)
+    if f is None:
+        f = _FIXERS[dev] = _make_fixer(dev)
+    return f
+
+
+def _make_fixer(dev):
     wrap = dispatch.wrap
 
     def fix(r):
@@ -50,9 +60,103 @@ def last_uses(graph):
     return last
 
 
+# Above this many nodes, Python's compiler would take longer than many calls of the graph
+# (straight-line source costs tens of µs a line to compile): a loop over the nodes instead.
+SOURCE_LIMIT = 3000
+
+
 def compile_graph(graph):
     """``run(*inputs) -> tuple of outputs``, inputs and outputs as backend data (Python values
     for constants and non-array outputs)."""
+    if len(graph.nodes) > SOURCE_LIMIT:
+        return compile_loop(graph)
+    return compile_source(graph)
+
+
+def compile_loop(graph):
+    """``compile_graph``'s runner for large graphs: one loop over prepared kernel calls, the
+    values in a list (constants placed once), each dropped after its last use."""
+    slot = {}
+    template = []
+
+    def place(v):
+        if type(v) is Var:
+            if v not in slot:
+                slot[v] = len(template)
+                template.append(None)
+            return slot[v]
+        template.append(v.value if type(v) is Const else v)
+        return len(template) - 1
+
+    ins = list(graph.inputs) + [inner for _, inner in graph.captures]
+    in_slots = [place(v) for v in ins]
+    keep = {v for v in graph.outs if type(v) is Var}
+    last = last_uses(graph)
+    plan = []
+    for i, node in enumerate(graph.nodes):
+        idx = tuple(place(v) for v in node.ins)
+        if node.dyn_params:
+            names = list(node.params)
+            vals = [_slotted(v, place) for v in node.params.values()]
+        else:
+            names, vals = None, dict(node.params)
+        outs = tuple(place(o) if o is not None else None for o in node.outs) if node.outs else ()
+        dead = tuple(slot[v] for v in node.vars_in() if last.get(v) == i and v not in keep and v not in ins)
+        fix = _fixer(node.dev) if node.fix else None
+        plan.append((_kernel(node), idx, names, vals, outs, node.tuple_out, fix, dead))
+    out_refs = [place(v) for v in graph.outs]
+    n_in = len(in_slots)
+
+    def run(*inputs):
+        env = template.copy()
+        for k in range(n_in):
+            env[in_slots[k]] = inputs[k]
+        for kernel, idx, names, vals, outs, multi, fix, dead in plan:
+            args = [env[j] for j in idx]
+            if names is None:
+                r = kernel(*args, **vals)
+            else:
+                r = kernel(*args, **{n: _fill(v, env) for n, v in zip(names, vals)})
+            if outs:
+                if multi:
+                    for o, e in zip(outs, r):
+                        if o is not None:
+                            env[o] = fix(e) if fix is not None and e is not None else e
+                elif outs[0] is not None:
+                    env[outs[0]] = fix(r) if fix is not None else r
+            for j in dead:
+                env[j] = None
+        return tuple(env[j] for j in out_refs)
+    return run
+
+
+class _Slot:
+    __slots__ = ("i",)
+
+    def __init__(self, i):
+        self.i = i
+
+
+def _slotted(v, place):
+    t = type(v)
+    if t is Var:
+        return _Slot(place(v))
+    if t is tuple or t is list:
+        return t(_slotted(e, place) for e in v)
+    return v
+
+
+def _fill(v, env):
+    t = type(v)
+    if t is _Slot:
+        return env[v.i]
+    if t is tuple or t is list:
+        return t(_fill(e, env) for e in v)
+    return v
+
+
+def compile_source(graph):
+    """``compile_graph``'s runner: one generated Python function of the kernel calls."""
     g = {}
     counter = itertools.count()
 
