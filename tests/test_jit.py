@@ -9,7 +9,7 @@ from npflow._core import dispatch
 from npflow.autodiff.pytree import flatten
 from npflow.jit import ConcretizationError, JitError, ValueDependentShapeError
 from npflow.optimizers import Adam, apply_updates
-from support import assert_same, load_example
+from support import DEVICES, assert_same, load_example
 
 RNG = onp.random.default_rng(0)
 X = np.asarray(RNG.uniform(-1, 1, (3, 4)))
@@ -291,3 +291,65 @@ def test_large_graphs_run_as_a_loop():
     for a in (X, Y):
         _same(jf(a), f(a))
     assert len(jf.trace(X).nodes) > 3000
+
+
+# -- graph passes ----------------------------------------------------------------------------
+def _cse(x):
+    return np.sin(x) + np.sin(x)
+
+
+def _simplified(x):
+    return (x * 1.0 + 0) * 2
+
+
+def _folded(x):
+    return (np.eye(4) * 2 + np.ones((4, 4))) @ x.T
+
+
+def _dead(x):
+    np.exp(x)  # (computed, never used)
+    return x + 1
+
+
+def _writes_block_cse(x):
+    a, b = x * 2, x * 2
+    a[0] = 0
+    return a, b
+
+
+def _outputs_stay_distinct(x):
+    return x * 2, x * 2
+
+
+# (function, op: how many of it the graph keeps)
+PASSES = [(_cse, {"sin": 1}), (_simplified, {"multiply": 1, "add": 0}),
+          (_folded, {"eye": 0, "ones": 0, "add": 0, "matmul": 1}), (_dead, {"exp": 0}),
+          (_writes_block_cse, {"multiply": 2}), (_outputs_stay_distinct, {"multiply": 2})]
+
+
+@pytest.mark.parametrize("fn, counts", PASSES, ids=[p[0].__name__ for p in PASSES])
+def test_graph_passes(fn, counts):
+    f = np.jit(fn)
+    graph = f.trace(X)
+    for op, n in counts.items():
+        assert graph.count(op) == n, str(graph)
+    for a in (X, Y):
+        _same(f(a.copy()), fn(a.copy()))
+    out = f(X)
+    if fn is _outputs_stay_distinct:
+        assert out[0] is not out[1]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_graphs_run_on_the_arguments_device(device):
+    """Kernels run on the arguments' backend (CuPy's for "cuda", tests/fake_cupy.py under
+    NPFLOW_FAKE_CUPY=1), results stay there, values are eager npflow's there."""
+    x, y = X.to_device(device), Y.to_device(device)
+    for fn in (_chain, np.grad(_loss, argnums=(0, 1)), lambda a, b: _writes_block_cse(a * b)):
+        f = np.jit(fn)
+        for a in (x, x * 2):
+            got, want = f(a, y), fn(a, y)
+            for g, w in zip(flatten(got)[0], flatten(want)[0]):
+                assert g.device == w.device == a.device
+            _same(got, want)
+        assert f.trace_count == 1
