@@ -1,6 +1,8 @@
 """npflow.jit: tracing, the signature cache, the graph listing, the errors a graph raises
 instead of giving another answer than eager npflow, in-place writes and views, composition
 with autodiff. The registry walk (every gradient spec under jit) is test_jit_gradients.py."""
+import importlib.util
+
 import numpy as onp
 import pytest
 
@@ -353,3 +355,38 @@ def test_graphs_run_on_the_arguments_device(device):
                 assert g.device == w.device == a.device
             _same(got, want)
         assert f.trace_count == 1
+
+
+# -- backends: numba (fused elementwise chains) and the NumPy replay ------------------------
+BIG = np.asarray(RNG.uniform(-2, 2, 5000))
+
+
+@pytest.mark.parametrize("backend", ["replay", "numba"])
+def test_backends_give_eager_values(backend, monkeypatch):
+    """Both backends: the replay runs NumPy's kernels (equal values); numba's fused kernel
+    agrees within a few ulps (its math routines differ: the documented tolerance)."""
+    if backend == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setenv("NPFLOW_JIT_BACKEND", backend)
+    f = np.jit(_chain)
+    y = BIG[::-1].copy()
+    for a in (BIG, BIG * 0.5):
+        got, want = f(a, y), _chain(a, y)
+        assert_same(got, onp.asarray(want), rtol=4e-16 if backend == "numba" else 0, atol=4e-16)
+    fast = f.cache[next(iter(f.cache))][0].fast
+    names = [n.name for n in fast.nodes]
+    assert names == (["fused[negative, multiply, exp, multiply, sin, add]"] if backend == "numba"
+                     else ["negative", "multiply", "exp", "multiply", "sin", "add"])
+    g = np.jit(np.grad(lambda a: np.sum(_chain(a, y))))  # (a backward pass's chains too)
+    assert_same(g(BIG), onp.asarray(np.grad(lambda a: np.sum(_chain(a, y)))(BIG)), rtol=1e-14, atol=1e-15)
+
+
+def test_numba_backend_forced():
+    if importlib.util.find_spec("numba") is None:
+        with pytest.raises(JitError, match="numba is not installed"):
+            np.jit(_chain, backend="numba")(BIG, BIG)
+    else:
+        f = np.jit(_chain, backend="numba")
+        _same(f(BIG[:3], BIG[:3]), _chain(BIG[:3], BIG[:3]))  # (too small to fuse: NumPy's kernels)
+    with pytest.raises(ValueError, match="unknown backend"):
+        np.jit(_chain, backend="xla")

@@ -69,12 +69,20 @@ _STATIC = _Static()
 class Compiled:
     """One traced signature: its graph, the compiled runner and how to rebuild the outputs."""
 
-    def __init__(self, graph, optimize=True):
+    def __init__(self, graph, optimize=True, backend=None):
         self.graph = graph
         if optimize:
             from .passes import optimize as _optimize
             _optimize(graph)
-        self.run = compile_graph(graph)
+        self.fast = graph  # what the compiled replay runs (elementwise chains fused by numba)
+        if backend == "numba":
+            from . import numba_backend
+            self.fast = numba_backend.fuse(graph, force=True)
+        elif backend is None:
+            from . import numba_backend
+            if numba_backend.available():
+                self.fast = numba_backend.fuse(graph)
+        self.run = compile_graph(self.fast)
         inputs = {v: i for i, v in enumerate(graph.inputs)}
         self.outs = []  # per output: ("in", input index) | ("var", device, is array) | ("const", value)
         k = 0
@@ -161,6 +169,12 @@ class jit:
 
     def __repr__(self):
         return f"<npflow.jit of {self._name}>"
+
+    def _backend(self):
+        """The backend in force: ``NPFLOW_JIT_BACKEND`` (``replay`` or ``numba``) over the one
+        given; None: numba where it is installed, else the replay."""
+        env = os.environ.get("NPFLOW_JIT_BACKEND") or self.backend
+        return {"numpy": "replay"}.get(env, env)
 
     def clear_cache(self):
         """Forget every traced signature (the next call traces again)."""
@@ -272,16 +286,13 @@ class jit:
         outs = [_out_ref(trace, x) for x in leaves]
         graph = Graph(self._name, trace.inputs, trace.nodes, out_tree, outs)
         try:
-            entry = Compiled(graph, optimize=self.optimize)
+            entry = Compiled(graph, optimize=self.optimize, backend=self._backend())
         finally:
             if collect:
                 gc.enable()
         if caught:  # NumPy's warnings in its kernels: at the caller's line, as eager npflow's
             entry.run = dispatch.reissuing_warnings(entry.run)
             entry.interpret = dispatch.reissuing_warnings(entry.interpret)
-        if self.backend == "numba":
-            from . import numba_backend
-            numba_backend.compile_entry(entry, force=True)
         self.cache.setdefault(key, []).append(entry)
         self.trace_count += 1
         return entry, out
