@@ -285,6 +285,7 @@ class jit:
         leaves, out_tree = flatten(out)
         outs = [_out_ref(trace, x) for x in leaves]
         graph = Graph(self._name, trace.inputs, trace.nodes, out_tree, outs)
+        trace.keep = trace.slots = trace.objs = None  # (the call's values: not kept by the graph)
         try:
             entry = Compiled(graph, optimize=self.optimize, backend=self._backend())
         finally:

@@ -62,6 +62,7 @@ class _Sub:
                        any(t.root is inner for _, inner in sub.captures) for t in targets):
                     raise _NoNode("a body writes into an array from outside it")
         self.graph = Graph(sub.name, list(sub.inputs), sub.nodes, self.out_tree, refs, sub.captures)
+        sub.keep = sub.slots = sub.objs = None  # (the traced values: not kept by the graph)
         from .passes import optimize
         optimize(self.graph)
         self.run = compile_graph(self.graph)
