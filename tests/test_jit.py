@@ -390,3 +390,22 @@ def test_numba_backend_forced():
         _same(f(BIG[:3], BIG[:3]), _chain(BIG[:3], BIG[:3]))  # (too small to fuse: NumPy's kernels)
     with pytest.raises(ValueError, match="unknown backend"):
         np.jit(_chain, backend="xla")
+
+
+def test_buffer_reuse_writes_only_dead_intermediates():
+    """The replay writes a ufunc's result over an intermediate read for the last time (NumPy's
+    temporary elision), never over an argument, an output, a view's memory or a constant."""
+    w = np.ones((3, 4))
+
+    def f(x, y):
+        t = np.exp(-x * x)
+        v = t[0]  # (a view of t: t's memory is never reused)
+        return t * y + np.sin(x) + w, v
+    jf = np.jit(f, backend="replay")
+    for a in (X, Y):
+        x0 = a.copy()
+        _same(jf(a, Y), f(a, Y))
+        _same(a, x0)
+    src = jf.cache[next(iter(jf.cache))][0].run.source
+    assert "out=" in src and "out=v0" not in src and "out=v1" not in src
+    assert_same(w, onp.ones((3, 4)))

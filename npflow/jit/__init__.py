@@ -78,10 +78,6 @@ class Compiled:
         if backend == "numba":
             from . import numba_backend
             self.fast = numba_backend.fuse(graph, force=True)
-        elif backend is None:
-            from . import numba_backend
-            if numba_backend.available():
-                self.fast = numba_backend.fuse(graph)
         self.run = compile_graph(self.fast)
         inputs = {v: i for i, v in enumerate(graph.inputs)}
         self.outs = []  # per output: ("in", input index) | ("var", device, is array) | ("const", value)
@@ -172,7 +168,8 @@ class jit:
 
     def _backend(self):
         """The backend in force: ``NPFLOW_JIT_BACKEND`` (``replay`` or ``numba``) over the one
-        given; None: numba where it is installed, else the replay."""
+        given; None: the NumPy replay (numba's fused kernels call libm's scalar exp/sin, slower
+        than NumPy's SIMD loops on the chains measured: opt in with backend="numba")."""
         env = os.environ.get("NPFLOW_JIT_BACKEND") or self.backend
         return {"numpy": "replay"}.get(env, env)
 

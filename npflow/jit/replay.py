@@ -8,6 +8,8 @@ tapes record every op as in eager mode.
 """
 import itertools
 
+import numpy
+
 from .._core import dispatch
 from .graph import Var, Const
 
@@ -179,6 +181,13 @@ def compile_source(graph):
     keep = {v for v in graph.outs if type(v) is Var}
     last = last_uses(graph)
     ins = list(graph.inputs) + [inner for _, inner in graph.captures]
+    viewed, produced = set(), {}
+    for j, node in enumerate(graph.nodes):
+        for o in node.outs:
+            if o is not None:
+                produced.setdefault(o, node)
+                if o.root is not o:
+                    viewed.add(o.root)  # (memory a view shares: never reused)
     lines = [f"def run({', '.join(f'v{v.n}' for v in ins)}):"]
     dead_after = {}
     for v, i in last.items():
@@ -189,6 +198,9 @@ def compile_source(graph):
         args = [expr(v) for v in node.ins]
         for name, v in node.params.items():
             args.append(f"{name}={expr(v) if node.dyn_params else const(v)}")
+        reuse = _reusable(node, i, last, keep, ins, viewed, produced)
+        if reuse is not None:  # buffer reuse: the result written over a dead intermediate
+            args.append(f"out=v{reuse.n}")
         call = f"{k}({', '.join(args)})"
         outs = node.outs
         if not outs or all(o is None for o in outs):
@@ -214,6 +226,32 @@ def compile_source(graph):
     run = g["run"]
     run.source = src
     return run
+
+
+def _reusable(node, i, last, keep, ins, viewed, produced):
+    """An operand whose buffer a ufunc node may write its result into (``out=``, as NumPy's
+    temporary elision): an intermediate of the result's shape and dtype, made by a plain op of
+    this graph, read for the last time here, no view's memory, not an output; else None."""
+    if node.params or node.kernel is not None or isinstance(node.op, str) or len(node.outs) != 1 \
+            or not isinstance(node.op.np_kernel, numpy.ufunc) or node.kdev.backend is not _NUMPY_BACKEND:
+        return None
+    out = node.outs[0]
+    if out is None or out.shape is None or out.root is not out:
+        return None
+    for v in node.ins:
+        if type(v) is Var and v.shape == out.shape and v.dtype == out.dtype and v.root is v and \
+                last.get(v) == i and v not in keep and v not in ins and v not in viewed and \
+                sum(w is v for w in node.ins) == 1 and _plain_producer(produced.get(v)):
+            return v
+    return None
+
+
+def _plain_producer(node):
+    """A node whose output is surely a fresh array of its own: a ufunc called without
+    parameters (other ops may return an operand's or a constant's own memory)."""
+    return node is not None and not node.effect and node.kernel is None and not node.params and \
+        not isinstance(node.op, str) and isinstance(node.op.np_kernel, numpy.ufunc) and \
+        not node.fix and not node.tuple_out and node.outs[0] is not None and node.outs[0].shape != ()
 
 
 def _sub_params(params, env, dyn):
