@@ -9,12 +9,9 @@ import pytest
 import npflow.scipy
 from gradspecs import all_cases
 
-# jax.scipy names npflow does not have yet (issue 14's remaining parts), each with its reason
+# jax.scipy names npflow does not have, each with its reason
 NOT_YET = {
-    "cluster.vq.vq": "npflow.scipy.cluster is not written yet",
-    "sparse.linalg.cg": "npflow.scipy.sparse.linalg is not written yet",
-    "sparse.linalg.gmres": "npflow.scipy.sparse.linalg is not written yet",
-    "sparse.linalg.bicgstab": "npflow.scipy.sparse.linalg is not written yet",
+    "optimize.OptimizeResults": "JAX's own result class: npflow.scipy.optimize returns SciPy's OptimizeResult",
 }
 
 
@@ -33,7 +30,7 @@ def _jax_names():
                     walk(obj, f"{prefix}{n}.", depth + 1)
             elif callable(obj):
                 names.append(prefix + n)
-    for sub in ("cluster", "fft", "integrate", "interpolate", "linalg", "ndimage", "signal", "sparse",
+    for sub in ("cluster", "fft", "integrate", "interpolate", "linalg", "ndimage", "optimize", "signal", "sparse",
                 "spatial", "special", "stats"):
         walk(importlib.import_module(f"jax.scipy.{sub}"), f"{sub}.", 0)
     for sub in ("cluster.vq", "sparse.linalg"):
@@ -72,6 +69,7 @@ NONDIFFERENTIABLE = {
     **{f"linalg.{n}": "a constant matrix of a size: no array argument" for n in (
         "hilbert", "invhilbert", "pascal", "invpascal", "hadamard", "helmert", "dft")},
     "integrate.odeint": "custom_vjp (adjoint): reverse mode only, checked in tests/test_scipy_integrate.py",
+    "integrate.solve_ivp": "custom_vjp (adjoint): reverse mode only, checked in tests/test_scipy_integrate.py",
     "spatial.transform.Rotation.identity": "a constant rotation: no array argument",
     "spatial.transform.Rotation.random": "SciPy's random draws: no array argument",
 }
@@ -89,7 +87,7 @@ def _functions(mod):
 
 
 @pytest.mark.parametrize("module", ["special", "linalg", "signal", "integrate", "fft", "ndimage", "interpolate",
-                                    "spatial.transform"])
+                                    "spatial.transform", "optimize", "sparse.linalg", "cluster.vq"])
 def test_every_function_is_gradient_checked_or_declared(module):
     """As tests/test_gradient_coverage.py for NumPy's namespace. (stats: tests/test_scipy_stats.py.)"""
     specs = {c.op for c in all_cases()}
