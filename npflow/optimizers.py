@@ -27,6 +27,7 @@ from ._numpy.reductions import sum as _sum
 from ._numpy.ufuncs import sqrt, square, maximum
 from .autodiff.pytree import flatten, unflatten
 from .variables import Variable
+from ._core.ndarray import ndarray
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "apply_updates",
            "OptimizerState", "LearningRateSchedule", "ExponentialDecay", "CosineDecay",
@@ -276,7 +277,10 @@ class Adam(Optimizer):
     def _update(self, g, slots, lr, t):
         m, v = slots
         b1, b2 = self.beta_1, self.beta_2
-        alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        if isinstance(t, ndarray):  # a step count held as an array (a jitted step: npflow.jit)
+            alpha = (lr * sqrt(1 - b2 ** t) / (1 - b1 ** t)).astype(g.dtype)
+        else:
+            alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
         m = m + (g - m) * (1 - b1)
         v = v + (square(g) - v) * (1 - b2)
         return -(m * alpha / (sqrt(v) + self.epsilon)), (m, v)

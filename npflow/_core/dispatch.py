@@ -79,6 +79,9 @@ def tracked_by_active(x):
         return True
     me = threading.get_ident()
     return any(t in ad for k, s in list(stacks.items()) if k != me for t in list(s))
+# npflow.jit: while a function is traced, ``concrete_check(x, what)`` is called by ndarray's
+# conversions to Python values (bool, float, .item(), ...): a traced value has none.
+concrete_check = None
 _NO_PARAMS = {}  # the params of fast-path calls (shared: never mutated)
 
 
@@ -260,10 +263,11 @@ def _unwrap_param(op, v, dev, operands, name=None):
 
 
 def _holds_tracked(x):
-    """A list or tuple (nested) holding an array a trace tracks (NumPy's conversion drops it)."""
+    """A list or tuple (nested) holding an array a trace tracks (NumPy's conversion drops it;
+    while npflow.jit traces, any npflow array: it may be a traced value)."""
     if type(x) is list or type(x) is tuple:
         return any(map(_holds_tracked, x))
-    return isinstance(x, ndarray) and bool(x._ad)
+    return isinstance(x, ndarray) and (bool(x._ad) or concrete_check is not None)
 
 
 def _convert_foreign(op, x, dev, operands):

@@ -281,28 +281,32 @@ class ndarray(_Base):
         return bool(_ns.any(self == value))
 
     def __bool__(self):
+        if _dispatch.concrete_check is not None:  # (npflow.jit: a traced value has no truth value)
+            _dispatch.concrete_check(self, "bool()")
         return bool(self._data)
 
-    def _scalar(self):
-        """What Python's conversions read: a scalar result (``dispatch.is_scalar``) as the NumPy
+    def _scalar(self, what):
+        """What Python's conversions (``what``) read: a scalar result (``dispatch.is_scalar``) as the NumPy
         scalar it stands for (``float`` of a complex one warns and drops the imaginary part),
         other arrays as a host array (``float`` of a complex or a size-1 1-d one raises)."""
+        if _dispatch.concrete_check is not None:
+            _dispatch.concrete_check(self, what)
         d = self._data
         if type(d) is _NP and not d.ndim and (isinstance(d.base, _GENERIC) or _is_scalar(d)):
             return d[()]  # (the first test: the common case, without a call)
         return d if type(d) is _NP else self._host()
 
     def __int__(self):
-        return int(self._scalar())
+        return int(self._scalar("int()"))
 
     def __float__(self):
-        return float(self._scalar())
+        return float(self._scalar("float()"))
 
     def __complex__(self):
-        return complex(self._scalar())
+        return complex(self._scalar("complex()"))
 
     def __index__(self):
-        return operator.index(self._scalar())
+        return operator.index(self._scalar("an index (__index__)"))
 
     def __round__(self, ndigits=None):
         # As NumPy: scalars (our 0-d arrays) round, arrays of higher rank do not.
@@ -389,6 +393,8 @@ class ndarray(_Base):
         return self._device.backend.to_host(self._data)
 
     def __array__(self, dtype=None, copy=None):
+        if _dispatch.concrete_check is not None:
+            _dispatch.concrete_check(self, "numpy.asarray()")
         if self._device.kind == "cpu":
             data = self._data
             if dtype is not None and data.dtype != dtype:
@@ -493,9 +499,13 @@ class ndarray(_Base):
         return apply(REGISTRY["to_device"], self, dst=target, device=target)
 
     def item(self, *args):
+        if _dispatch.concrete_check is not None:
+            _dispatch.concrete_check(self, ".item()")
         return self._data.item(*args)
 
     def tolist(self):
+        if _dispatch.concrete_check is not None:
+            _dispatch.concrete_check(self, ".tolist()")
         return self._data.tolist()
 
     def fill(self, value):
