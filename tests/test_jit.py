@@ -277,6 +277,22 @@ def test_a_training_step_is_one_graph():
     assert jstep.trace(*jitted, x, y).count("matmul") == 5  # forward (2) and backward (3) in one graph
 
 
+def test_a_tensorflow_style_step_raises_under_jit():
+    """apply_gradients keeps its step count and slots as Python state, which a graph would update
+    only at trace time (later calls: silently wrong steps): it raises, naming the optax style."""
+    opt = Adam(1e-2)
+    v = np.Variable(np.asarray([1.0, 2.0]))
+
+    def step(x):
+        opt.apply_gradients([(2.0 * v * x, v)])
+        return v + 0.0
+    with pytest.raises(JitError, match=r"Adam.apply_gradients\(\) inside npflow.jit.*opt.update"):
+        np.jit(step)(np.asarray([1.0, 1.0]))
+    assert opt.iterations == 0
+    step(np.asarray([1.0, 1.0]))  # (eager: as before)
+    assert opt.iterations == 1
+
+
 def test_the_jitted_example_gives_eager_numbers():
     jac, diff, speedup, error = load_example("jit_ode_sensitivity").main(steps=20)
     assert diff == 0.0 and error < 1e-3 and speedup > 0

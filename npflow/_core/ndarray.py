@@ -684,7 +684,11 @@ class ndarray(_Base):
         """The NumPy array whose buffer ``memoryview(x)`` exports (the C accelerator's buffer
         protocol calls this): x's CPU memory, read-only while an autodiff trace is active (a write
         through a buffer would bypass the tapes' record of in-place writes: a writable request
-        raises BufferError then)."""
+        raises BufferError then). While npflow.jit traces, a buffer would hand the traced value's
+        data to NumPy or C code behind the graph's back (a constant on later calls): refused, so
+        NumPy takes __array__, which raises the trace's error."""
+        if _dispatch.concrete_check is not None:
+            _dispatch.concrete_check(self, "numpy.asarray() or memoryview()")
         data = self._host_memory("memoryview")
         dt = data.dtype
         if dt.fields is not None or dt.kind == "V" or dt.metadata is not None:
