@@ -277,6 +277,23 @@ def test_a_training_step_is_one_graph():
     assert jstep.trace(*jitted, x, y).count("matmul") == 5  # forward (2) and backward (3) in one graph
 
 
+def _write_scalar_results(a):
+    z = np.zeros(3)
+    z.fill(a * 2.0)
+    w = np.zeros(2)
+    w[0] = a + 1.0
+    return z, w, np.geomspace(a, 5.7, 4)
+
+
+def test_scalar_results_written_into_arrays_stay_graph_values():
+    """A scalar result (a 0-d array standing for NumPy's scalar) written by setitem or fill is
+    the graph's value, not the trace-time number baked in (geomspace's ends were)."""
+    jf = np.jit(_write_scalar_results)
+    jf(np.asarray(1.0))
+    for a in (3.8, -2.0):
+        _same(jf(np.asarray(a)), _write_scalar_results(np.asarray(a)))
+
+
 def test_a_tensorflow_style_step_raises_under_jit():
     """apply_gradients keeps its step count and slots as Python state, which a graph would update
     only at trace time (later calls: silently wrong steps): it raises, naming the optax style."""

@@ -355,7 +355,8 @@ class ndarray(_Base):
             raise TypeError(f"'{self._data.dtype}' scalar (a 0-d npflow array standing for a NumPy "
                             f"scalar) does not support item assignment")
         tv = type(value)
-        if tv is ndarray and not value._ad and value._device is self._device and _is_scalar(value._data):
+        if tv is ndarray and not value._ad and value._device is self._device and _is_scalar(value._data) \
+                and _dispatch.concrete_check is None:  # (npflow.jit traces: the array is its value)
             value = value._data[()]  # as NumPy's scalar (``ints[0] = nan_scalar`` raises)
         elif (tv is list or tv is tuple) and self._data.dtype.kind != "O":
             if _dispatch.tracing and _ns._numpy.creation._holds_npflow(value):
@@ -510,8 +511,8 @@ class ndarray(_Base):
 
     def fill(self, value):
         if type(value) is ndarray and not value._ad and value._device is self._device \
-                and _is_scalar(value._data):
-            value = value._data[()]  # as NumPy's scalar
+                and _is_scalar(value._data) and _dispatch.concrete_check is None:
+            value = value._data[()]  # as NumPy's scalar (npflow.jit traces: the array is its value)
         elif isinstance(value, ndarray) and _dispatch.tracked_by_active(value):
             self[...] = value  # (a traced value: written as a differentiable functional update)
             return
