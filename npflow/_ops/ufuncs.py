@@ -220,7 +220,14 @@ def _safe_abs_d(ans, x):
     return np.where(ans == 0, 0, np.conj(x) / np.where(ans == 0, 1, ans))
 
 
+def _on(ans, v):
+    """Operand ``v`` as an array on ``ans``'s device: a Python scalar operand becomes one of ans's
+    dtype (a rule that computes with it alone would build its arrays on the CPU, and in float64)."""
+    return v if isinstance(v, np.ndarray) else np.asarray(v, dtype=ans.dtype, device=ans.device)
+
+
 def _pow_dy(ans, x, y):
+    x = _on(ans, x)
     safe = np.where(x == 0, 1, x)
     return np.where(x == 0, 0, ans * np.log(safe))
 
@@ -275,12 +282,13 @@ PARTIALS = {
     "degrees": (lambda ans, x: 180 / _numpy.pi,),
     "maximum": (lambda ans, x, y: _max_d(x, y), lambda ans, x, y: _max_d(y, x)),
     "minimum": (lambda ans, x, y: _max_d(y, x), lambda ans, x, y: _max_d(x, y)),
-    "fmax": (lambda ans, x, y: _max_d(x, y) + np.isnan(y) * ~np.isnan(x),
-             lambda ans, x, y: _max_d(y, x) + np.isnan(x) * ~np.isnan(y)),
-    "fmin": (lambda ans, x, y: _max_d(y, x) + np.isnan(y) * ~np.isnan(x),
-             lambda ans, x, y: _max_d(x, y) + np.isnan(x) * ~np.isnan(y)),
-    "copysign": (lambda ans, x, y: np.copysign(1.0, x) * np.copysign(1.0, y), lambda ans, x, y: 0.0),
-    "ldexp": (lambda ans, x, i: np.exp2(i), None),
+    "fmax": (lambda ans, x, y: _max_d(x, y) + np.isnan(_on(ans, y)) * ~np.isnan(_on(ans, x)),
+             lambda ans, x, y: _max_d(y, x) + np.isnan(_on(ans, x)) * ~np.isnan(_on(ans, y))),
+    "fmin": (lambda ans, x, y: _max_d(y, x) + np.isnan(_on(ans, y)) * ~np.isnan(_on(ans, x)),
+             lambda ans, x, y: _max_d(x, y) + np.isnan(_on(ans, x)) * ~np.isnan(_on(ans, y))),
+    "copysign": (lambda ans, x, y: np.copysign(1.0, x) * np.copysign(1.0, _on(ans, y)),
+                 lambda ans, x, y: 0.0),
+    "ldexp": (lambda ans, x, i: np.exp2(_on(ans, i)), None),
 }
 for _name, _partials in PARTIALS.items():
     defelementwise(_name, *_partials)
