@@ -118,8 +118,26 @@ if _fastpath is not None:
 
 
 def root_of(data):
-    b = data.base
-    return b if b is not None and type(b) is type(data) else data
+    """The array owning ``data``'s memory (its counter's key): NumPy's base, and through memory
+    an npflow array exports (its buffer: NumPy's array over ``memoryview(x)`` or ``x`` itself) or a
+    NumPy array exports (a memoryview), that array's root, so a write through NumPy's view of an
+    npflow array is counted as one through the array (the C ``npf_root_of`` is the same walk)."""
+    while True:
+        b = data.base
+        if b is not None and type(b) is type(data):
+            data, b = b, b.base
+        if b is None:
+            return data
+        if type(b) is memoryview:
+            try:
+                b = b.obj
+            except ValueError:  # (released: no exporter to follow)
+                return data
+        if isinstance(b, ndarray):
+            b = b._data
+        if type(b) is not _NP:
+            return data
+        data = b
 
 
 def track_root(data):
@@ -229,7 +247,7 @@ def _unwrap_param(op, v, dev, operands, name=None):
             raise ParameterNotDifferentiableError(
                 f"{op.name}(): its parameter {name!r} is an array being differentiated "
                 f"({describe(v)}), but {op.name} has no derivative with respect to {name!r}; "
-                f"write it with differentiable operations (e.g. x * npflow.ones(shape) for full)")
+                f"write it with differentiable operations (e.g. x * npflow.ones(shape))")
         return v._data, v._device
     if type(v) is tuple and any(isinstance(e, ndarray) for e in v):
         raw = []

@@ -339,6 +339,11 @@ def _process_traces(stack, start, op, operands, params, result, written):
                     w._ad.pop(trace, None)
             continue
         tracked = True
+        if any(w is not None and not isinstance(w, nd) for w in written):
+            raise AutodiffError(
+                f"{op.name}(): out= is a NumPy array, but the operands include an array being "
+                f"differentiated ({', '.join(dispatch.describe(x) for x, e in zip(operands, entries) if e)}): "
+                f"its derivative would be lost there; give an npflow array as out=")
         for x, e in zip(operands, entries):
             if e is not None and e[2].n != e[3] + (_writes_seen(op, x, operands, written)
                                                    if written or op.inplace else 0):
