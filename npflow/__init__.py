@@ -29,6 +29,9 @@ from ._numpy.stats import *  # noqa: F401,F403
 from ._numpy.signal import *  # noqa: F401,F403
 from ._numpy.polynomial import *  # noqa: F401,F403
 from ._numpy.interop import from_dlpack, publish as _publish  # noqa: F401
+from ._numpy.chunks import *  # noqa: F401,F403
+from ._numpy import dask_chunks as _dask_chunks  # npflow arrays as dask.array chunks
+_dask_chunks.install()
 from ._numpy.info import __array_namespace_info__  # noqa: F401
 from .autodiff import *  # noqa: F401,F403
 from . import testing  # noqa: F401

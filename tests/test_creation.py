@@ -16,15 +16,18 @@ DTYPES = [None] + ALL_DTYPES
 
 
 def test_signatures_match_numpy_plus_device():
-    """NumPy 2's parameters, in order, with a keyword-only device= (added where NumPy lacks it)."""
+    """NumPy 2's parameters, in order, with a keyword-only device= (added where NumPy lacks it),
+    and asarray's keyword-only chunks= last (the Dask device's chunk layout)."""
     assert set(NAMES) >= {"zeros", "linspace", "meshgrid", "fromfunction", "copy"}
     for name in NAMES:
         mine = inspect.signature(getattr(nf, name)).parameters
         theirs = inspect.signature(getattr(onp, name)).parameters
         assert mine["device"].kind is inspect.Parameter.KEYWORD_ONLY, name
         assert mine["device"].default is None, name
+        extra = ["chunks"] if name == "asarray" else []
         assert [p for p in mine.values() if p.name != "device"] == \
-            [p for p in theirs.values() if p.name != "device"], name
+            [p for p in theirs.values() if p.name != "device"] + [mine[e] for e in extra], name
+    assert nf.asarray.__wrapped__.__kwdefaults__["chunks"] is None
 
 
 # -- from a shape --------------------------------------------------------------

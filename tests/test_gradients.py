@@ -122,8 +122,8 @@ def test_op_gradients_on_device(case, device):
             _, tangent = np.jvp(case.fn, args, args)
     finally:
         dispatch.recorders.remove(spy)
-    if case.op == "to_device":
-        return  # its specs move data between devices on purpose
+    if case.op in ("to_device", "compute"):
+        return  # their specs move data between devices on purpose
     for what, value in (("result", out), ("vjp", cots), ("jvp", tangent)):
         assert all(r.device == device for r in _leaves(value)), f"{case.id}: a {what} left {device}"
     assert not strays, f"{case.id}: ops gave results off {device}: {sorted(set(strays))}"

@@ -10,13 +10,16 @@ them with ``is``. Three kinds exist:
   ``npflow.devices()``, but ``Device("sim")`` always works.
 - ``cuda:N``: GPU N through CuPy, imported on first use ("cuda" and "gpu" are
   aliases of "cuda:0").
+- ``dask``: chunked arrays through Dask (``dask.array``), lazy, in this process or on a
+  ``dask.distributed`` cluster; Dask is imported on first use. Not listed by
+  ``npflow.devices()`` (it is not a piece of hardware).
 """
 import contextlib
 import contextvars
 import os
 import threading
 
-from .._backends import cupy_backend
+from .._backends import cupy_backend, dask_backend
 from .._backends.numpy_backend import BACKEND as _NUMPY_BACKEND
 from . import registry as _registry
 
@@ -27,7 +30,7 @@ _LOCK = threading.Lock()
 class Device:
     """A device, e.g. ``Device("cpu")``, ``Device("cuda:0")``, ``Device("sim")``."""
 
-    __slots__ = {"kind": "'cpu', 'sim' or 'cuda'.", "index": "The GPU's number (0 for 'cpu' and 'sim').",
+    __slots__ = {"kind": "'cpu', 'sim', 'cuda' or 'dask'.", "index": "The GPU's number (0 for 'cpu' and 'sim').",
                  "_backend": None, "__weakref__": None}
 
     def __new__(cls, spec="cpu"):
@@ -43,10 +46,12 @@ class Device:
             if dev is None:
                 if kind == "cuda":
                     _check_gpu(index)
+                elif kind == "dask":
+                    dask_backend.load_dask()  # raises BackendUnavailableError without Dask
                 dev = object.__new__(cls)
                 dev.kind = kind
                 dev.index = index
-                dev._backend = _NUMPY_BACKEND if kind != "cuda" else None
+                dev._backend = _NUMPY_BACKEND if kind in ("cpu", "sim") else None
                 _REGISTRY[key] = dev
                 if kind != "cpu":
                     global several
@@ -56,10 +61,14 @@ class Device:
 
     @property
     def backend(self):
-        """The backend that computes on this device (CuPy's is made on first use)."""
+        """The backend that computes on this device (CuPy's and Dask's are made on first use)."""
         b = self._backend
         if b is None:
-            b = self._backend = cupy_backend.backend(_registry.kernel_paths())
+            if self.kind == "dask":
+                b = dask_backend.backend(_registry.REGISTRY, _registry.kernel_paths())
+            else:
+                b = cupy_backend.backend(_registry.kernel_paths())
+            self._backend = b
         return b
 
     @property
@@ -92,7 +101,7 @@ def _parse(spec):
     if not isinstance(spec, str):
         raise TypeError(f"device must be a str or npflow.Device, got {type(spec).__name__}: {spec!r}")
     s = spec.strip().lower()
-    if s in ("cpu", "sim"):
+    if s in ("cpu", "sim", "dask"):
         return s, 0
     name, colon, idx = s.partition(":")
     if name in ("cuda", "gpu"):
@@ -100,7 +109,7 @@ def _parse(spec):
             return "cuda", 0
         if idx.isdigit():
             return "cuda", int(idx)
-    raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cuda', 'cuda:N', 'gpu' or 'sim'")
+    raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cuda', 'cuda:N', 'gpu', 'sim' or 'dask'")
 
 
 def _check_gpu(index):

@@ -368,12 +368,16 @@ class ndarray(_Base):
         apply(REGISTRY["setitem"], self, value, key=unwrap_index(key, self._device, "setitem"))
 
     def __repr__(self):
+        if self._device.kind == "dask" and not self._device.backend.printable(self._data):
+            return self._device.backend.summary(self._data)
         text = repr(self._host())
         if self._device.kind != "cpu":
             text = f"{text[:-1]}, device='{self._device.name}')"
         return text
 
     def __str__(self):
+        if self._device.kind == "dask" and not self._device.backend.printable(self._data):
+            return self._device.backend.summary(self._data)
         return str(self._host())
 
     def __format__(self, spec):
@@ -386,6 +390,8 @@ class ndarray(_Base):
         return self.__copy__()
 
     def __reduce__(self):
+        if self._device.kind == "dask":  # its graph, not its values (Dask pickles graphs)
+            return (_ns.from_dask, (_ns.to_dask(self),))
         return (_rebuild, (self._host(), self._device.name))
 
     # -- interoperability -------------------------------------------------
@@ -482,10 +488,9 @@ class ndarray(_Base):
 
     def _astype(self, dtype, order, casting, copy, device):
         x = self if device is None else self.to_device(device)
-        flags = self._data.flags
         if not copy and x is self and _np.dtype(dtype) == self._data.dtype and (
-                order in ("K", "A") or (order == "C" and flags.c_contiguous)
-                or (order == "F" and flags.f_contiguous)):
+                order in ("K", "A") or (order == "C" and self._data.flags.c_contiguous)
+                or (order == "F" and self._data.flags.f_contiguous)):
             return self  # nothing to change: the array itself, as NumPy
         return apply(REGISTRY["astype"], x, dtype=dtype, order=order, casting=casting, copy=copy)
 
@@ -502,12 +507,30 @@ class ndarray(_Base):
     def item(self, *args):
         if _dispatch.concrete_check is not None:
             _dispatch.concrete_check(self, ".item()")
+        if self._device.kind == "dask":  # (computes the element asked for only)
+            return self._device.backend.item(self._data, args)
         return self._data.item(*args)
 
     def tolist(self):
         if _dispatch.concrete_check is not None:
             _dispatch.concrete_check(self, ".tolist()")
-        return self._data.tolist()
+        d = self._data
+        return (d if type(d) is _NP else self._host()).tolist()
+
+    def persist(self):
+        """On the Dask device: this array computed and kept in (cluster) memory, so later
+        results start from its chunks (``npflow.persist``). Elsewhere: the array itself."""
+        return _ns.persist(self)
+
+    def rechunk(self, chunks):
+        """On the Dask device: this array with chunks ``chunks`` (``npflow.rechunk``)."""
+        return _ns.rechunk(self, chunks)
+
+    @property
+    def chunks(self):
+        """The Dask device's chunk sizes, one tuple per axis (Dask's ``chunks``); None on other
+        devices, where an array is one piece of memory."""
+        return self._data.chunks if self._device.kind == "dask" else None
 
     def fill(self, value):
         if type(value) is ndarray and not value._ad and value._device is self._device \

@@ -98,8 +98,10 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
                  device=device, **extra)
 
 
-def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
+def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None, chunks=None):
     nd = ndarray_type()
+    if chunks is not None:  # the Dask device's chunk layout (npflow/_numpy/chunks.py)
+        return _chunked(a, dtype, copy, device, chunks)
     if isinstance(a, nd):
         if type(a) is not nd:  # a subclass (npflow.Variable): a plain array on its memory, as NumPy
             a = apply(REGISTRY["alias"], a)
@@ -109,6 +111,17 @@ def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     if _dispatch.tracing and _holds_npflow(a):
         return _from_npflow("asarray", from_nested(a, device), dtype, order, None, None)
     return apply(REGISTRY["asarray"], a, dtype=dtype, order=order, copy=copy, device=device)
+
+
+def _chunked(a, dtype, copy, device, chunks):
+    dev = _devices.as_device(device)
+    if dev.kind != "dask":
+        raise ValueError(f"asarray(): chunks= is the chunk layout of the Dask device; the target "
+                         f"device is {dev.name} (give device='dask')")
+    if isinstance(a, ndarray_type()) or _dispatch.tracing and _holds_npflow(a):
+        from .chunks import rechunk
+        return rechunk(asarray(a, dtype, device=dev, copy=copy), chunks)
+    return apply(REGISTRY["asarray"], a, dtype=dtype, copy=copy, device=dev, chunks=chunks)
 
 
 def _nested_device(obj, name):

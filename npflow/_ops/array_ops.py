@@ -35,6 +35,8 @@ def to_device(xp, x, *, dst):
     be = dst.backend
     if xp is be.xp and dst.kind != "cuda":
         return x.copy()
+    if dst.kind == "dask":  # chunks of the source's kind: CuPy arrays stay on the GPU
+        return be.asarray(x)
     host = xp.asnumpy(x) if hasattr(xp, "asnumpy") else x
     return be.from_host(host, dst)
 
