@@ -252,7 +252,7 @@ UNSUPPORTED = [
     ("partition", lambda x: nf.partition(x, 1)), ("linalg.det", lambda x: nf.linalg.det(x[:4])),
     ("linalg.eig", lambda x: nf.linalg.eig(x[:4])), ("maximum.accumulate", lambda x: nf.maximum.accumulate(x)),
     ("take_along_axis", lambda x: nf.take_along_axis(x, nf.zeros((6, 1), dtype=int, device="dask"), 1)),
-    ("mean", lambda x: nf.mean(x, where=x > 0)), ("add.at", lambda x: nf.add.at(x, [0], 1.0)),
+    ("mean", lambda x: nf.mean(x, where=x > 0)), ("multiply.at", lambda x: nf.multiply.at(x, [0], 2.0)),
     ("fill", lambda x: x.fill(0.0)), ("kron", lambda x: nf.kron(x, x)),
 ]
 
@@ -266,6 +266,43 @@ def test_ops_dask_lacks_raise_naming_the_op_and_what_to_do(name, fn):
     msg = str(info.value)
     assert msg.startswith(f"{name}():") and "to_device('cpu')" in msg and "rechunk" in msg
     assert isinstance(info.value, NotImplementedError)
+
+
+AT_KEYS = [(slice(1, 5), 2), ([0, 0, 5],), (Ellipsis, [1, 1]), (None, Ellipsis, [2, 2, 0]), (3,)]
+
+
+@pytest.mark.parametrize("key", AT_KEYS, ids=repr)
+def test_add_at_accumulates_repeated_indices_lazily(key):
+    want = A.copy()
+    v = onp.arange(want[key].size, dtype=float).reshape(want[key].shape) + 1
+    onp.add.at(want, key, v)
+    x = nf.asarray(A, device="dask", chunks=(4, 3))
+    with Computes() as c:
+        nf.add.at(x, key, nf.asarray(v, device="dask"))
+    assert c.n == 0
+    assert_same(x.to_device("cpu"), want)
+
+
+WRITES = [("setitem", lambda y: y.__setitem__(0, 1.0)), ("add.at", lambda y: nf.add.at(y, [0], 1.0)),
+          ("add", lambda y: nf.add(y, 1, out=y))]
+VIEWS = [("T", lambda x: (x.T, x)), ("slice", lambda x: (x[1:], x)), ("reshape", lambda x: (x.reshape(24), x)),
+         ("base", lambda x: (x, x[0]))]
+
+
+@pytest.mark.parametrize("view,make", VIEWS, ids=[v[0] for v in VIEWS])
+@pytest.mark.parametrize("name,write", WRITES, ids=[w[0] for w in WRITES])
+def test_writes_through_views_are_refused(name, write, view, make):
+    """On NumPy a write into a view reaches its base (and the other way round); Dask arrays
+    share no memory, so such a write would silently differ: it raises instead. A copy, or an
+    array no view was taken of, is written as on NumPy."""
+    written, other = make(nf.asarray(A, device="dask"))
+    with pytest.raises(DaskUnsupportedError, match=rf"^{name}\(\): it writes into an array that shares"):
+        write(written)
+    y = nf.asarray(A, device="dask").copy()
+    write(y)
+    expected = nf.asarray(A).copy()  # (the same write on the CPU device)
+    write(expected)
+    assert_same(y.to_device("cpu"), onp.asarray(expected))
 
 
 def test_a_kernel_that_would_compute_is_refused():
