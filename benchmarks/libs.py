@@ -78,6 +78,9 @@ def _npflow():
 def _autograd():
     import autograd
     import autograd.numpy as anp
+    import autograd.scipy.special  # noqa: F401 (the scipy workloads reach them as ns.scipy)
+    import autograd.scipy.stats.multivariate_normal  # noqa: F401
+    import autograd.scipy.stats.norm  # noqa: F401
     from autograd.tracer import getval
 
     def record(f):
@@ -88,7 +91,8 @@ def _autograd():
         return lambda w, v, *rest: autograd.make_jvp(lambda w: g(w, *rest))(w)(v)
 
     # autograd differentiates diagonal only along the last two axes, transposed (equal for 2-d)
-    ns = Namespace(anp, stop_gradient=getval, diagonal=lambda a: anp.diagonal(a, axis1=-1, axis2=-2))
+    ns = Namespace(anp, stop_gradient=getval, diagonal=lambda a: anp.diagonal(a, axis1=-1, axis2=-2),
+                   scipy=autograd.scipy)
     return dict(ns=ns, convert=lambda a, tracked: a, to_numpy=numpy.asarray,
                 value_and_grad=lambda loss, wrt: autograd.value_and_grad(
                     lambda *a: loss(ns, *a), argnum=wrt),
@@ -149,9 +153,11 @@ def _torch():
 def _jax(jit):
     import jax
     import jax.numpy as jnp
+    import jax.scipy.special  # noqa: F401 (the scipy workloads reach them as ns.scipy)
+    import jax.scipy.stats  # noqa: F401
     jax.config.update("jax_enable_x64", True)
     jax.config.update("jax_platforms", "cpu")
-    ns = Namespace(jnp, stop_gradient=jax.lax.stop_gradient)
+    ns = Namespace(jnp, stop_gradient=jax.lax.stop_gradient, scipy=jax.scipy)
 
     def wrap(f):
         if f is None:

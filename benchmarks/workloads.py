@@ -243,6 +243,93 @@ def gp_numpy(theta, x, y, eye):
                                0.5 * noise * numpy.trace(A)]),)
 
 
+# -- npflow.scipy (issue 14): SciPy's functions, value and gradient -----------------------------
+# (NumPy: SciPy's function and the gradient by hand; the peers: autograd.scipy and jax.scipy)
+
+def _lse_data(rng):
+    return (rng.standard_normal((1000, 100)),)
+
+
+def _lse(ns, x):
+    return ns.sum(ns.scipy.special.logsumexp(x, axis=1))
+
+
+def lse_numpy(x):
+    import scipy.special
+    lse = scipy.special.logsumexp(x, axis=1)
+    return numpy.sum(lse), (numpy.exp(x - lse[:, None]),)
+
+
+def _norm_data(rng):
+    return rng.standard_normal(100_000) * 1.5 + 0.3, numpy.array(0.2), numpy.array(1.4)
+
+
+def _norm(ns, x, mu, sigma):
+    return ns.sum(ns.scipy.stats.norm.logpdf(x, mu, sigma))
+
+
+def norm_numpy(x, mu, sigma):
+    import scipy.stats
+    z = (x - mu) / sigma
+    return (numpy.sum(scipy.stats.norm.logpdf(x, mu, sigma)),
+            (numpy.sum(z) / sigma, numpy.sum(z * z - 1) / sigma))
+
+
+MVN_N, MVN_D = 500, 10
+
+
+def _mvn_data(rng):
+    return (rng.standard_normal((MVN_N, MVN_D)), rng.standard_normal(MVN_D) * 0.1,
+            rng.standard_normal((MVN_D, MVN_D)) / numpy.sqrt(MVN_D), numpy.eye(MVN_D))
+
+
+def _mvn(ns, X, mean, A, eye):
+    """The covariance A A^T + I from a factor: libraries differ in which entries of a symmetric
+    argument a gradient lands on (SciPy reads one triangle), a factor's gradient is one answer."""
+    return ns.sum(ns.scipy.stats.multivariate_normal.logpdf(X, mean, A @ A.T + eye))
+
+
+def mvn_numpy(X, mean, A, eye):
+    """The gradients by hand: P sum(r) in the mean; G = 0.5 (P R^T R P - N P) in the covariance,
+    2 G A in its factor."""
+    import scipy.stats
+    cov = A @ A.T + eye
+    R = X - mean
+    P = numpy.linalg.inv(cov)
+    PR = R @ P
+    G = 0.5 * (PR.T @ PR - MVN_N * P)
+    return (numpy.sum(scipy.stats.multivariate_normal.logpdf(X, mean, cov)), (numpy.sum(PR, axis=0), 2 * G @ A))
+
+
+# -- odeint's adjoint against differentiating through the solver's steps ---------------------------
+ODE_HORIZONS = (5.0, 20.0, 80.0)  # a damped, driven oscillator over [0, T]: the steps grow with T
+
+
+def _ode_rhs(y, t, k, c):
+    return npflow.stack([y[1], -k * y[0] - c * y[1] + npflow.sin(t)])
+
+
+def ode_gradients(horizon):
+    """(adjoint, through the steps, arguments, steps tried): gradient functions of the final state's
+    squared norm in (y0, k, c), and the number of steps the forward solve tried (6 evaluations each,
+    after 2 for the first step's size)."""
+    from npflow.scipy.integrate import _solve, odeint
+    ts = [0.0, horizon]
+
+    def through(y0, k, c):
+        ys = _solve(lambda y, t: _ode_rhs(y, t, k, c), y0, ts, 1.4e-8, 1.4e-8, math.inf, math.inf)
+        return npflow.sum(ys[-1] ** 2)
+
+    def adjoint(y0, k, c):
+        return npflow.sum(odeint(_ode_rhs, y0, npflow.asarray(ts), k, c)[-1] ** 2)
+    calls = []
+    _solve(lambda y, t: (calls.append(t), _ode_rhs(y, t, 2.0, 0.05))[1], npflow.asarray([1.0, 0.0]), ts,
+           1.4e-8, 1.4e-8, math.inf, math.inf)
+    args = (npflow.asarray([1.0, 0.0]), npflow.asarray(2.0), npflow.asarray(0.05))
+    return (npflow.grad(adjoint, argnums=(0, 1, 2)), npflow.grad(through, argnums=(0, 1, 2)), args,
+            (len(calls) - 2) // 6)
+
+
 # -- start-up: a fresh interpreter importing the library -------------------------------------
 # Bytecode caches as an installed package has them (in a temporary folder: the first, checking
 # call writes them), so what is timed is the import, not compiling the sources.
@@ -281,6 +368,12 @@ WORKLOADS = [
              hvp_numpy, _logreg_w, "hvp", wrt=(0,), beat=EAGER, rtol=1e-9),
     Workload(f"Gaussian process, n = {GP_N}: -log marginal likelihood + gradient (cholesky, solve)",
              _gp_data, gp_numpy, _gp, "grad", wrt=(0,), beat=EAGER, rtol=1e-7),
+    Workload("scipy.special.logsumexp, 1000x100 along axis 1: sum + gradient", _lse_data, lse_numpy, _lse,
+             "grad", wrt=(0,), beat=("autograd", "JAX"), rtol=1e-10),
+    Workload("scipy.stats.norm.logpdf, 100000 samples: sum + gradient in (mu, sigma)", _norm_data, norm_numpy,
+             _norm, "grad", wrt=(1, 2), beat=("autograd", "JAX"), rtol=1e-9),
+    Workload(f"scipy.stats.multivariate_normal.logpdf, {MVN_N} samples in {MVN_D}-d: sum + gradient in "
+             "(mean, covariance factor)", _mvn_data, mvn_numpy, _mvn, "grad", wrt=(1, 2), beat=("autograd", "JAX"), rtol=1e-8),
     Workload("start-up: python -c 'import <library>' (a fresh interpreter)", lambda rng: (),
              code=_import, targets=((1.5, "issue 20"),)),
 ]

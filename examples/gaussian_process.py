@@ -1,7 +1,8 @@
 """Gaussian-process regression: the RBF kernel's length-scale, signal variance and noise
-variance fitted by maximising the log marginal likelihood (SciPy's L-BFGS-B with npflow's
-exact gradient, through a Cholesky factorisation written in npflow operations), on noisy
-samples of a known function with known noise; checked against scikit-learn's fit.
+variance fitted by maximising the log marginal likelihood, ``multivariate_normal.logpdf(y,
+cov=K)`` of ``npflow.scipy.stats`` (SciPy's L-BFGS-B with npflow's exact gradient, through the
+kernel matrix's factorisation), on noisy samples of a known function with known noise; the
+posterior from ``npflow.scipy.linalg``'s Cholesky solves; checked against scikit-learn's fit.
 
     python examples/gaussian_process.py                      # n = 100 points
     NPFLOW_DEVICE=cuda python examples/gaussian_process.py   # on the GPU
@@ -13,6 +14,8 @@ import numpy as onp
 
 import npflow as np
 from npflow.optimize import minimize
+from npflow.scipy.linalg import cholesky, solve_triangular
+from npflow.scipy.stats import multivariate_normal
 
 NOISE_STD = 0.2  # the known noise level of the data
 
@@ -27,41 +30,18 @@ def rbf(a, b, log_length_scale, log_signal_variance):
     return np.exp(log_signal_variance - 0.5 * sq * np.exp(-2.0 * log_length_scale))
 
 
-def cholesky(A):
-    """Lower-triangular ``L`` with ``L @ L.T == A`` (symmetric positive definite), in npflow
-    operations so it is differentiable: each step takes a column of L and subtracts its outer
-    product from what remains (O(n^3) memory for the gradient: fine for n up to a few hundred)."""
-    below = np.arange(A.shape[0])
-    cols = []
-    for j in range(A.shape[0]):
-        col = np.where(below >= j, A[:, j], 0.0) / np.sqrt(A[j, j])
-        cols.append(col)
-        A = A - col[:, None] * col[None, :]
-    return np.stack(cols, axis=1)
-
-
-def solve_lower(L, B):
-    """``L^-1 B`` for lower-triangular ``L`` and a matrix ``B`` (forward substitution, row by row)."""
-    rows = []
-    for i in range(L.shape[0]):
-        rows.append(B[i:i + 1] / L[i, i])
-        B = B - L[:, i:i + 1] @ rows[-1]
-    return np.concatenate(rows)
-
-
 def neg_log_marginal_likelihood(theta, x, y):
     """-log p(y | x, theta) for theta = (log length-scale, log signal variance, log noise variance)."""
-    K = rbf(x, x, theta[0], theta[1]) + np.exp(theta[2]) * np.eye(x.shape[0])
-    L = cholesky(K)
-    z = solve_lower(L, y[:, None])[:, 0]
-    return 0.5 * (z @ z) + np.sum(np.log(np.diagonal(L))) + 0.5 * x.shape[0] * math.log(2 * math.pi)
+    K = rbf(x, x, theta[0], theta[1]) + np.exp(theta[2]) * np.eye(x.shape[0], device=x.device)
+    return -multivariate_normal.logpdf(y, cov=K)
 
 
 def predict(theta, x, y, x_new):
     """The posterior mean and standard deviation at ``x_new``."""
-    L = cholesky(rbf(x, x, theta[0], theta[1]) + np.exp(theta[2]) * np.eye(x.shape[0]))
-    V = solve_lower(L, rbf(x, x_new, theta[0], theta[1]))
-    mean = V.T @ solve_lower(L, y[:, None])[:, 0]
+    K = rbf(x, x, theta[0], theta[1]) + np.exp(theta[2]) * np.eye(x.shape[0], device=x.device)
+    L = cholesky(K, lower=True)
+    V = solve_triangular(L, rbf(x, x_new, theta[0], theta[1]), lower=True)
+    mean = V.T @ solve_triangular(L, y, lower=True)
     return mean, np.sqrt(np.exp(theta[1]) - np.sum(V ** 2, axis=0))
 
 

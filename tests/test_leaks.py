@@ -99,6 +99,12 @@ def _vjp():
     return pullback(y)
 
 
+def _vjp_of_grad():
+    x, y = _arrays()
+    out, pullback = np.vjp(np.grad(lambda w: _loss(w, y)), x)
+    return pullback(y), np.jacrev(np.grad(lambda w: _loss(w, w)))(x[:4])
+
+
 def _hessian():
     w = np.asarray(_x[:5])
     return np.hessian(lambda v: _loss(v, v))(w)
@@ -129,7 +135,7 @@ def _control_flow():
 
 
 KINDS = [_ops, _operators, _in_place, _indexing, _tape, _tape_persistent_nested, _grad, _jvp, _vjp,
-         _hessian, _custom_vjp, _control_flow]
+         _vjp_of_grad, _hessian, _custom_vjp, _control_flow]
 
 
 def _measure(call):
@@ -159,6 +165,21 @@ def test_repeated_calls_leave_nothing_behind(call):
     objects, traced = _measure(call)
     assert objects < N // 2, f"{objects} more objects tracked by the GC after {N} calls"
     assert traced < 2 * 8 * SIZE, f"{traced} bytes still allocated after {N} calls (a buffer: {8 * SIZE})"
+
+
+@pytest.mark.parametrize("call", KINDS, ids=[k.__name__.strip("_") for k in KINDS])
+def test_a_finished_call_keeps_no_trace_alive(call):
+    """Once a transform or tape has returned and its results are dropped, its traces are
+    freed at once (not at this thread's next traced op): no trace object, and no memory
+    version counter (which would keep NumPy's in-place partitioning off, _numpy.reductions)."""
+    from npflow._core import dispatch
+    from npflow.autodiff import core
+    gc.collect()
+    assert len(dispatch.versions) == 0
+    call()
+    gc.collect()
+    assert len(dispatch.versions) == 0
+    assert not [o for o in gc.get_objects() if isinstance(o, (core.Recorder, core.Tangents))]
 
 
 @pytest.mark.skipif(SANITIZED, reason="RSS under ASan measures its quarantine of freed memory")

@@ -9,20 +9,9 @@ import pytest
 import npflow.scipy
 from gradspecs import all_cases
 
-# jax.scipy names npflow does not have yet (issue 14's remaining parts), each with its reason
+# jax.scipy names npflow does not have, each with its reason
 NOT_YET = {
-    "cluster.vq.vq": "npflow.scipy.cluster is not written yet",
-    "interpolate.RegularGridInterpolator": "npflow.scipy.interpolate is not written yet",
-    "ndimage.map_coordinates": "npflow.scipy.ndimage is not written yet",
-    "sparse.linalg.cg": "npflow.scipy.sparse.linalg is not written yet",
-    "sparse.linalg.gmres": "npflow.scipy.sparse.linalg is not written yet",
-    "sparse.linalg.bicgstab": "npflow.scipy.sparse.linalg is not written yet",
-    "linalg.convolution_matrix": "not written yet", "linalg.fiedler_companion": "not written yet",
-    "linalg.funm": "needs a Schur-Parlett composite with derivative rules: not written yet",
-    "linalg.qr_multiply": "not written yet", "linalg.rsf2csf": "not written yet",
-    "signal.csd": "spectral estimation (csd, welch, stft, istft) is not written yet",
-    "signal.welch": "spectral estimation is not written yet", "signal.stft": "spectral estimation is not written yet",
-    "signal.istft": "spectral estimation is not written yet",
+    "optimize.OptimizeResults": "JAX's own result class: npflow.scipy.optimize returns SciPy's OptimizeResult",
 }
 
 
@@ -41,8 +30,8 @@ def _jax_names():
                     walk(obj, f"{prefix}{n}.", depth + 1)
             elif callable(obj):
                 names.append(prefix + n)
-    for sub in ("cluster", "fft", "integrate", "interpolate", "linalg", "ndimage", "signal", "sparse",
-                "special", "stats"):
+    for sub in ("cluster", "fft", "integrate", "interpolate", "linalg", "ndimage", "optimize", "signal", "sparse",
+                "spatial", "special", "stats"):
         walk(importlib.import_module(f"jax.scipy.{sub}"), f"{sub}.", 0)
     for sub in ("cluster.vq", "sparse.linalg"):
         walk(importlib.import_module(f"jax.scipy.{sub}"), f"{sub}.", 2)
@@ -80,15 +69,30 @@ NONDIFFERENTIABLE = {
     **{f"linalg.{n}": "a constant matrix of a size: no array argument" for n in (
         "hilbert", "invhilbert", "pascal", "invpascal", "hadamard", "helmert", "dft")},
     "integrate.odeint": "custom_vjp (adjoint): reverse mode only, checked in tests/test_scipy_integrate.py",
+    "integrate.solve_ivp": "custom_vjp (adjoint): reverse mode only, checked in tests/test_scipy_integrate.py",
+    "spatial.transform.Rotation.identity": "a constant rotation: no array argument",
+    "spatial.transform.Rotation.random": "SciPy's random draws: no array argument",
 }
 
 
-@pytest.mark.parametrize("module", ["special", "linalg", "signal", "integrate", "fft"])
+def _functions(mod):
+    """``mod``'s public functions, and its classes' public methods (and calls) as ``Class.method``."""
+    for n in mod.__all__:
+        obj = getattr(mod, n)
+        if isinstance(obj, type):
+            yield from (f"{n}.{m}" for m in vars(obj) if (not m.startswith("_") or m in ("__call__", "__mul__"))
+                        and callable(getattr(obj, m)))
+        elif callable(obj):
+            yield n
+
+
+@pytest.mark.parametrize("module", ["special", "linalg", "signal", "integrate", "fft", "ndimage", "interpolate",
+                                    "spatial.transform", "optimize", "sparse.linalg", "cluster.vq"])
 def test_every_function_is_gradient_checked_or_declared(module):
     """As tests/test_gradient_coverage.py for NumPy's namespace. (stats: tests/test_scipy_stats.py.)"""
     specs = {c.op for c in all_cases()}
-    mod = getattr(npflow.scipy, module)
-    missing = [n for n in mod.__all__ if callable(getattr(mod, n)) and f"np.scipy.{module}.{n}" not in specs
+    mod = importlib.import_module(f"npflow.scipy.{module}")
+    missing = [n for n in _functions(mod) if f"np.scipy.{module}.{n}" not in specs
                and f"scipy.{module}.{n}" not in specs and f"{module}.{n}" not in NONDIFFERENTIABLE]
     assert not missing, f"npflow.scipy.{module} functions neither gradient-checked nor declared: {missing}"
     stale = [n for n in NONDIFFERENTIABLE if n.startswith(module + ".") and not _npflow_has(n)]

@@ -47,6 +47,17 @@ CASES = [
     ("pascal", (4,), {"kind": "lower", "exact": False}), ("invpascal", (4,), {}), ("hadamard", (4,), {}),
     ("hadamard", (3,), {}), ("helmert", (4,), {}), ("helmert", (4,), {"full": True}), ("dft", (4,), {}),
     ("dft", (3,), {"scale": "sqrtn"}),
+    *[("convolution_matrix", (a, n, mode), {}) for a, n in ((V, 3), (V, 6), (V[:2], 5), (B.T, 3), (onp.arange(1, 4), 2))
+      for mode in ("full", "same", "valid")],
+    ("convolution_matrix", (V, 0), {}), ("convolution_matrix", (V, 3, "bad"), {}), ("convolution_matrix", (V[:0], 3), {}),
+    *[("fiedler_companion", (a,), {}) for a in (onp.arange(1.0, 7), onp.arange(1.0, 8).astype(onp.float32), onp.arange(2, 6),
+                                                 B.T, onp.array([2.0, 3]), onp.array([1.0]), onp.array([0.0, 1, 2]))],
+    *[("qr_multiply", (a, c), kw) for a, c, kw in (
+        (A, B.T, {}), (A[:, :3], B.T, {}), (A[:3], B[:3].T, {}), (A[:, :3], B[:3], {"mode": "left"}),
+        (A[:3], V[:3], {"mode": "left"}), (A, V, {"conjugate": True}), (A[:3], B[:3], {"mode": "left", "conjugate": True}),
+        (A.astype(onp.float32), V.astype(onp.float32), {}), (A, B, {}), (A, B, {"mode": "bad"}), (A, onp.full(4, onp.inf), {}))],
+    ("rsf2csf", sl.schur(A), {}), ("rsf2csf", sl.schur(A.astype(onp.float32)), {}), ("rsf2csf", sl.schur(S), {}),
+    ("rsf2csf", sl.schur(A + 1j * S), {}), ("rsf2csf", (A, A[:3]), {}), ("rsf2csf", (A[:3], A), {}),
 ]
 SIGN_FREE = {"qr", "svd", "polar", "schur", "hessenberg"}  # results up to the signs of vectors
 
@@ -62,6 +73,18 @@ def test_against_scipy(name, args, kw):
         return
     rtol = 1e-5 if any(getattr(a, "dtype", None) == onp.float32 for a in args) else 1e-10
     same_outcome(getattr(nl, name), getattr(sl, name), *args, rtol=rtol, atol=1e-12, **kw)
+
+
+FUNM = [(A, "exp"), (S, "sqrt"), (A + 1j * S, "sin"), (A.astype(onp.float32), "exp"), (onp.diag([1.0, 2.0]), "log"),
+        (A[:3], "exp")]
+
+
+@pytest.mark.parametrize("m,f", FUNM, ids=[f"{f}-{i}" for i, (m, f) in enumerate(FUNM)])
+def test_funm(m, f):
+    rtol = 1e-5 if m.dtype == onp.float32 else 1e-9
+    for disp in (True, False):
+        same_outcome(lambda a: nl.funm(a, getattr(nf, f), disp), lambda a: sl.funm(a, getattr(onp, f), disp), m,
+                     rtol=rtol, atol=rtol)
 
 
 def test_eigenvectors_and_solvers():

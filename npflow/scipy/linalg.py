@@ -4,7 +4,8 @@ Composites of ``npflow.linalg``'s differentiable ops (cholesky, qr, svd, eigh, s
 inv) and npflow ops; ``lu`` is a primitive on SciPy's kernel with its own derivative rules
 (square matrices), ``sqrtm`` one whose rules solve a Sylvester equation in npflow ops, and
 ``schur``/``hessenberg`` run SciPy's kernels with no derivative rule (differentiating them
-raises). ``overwrite_*`` arguments are accepted and ignored (npflow never overwrites inputs);
+raises). ``funm`` is the eigendecomposition's composite (differentiable where the eigenvalues
+are distinct, as SciPy's Schur-Parlett value is accurate only there). ``overwrite_*`` arguments are accepted and ignored (npflow never overwrites inputs);
 ``check_finite=True`` raises SciPy's ValueError for infinite or NaN input.
 """
 import math as _math
@@ -544,3 +545,180 @@ def dft(n, scale=None):
 _HILBERT, _INVHILBERT, _PASCAL, _INVPASCAL, _HADAMARD, _HELMERT, _DFT = (
     _constant(n) for n in ("hilbert", "invhilbert", "pascal", "invpascal", "hadamard", "helmert", "dft"))
 __all__ += ["fiedler", "leslie", "hilbert", "invhilbert", "pascal", "invpascal", "hadamard", "helmert", "dft"]
+
+
+# -- the rest of jax.scipy.linalg's names --------------------------------------------------------
+def _toeplitz_last(col, row):
+    """The Toeplitz matrices of first columns ``col`` and first rows ``row`` (last axis; batched)."""
+    vals = np.concatenate([col[..., ::-1], row[..., 1:]], axis=-1)
+    return vals[..., _index_matrix(col.shape[-1], row.shape[-1], vals.device)]
+
+
+@composite
+def convolution_matrix(a, n, mode="full"):
+    """The matrix ``A`` with ``A @ v == convolve(a, v, mode)`` for ``v`` of length ``n`` (a Toeplitz
+    matrix; batched over ``a``'s leading axes)."""
+    if n <= 0:
+        raise ValueError("convolution_matrix(): n must be a positive integer.")
+    a = np.asarray(a)
+    if a.size == 0:
+        raise ValueError("convolution_matrix(): len(a) must be at least 1.")
+    if mode not in ("full", "valid", "same"):
+        raise ValueError("convolution_matrix(): 'mode' argument must be one of ('full', 'valid', 'same')")
+    a = np.atleast_1d(a)
+    pad = [(0, 0)] * (a.ndim - 1) + [(0, n - 1)]
+    az, raz = np.pad(a, pad), np.pad(a[..., ::-1], pad)
+    length = az.shape[-1]
+    if mode == "full":
+        tb = te = 0
+        col0, row0 = az, raz[..., length - n:]
+    else:
+        trim = min(n, a.shape[-1]) - 1
+        tb = trim // 2 if mode == "same" else trim
+        te = trim - tb if mode == "same" else trim
+        col0, row0 = az[..., tb:length - te], raz[..., length - n - tb:length - tb]
+    return _toeplitz_last(col0, row0)
+
+
+def _fiedler_index(n):
+    """Where each entry of the n x n Fiedler companion matrix reads [0, 1, -a[1], -a[2], ...]."""
+    idx = [[0] * n for _ in range(n)]
+    for i, j in zip(range(3, n, 2), range(1, n - 2, 2)):
+        idx[i][j] = 1
+    for k, (i, j) in enumerate(zip(range(2, n, 2), range(1, n - 1, 2))):
+        idx[i][j] = 2 + 3 + 2 * k - 1            # -a[3 + 2k]
+    for i, j in zip(range(0, n - 2, 2), range(2, n, 2)):
+        idx[i][j] = 1
+    for k, (i, j) in enumerate(zip(range(0, n - 1, 2), range(1, n, 2))):
+        idx[i][j] = 2 + 2 + 2 * k - 1            # -a[2 + 2k]
+    idx[0][0] = 2                                 # -a[1]
+    if n > 1:
+        idx[1][0] = 1
+    return idx
+
+
+@composite
+def fiedler_companion(a):
+    """The Fiedler companion matrix of the polynomial with coefficients ``a`` (highest degree
+    first; batched over leading axes): its eigenvalues are the polynomial's roots."""
+    a = np.atleast_1d(np.asarray(a))
+    if a.shape[-1] <= 2:
+        if a.shape[-1] == 2:
+            return -(a[..., -1:] / a[..., :1])[..., None]
+        return np.empty((0,) if a.ndim == 1 else a.shape[:-1] + (0,), dtype=a.dtype)
+    if bool(np.any(a[..., 0] == 0)):
+        raise ValueError("fiedler_companion(): leading coefficient is zero.")
+    a = a / a[..., :1]
+    n = a.shape[-1] - 1
+    vals = np.concatenate([np.zeros_like(a[..., :1]), np.ones_like(a[..., :1]), -a[..., 1:]], axis=-1)
+    return vals[..., np.asarray(_fiedler_index(n), device=vals.device)]
+
+
+@composite
+def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a=False, overwrite_c=False):
+    """``(c @ Q, R)`` (``mode='right'``) or ``(Q @ c, R)`` (``'left'``) of ``a = Q R`` with ``Q``'s
+    first ``min(M, N)`` columns (conjugated if ``conjugate``); a 1-d ``c`` gives a 1-d product."""
+    if mode not in ("left", "right"):
+        raise ValueError(f"qr_multiply(): mode argument can only be 'left' or 'right' but not '{mode}'")
+    if pivoting:
+        raise ValueError("qr_multiply(): pivoting=True is not supported (its permutation has no derivative)")
+    c = _arr(c, True)
+    onedim = c.ndim < 2
+    if onedim:
+        c = np.atleast_2d(c)
+        if mode == "left":
+            c = c.T
+    a = _float(np.atleast_2d(_arr(a, True)))
+    M, N = a.shape
+    if mode == "left" and c.shape[0] != min(M, N):
+        raise ValueError(f"qr_multiply(): array shapes are not compatible for Q @ c operation: "
+                         f"{a.shape} vs {c.shape}")
+    if mode == "right" and c.shape[1] != M:
+        raise ValueError(f"qr_multiply(): array shapes are not compatible for c @ Q operation: "
+                         f"{c.shape} vs {a.shape}")
+    q, r = np.linalg.qr(a, mode="reduced")
+    if conjugate:
+        q = np.conj(q)
+    cq = (c @ q if mode == "right" else q @ c).astype(q.dtype)
+    return (np.ravel(cq) if onedim else cq), r
+
+
+@composite
+def rsf2csf(T, Z, check_finite=True):
+    """The complex Schur form ``(T, Z)`` of a real one (2 x 2 blocks reduced by Givens rotations)."""
+    Z, T = _arr(Z, check_finite), _arr(T, check_finite)
+    for name, X in (("Z", Z), ("T", T)):
+        if X.ndim != 2 or X.shape[0] != X.shape[1]:
+            raise ValueError(f"rsf2csf(): input '{name}' must be square, got {X.shape}")
+    if T.shape[0] != Z.shape[0]:
+        raise ValueError(f"rsf2csf(): input array shapes must match: Z: {Z.shape} vs. T: {T.shape}")
+    single = all(X.dtype in (np.float32, np.complex64) for X in (Z, T))
+    t = np.complex64 if single else np.complex128
+    Z, T = Z.astype(t), T.astype(t)
+    eps = float(np.finfo(np.float64).eps)
+    for m in range(T.shape[0] - 1, 0, -1):
+        below = T[m, m - 1]
+        if bool(np.abs(below) > eps * (np.abs(T[m - 1, m - 1]) + np.abs(T[m, m]))):
+            mu = np.linalg.eigvals(T[m - 1:m + 1, m - 1:m + 1]) - T[m, m]
+            r = np.sqrt(np.abs(mu[0]) ** 2 + np.abs(below) ** 2)
+            c, s = mu[0] / r, below / r
+            G = np.stack([np.stack([np.conj(c), s]), np.stack([-s, c])]).astype(t)
+            GH = _H(G)
+            T = _with_block(T, slice(m - 1, m + 1), slice(m - 1, None), G @ T[m - 1:m + 1, m - 1:])
+            T = _with_block(T, slice(0, m + 1), slice(m - 1, m + 1), T[:m + 1, m - 1:m + 1] @ GH)
+            Z = _with_block(Z, slice(None), slice(m - 1, m + 1), Z[:, m - 1:m + 1] @ GH)
+        T = _with_block(T, slice(m, m + 1), slice(m - 1, m), np.zeros((1, 1), dtype=t))
+    return T, Z
+
+
+def _with_block(X, rows, cols, value):
+    """``X`` with the block ``X[rows, cols]`` replaced by ``value`` (a new array: the operands the
+    gradient saved stay as they were)."""
+    r0, r1, _ = rows.indices(X.shape[0])
+    c0, c1, _ = cols.indices(X.shape[1])
+    inside = np.zeros(X.shape, dtype=bool, device=X.device)
+    inside[rows, cols] = True
+    return np.where(inside, np.pad(value, [(r0, X.shape[0] - r1), (c0, X.shape[1] - c1)]), X)
+
+
+def _funm_error(A, F):
+    """SciPy's estimate of funm's relative error, from the complex Schur form's triangle and the
+    smallest gap between its diagonal entries (no derivative: a diagnostic)."""
+    A = np.stop_gradient(A)
+    T, _ = rsf2csf(*schur(A), check_finite=False)
+    d = np.diagonal(T)
+    gaps = np.abs(d[None, :] - d[:, None])[np.triu(np.ones(T.shape, dtype=bool), 1)]
+    minden = min(float(np.abs(d[0])), float(np.min(gaps)) if gaps.size else float("inf"))
+    tol = float(np.finfo(np.float32 if F.dtype in (np.float32, np.complex64) else np.float64).eps)
+    minden = tol if minden == 0.0 else minden
+    t1 = float(np.max(np.sum(np.abs(np.triu(T, 1)), axis=0))) if T.shape[0] else 0.0
+    err = min(1, max(tol, (tol / minden) * t1))
+    err = float("inf") if not bool(np.all(np.isfinite(np.stop_gradient(F)))) else err
+    return np.asarray(err, dtype=np.float32 if tol > 1e-10 else np.float64), tol
+
+
+@composite
+def funm(A, func, disp=True):
+    """The matrix function ``f(A)`` of ``func`` (a function of arrays, applied to the eigenvalues):
+    ``V diag(func(w)) V^-1`` from the eigendecomposition, real for real ``A`` where the imaginary
+    parts are negligible, as SciPy's; with ``disp=False`` also SciPy's error estimate."""
+    A = np.asarray(A)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"funm(): expected square array_like input, got {A.shape}")
+    w, V = np.linalg.eig(A)
+    Fd = np.asarray(func(w)).astype(w.dtype)
+    F = (V * Fd[None, :]) @ np.linalg.inv(V)
+    if A.dtype.kind != "c":
+        single = F.dtype == np.complex64
+        tol = float(np.finfo(np.float32).eps) * 1e3 if single else float(np.finfo(np.float64).eps) * 1e6
+        if bool(np.allclose(np.stop_gradient(np.imag(F)), 0.0, atol=tol)):
+            F = np.real(F)
+    err, tol = _funm_error(A, F)
+    if disp:
+        if err > 1000 * tol:
+            print("funm result may be inaccurate, approximate err =", err)
+        return F
+    return F, err
+
+
+__all__ += ["convolution_matrix", "fiedler_companion", "qr_multiply", "rsf2csf", "funm"]

@@ -1,5 +1,6 @@
 """``npflow.scipy.signal``: N-d convolution and correlation with SciPy's signatures and modes,
-as composites of npflow ops (differentiable in both inputs).
+detrending, and spectral estimation (``welch``, ``csd``, ``stft``, ``istft``), as composites of
+npflow ops (differentiable in every array argument, windows included).
 
 ``method='direct'`` (and ``'auto'`` where the smaller input has at most 64 elements, or the data
 are integers) sums shifted copies of the larger input weighted by the smaller one's entries
@@ -7,6 +8,8 @@ are integers) sums shifted copies of the larger input weighted by the smaller on
 (``npflow.fft``), as ``fftconvolve``.
 """
 import itertools
+import math
+import warnings
 
 import npflow as np
 from .._core.dispatch import composite
@@ -228,3 +231,282 @@ def detrend(data, axis=-1, type="linear", bp=0, overwrite_data=False):
 
 
 __all__.append("detrend")
+
+
+# -- spectral estimation -------------------------------------------------------------------------
+def _get_window(window, nperseg):
+    """A named window (a string or tuple, SciPy's ``get_window``: constants, not data) as an array."""
+    from scipy.signal import get_window
+    return np.asarray(get_window(window, nperseg))
+
+
+def _segments(x, nperseg, nstep, detr, win, nfft, onesided):
+    """The windowed FFTs of ``x``'s segments along its last axis: shape (..., nfreq, nseg)."""
+    nseg = (x.shape[-1] - nperseg) // nstep + 1
+    idx = np.arange(nseg)[:, None] * nstep + np.arange(nperseg)[None, :]
+    seg = x[..., idx]
+    if detr is not None and detr is not False:
+        seg = detr(seg) if callable(detr) else detrend(seg, type=detr, axis=-1)
+    seg = win * seg
+    res = np.fft.rfft(np.real(seg), n=nfft) if onesided else np.fft.fft(seg, n=nfft)
+    return np.swapaxes(res, -1, -2)
+
+
+def _check_overlap(nperseg, nfft, noverlap, fname):
+    nfft = int(nfft) if nfft is not None else nperseg
+    if nfft < nperseg:
+        raise ValueError(f"{fname}(): nfft={nfft} must be greater than or equal to nperseg={nperseg}")
+    noverlap = int(noverlap) if noverlap is not None else nperseg // 2
+    if noverlap >= nperseg:
+        raise ValueError(f"{fname}(): noverlap={noverlap} must be less than nperseg={nperseg}")
+    return nfft, noverlap
+
+
+def _scale(win, fs, scaling, fname):
+    if scaling == "density":
+        return 1.0 / (fs * np.sum(win * win))
+    if scaling == "spectrum":
+        return 1.0 / np.sum(win) ** 2
+    raise ValueError(f"{fname}(): unknown scaling: {scaling!r} (not 'density' or 'spectrum')")
+
+
+def _median_bias(n):
+    ii_2 = [2.0 * i for i in range(1, (n - 1) // 2 + 1)]
+    return 1 + sum(1.0 / (i + 1) - 1.0 / i for i in ii_2)
+
+
+@composite
+def csd(x, y, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=None,
+        detrend="constant", return_onesided=True, scaling="density", axis=-1, average="mean"):
+    """The cross power spectral density ``Pxy`` by Welch's method (SciPy's): the average over
+    overlapping windowed segments of ``conj(X) Y``; returns ``(f, Pxy)``."""
+    same_data, axis = y is x, int(axis)
+    x = np.asarray(x)
+    y = x if same_data else np.asarray(y)
+    xo, yo = list(x.shape), list(y.shape)
+    xo.pop(axis)
+    yo.pop(axis)
+    try:
+        outer = np.broadcast_shapes(tuple(xo), tuple(yo))
+    except ValueError as e:
+        raise ValueError(f"csd(): x and y cannot be broadcast together: {x.shape}, {y.shape}") from e
+    if x.size == 0 or y.size == 0:
+        if same_data:
+            return np.empty(x.shape), np.empty(x.shape)
+        e = np.moveaxis(np.empty(outer + (min(x.shape[axis], y.shape[axis]),)), -1, axis)
+        return e, e
+    out_dtype = np.result_type(x.dtype, y.dtype, np.complex64)
+    n = max(x.shape[axis], y.shape[axis])
+    if isinstance(window, (str, tuple)):
+        nperseg = int(nperseg) if nperseg is not None else 256
+        if nperseg < 1:
+            raise ValueError(f"csd(): nperseg={nperseg} is not a positive integer")
+        if n < nperseg:
+            warnings.warn(f"nperseg={nperseg} is greater than signal length max(len(x), len(y)) = {n}, "
+                          f"using nperseg = {n}", stacklevel=3)
+            nperseg = n
+        win = _get_window(window, nperseg)
+    else:
+        win = np.asarray(window)
+        nperseg = win.shape[0] if nperseg is None else nperseg
+    if win.ndim != 1 or nperseg != win.shape[0]:
+        raise ValueError(f"csd(): nperseg={nperseg} does not equal the window's length ({win.shape})")
+    nfft, noverlap = _check_overlap(nperseg, nfft, noverlap, "csd")
+    if average not in ("mean", "median"):
+        raise ValueError(f"csd(): average={average!r} must be 'median' or 'mean'")
+    scale = _scale(win, fs, scaling, "csd")
+    onesided = bool(return_onesided) and x.dtype.kind != "c"
+    xs, ys = np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)
+    if xs.shape[-1] < n:
+        xs = np.pad(xs, [(0, 0)] * (xs.ndim - 1) + [(0, n - xs.shape[-1])])
+    if ys.shape[-1] < n:
+        ys = np.pad(ys, [(0, 0)] * (ys.ndim - 1) + [(0, n - ys.shape[-1])])
+    nstep = nperseg - noverlap
+    sx = _segments(xs, nperseg, nstep, detrend, win, nfft, onesided)
+    sy = sx if same_data else _segments(ys, nperseg, nstep, detrend, win, nfft, onesided)
+    pxy = np.conj(sx) * sy * scale
+    if onesided:
+        last = -1 if nfft % 2 == 0 else None
+        twice = np.ones(pxy.shape[-2], dtype=np.float64)
+        twice[1:last] = 2.0
+        pxy = pxy * twice[:, None]
+    if pxy.shape[-1] > 1:
+        if average == "median":
+            bias = _median_bias(pxy.shape[-1])
+            if pxy.dtype.kind == "c":
+                pxy = np.median(np.real(pxy), axis=-1) + 1j * np.median(np.imag(pxy), axis=-1)
+            else:
+                pxy = np.median(pxy, axis=-1)
+            pxy = pxy / bias
+        else:
+            pxy = np.mean(pxy, axis=-1)
+    else:
+        pxy = pxy[..., 0]
+    pxy = np.moveaxis(pxy.astype(out_dtype), -1, axis)
+    freqs = np.fft.rfftfreq(nfft, 1 / fs) if onesided else np.fft.fftfreq(nfft, 1 / fs)
+    return freqs, (np.real(pxy) if same_data else pxy)
+
+
+@composite
+def welch(x, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=None,
+          detrend="constant", return_onesided=True, scaling="density", axis=-1, average="mean"):
+    """The power spectral density by Welch's method: ``csd(x, x)``'s real part; ``(f, Pxx)``."""
+    freqs, pxx = csd(x, x, fs=fs, window=window, nperseg=nperseg, noverlap=noverlap, nfft=nfft,
+                     detrend=detrend, return_onesided=return_onesided, scaling=scaling, axis=axis,
+                     average=average)
+    return freqs, np.real(pxx)
+
+
+_EXTENSIONS = {"even": {"mode": "reflect"}, "odd": {"mode": "reflect", "reflect_type": "odd"},
+               "constant": {"mode": "edge"}, "zeros": {"mode": "constant"}, None: None}
+
+
+@composite
+def stft(x, fs=1.0, window="hann_periodic", nperseg=256, noverlap=None, nfft=None, detrend=False,
+         return_onesided=True, boundary="zeros", padded=True, axis=-1, scaling="spectrum"):
+    """The short-time Fourier transform (SciPy's legacy ``stft``): ``(f, t, Zxx)``, frequencies
+    before the segments' times on the last two axes."""
+    if scaling == "psd":
+        scaling = "density"
+    elif scaling != "spectrum":
+        raise ValueError(f"stft(): scaling={scaling!r} not in ['spectrum', 'psd']")
+    if boundary not in _EXTENSIONS:
+        raise ValueError(f"stft(): unknown boundary option {boundary!r}, must be None or one of "
+                         f"{[k for k in _EXTENSIONS if k]}")
+    axis = int(axis)
+    x = np.asarray(x)
+    out_dtype = np.result_type(x.dtype, np.complex64)
+    if x.size == 0:
+        return np.empty(x.shape), np.empty(x.shape), np.empty(x.shape)
+    x = np.moveaxis(x, axis, -1)
+    if nperseg is not None:
+        nperseg = int(nperseg)
+        if nperseg < 1:
+            raise ValueError("stft(): nperseg must be a positive integer")
+    if isinstance(window, (str, tuple)):
+        nperseg = 256 if nperseg is None else nperseg
+        if nperseg > x.shape[-1]:
+            warnings.warn(f"nperseg = {nperseg:d} is greater than input length  = {x.shape[-1]:d}, "
+                          f"using nperseg = {x.shape[-1]:d}", stacklevel=3)
+            nperseg = x.shape[-1]
+        win = _get_window(window, nperseg)
+    else:
+        win = np.asarray(window)
+        if win.ndim != 1:
+            raise ValueError("stft(): window must be 1-D")
+        if x.shape[-1] < win.shape[-1]:
+            raise ValueError("stft(): window is longer than input signal")
+        if nperseg is None:
+            nperseg = win.shape[0]
+        elif nperseg != win.shape[0]:
+            raise ValueError("stft(): value specified for nperseg is different from length of window")
+    nfft, noverlap = _check_overlap(nperseg, nfft, noverlap, "stft")
+    nstep = nperseg - noverlap
+    ext = nperseg // 2
+    if boundary is not None and ext > 0:
+        if boundary in ("even", "odd") and ext > x.shape[-1] - 1:
+            raise ValueError(f"stft(): the extension length n ({ext}) is too big. It must not exceed "
+                             f"x.shape[axis]-1 ({x.shape[-1] - 1}).")
+        x = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(ext, ext)], **_EXTENSIONS[boundary])
+    if padded:
+        nadd = (-(x.shape[-1] - nperseg) % nstep) % nperseg
+        x = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, nadd)])
+    if np.result_type(win.dtype, np.complex64) != out_dtype:
+        win = win.astype(out_dtype)
+    scale = np.sqrt(_scale(win, fs, scaling, "stft"))
+    onesided = bool(return_onesided) and x.dtype.kind != "c"
+    if return_onesided and not onesided:
+        warnings.warn("Input data is complex, switching to return_onesided=False", stacklevel=3)
+    zxx = (_segments(x, nperseg, nstep, detrend, win, nfft, onesided) * scale).astype(out_dtype)
+    freqs = np.fft.rfftfreq(nfft, 1 / fs) if onesided else np.fft.fftfreq(nfft, 1 / fs)
+    time = np.arange(nperseg / 2, x.shape[-1] - nperseg / 2 + 1, nstep) / float(fs)
+    if boundary is not None:
+        time = time - (nperseg / 2) / fs
+    return freqs, time, np.moveaxis(np.swapaxes(zxx, -1, -2), -1, axis - 1 if axis < 0 else axis)
+
+
+def _overlap_add(frames, nstep, length):
+    """The sum of ``frames`` (..., nseg, nperseg), frame i starting at ``i * nstep``, over ``length``
+    samples: frames ``r`` apart do not overlap, so each residue class is one reshape."""
+    nseg, nperseg = frames.shape[-2:]
+    r = -(-nperseg // nstep)
+    out = None
+    for k in range(min(r, nseg)):
+        f = frames[..., k::r, :]
+        m = f.shape[-2]
+        f = np.pad(f, [(0, 0)] * (f.ndim - 1) + [(0, r * nstep - nperseg)])
+        flat = np.reshape(f, f.shape[:-2] + (m * r * nstep,))
+        lead = k * nstep
+        flat = np.pad(flat, [(0, 0)] * (flat.ndim - 1) + [(lead, max(0, length - lead - flat.shape[-1]))])
+        flat = flat[..., :length]
+        out = flat if out is None else out + flat
+    return out
+
+
+@composite
+def istft(Zxx, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=None, input_onesided=True,
+          boundary=True, time_axis=-1, freq_axis=-2, scaling="spectrum"):
+    """The inverse short-time Fourier transform (SciPy's legacy ``istft``) by windowed overlap-add:
+    ``(t, x)``."""
+    Zxx = np.asarray(Zxx) + 0j
+    freq_axis, time_axis = int(freq_axis), int(time_axis)
+    if Zxx.ndim < 2:
+        raise ValueError(f"istft(): input stft must be at least 2d, got {Zxx.shape}")
+    if freq_axis == time_axis:
+        raise ValueError("istft(): must specify differing time and frequency axes")
+    nseg = Zxx.shape[time_axis]
+    n_default = 2 * (Zxx.shape[freq_axis] - 1) if input_onesided else Zxx.shape[freq_axis]
+    if nperseg is None:
+        nperseg = n_default
+    else:
+        nperseg = int(nperseg)
+        if nperseg < 1:
+            raise ValueError("istft(): nperseg must be a positive integer")
+    if nfft is None:
+        nfft = nperseg if input_onesided and nperseg == n_default + 1 else n_default
+    elif nfft < nperseg:
+        raise ValueError("istft(): nfft must be greater than or equal to nperseg.")
+    else:
+        nfft = int(nfft)
+    noverlap = nperseg // 2 if noverlap is None else int(noverlap)
+    if noverlap >= nperseg:
+        raise ValueError("istft(): noverlap must be less than nperseg.")
+    nstep = nperseg - noverlap
+    fa, ta = freq_axis % Zxx.ndim, time_axis % Zxx.ndim
+    Zxx = np.transpose(Zxx, [a for a in range(Zxx.ndim) if a not in (fa, ta)] + [fa, ta])
+    if isinstance(window, str) or type(window) is tuple:
+        win = _get_window(window, nperseg)
+    else:
+        win = np.asarray(window)
+        if win.ndim != 1:
+            raise ValueError("istft(): window must be 1-D")
+        if win.shape[0] != nperseg:
+            raise ValueError(f"istft(): window must have length of {nperseg}")
+    ifunc = np.fft.irfft if input_onesided else np.fft.ifft
+    xsubs = ifunc(Zxx, axis=-2, n=nfft)[..., :nperseg, :]
+    if np.result_type(win.dtype, xsubs.dtype) != xsubs.dtype:
+        win = win.astype(xsubs.dtype)
+    if scaling == "spectrum":
+        xsubs = xsubs * np.sum(win)
+    elif scaling == "psd":
+        xsubs = xsubs * np.sqrt(fs * np.sum(win ** 2))
+    else:
+        raise ValueError(f"istft(): scaling={scaling!r} not in ['spectrum', 'psd']")
+    length = nperseg + (nseg - 1) * nstep
+    x = _overlap_add(np.swapaxes(xsubs, -1, -2) * win, nstep, length)
+    norm = _overlap_add(np.broadcast_to(win ** 2, (nseg, nperseg)), nstep, length)
+    if boundary:
+        x, norm = x[..., nperseg // 2:-(nperseg // 2)], norm[..., nperseg // 2:-(nperseg // 2)]
+    big = np.stop_gradient(norm) > 1e-10
+    if not bool(np.all(big)):
+        warnings.warn("NOLA condition failed, STFT may not be invertible."
+                      + (" Possibly due to missing boundary" if not boundary else ""), stacklevel=3)
+    x = x / np.where(big, norm, 1.0)
+    if input_onesided:
+        x = np.real(x)
+    if x.ndim > 1 and ta != Zxx.ndim - 1:
+        x = np.moveaxis(x, -1, ta - 1 if fa < ta else ta)
+    return np.arange(x.shape[0]) / float(fs), x
+
+
+__all__ += ["csd", "welch", "stft", "istft"]

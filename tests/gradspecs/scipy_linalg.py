@@ -13,6 +13,8 @@ B = rand(4, 2, seed=131)
 F = rand(4, 4, seed=132)
 V = rand(4, seed=133)
 L = "np.scipy.linalg."
+_SCHUR = tuple(onp.asarray(m) for m in sl.schur(A))
+_SCHUR_MASK = (_SCHUR[0] != 0).astype(float)
 G = "np.scipy.signal."
 
 
@@ -61,6 +63,15 @@ SPECS = [
     Case(L + "companion", sl.companion, (V,)),
     Case(L + "fiedler", sl.fiedler, (V,)),
     Case(L + "leslie", sl.leslie, (V, V[:3])),
+    Case(L + "convolution_matrix", lambda v: sl.convolution_matrix(v, 3, "same"), (V,)),
+    Case(L + "convolution_matrix", lambda b: sl.convolution_matrix(b, 5), (B.T,), "batched-full"),
+    Case(L + "fiedler_companion", sl.fiedler_companion, (V + 3,)),
+    Case(L + "qr_multiply", lambda a, c: sl.qr_multiply(a, c), (A, B.T)),
+    Case(L + "qr_multiply", lambda a, c: sl.qr_multiply(a[:, :3], c[:3], mode="left")[0], (A, B), "left"),
+    # the real Schur form's entries below its blocks stay zero (rsf2csf reads its structure from them)
+    Case(L + "rsf2csf", lambda t, z: sl.rsf2csf(t * _SCHUR_MASK, z), _SCHUR),
+    Case(L + "funm", lambda a: sl.funm(a, np.exp), (A,)),
+    Case(L + "funm", lambda f: sl.funm(spd(f), np.sqrt), (F,), "sqrt-spd"),
     *[Case(G + n, lambda a, b, n=n, m=m: getattr(ss, n)(a, b, m), (rand(7, seed=134), rand(3, seed=135)), m)
       for n in ("convolve", "correlate", "fftconvolve") for m in ("full", "same", "valid")],
     Case(G + "convolve", lambda a, b: ss.convolve(a, b, method="fft"), (A, B), "fft-2d"),
@@ -69,6 +80,16 @@ SPECS = [
     Case(G + "detrend", ss.detrend, (A,)),
     Case(G + "detrend", lambda a: ss.detrend(a, axis=0, bp=[2]), (A,), "breakpoint-axis0"),
     Case(G + "detrend", lambda a: ss.detrend(a, type="constant"), (A,), "constant"),
+    Case(G + "welch", lambda x: ss.welch(x, nperseg=8)[1], (rand(2, 20, seed=136),)),
+    Case(G + "welch", lambda x, w: ss.welch(x, window=w, detrend="linear", average="median", scaling="spectrum")[1],
+         (rand(20, seed=137), rand(6, seed=138, low=0.5)), "window-median"),
+    Case(G + "csd", lambda x, y: ss.csd(x, y, nperseg=8, noverlap=2)[1], (rand(20, seed=139), rand(20, seed=140))),
+    Case(G + "stft", lambda x: ss.stft(x, nperseg=8)[2], (rand(20, seed=141),)),
+    Case(G + "stft", lambda x: ss.stft(x, nperseg=7, boundary="odd", return_onesided=False, scaling="psd")[2],
+         (rand(12, seed=142),), "odd-twosided"),
+    Case(G + "istft", lambda z: ss.istft(z, nperseg=8)[1], (rand(5, 4, seed=143, complex=True),)),
+    Case(G + "istft", lambda z, w: ss.istft(z, window=w, noverlap=3, input_onesided=False)[1],
+         (rand(6, 4, seed=144, complex=True), rand(6, seed=145, low=0.5)), "window-twosided"),
     Case("np.scipy.integrate.trapezoid", si.trapezoid, (A,)),
     Case("np.scipy.integrate.trapezoid", lambda y, x: si.trapezoid(y, x, axis=0), (A, np.cumsum(onp.abs(V))), "x"),
 ]

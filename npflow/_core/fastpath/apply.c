@@ -259,6 +259,10 @@ PyObject *
 npf_py_stack_changed(PyObject *module, PyObject *unused)
 {
     npf_stack_epoch++;
+    /* the cached list goes now, not at the next lookup: it may hold a finished transform's
+       trace, which would keep its tape (saved values, version counters) alive until this
+       thread's next traced op (no C caller holds the borrowed list across a Python call) */
+    Py_CLEAR(stack_cache);
     Py_RETURN_NONE;
 }
 

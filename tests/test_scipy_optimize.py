@@ -1,5 +1,7 @@
-"""npflow.optimize.minimize: SciPy's methods reach known minima with npflow's exact gradients
-and hessian-vector products; what SciPy receives is checked against the analytic derivatives."""
+"""npflow.scipy.optimize: minimize (SciPy's methods reach known minima with npflow's exact
+gradients and hessian-vector products; what SciPy receives is checked against the analytic
+derivatives), root, least_squares and fixed_point against SciPy; their solutions' implicit
+derivatives are in the gradient walk (tests/gradspecs/scipy_optimize.py), their limits here."""
 import subprocess
 import sys
 
@@ -8,7 +10,8 @@ import pytest
 import scipy.optimize as so
 
 import npflow as np
-from npflow.optimize import minimize
+import npflow.scipy.optimize as nso
+from npflow.scipy.optimize import minimize
 
 
 def rosen(x):
@@ -171,7 +174,97 @@ def test_errors():
 def test_scipy_is_lazy_and_missing_scipy_is_explained():
     code = ("import sys, npflow; assert 'scipy' not in sys.modules\n"
             "sys.modules['scipy'] = None; sys.modules['scipy.optimize'] = None\n"
-            "try:\n    npflow.optimize.minimize(lambda x: x @ x, [1.0])\n"
+            "try:\n    npflow.optimize.minimize(lambda x: x @ x, [1.0])\n"  # (the old name: an alias)
             "except ImportError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "SciPy" in out and "pip install scipy" in out and "npflow[test]" in out
+
+
+def test_npflow_optimize_is_an_alias():
+    import npflow.optimize
+    assert npflow.optimize.minimize is nso.minimize and npflow.optimize.root is nso.root
+
+
+def equations(x, a, b):
+    return np.stack([x[0] + 0.5 * (x[0] - x[1]) ** 3 - a, 0.5 * (x[1] - x[0]) ** 3 + x[1] - b * np.sin(x[0])])
+
+
+def equations_np(x, a, b):
+    return onp.array([x[0] + 0.5 * (x[0] - x[1]) ** 3 - a, 0.5 * (x[1] - x[0]) ** 3 + x[1] - b * onp.sin(x[0])])
+
+
+@pytest.mark.parametrize("method", ["hybr", "lm", "broyden1", "krylov", "df-sane"])
+def test_root_against_scipy(method):
+    got = nso.root(equations, np.asarray([0.5, 0.5]), args=(1.5, 2.0), method=method)
+    jac = {"jac": lambda x, a, b: onp.asarray(np.jacfwd(lambda v: equations(v, a, b))(np.asarray(x)))} \
+        if method in ("hybr", "lm") else {}
+    want = so.root(equations_np, onp.array([0.5, 0.5]), args=(1.5, 2.0), method=method, **jac)
+    assert got.success == want.success and isinstance(got.x, np.ndarray)
+    # (the quasi-Newton methods' iterates follow the last bit of every value: an npflow 0-d
+    # array's x ** 3 and a NumPy scalar's may differ by an ulp, so they agree to their tolerance)
+    tol = 1e-12 if jac else 1e-5
+    onp.testing.assert_allclose(onp.asarray(got.x), want.x, rtol=tol)
+    onp.testing.assert_allclose(onp.asarray(got.fun), want.fun, atol=tol)
+
+
+def decay(x, t, y):
+    return x[0] * np.exp(-x[1] * t) - y
+
+
+T = onp.linspace(0.0, 2.0, 9)
+Y = 2.0 * onp.exp(-0.7 * T) + 0.05 * onp.sin(7 * T)
+
+
+@pytest.mark.parametrize("kw", [{}, {"method": "lm"}, {"method": "dogbox"}, {"bounds": ([0.0, 0.9], [3.0, 2.0])},
+                                {"loss": "soft_l1", "f_scale": 0.1}, {"jac": "3-point"}], ids=str)
+def test_least_squares_against_scipy(kw):
+    got = nso.least_squares(decay, [1.0, 1.0], args=(np.asarray(T), np.asarray(Y)), **kw)
+    jac = {} if "jac" in kw else {"jac": lambda x, t, y: onp.stack([onp.exp(-x[1] * t), -x[0] * t * onp.exp(-x[1] * t)], 1)}
+    want = so.least_squares(lambda x, t, y: x[0] * onp.exp(-x[1] * t) - y, [1.0, 1.0], args=(T, Y), **{**jac, **kw})
+    assert got.status == want.status and isinstance(got.x, np.ndarray) and got.x.shape == (2,)
+    onp.testing.assert_allclose(onp.asarray(got.x), want.x, rtol=1e-10)
+    onp.testing.assert_allclose(float(got.cost), want.cost, rtol=1e-10)
+    assert got.fun.shape == (9,) and got.jac.shape == (9, 2)
+
+
+@pytest.mark.parametrize("method", ["del2", "iteration"])
+def test_fixed_point_against_scipy(method):
+    got = nso.fixed_point(lambda x, c: np.cos(c * x), np.asarray([[0.3, 0.5], [0.2, 0.9]]), args=(np.asarray(0.8),),
+                          method=method)
+    want = so.fixed_point(lambda x, c: onp.cos(c * x), onp.array([[0.3, 0.5], [0.2, 0.9]]), args=(0.8,), method=method)
+    assert got.shape == (2, 2) and isinstance(got, np.ndarray)
+    onp.testing.assert_allclose(onp.asarray(got), want, rtol=1e-12)
+
+
+def test_implicit_derivatives_by_tape_and_their_limits():
+    """The solution's derivative in args is the implicit one (no solver iteration recorded);
+    where the implicit function theorem does not apply (bounds, constraints, a robust loss, a
+    solve that did not converge) differentiating raises instead of giving a wrong answer."""
+    a = np.asarray(1.5)
+    with np.GradientTape() as tape:
+        tape.watch(a)
+        x0 = nso.root(equations, [0.5, 0.5], args=(a, 2.0), tol=1e-13).x[0]
+    g = tape.gradient(x0, a)
+    eps = 1e-6
+    fd = (float(nso.root(equations, [0.5, 0.5], args=(1.5 + eps, 2.0), tol=1e-13).x[0])
+          - float(nso.root(equations, [0.5, 0.5], args=(1.5 - eps, 2.0), tol=1e-13).x[0])) / (2 * eps)
+    assert abs(float(g) - fd) < 1e-6
+    y = np.asarray(Y)
+    for call, match in [
+            (lambda y: nso.least_squares(decay, [1.0, 1.0], args=(np.asarray(T), y), bounds=([0, 0], [3, 3])).x,
+             "least_squares.*bounds"),
+            (lambda y: nso.least_squares(decay, [1.0, 1.0], args=(np.asarray(T), y), loss="huber").x,
+             "least_squares.*linear loss"),
+            (lambda y: minimize(lambda x, y: np.sum((x - y[:2]) ** 2), [0.0, 0.0], args=(y,), bounds=[(0, 1)] * 2).x,
+             "minimize.*bounds")]:
+        with pytest.raises(np.AutodiffError, match=match):
+            np.grad(lambda y: np.sum(call(y)))(y)
+    for call in [lambda a: nso.root(equations, [0.5, 0.5], args=(a, 2.0), options={"maxfev": 2}).x,
+                 lambda a: minimize(lambda x, a: np.sum((x - a) ** 4), [0.0, 0.0], args=(a,), method="BFGS",
+                                    options={"maxiter": 2}).x]:
+        with pytest.raises(np.AutodiffError, match="did not converge"):
+            np.grad(lambda a: np.sum(call(a)))(a)
+    with pytest.raises(ValueError, match="as many values"):
+        nso.root(lambda x: np.sum(x), [1.0, 2.0])
+    with pytest.raises(TypeError, match="x0 must be real"):
+        nso.root(lambda x: x, [1j])
