@@ -83,6 +83,11 @@ class _Flags:
                 "F_CONTIGUOUS": self.f_contiguous}.get(key.upper(), True)
 
 
+class ChunkLayoutError(ValueError):
+    """A Dask algorithm needs another chunk layout (FFTs: one chunk along the axis; LU: square
+    chunks; QR: tall-and-skinny blocks)."""
+
+
 class UnknownShapeError(ValueError):
     """An op needs a shape Dask knows only after computing (NaN-sized chunks)."""
 
@@ -550,9 +555,12 @@ def _guarded(name, k, wraps, writes, backend):
                     f"on values, as after boolean indexing or unique), and {name} needs it: "
                     f"x.persist() computes x and learns its shape, or x.to_device('cpu') "
                     f"computes it in this process ({type(e).__name__}: {e})") from e
-            if name.startswith(("linalg.", "fft.")) and type(e) in (ValueError, NotImplementedError):
-                raise type(e)(f"{e}\n(Dask's {name} needs the chunk layout above: rechunk with "
-                              f"x.rechunk(chunks), or x.to_device('cpu') if it fits in memory)") from e
+            if name.startswith(("linalg.", "fft.")) and type(e) is ValueError:
+                raise ChunkLayoutError(f"{e}\n(Dask's {name} needs the chunk layout above: rechunk "
+                                       f"with x.rechunk(chunks), or x.to_device('cpu') if it fits "
+                                       f"in memory)") from e
+            if type(e) is NotImplementedError:  # Dask's own "not supported" (nd fancy indexing)
+                raise unsupported(f"Dask has no algorithm for it ({e})") from e
             raise
         finally:
             _state.op = None
