@@ -17,6 +17,7 @@ import functools
 import re
 import threading
 import types
+import weakref
 
 import numpy  # metadata only here: dtypes and the host copies that computing gives
 
@@ -82,6 +83,11 @@ class _Flags:
                 "F_CONTIGUOUS": self.f_contiguous}.get(key.upper(), True)
 
 
+class ChunkLayoutError(ValueError):
+    """A Dask algorithm needs another chunk layout (FFTs: one chunk along the axis; LU: square
+    chunks; QR: tall-and-skinny blocks)."""
+
+
 class UnknownShapeError(ValueError):
     """An op needs a shape Dask knows only after computing (NaN-sized chunks)."""
 
@@ -139,13 +145,14 @@ class _Ufunc:
 
     def __init__(self, da, uf, name):
         self._da, self._uf, self.__name__ = da, uf, name
+        self._call = _lenient(uf, name) if isinstance(uf, types.FunctionType) else uf
 
     def __call__(self, *args, where=True, casting="same_kind", order="K", subok=True, **kw):
         if where is not True:
             raise unsupported(f"Dask's {self.__name__} has no where=")
         if casting != "same_kind" or subok is not True:
             raise unsupported(f"Dask's {self.__name__} has no casting= or subok=")
-        return self._uf(*args, **kw)
+        return self._call(*args, **kw)
 
     def reduce(self, array, axis=0, dtype=None, out=None, keepdims=False, initial=_NOVALUE,
                where=True):
@@ -165,10 +172,49 @@ class _Ufunc:
                 " with out=" if name else ""))
         return getattr(self._da, name)(array, axis=axis, dtype=dtype)
 
+    def at(self, a, indices, b=None):
+        """add.at and subtract.at, lazily: ``a`` (a Dask array object) takes the new graph.
+        Basic indices select each element once (a sum on a slice); integer arrays may repeat
+        one, so their values are summed per position by ``bincount`` (NumPy's accumulation)."""
+        if self.__name__ not in ("add", "subtract") or b is None:
+            raise unsupported(f"Dask has no {self.__name__}.at")
+        da = self._da
+        v = da.asarray(b) if self.__name__ == "add" else -da.asarray(b)
+        items = indices if type(indices) is tuple else (indices,)
+        if all(k is None or k is Ellipsis or isinstance(k, (int, numpy.integer, slice)) for k in items):
+            key = tuple(k for k in items if k is not None)  # (None's axes have length 1)
+            sel = a[key]
+            a[key] = sel + da.broadcast_to(v, a[indices].shape).reshape(sel.shape)
+            return
+        pos = sum(da.arange(n, chunks=c).reshape((1,) * i + (n,) + (1,) * (a.ndim - i - 1)) * st
+                  for i, (n, c, st) in enumerate(zip(a.shape, a.chunks, _c_strides(a.shape))))
+        sel = da.broadcast_to(pos, a.shape, chunks=a.chunks)[indices]
+        w = da.broadcast_to(v, sel.shape).ravel()
+        idx = sel.ravel().rechunk(w.chunks)
+
+        def summed(weights):
+            return da.bincount(idx, weights=weights, minlength=a.size).reshape(a.shape)
+        total = summed(w.real) + 1j * summed(w.imag) if w.dtype.kind == "c" else summed(w)
+        _rebind(a, (a + total).astype(a.dtype))
+
     def __getattr__(self, attr):  # nin, nout, types, identity; outer is Dask's own
         if attr in ("reduceat", "at"):
             raise unsupported(f"Dask has no {self.__name__}.{attr}")
         return getattr(self._uf, attr)
+
+
+def _rebind(a, y):
+    """The Dask array object ``a`` takes ``y``'s graph (what Dask's own ``__setitem__`` does)."""
+    a._meta, a.dask, a._name, a._chunks = y._meta, y.dask, y.name, y.chunks
+
+
+def _c_strides(shape):
+    """Element strides of a C-ordered array of ``shape``."""
+    out, n = [], 1
+    for s in reversed(shape):
+        out.append(n)
+        n *= s
+    return out[::-1]
 
 
 class _Missing:
@@ -190,7 +236,7 @@ _UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
 # NumPy parameters whose value here changes nothing on Dask (memory layout, NumPy's defaults)
 _DEFAULTS = {"order": ("C", "K", "A"), "equal_nan": (True,), "where": (True,),
              "casting": ("same_kind",), "subok": (True,), "mode": ("reduced", "raise"),
-             "overwrite_input": (False,), "keepdims": (False,),
+             "overwrite_input": (False,), "keepdims": (False,), "writeable": (False,),
              "copy": (True, False)}  # (Dask never shares memory: copies or not, the values)
 _DEFAULTS_OF = {"linspace": {"axis": (0,)}}
 
@@ -239,6 +285,22 @@ def _scalars_ok(da, f):
     return g
 
 
+def _take_flat(da):
+    """take(axis=None): Dask's take needs an axis (NumPy's None: the flattened array)."""
+    def take(a, indices, axis=None, **kw):
+        return da.take(a.ravel(), indices, axis=0, **kw) if axis is None else \
+            da.take(a, indices, axis=axis, **kw)
+    return take
+
+
+def _lstsq(da, a, b, rcond=None):
+    """Dask's lstsq gives the rank as int64; NumPy's is int32."""
+    if rcond is not None:
+        raise unsupported("Dask's linalg.lstsq has no rcond=")
+    x, res, rank, s = da.linalg.lstsq(a, b)
+    return x, res, rank.astype(numpy.int32), s
+
+
 def _svd(da, a, full_matrices=True, compute_uv=True):
     """Dask's svd has no compute_uv= (and only the reduced SVD: full_matrices=False)."""
     if not compute_uv:
@@ -271,13 +333,15 @@ def namespace(da, kernel_paths=()):
         setattr(ns, sub, copy)
     for name, fn in cupy_backend.COMPOSED.items():  # vecdot, matvec, vecmat: in Dask's functions
         if not hasattr(da, name) and name != "isnat":
-            setattr(ns, name, functools.partial(fn, da))
+            setattr(ns, name, functools.partial(fn, ns))
+    ns.take = _lenient(_take_flat(da), "take")
     ns.ndarray = da.Array
     for name in cupy_backend.SCALAR_OPERANDS:  # Python scalars as 0-d arrays, as NumPy takes them
         if hasattr(da, name):
             setattr(ns, name, _scalars_ok(da, getattr(ns, name)))
     ns.linalg.cholesky = _lenient(lambda a: da.linalg.cholesky(a, lower=True), "linalg.cholesky")
     ns.linalg.svd = _lenient(functools.partial(_svd, da), "linalg.svd")
+    ns.linalg.lstsq = _lenient(functools.partial(_lstsq, da), "linalg.lstsq")
     ns.asarray = _no_copy_kw(da.asarray)
     ns.array = _no_copy_kw(da.array)
     for path in kernel_paths:
@@ -313,7 +377,7 @@ def _to_device(backend):
 
 def _copy(backend):
     def copy(x, *, order="K"):
-        return x.copy()
+        return _fresh(x)  # (Dask's copy is the array itself: a write would reach both)
     return copy
 
 
@@ -394,8 +458,16 @@ class _Kernels:
                 k = _Missing(name)
             except DaskUnsupportedError as e:  # (raised when called, inside apply)
                 k = _raiser(e)
-            return k if name in TRANSFERS else _guarded(name, k, op.wraps, backend)
+            if name in TRANSFERS:
+                return k
+            return _guarded(name, k, op.wraps, op.inplace == "write", backend)
         return factory
+
+
+def _fresh(r):
+    if type(r) is tuple:
+        return tuple(_fresh(x) for x in r)
+    return DaskData(r.dask, r.name, r.chunks, meta=r._meta) if isinstance(r, _da.Array) else r
 
 
 def _raiser(e):
@@ -417,8 +489,55 @@ def _convert(r):
     return r
 
 
-def _guarded(name, k, wraps, backend):
+# Ops whose NumPy result is a view of operand 0 (getitem: with a basic index only)
+# (not alias: a Variable's memory, which its optimizer writes, as NumPy's would be written)
+VIEWS = frozenset({"getitem", "transpose", "reshape", "ravel", "real", "imag", "broadcast_to",
+                   "diagonal", "view", "view.dtype", "as_strided", "sliding_window_view",
+                   "broadcast_arrays", "diag"})
+_BASIC = (int, numpy.integer, slice, type(None), type(Ellipsis))
+
+
+def _is_view(name, args, kw):
+    if name != "getitem":
+        return name in VIEWS
+    key = kw.get("key")
+    return all(isinstance(k, _BASIC) for k in (key if type(key) is tuple else (key,)))
+
+
+def _refuse_shared_writes(name, targets):
+    """NumPy's views share memory, Dask's arrays share none: writing into an array that is a
+    view of a live array, or has live views, would reach only the one written on Dask. Such a
+    write is refused (each view holds a weak reference to its base, each base a weak set of
+    its views: once they are gone, the array is written as NumPy's would be)."""
+    for t in targets:
+        base = getattr(t, "_npf_base", None)
+        views = getattr(t, "_npf_views", {})
+        if (base is not None and base() is not None) or any(v() is not None for v in views.values()):
+            raise unsupported(
+                f"it writes into an array that shares memory with another on NumPy (a view, or "
+                f"an array a view was taken of), while Dask arrays share none (the write would "
+                f"reach this array only); build the new values instead (npflow.where, "
+                f"concatenate), or write into a copy (x.copy())")
+
+
+def _mark_shared(r, args):
+    if not (args and isinstance(args[0], _da.Array)):
+        return
+    base = args[0]
+    views = base.__dict__.get("_npf_views")
+    if views is None:
+        views = base._npf_views = {}  # id -> weak reference (Dask arrays are not hashable)
+    for x in (r if type(r) is tuple else (r,)):
+        if isinstance(x, _da.Array) and x is not base:
+            x._npf_base = weakref.ref(base)
+            views[id(x)] = weakref.ref(x, lambda ref, k=id(x), vs=views: vs.pop(k, None))
+
+
+def _guarded(name, k, wraps, writes, backend):
     def kernel(*args, **kw):
+        out = kw.get("out")
+        if writes or out is not None:
+            _refuse_shared_writes(name, (args[0],) if writes else out if type(out) is tuple else (out,))
         outer = _outer_scheduler()
         _state.op = name
         try:
@@ -436,13 +555,25 @@ def _guarded(name, k, wraps, backend):
                     f"on values, as after boolean indexing or unique), and {name} needs it: "
                     f"x.persist() computes x and learns its shape, or x.to_device('cpu') "
                     f"computes it in this process ({type(e).__name__}: {e})") from e
-            if name.startswith(("linalg.", "fft.")) and type(e) in (ValueError, NotImplementedError):
-                raise type(e)(f"{e}\n(Dask's {name} needs the chunk layout above: rechunk with "
-                              f"x.rechunk(chunks), or x.to_device('cpu') if it fits in memory)") from e
+            if name.startswith(("linalg.", "fft.")) and type(e) is ValueError:
+                raise ChunkLayoutError(f"{e}\n(Dask's {name} needs the chunk layout above: rechunk "
+                                       f"with x.rechunk(chunks), or x.to_device('cpu') if it fits "
+                                       f"in memory)") from e
+            if type(e) is NotImplementedError:  # Dask's own "not supported" (nd fancy indexing)
+                raise unsupported(f"Dask has no algorithm for it ({e})") from e
             raise
         finally:
             _state.op = None
-        return _convert(r) if wraps else r
+        if not wraps:
+            return r
+        r = _convert(r)
+        if any(x is a for x in (r if type(r) is tuple else (r,)) for a in args):  # an operand
+            r = _fresh(r)  # itself: a new object over the same graph (a write rebinds one only)
+            if name != "alias":
+                _mark_shared(r, args)
+        elif _is_view(name, args, kw):
+            _mark_shared(r, args)
+        return r
     kernel.__name__ = name
     return kernel
 

@@ -561,8 +561,8 @@ def unwrap_index(key, dev, opname):
             raise DeviceMismatchError(
                 f"{opname}(): the index is on {key._device.name} but the array is on {dev.name}")
         return key._data
-    if tk is list and dev.kind != "cpu":
-        return dev.backend.asarray(key)
+    if tk is list and dev.kind != "cpu":  # (Dask takes host index lists as they are)
+        return dev.backend.asarray(key) if dev.kind != "dask" else numpy.asarray(key)
     return key
 
 
