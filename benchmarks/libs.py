@@ -74,6 +74,14 @@ def _npflow():
                 hvp=hvp, record=record)
 
 
+def _npflow_jit():
+    """npflow.jit: each workload's npflow function (by the library's idiom) jitted."""
+    d = _npflow()
+    d.update(wrap=lambda f: None if f is None else npflow.jit(f), record=None,
+             lacks={"record": "jit compiles the recording away"})
+    return d
+
+
 # -- autograd ---------------------------------------------------------------------------------
 def _autograd():
     import autograd
@@ -181,6 +189,7 @@ def _jax(jit):
 LIBS = [
     Lib("NumPy", _numpy, "numpy", peer=False),
     Lib("npflow", _npflow, "npflow", peer=False),
+    Lib("npflow jit", _npflow_jit, "npflow", peer=False),
     Lib("autograd", _autograd, "autograd"),
     Lib("MyGrad", _mygrad, "mygrad"),
     Lib("PyTorch", _torch, "torch"),

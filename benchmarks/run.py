@@ -107,7 +107,7 @@ def measure(w, libs, rounds, sample):
             ratios[k].append(t[k] / t["NumPy"])
     base = times["NumPy"]
     q = statistics.quantiles(base, n=4) if len(base) > 1 else (base[0],) * 3
-    res = {"name": w.name, "ops": w.ops, "targets": w.targets, "beat": w.beat,
+    res = {"name": w.name, "ops": w.ops, "targets": w.targets, "beat": w.beat, "jit_targets": w.jit_targets,
            "spread": (q[2] - q[0]) / q[1], "libs": {}}
     for k, v in ready.items():
         res["libs"][k] = v if k not in timed else {"s": statistics.median(times[k]),
@@ -130,6 +130,28 @@ def peak_memory(fn, args, repeat=3):
         return min(peaks)
     finally:
         tracemalloc.stop()
+
+
+def jit_costs(rounds):
+    """npflow.jit's fixed costs: the MLP gradient step's first call (tracing, passes, compiling)
+    beside an eager step, and what a cached call adds to its kernels (a 1-element ``x + 1.0``)."""
+    args = tuple(npflow.asarray(a) for a in _mlp_data(numpy.random.default_rng(0)))
+    eager = statistics.median(_time_once(mlp_npflow, args, 1) for _ in range(rounds))
+    firsts = []
+    for _ in range(3):
+        f = npflow.jit(mlp_npflow)
+        t0 = time.perf_counter()
+        f(*args)
+        firsts.append(time.perf_counter() - t0)
+    g = npflow.jit(lambda x: x + 1.0)
+    x = npflow.ones(1)
+    raw = x._data
+    g(x)
+    n = 20000
+    jit_t = statistics.median(_time_once(g, (x,), n) for _ in range(rounds))
+    kern_t = statistics.median(_time_once(numpy.add, (raw, 1.0), n) for _ in range(rounds))
+    return {"first": statistics.median(firsts), "eager": eager, "cached": jit_t, "kernel": kern_t,
+            "overhead": jit_t - kern_t, "peak_jit": peak_memory(npflow.jit(mlp_npflow), args)}
 
 
 def ode_adjoint_report(rounds):
@@ -203,8 +225,22 @@ def _met(ok):
     return "yes" if ok else "**no**"
 
 
-def _targets(r, ratio):
-    return "; ".join(f"≤ {b} ({src}): {_met(ratio <= b)}" for b, src in r["targets"])
+def _targets(r, ratio, key="targets"):
+    out = []
+    for b, src in r[key]:
+        if isinstance(b, str):  # "2x JAX jit": a bound relative to a peer in the same run
+            k, peer = b.split("x ", 1)
+            p = r["libs"].get(peer)
+            b = float(k) * p["ratio"] if isinstance(p, dict) else None
+            if b is None:
+                continue
+        out.append(f"≤ {b:.3g} ({src}): {_met(ratio <= b)}")
+    return "; ".join(out)
+
+
+def _jit_targets(r):
+    j = r["libs"].get("npflow jit")
+    return _targets(r, j["ratio"], "jit_targets") if isinstance(j, dict) and r["jit_targets"] else ""
 
 
 def _beats(r):
@@ -218,7 +254,8 @@ def _beats(r):
 
 
 def summary(rows, names):
-    head = ["workload", "NumPy per op"] + names[1:] + ["targets (npflow)", "faster than (issue 8)"]
+    head = ["workload", "NumPy per op"] + names[1:] + ["targets (npflow)", "faster than (issue 8)",
+                                                        "targets (npflow jit)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         nf = r["libs"].get("npflow")
@@ -226,7 +263,7 @@ def summary(rows, names):
         for n in names[1:]:
             v = r["libs"].get(n)
             cells.append(_fmt_ratio(v["ratio"]) if isinstance(v, dict) else "—")
-        cells += [_targets(r, nf["ratio"]) if isinstance(nf, dict) else "", _beats(r)]
+        cells += [_targets(r, nf["ratio"]) if isinstance(nf, dict) else "", _beats(r), _jit_targets(r)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -296,6 +333,7 @@ def main():
     mlp = _mlp_data(numpy.random.default_rng(0))
     mem = {"NumPy": peak_memory(mlp_numpy, mlp),
            "npflow": peak_memory(mlp_npflow, tuple(npflow.asarray(a) for a in mlp))}
+    jc = jit_costs(rounds)
     profs = [kernel_profile(w, libs[1], rounds, sample) for w in WORKLOADS
              if w.kind in ("grad", "hvp") and (not args.only or args.only in w.name)]
     prof = next((p for p in profs if p["name"].startswith("MLP")), None)
@@ -321,7 +359,15 @@ def main():
         "## MLP gradient step: memory and where npflow's time goes", "",
         f"Peak memory of one step (tracemalloc, above the inputs): NumPy {mem['NumPy'] / 2**20:.1f} MiB, "
         f"npflow {mem['npflow'] / 2**20:.1f} MiB: {mem['npflow'] / mem['NumPy']:.2f}x "
-        f"(target ≤ 1.2x: {_met(mem['npflow'] <= 1.2 * mem['NumPy'])}).", "",
+        f"(target ≤ 1.2x: {_met(mem['npflow'] <= 1.2 * mem['NumPy'])}); npflow jit "
+        f"{jc['peak_jit'] / 2**20:.1f} MiB (issue 15: at most the eager step's: "
+        f"{_met(jc['peak_jit'] <= mem['npflow'])}).", "",
+        "## npflow.jit's fixed costs", "",
+        f"The MLP gradient step's first call (tracing, graph passes, compiling the replay): "
+        f"{_fmt_time(jc['first'])}, beside {_fmt_time(jc['eager'])} for an eager step (issue 15: compile "
+        f"≤ 2 s: {_met(jc['first'] <= 2.0)}). A cached call of a jitted 1-element `x + 1.0`: "
+        f"{_fmt_time(jc['cached'])}, its NumPy kernel bare {_fmt_time(jc['kernel'])}: jit adds "
+        f"{_fmt_time(jc['overhead'])} (issue 15: ≤ 5 µs: {_met(jc['overhead'] <= 5e-6)}).", "",
     ] + ([
         f"npflow's step ran {prof['ops']} ops ({', '.join(f'{k} {v}' for k, v in sorted(prof['counts'].items()))}). "
         f"Replaying the same NumPy kernel calls bare takes {prof['kernels/NumPy']:.2f}x the hand-written "

@@ -32,6 +32,7 @@ class Workload:
     npflow: object = None   # npflow's own function (default: from code, as for the peers)
     ops: int = 1            # ops per call, to report time per op (1: per call)
     targets: tuple = ()     # (bound on npflow/NumPy time, where it is from)
+    jit_targets: tuple = ()  # (bound on npflow jit's time / NumPy's, where it is from)
     beat: tuple = ()        # peers npflow must be faster than (issue 8)
     rtol: float = 1e-12
 
@@ -59,6 +60,11 @@ def _chain10(ns, x, y):
     for _ in range(10):
         x = ns.tanh(x * y + x) - y
     return x
+
+
+def _chain15(ns, x, y):
+    """Issue 15's elementwise chain (one memory pass per op in eager mode)."""
+    return ns.exp(-x * x) * y + ns.sin(x)
 
 
 def _arrays(*shapes):
@@ -349,6 +355,8 @@ WORKLOADS = [
              code=_chain10, kind="record", wrt=(0,), ops=40, targets=((3.0, "issue 8"),)),
     Workload("elementwise chain, 4M elements: tanh(x*y + x) - y", _arrays(4_000_000, 4_000_000),
              code=_chain, ops=4, targets=((1.05, "issue 8"),)),
+    Workload("elementwise chain, 4M elements: exp(-x*x)*y + sin(x)", _arrays(4_000_000, 4_000_000),
+             code=_chain15, ops=5, jit_targets=((0.5, "issue 15"),)),
     Workload("reductions, 8x8: sum(axis=0), mean(axis=1, keepdims), max(axis=-1)", _arrays((8, 8)),
              code=_reductions, ops=3),
     Workload("reductions, 2000x2000: sum(axis=0), mean(axis=1, keepdims), max(axis=-1)",
@@ -357,12 +365,14 @@ WORKLOADS = [
              code=_matmul),
     Workload("logistic regression 5000x100, loss + gradient", _logreg_data, logreg_numpy, _logreg,
              "grad", wrt=(2,), npflow=logreg_npflow, targets=((1.3, "issue 8"), (1.5, "issue 3")),
+             jit_targets=((1.0, "issue 15"),),
              beat=EAGER + ("PyTorch",), rtol=1e-10),
     Workload("MLP 784-256-256-10 tanh, batch 256, loss + gradient", _mlp_data, mlp_numpy, _mlp,
              "grad", wrt=(2, 3, 4, 5, 6, 7), npflow=mlp_npflow,
              targets=((1.2, "issue 8"), (1.3, "issue 3")), beat=EAGER, rtol=1e-9),
     Workload(f"recurrence, {STEPS} steps of h = tanh(W @ h + x_t) on 4-vectors, gradient wrt W",
              _rnn_data, rnn_numpy, _rnn, "grad", wrt=(0,), targets=((2.5, "issue 8"),),
+             jit_targets=(("2x JAX jit", "issue 15"),),
              beat=EAGER + ("PyTorch",), rtol=1e-10),
     Workload("hessian-vector product of the logistic loss (5000x100), forward over reverse", _hvp_data,
              hvp_numpy, _logreg_w, "hvp", wrt=(0,), beat=EAGER, rtol=1e-9),

@@ -33,6 +33,7 @@ from ._numpy.info import __array_namespace_info__  # noqa: F401
 from .autodiff import *  # noqa: F401,F403
 from . import testing  # noqa: F401
 from .control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: F401,A004
+from .jit import jit  # noqa: F401,E402  (the package npflow/jit: npflow.jit is its function)
 from .variables import Variable  # noqa: F401
 from . import optimizers, optimize  # noqa: F401
 from . import lib  # noqa: F401

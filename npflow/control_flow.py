@@ -18,6 +18,7 @@ import collections
 
 import numpy as _onp
 
+from ._core import dispatch as _dispatch
 from ._core.dtypes import result_type
 from ._core.ndarray import ndarray
 from ._numpy.creation import asarray, zeros
@@ -138,6 +139,11 @@ class _Type:
         return unflatten(tree, out)
 
 
+def _jit_control():
+    from .jit import control  # (npflow.jit is above this module: imported when it traces)
+    return control
+
+
 # -- the forms ------------------------------------------------------------------------
 def _callables(fn, fns):
     for f in fns:
@@ -153,6 +159,11 @@ def cond(pred, true_fn, false_fn, *operands):
     array(0.)
     """
     _callables("cond", (true_fn, false_fn))
+    if _dispatch.concrete_check is not None:  # npflow.jit traces: one graph node (jit/control.py)
+        r = _jit_control().cond(pred, (false_fn, true_fn), operands,
+                                lambda: cond(pred, true_fn, false_fn, *operands))
+        if r is not NotImplemented:
+            return r
     taken = true_fn if _scalar(pred, "cond", "pred", "bi") else false_fn
     return taken(*operands)
 
@@ -164,12 +175,21 @@ def switch(index, branches, *operands):
     if not branches:
         raise ValueError("switch: branches must be a non-empty sequence of callables")
     _callables("switch", branches)
+    if _dispatch.concrete_check is not None:
+        r = _jit_control().cond(index, branches, operands, lambda: switch(index, branches, *operands))
+        if r is not NotImplemented:
+            return r
     return branches[min(max(i, 0), len(branches) - 1)](*operands)
 
 
 def while_loop(cond_fun, body_fun, init_val):
     """``val = body_fun(val)`` while ``cond_fun(val)``, from ``init_val``; returns the final ``val``."""
     carry, val = _Type("while_loop", "init_val", init_val), init_val
+    if _dispatch.concrete_check is not None:
+        r = _jit_control().while_loop(cond_fun, body_fun, init_val,
+                                      lambda v: while_loop(cond_fun, body_fun, v))
+        if r is not NotImplemented:
+            return r
     while _scalar(cond_fun(val), "while_loop", "cond_fun's output", "b"):
         val = carry.check(body_fun(val), "body_fun")
     return val
@@ -177,6 +197,11 @@ def while_loop(cond_fun, body_fun, init_val):
 
 def fori_loop(lower, upper, body_fun, init_val):
     """``val = body_fun(i, val)`` for ``i`` (a Python int) in ``range(lower, upper)``."""
+    if _dispatch.concrete_check is not None:  # (inside jit, i is a traced 0-d int64 array)
+        r = _jit_control().fori_loop(lower, upper, body_fun, init_val,
+                                     lambda lo, hi, v: fori_loop(lo, hi, body_fun, v))
+        if r is not NotImplemented:
+            return r
     lo = _scalar(lower, "fori_loop", "lower", "i")
     hi = _scalar(upper, "fori_loop", "upper", "i")
     carry, val = _Type("fori_loop", "init_val", init_val), init_val
@@ -232,6 +257,11 @@ def scan(f, init, xs=None, length=None, reverse=False):
 
 
 def _scan(fn, f, init, xs, length, reverse):
+    if _dispatch.concrete_check is not None:
+        r = _jit_control().scan(fn, f, init, xs, length, reverse,
+                                lambda c, x: _scan(fn, f, c, x, length, reverse))
+        if r is not NotImplemented:
+            return r
     leaves, x_tree = flatten(xs)
     leaves = [v if v is None or isinstance(v, ndarray) else asarray(v) for v in leaves]
     n = _scan_length(fn, leaves, xs, length)

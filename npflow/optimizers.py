@@ -27,6 +27,7 @@ from ._numpy.reductions import sum as _sum
 from ._numpy.ufuncs import sqrt, square, maximum
 from .autodiff.pytree import flatten, unflatten
 from .variables import Variable
+from ._core.ndarray import ndarray
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "apply_updates",
            "OptimizerState", "LearningRateSchedule", "ExponentialDecay", "CosineDecay",
@@ -179,6 +180,7 @@ class Optimizer:
     # TensorFlow style -------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars):
         """Update each Variable in place from its gradient (pairs with a None gradient are skipped)."""
+        _refuse_under_jit(f"{type(self).__name__}.apply_gradients()")
         pairs = list(grads_and_vars)
         for g, v in pairs:
             if not isinstance(v, Variable):
@@ -223,6 +225,21 @@ class Optimizer:
     def __repr__(self):
         return f"<npflow.optimizers.{type(self).__name__} learning_rate={self._learning_rate!r} " \
                f"iterations={self.iterations}>"
+
+
+def _refuse_under_jit(what):
+    """The TensorFlow-style step keeps its step count and slots as Python state: a jitted
+    function would update them once, at trace time, and its later calls would take steps from
+    the stale count and moments, silently wrong. It raises there instead."""
+    from ._core import dispatch
+    if dispatch.concrete_check is None:  # (no graph is traced anywhere: the common case)
+        return
+    from .jit.graph import JitError, active_trace
+    if active_trace() is not None:
+        raise JitError(f"{what} inside npflow.jit: the optimizer's step count and slots are Python "
+                       f"state, which a compiled graph does not update on its later calls; use the "
+                       f"optax style: state = opt.init(params) outside, and inside the jitted "
+                       f"function updates, state = opt.update(grads, state, params), returning state")
 
 
 def apply_updates(params, updates):
@@ -276,7 +293,10 @@ class Adam(Optimizer):
     def _update(self, g, slots, lr, t):
         m, v = slots
         b1, b2 = self.beta_1, self.beta_2
-        alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        if isinstance(t, ndarray):  # a step count held as an array (a jitted step: npflow.jit)
+            alpha = (lr * sqrt(1 - b2 ** t) / (1 - b1 ** t)).astype(g.dtype)
+        else:
+            alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
         m = m + (g - m) * (1 - b1)
         v = v + (square(g) - v) * (1 - b2)
         return -(m * alpha / (sqrt(v) + self.epsilon)), (m, v)

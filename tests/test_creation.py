@@ -350,3 +350,52 @@ def test_astype_device_and_errors():
     assert nf.astype(a, onp.float32, device="sim").device == nf.Device("sim")
     with pytest.raises(TypeError, match="astype"):
         nf.astype([1.0], onp.float32)
+
+
+# -- value arguments an autodiff trace tracks: the same values as NumPy's, on the value's device --
+TRACED_VALUE_CALLS = [  # (label, call(m, v) with module m and value v: NumPy's or an npflow array)
+    ("full", lambda m, v: m.full((2, 3), v)), ("full-dtype", lambda m, v: m.full((2, 2), v, dtype=onp.float32)),
+    ("full-int", lambda m, v: m.full(3, v, dtype=int)), ("full-F", lambda m, v: m.full((2, 3), v, order="F")),
+    ("full_like", lambda m, v: m.full_like(onp.zeros((2, 3), onp.float32), v)),
+    ("full_like-K", lambda m, v: m.full_like(onp.zeros((4, 6))[::2, ::-2], v)),
+    *[(f"linspace-{n}-{e}", lambda m, v, n=n, e=e: m.linspace(v, 3 * v + 1, n, endpoint=e))
+      for n in (0, 1, 2, 7) for e in (True, False)],
+    ("linspace-zero-step", lambda m, v: m.linspace(v, v, 4)),
+    ("linspace-retstep", lambda m, v: m.linspace(v, 2.0, 5, retstep=True)),
+    ("linspace-int", lambda m, v: m.linspace(v, 9.5, 6, dtype=int)),
+    ("linspace-axis", lambda m, v: m.linspace(m.stack([v, -v]), 2.0, 3, axis=-1)),
+    ("linspace-float32", lambda m, v: m.linspace(v.astype(onp.float32), 1.0, 5)),
+    ("logspace", lambda m, v: m.logspace(v, 2.0, 4)), ("logspace-base", lambda m, v: m.logspace(v, 1.0, 3, base=2.0)),
+    ("geomspace", lambda m, v: m.geomspace(v + 1, 50.0, 5)), ("geomspace-neg", lambda m, v: m.geomspace(-v - 1, -8.0, 3)),
+    ("fill", lambda m, v: (lambda z: (z.fill(v), z)[1])(m.zeros_like(v, shape=3))),
+    ("pad", lambda m, v: m.pad(m.ones_like(v, shape=(2, 3)), ((1, 0), (2, 1)), constant_values=v)),
+    ("pad-int", lambda m, v: m.pad(m.ones_like(v, shape=3, dtype=int), 2, constant_values=v)),
+]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("label,call", TRACED_VALUE_CALLS, ids=[c[0] for c in TRACED_VALUE_CALLS])
+def test_traced_value_arguments_give_numpy_s_values(label, call, device):
+    """full(shape, v), linspace(v, ...), x.fill(v), ... with v an array being differentiated:
+    computed in npflow calls (differentiable; gradients in tests/gradspecs/creation.py), with
+    NumPy's values and dtypes, on v's device."""
+    v = nf.asarray(0.7, device=device)
+    with nf.GradientTape() as tape:
+        tape.watch(v)
+        got = call(nf, v)
+    expected = call(onp, onp.float64(0.7))
+    got, expected = (got[0], expected[0]) if isinstance(expected, tuple) else (got, expected)
+    assert got.device == nf.Device(device)
+    assert_same(got.to_device("cpu"), expected)
+
+
+def test_full_like_follows_an_npflow_fill_value_s_device():
+    """A NumPy prototype is uncommitted: npflow.full_like takes the fill value's device (NumPy's own
+    full_like dispatches on the prototype only: a host array, README)."""
+    v = nf.asarray(2.0, device="sim")
+    for proto in (onp.zeros((2, 3)), onp.zeros((4, 3))[::2]):
+        r = nf.full_like(proto, v)
+        assert r.device == nf.Device("sim")
+        assert_same(r.to_device("cpu"), onp.full_like(proto, 2.0))
+    r = onp.full_like(onp.zeros(3), v)
+    assert type(r) is onp.ndarray and r.tolist() == [2.0, 2.0, 2.0]

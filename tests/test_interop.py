@@ -42,6 +42,31 @@ def test_numpy_asarray_of_views_and_0d():
     onp.testing.assert_array_equal(onp.asarray(x.flat), xn.ravel())
 
 
+PURE = nf._core.dispatch._fastpath is None  # (no buffer export: Python 3.11's classes have none)
+# NumPy arrays over an npflow array's memory: through its buffer (C build), x.data, __array__
+ALIASES = [("asarray", lambda x: onp.asarray(x)), ("asarray-view", lambda x: onp.asarray(x)[1:]),
+           ("data", lambda x: onp.asarray(x.data)), ("data-view", lambda x: onp.asarray(x.data)[::2])]
+if not PURE:
+    ALIASES += [("memoryview", lambda x: onp.asarray(memoryview(x))),
+                ("frombuffer", lambda x: onp.frombuffer(x)), ("ndarray-buffer", lambda x: onp.ndarray(2, buffer=x))]
+
+
+@pytest.mark.parametrize("label,alias", ALIASES, ids=[a[0] for a in ALIASES])
+def test_writes_through_numpy_aliases_are_counted(label, alias):
+    """An npflow write into a NumPy array over x's memory (out=) is a write into x: dispatch.root_of
+    follows NumPy's bases and exported buffers to x's memory, so a tape that saved x raises
+    instead of differentiating the overwritten value."""
+    x = nf.arange(4.0)
+    h = alias(x)
+    assert onp.shares_memory(h, x.data)
+    with nf.GradientTape() as tape:
+        tape.watch(x)
+        y = nf.sin(x)
+        nf.multiply(h, 2.0, out=h)
+    with pytest.raises(nf.AutodiffError, match="written in place"):
+        tape.gradient(nf.sum(y), x)
+
+
 # -- NumPy's ufuncs on npflow arrays ---------------------------------------------------------
 
 UFUNC_CALLS = [
@@ -96,6 +121,36 @@ def test_numpy_ufunc_with_npflow_out():
     assert_same(a, onp.array([3.0, 0, 0, 1.5]))
 
 
+NUMPY_OUT_CALLS = [  # (label, call(p, x) writing into the NumPy array p with npflow operand x)
+    ("iadd", lambda p, x: p.__iadd__(x)), ("imul", lambda p, x: p.__imul__(x)),
+    ("out-kw", lambda p, x: onp.subtract(x, 1.0, out=p)), ("out-tuple", lambda p, x: onp.sin(x, out=(p,))),
+    ("reduce", lambda p, x: onp.add.reduce(x.reshape(1, 3), axis=0, out=p)),
+    ("at", lambda p, x: (onp.add.at(p, [0, 0, 2], x[:3]), p)[1]),
+]
+
+
+@pytest.mark.parametrize("device", ["cpu", "sim"])
+@pytest.mark.parametrize("label,call", NUMPY_OUT_CALLS, ids=[c[0] for c in NUMPY_OUT_CALLS])
+def test_numpy_out_arrays_with_npflow_operands(label, call, device):
+    """``p += x`` with a NumPy p, NumPy's ufuncs with a NumPy out=: NumPy's values written into p,
+    which is returned and stays NumPy's (SciPy's Newton-CG does ``p += x``); with an operand being
+    differentiated the write raises (the derivative would be lost in NumPy's memory)."""
+    xn = onp.array([0.5, -1.0, 2.0])
+    p, pn = onp.ones(3), onp.ones(3)
+    r = call(p, nf.asarray(xn, device=device))
+    assert r is p and type(p) is onp.ndarray
+    call(pn, xn)
+    onp.testing.assert_array_equal(p, pn)
+    if label == "reduce":
+        return  # (NumPy 2.4 keeps the operands of a reduce override that raises: not exercised)
+
+    def f(x):
+        call(onp.ones(3), x)
+        return nf.sum(x)
+    with pytest.raises((nf.AutodiffError, TypeError), match="differentiated"):
+        nf.grad(f)(nf.asarray(xn, device=device))
+
+
 def test_numpy_ufunc_on_sim_stays_on_sim():
     x = nf.asarray(onp.arange(3.0), device="sim")
     for r in (onp.sin(x), onp.add(x, x), onp.add.reduce(x), onp.add.accumulate(x)):
@@ -116,23 +171,80 @@ FUNCTION_CALLS = [
 
 
 @pytest.mark.parametrize("label,call", FUNCTION_CALLS, ids=[c[0] for c in FUNCTION_CALLS])
-def test_numpy_functions_dispatch_to_npflow(label, call):
+def test_numpy_functions_on_cpu_arrays_give_numpy_s_results(label, call):
+    """NumPy's function on plain CPU npflow arrays is NumPy's own call on their memory: NumPy's
+    result, of NumPy's types (what NumPy code and the compiled code SciPy hands it to expect)."""
     x, xn = arr((2, 3))
-    res = outcomes(lambda m: call(onp, x if m is nf else xn))  # NumPy's function on both inputs
+    res = outcomes(lambda m: call(onp, x if m is nf else xn))
     if res is None:
         return
     got, expected = res
-    if isinstance(expected, (onp.ndarray, onp.generic)):
-        assert_same(got, expected)
+    assert type(got) is type(expected)
+    if isinstance(expected, onp.ndarray):
+        onp.testing.assert_array_equal(got, expected, strict=True)
+        assert not expected.base is not None or onp.shares_memory(got, x.data)  # views stay views
     else:
         assert got == expected
+
+
+@pytest.mark.parametrize("label,call", FUNCTION_CALLS[:-3], ids=[c[0] for c in FUNCTION_CALLS[:-3]])
+@pytest.mark.parametrize("kind", ["sim", "traced"])
+def test_numpy_functions_run_npflow_s_where_numpy_would_lose_something(label, call, kind):
+    """On another device, or with an argument an active trace tracks: npflow's function (npflow
+    arrays on the device; the trace records it)."""
+    x, xn = arr((2, 3))
+    expected = call(onp, xn)
+    if kind == "sim":
+        got = call(onp, x.to_device("sim"))
+        assert got.device == nf.Device("sim")
+        got = got.to_device("cpu")
+    else:
+        with nf.GradientTape() as tape:
+            tape.watch(x)
+            got = call(onp, x)
+            total = nf.sum(got)
+        assert tape.gradient(total, x) is not None
+    assert_same(got, expected)
+
+
+OUT_CALLS = [("mean", lambda m, x, o: m.mean(x, axis=0, out=o)), ("sum", lambda m, x, o: m.sum(x, 0, None, o)),
+             ("dot", lambda m, x, o: m.dot(x, x[0], o)), ("clip", lambda m, x, o: m.clip(x[1], 0, 1, o))]
+
+
+@pytest.mark.parametrize("label,call", OUT_CALLS, ids=[c[0] for c in OUT_CALLS])
+def test_numpy_functions_with_an_npflow_out_run_npflow_s(label, call):
+    """An npflow out= (keyword or positional): npflow's function writes it (and counts the write)."""
+    x, xn = arr((2, 3))
+    expected = call(onp, xn, None)
+    o = nf.zeros(expected.shape)
+    assert call(onp, x, o) is o
+    assert_same(o, expected)
+
+
+@pytest.mark.parametrize("name,args", [("copyto", (0.5,)), ("place", ([True, False, True], [9.0])),
+                                       ("put", ([0, 2], [7.0])), ("putmask", ([True, False, False], 3.0)),
+                                       ("fill_diagonal", (4.0,))])
+def test_numpy_functions_writing_into_npflow_arrays_are_counted(name, args):
+    """NumPy's in-place functions on an npflow target run npflow's (the write is counted: a tape
+    that saved the target raises)."""
+    x = nf.arange(3.0) if name != "fill_diagonal" else nf.ones((2, 2))
+    xn = onp.asarray(x).copy()
+    getattr(onp, name)(xn, *args)
+    with nf.GradientTape() as tape:
+        tape.watch(x)
+        y = nf.sin(x)
+    getattr(onp, name)(x, *args)
+    assert_same(x, xn)
+    with pytest.raises(nf.AutodiffError, match="written in place|overwritten"):
+        tape.gradient(nf.sum(y), x)
 
 
 @pytest.mark.parametrize("module, name, args", [("", "mean", ()), ("", "histogram2d", (0,)),
                                                  ("linalg", "norm", ()), ("fft", "fft", ())])
 def test_numpy_functions_npflow_lacks_raise_typeerror(monkeypatch, module, name, args):
-    """A NumPy function called on npflow arrays where npflow has no counterpart: TypeError."""
-    x, _ = arr()
+    """A NumPy function npflow must answer (arrays on another device) where npflow has no
+    counterpart: TypeError."""
+    x = arr()[0].to_device("sim")
     monkeypatch.delattr(getattr(nf, module) if module else nf, name)
     f = getattr(getattr(onp, module) if module else onp, name)
     with pytest.raises(TypeError, match=name):

@@ -1,7 +1,10 @@
 """npflow.ndarray's members are numpy.ndarray's (enumerated at run time, exclusions listed with
 their reasons), with NumPy's results; views as NumPy's subclasses; the buffer protocol."""
+import ctypes
 import hashlib
+import io
 import pickle
+import struct
 
 import numpy as onp
 import pytest
@@ -12,13 +15,14 @@ from support import assert_same, ids, make, same_outcome
 # numpy.ndarray members npflow.ndarray leaves out -> why
 EXCLUDED_MEMBERS = {
     "resize": "reallocates the memory in place, under NumPy views npflow cannot count "
-              "(numpy.asarray(x), memoryview(x) keep the npflow array, not its buffer); "
+              "(numpy.asarray(x), memoryview(x) hold x, not a buffer npflow could move); "
               "npflow.resize(x, shape) returns a new array",
     "__setstate__": "npflow arrays pickle by __reduce__ (data and device), not NumPy's state tuple",
-    "__array_struct__": "NumPy converts an object through __array_struct__, __array_interface__ or "
-                        "the buffer protocol before __array__: numpy.asarray(x) must stay x's own "
-                        "NumPy array (in-place writes are versioned by its memory), so npflow "
-                        "arrays export none of them (x.data, numpy.asarray(x) give the memory)",
+    "__array_struct__": "NumPy converts an object through the buffer protocol (which npflow "
+                        "arrays export on the CPU) before __array_struct__/__array_interface__; "
+                        "where the buffer cannot say the dtype (records, datetimes) __array__ "
+                        "gives x's own array, which an interface would replace by a copy of the "
+                        "description (dtype metadata lost)",
     "__array_interface__": "as __array_struct__ (numpy.asarray(x).__array_interface__ has it)",
 }
 OBJECT = set(dir(object))
@@ -164,16 +168,63 @@ def test_host_memory_members_on_another_device():
     assert x.tobytes() == onp.arange(4.0).tobytes()
 
 
-# -- memory export ------------------------------------------------------------------------------
-def test_no_buffer_protocol_so_numpy_asarray_is_the_array_s_own():
-    """npflow arrays export no buffer (see EXCLUDED_MEMBERS): x.data is the memoryview, and
-    numpy.asarray(x) is x's own NumPy array, so NumPy code reaches the memory either way."""
+# -- memory export: the buffer protocol ---------------------------------------------------------
+PURE = nf._core.dispatch._fastpath is None  # (Python 3.11's classes cannot export a buffer)
+# (label, consumer of an array's buffer): the same result or exception on NumPy's and npflow's
+BUFFER_CONSUMERS = [
+    ("memoryview", lambda a: (lambda m: (m.format, m.shape, m.strides, m.itemsize, m.readonly,
+                                         m.tobytes(), m.tolist()))(memoryview(a))),
+    ("bytes", bytes),
+    ("bytearray", bytearray),
+    ("md5", lambda a: hashlib.md5(a).hexdigest()),  # (C-contiguous only: BufferError otherwise)
+    ("frombuffer", lambda a: onp.frombuffer(a, dtype=onp.uint8).tolist()),
+    ("struct", lambda a: struct.unpack_from("2B", a, 1)),
+    ("readinto", lambda a: (io.BytesIO(bytes(range(a.nbytes))).readinto(a), a)[1]),
+    ("cast-write", lambda a: (memoryview(a).cast("B").__setitem__(0, 7), a)[1]),
+    ("file-write", lambda a: (lambda f: (f.write(a), f.getvalue()))(io.BytesIO())),
+]
+LAYOUTS = [("contiguous", lambda a: a), ("strided", lambda a: a[:, ::2]),
+           ("transposed", lambda a: a.T), ("element", lambda a: a[1, 1]), ("empty", lambda a: a[:0])]
+
+
+@pytest.mark.parametrize("dtype", DTYPES + [onp.float16, onp.uint64], ids=ids(DTYPES + [onp.float16, onp.uint64]))
+@pytest.mark.parametrize("layout,view", LAYOUTS, ids=[v[0] for v in LAYOUTS])
+@pytest.mark.parametrize("label,consume", BUFFER_CONSUMERS, ids=[c[0] for c in BUFFER_CONSUMERS])
+def test_buffer_protocol_as_numpy(label, consume, layout, view, dtype):
+    """memoryview(x), hashlib, bytes(x), file.write(x), readinto(x): x's memory as NumPy's array
+    exports it (the C accelerator's; the pure build on Python 3.11 has no buffer: TypeError)."""
+    xn = make((2, 4), dtype, low=-3, high=3)
+    if PURE:
+        with pytest.raises(TypeError):
+            memoryview(view(nf.asarray(xn)))
+        return
+    same_outcome(lambda a: consume(view(a)), lambda a: consume(view(a)), xn)
+
+
+@pytest.mark.skipif(PURE, reason="the pure build exports no buffer (test_buffer_protocol_as_numpy)")
+def test_buffer_exporter_and_refusals():
+    """memoryview(x).obj is x's NumPy array (so dispatch.root_of finds x's memory through the arrays
+    NumPy makes over the buffer);
+    no buffer where the format cannot say the dtype (records, datetimes: numpy.asarray(x) takes
+    __array__) or off the CPU."""
+    x = nf.arange(6.0)
+    assert memoryview(x).obj is x._data and onp.asarray(x).base.obj is x._data
+    assert onp.asarray(x).flags.writeable and onp.shares_memory(onp.asarray(x), x.data)
+    for dt in (onp.dtype([("a", "i1"), ("b", "f8")]), onp.dtype("V8"), onp.dtype("M8[s]"),
+               onp.dtype(float, metadata={"unit": "m"})):
+        y = nf.asarray(onp.zeros(3, dt))
+        with pytest.raises((BufferError, ValueError)):
+            memoryview(y)
+        h = onp.asarray(y)
+        assert h.dtype == dt and h.dtype.metadata == dt.metadata and h is onp.asarray(y)  # x's own
+    with pytest.raises(BufferError, match="sim"):
+        memoryview(nf.arange(3.0, device="sim"))
+
+
+def test_x_data_is_numpy_s_memoryview():
     xn = make((2, 3), onp.float64)
     x = nf.asarray(xn.copy())
-    with pytest.raises(TypeError):
-        memoryview(x)
     assert hashlib.md5(x.data).hexdigest() == hashlib.md5(xn).hexdigest()
-    assert onp.asarray(x) is onp.asarray(x) and not hasattr(x, "__array_interface__")
     x.data[0, 1] = 5.0  # (a write through it is shared)
     assert float(x[0, 1]) == 5.0
     x.setflags(write=False)
@@ -181,16 +232,25 @@ def test_no_buffer_protocol_so_numpy_asarray_is_the_array_s_own():
 
 
 def test_exported_memory_is_read_only_while_a_trace_is_active():
-    """A write through x.data would bypass the tapes' record of in-place writes, so while any
-    trace is active it is read-only (and a NumPy view of an array being differentiated is
-    refused): the gradient stays right or raises."""
+    """A write through x.data, memoryview(x) or numpy.asarray(x) would bypass the tapes' record of
+    in-place writes, so while any trace is active they are read-only (a writable buffer is refused
+    with BufferError, and a NumPy view of an array being differentiated is refused): the gradient
+    stays right or raises."""
     seen = []
 
     def f(x):
         seen.append(x.data.readonly)
         with pytest.raises(TypeError, match="differentiated"):
             x.view(onp.ndarray)
+        if not PURE:
+            seen.extend([memoryview(x).readonly, not onp.asarray(x).flags.writeable])
+            for write in (ctypes.c_char.from_buffer, io.BytesIO(bytes(24)).readinto):
+                with pytest.raises(TypeError, match="writable|read-write"):  # (their words)
+                    write(x)
+        with pytest.raises(ValueError, match="read-only"):
+            onp.asarray(x.data)[0] = 1.0
         return nf.sum(x * x)
 
-    assert nf.grad(f)(nf.arange(3.0)).tolist() == [0, 2, 4] and seen == [True]
-    assert not nf.arange(3.0).data.readonly  # writable again once no trace is active
+    assert nf.grad(f)(nf.arange(3.0)).tolist() == [0, 2, 4] and all(seen) and seen
+    x = nf.arange(3.0)
+    assert not x.data.readonly and (PURE or not memoryview(x).readonly)  # writable again after

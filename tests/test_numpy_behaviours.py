@@ -9,7 +9,7 @@ import numpy as onp
 import pytest
 
 import npflow as nf
-from support import assert_same, outcomes
+from support import assert_same, outcomes, same_outcome
 
 
 class _Sub(onp.ndarray):
@@ -191,10 +191,38 @@ OBJECT_CALLS = [
 ]
 
 
-@pytest.mark.parametrize("data", ["fraction", "decimal"])
+_OBJECT_DATA = {"fraction": _F, "decimal": _D, "int": onp.array([3, 1, 4, 2], dtype=object),
+                "float": onp.array([0.5, 2.25, -1.0, 8.0], dtype=object),
+                "float64": onp.array([onp.float64(v) for v in (2.5, -1, 4, 0.25)], dtype=object)}
+_METHODS = ["linear", "lower", "higher", "nearest", "midpoint", "inverted_cdf", "averaged_inverted_cdf",
+            "closest_observation", "interpolated_inverted_cdf", "hazen", "weibull", "median_unbiased",
+            "normal_unbiased"]
+OBJECT_CALLS += [lambda xp, a, m=m: xp.percentile(a, 40, method=m) for m in _METHODS] + [
+    lambda xp, a: xp.percentile(a, onp.float64(40)), lambda xp, a: xp.percentile(a, onp.asarray(40.0)),
+    lambda xp, a: xp.quantile(a.reshape(2, 2), 0.3, axis=0), lambda xp, a: xp.ptp(a.reshape(2, 2), axis=1)]
+
+
+@pytest.mark.parametrize("data", list(_OBJECT_DATA))
 @pytest.mark.parametrize("i", range(len(OBJECT_CALLS)))
 def test_object_arrays(i, data):
-    x = _F if data == "fraction" else _D
+    """NumPy's values and types: where NumPy gives a NumPy scalar (numpy.float64 from an object
+    interpolation) a 0-d array of its dtype, where it gives the element (a Fraction, a Python
+    float) a 0-d object array holding it (assert_same compares the element's type)."""
+    x = _OBJECT_DATA[data]
     res = outcomes(lambda m: OBJECT_CALLS[i](m, x.copy() if m is onp else nf.asarray(x.copy())))
     if res is not None:
         assert_same(*res)
+
+
+# -- ndarray.clip's keywords: accepted where NumPy's method accepts them, raising where it raises --
+CLIP_METHOD_CALLS = [((), {}), ((1,), {}), ((1, 2), {}), ((None, 2), {}), ((None, None), {}),
+                     ((), {"min": 1}), ((), {"max": 2}), ((), {"min": 1, "max": 2}), ((1,), {"max": 3}),
+                     ((), {"a_min": 1}), ((), {"a_max": 2}), ((), {"a_min": 1, "a_max": 2}),
+                     ((1,), {"a_min": 1}), ((), {"min": 1, "a_min": 1}), ((1, 3), {"min": 0}),
+                     ((1, 2), {"dtype": onp.float32}), ((1, 2), {"casting": "unsafe"}),
+                     ((1, 2), {"where": True})]
+
+
+@pytest.mark.parametrize("args,kwargs", CLIP_METHOD_CALLS, ids=[f"{a}-{sorted(k)}" for a, k in CLIP_METHOD_CALLS])
+def test_clip_method_keywords(args, kwargs):
+    same_outcome(lambda a: a.clip(*args, **kwargs), lambda a: a.clip(*args, **kwargs), onp.arange(4.0))

@@ -9,9 +9,8 @@ import pytest
 import npflow.scipy
 from gradspecs import all_cases
 
-# jax.scipy names npflow does not have yet (issue 14's remaining parts), each with its reason
+# jax.scipy names npflow does not have, each with its reason
 NOT_YET = {
-    "cluster.vq.vq": "npflow.scipy.cluster is not written yet",
     "optimize.OptimizeResults": "JAX's own result class: npflow.scipy.optimize returns SciPy's OptimizeResult",
 }
 
@@ -88,7 +87,7 @@ def _functions(mod):
 
 
 @pytest.mark.parametrize("module", ["special", "linalg", "signal", "integrate", "fft", "ndimage", "interpolate",
-                                    "spatial.transform", "optimize", "sparse.linalg"])
+                                    "spatial.transform", "optimize", "sparse.linalg", "cluster.vq"])
 def test_every_function_is_gradient_checked_or_declared(module):
     """As tests/test_gradient_coverage.py for NumPy's namespace. (stats: tests/test_scipy_stats.py.)"""
     specs = {c.op for c in all_cases()}

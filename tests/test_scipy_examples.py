@@ -20,6 +20,17 @@ def test_ode_parameter_fit_recovers_the_parameters():
     assert abs(r["k"] - 2.0) < 1e-5 and abs(r["c"] - 0.3) < 1e-5
 
 
+def test_ode_parameter_fit_adjoint_gradient_is_finite_differences():
+    ex = load("ode_parameter_fit")
+    t = np.linspace(0.0, 6.0, 8)
+    obs = ex.observations(t, 1e-10)
+    theta, h = onp.array([1.0, 0.1]), 1e-5
+    g = np.grad(ex.loss)(np.asarray(theta), t, obs, 1e-10)     # odeint's adjoint
+    fd = [(float(ex.loss(np.asarray(theta + h * e), t, obs, 1e-10))
+           - float(ex.loss(np.asarray(theta - h * e), t, obs, 1e-10))) / (2 * h) for e in onp.eye(2)]
+    onp.testing.assert_allclose(onp.asarray(g), fd, rtol=1e-5)
+
+
 @pytest.fixture(scope="module")
 def gp():
     return load("gaussian_process")

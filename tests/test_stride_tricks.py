@@ -20,11 +20,16 @@ WINDOWS = [
 @pytest.mark.parametrize("shape,window,kw", WINDOWS, ids=[f"{s}-{w}-{k}" for s, w, k in WINDOWS])
 def test_sliding_window_view_as_numpy(shape, window, kw):
     x = make(shape, onp.float64)
-    for ours in (nf_st.sliding_window_view, np_st.sliding_window_view):  # (NumPy's dispatches)
-        got = same_outcome(lambda a: ours(a, window, **kw),
-                           lambda a: np_st.sliding_window_view(a, window, **kw), x)
-        if got is not None:
-            assert isinstance(got, nf.ndarray) and got.flags.writeable == kw.get("writeable", False)
+    got = same_outcome(lambda a: nf_st.sliding_window_view(a, window, **kw),
+                       lambda a: np_st.sliding_window_view(a, window, **kw), x)
+    if got is not None:
+        assert isinstance(got, nf.ndarray) and got.flags.writeable == kw.get("writeable", False)
+        # NumPy's own on npflow arrays: its view of the CPU memory; npflow's on another device
+        theirs = np_st.sliding_window_view(nf.asarray(x), window, **kw)
+        assert type(theirs) is onp.ndarray and theirs.flags.writeable == got.flags.writeable
+        onp.testing.assert_array_equal(theirs, onp.asarray(got))
+        on_sim = np_st.sliding_window_view(nf.asarray(x, device="sim"), window, **kw)
+        assert on_sim.device == nf.Device("sim") and on_sim.flags.writeable == got.flags.writeable
 
 
 def test_sliding_window_view_is_a_view():

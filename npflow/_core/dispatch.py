@@ -79,6 +79,9 @@ def tracked_by_active(x):
         return True
     me = threading.get_ident()
     return any(t in ad for k, s in list(stacks.items()) if k != me for t in list(s))
+# npflow.jit: while a function is traced, ``concrete_check(x, what)`` is called by ndarray's
+# conversions to Python values (bool, float, .item(), ...): a traced value has none.
+concrete_check = None
 _NO_PARAMS = {}  # the params of fast-path calls (shared: never mutated)
 
 
@@ -118,8 +121,26 @@ if _fastpath is not None:
 
 
 def root_of(data):
-    b = data.base
-    return b if b is not None and type(b) is type(data) else data
+    """The array owning ``data``'s memory (its counter's key): NumPy's base, and through memory
+    an npflow array exports (its buffer: NumPy's array over ``memoryview(x)`` or ``x`` itself) or a
+    NumPy array exports (a memoryview), that array's root, so a write through NumPy's view of an
+    npflow array is counted as one through the array (the C ``npf_root_of`` is the same walk)."""
+    while True:
+        b = data.base
+        if b is not None and type(b) is type(data):
+            data, b = b, b.base
+        if b is None:
+            return data
+        if type(b) is memoryview:
+            try:
+                b = b.obj
+            except ValueError:  # (released: no exporter to follow)
+                return data
+        if isinstance(b, ndarray):
+            b = b._data
+        if type(b) is not _NP:
+            return data
+        data = b
 
 
 def track_root(data):
@@ -229,7 +250,7 @@ def _unwrap_param(op, v, dev, operands, name=None):
             raise ParameterNotDifferentiableError(
                 f"{op.name}(): its parameter {name!r} is an array being differentiated "
                 f"({describe(v)}), but {op.name} has no derivative with respect to {name!r}; "
-                f"write it with differentiable operations (e.g. x * npflow.ones(shape) for full)")
+                f"write it with differentiable operations (e.g. x * npflow.ones(shape))")
         return v._data, v._device
     if type(v) is tuple and any(isinstance(e, ndarray) for e in v):
         raw = []
@@ -242,10 +263,11 @@ def _unwrap_param(op, v, dev, operands, name=None):
 
 
 def _holds_tracked(x):
-    """A list or tuple (nested) holding an array a trace tracks (NumPy's conversion drops it)."""
+    """A list or tuple (nested) holding an array a trace tracks (NumPy's conversion drops it;
+    while npflow.jit traces, any npflow array: it may be a traced value)."""
     if type(x) is list or type(x) is tuple:
         return any(map(_holds_tracked, x))
-    return isinstance(x, ndarray) and bool(x._ad)
+    return isinstance(x, ndarray) and (bool(x._ad) or concrete_check is not None)
 
 
 def _convert_foreign(op, x, dev, operands):

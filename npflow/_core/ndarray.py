@@ -281,28 +281,32 @@ class ndarray(_Base):
         return bool(_ns.any(self == value))
 
     def __bool__(self):
+        if _dispatch.concrete_check is not None:  # (npflow.jit: a traced value has no truth value)
+            _dispatch.concrete_check(self, "bool()")
         return bool(self._data)
 
-    def _scalar(self):
-        """What Python's conversions read: a scalar result (``dispatch.is_scalar``) as the NumPy
+    def _scalar(self, what):
+        """What Python's conversions (``what``) read: a scalar result (``dispatch.is_scalar``) as the NumPy
         scalar it stands for (``float`` of a complex one warns and drops the imaginary part),
         other arrays as a host array (``float`` of a complex or a size-1 1-d one raises)."""
+        if _dispatch.concrete_check is not None:
+            _dispatch.concrete_check(self, what)
         d = self._data
         if type(d) is _NP and not d.ndim and (isinstance(d.base, _GENERIC) or _is_scalar(d)):
             return d[()]  # (the first test: the common case, without a call)
         return d if type(d) is _NP else self._host()
 
     def __int__(self):
-        return int(self._scalar())
+        return int(self._scalar("int()"))
 
     def __float__(self):
-        return float(self._scalar())
+        return float(self._scalar("float()"))
 
     def __complex__(self):
-        return complex(self._scalar())
+        return complex(self._scalar("complex()"))
 
     def __index__(self):
-        return operator.index(self._scalar())
+        return operator.index(self._scalar("an index (__index__)"))
 
     def __round__(self, ndigits=None):
         # As NumPy: scalars (our 0-d arrays) round, arrays of higher rank do not.
@@ -389,6 +393,8 @@ class ndarray(_Base):
         return self._device.backend.to_host(self._data)
 
     def __array__(self, dtype=None, copy=None):
+        if _dispatch.concrete_check is not None:
+            _dispatch.concrete_check(self, "numpy.asarray()")
         if self._device.kind == "cpu":
             data = self._data
             if dtype is not None and data.dtype != dtype:
@@ -405,19 +411,33 @@ class ndarray(_Base):
         return host if dtype is None else host.astype(dtype, copy=False)
 
     def __array_ufunc__(self, uf, method, *inputs, **kwargs):
-        mine = getattr(_ns, uf.__name__, None)
+        """NumPy's ufuncs run as npflow's (npflow arrays back, on the operands' device). A NumPy out=
+        array (``p += x`` on a NumPy p) gets npflow's result and is returned, p staying NumPy's
+        (with an operand being differentiated that raises AutodiffError). Another library's ufunc
+        (SciPy's ``special.erf``) runs on the host data and gives npflow arrays on the operands'
+        device; under a trace it raises, naming npflow.scipy's function where there is one."""
+        mine = getattr(_ns, uf.__name__, None) if getattr(_np, uf.__name__, None) is uf else None
         if mine is None:
-            return NotImplemented
-        out = kwargs.get("out")
-        if out is not None and any(o is not None and not isinstance(o, ndarray) for o in out):
-            return NotImplemented  # NumPy will raise: npflow cannot write into a NumPy array
+            return _foreign_ufunc(uf, method, inputs, kwargs)
+        if method == "at" and not isinstance(inputs[0], ndarray):  # NumPy's own target array
+            if any(isinstance(x, ndarray) and _dispatch.tracked_by_active(x) for x in inputs):
+                raise TypeError(f"{uf.__name__}.at(): the target is a NumPy array, but a value is "
+                                f"being differentiated; its derivative would be lost (use an npflow target)")
+            return uf.at(*(_np.asarray(x) if isinstance(x, ndarray) else x for x in inputs), **kwargs)
         if method == "__call__":
             return mine(*inputs, **kwargs)
         return getattr(mine, method)(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
+        """NumPy's functions on npflow arrays (README, "NumPy's functions on npflow arrays"): NumPy's
+        own result where every npflow argument is a plain CPU array that no active trace tracks and
+        NumPy writes into none of them (NumPy code, and the compiled code SciPy hands the result
+        to, get NumPy arrays); npflow's function otherwise (results stay on their device, gradients
+        flow, writes are counted)."""
         if not all(issubclass(t, (ndarray, _NP)) for t in types):
             return NotImplemented  # another library's arrays are involved: let it answer
+        if _numpy_s_own(func, args, kwargs):
+            return func(*_on_host(args), **{k: _on_host(v) for k, v in kwargs.items()})
         module = func.__module__.split(".")
         target = _ns
         for sub in module[1:]:
@@ -479,15 +499,22 @@ class ndarray(_Base):
         return apply(REGISTRY["to_device"], self, dst=target, device=target)
 
     def item(self, *args):
+        if _dispatch.concrete_check is not None:
+            _dispatch.concrete_check(self, ".item()")
         return self._data.item(*args)
 
     def tolist(self):
+        if _dispatch.concrete_check is not None:
+            _dispatch.concrete_check(self, ".tolist()")
         return self._data.tolist()
 
     def fill(self, value):
         if type(value) is ndarray and not value._ad and value._device is self._device \
                 and _is_scalar(value._data):
             value = value._data[()]  # as NumPy's scalar
+        elif isinstance(value, ndarray) and _dispatch.tracked_by_active(value):
+            self[...] = value  # (a traced value: written as a differentiable functional update)
+            return
         apply(REGISTRY["fill"], self, value=value)
 
     def reshape(self, *shape, order="C", copy=None):
@@ -558,6 +585,10 @@ class ndarray(_Base):
         return _ns.any(self, axis=axis, out=out, keepdims=keepdims, where=where)
 
     def clip(self, min=None, max=None, out=None, **kwargs):
+        for k in ("a_min", "a_max"):  # (the function's old names: NumPy's method takes neither)
+            if k in kwargs:
+                raise TypeError(f"ndarray.clip() got an unexpected keyword argument {k!r} (the "
+                                f"method's bounds are min and max, as NumPy's)")
         return _ns.clip(self, min, max, out=out, **kwargs)
 
     def round(self, decimals=0, out=None):
@@ -641,14 +672,39 @@ class ndarray(_Base):
     @property
     def data(self):
         """NumPy's ``x.data``: a memoryview of the CPU memory (read-only while an autodiff trace
-        is active: a write through it would bypass the tapes' record of in-place writes).
-        npflow arrays themselves export no buffer (see the README: numpy.asarray(x) must stay
-        x's own NumPy array), so ``memoryview(x.data)``, ``hashlib.md5(x.data)``."""
+        is active: a write through it would bypass the tapes' record of in-place writes), as
+        ``memoryview(x)`` is where the C accelerator exports x's buffer."""
         data = self._host_memory("ndarray.data")
         if _dispatch.tracing and data.flags.writeable:
             data = data.view()
             data.flags.writeable = False
         return data.data
+
+    def _buffer_source(self, flags):
+        """The NumPy array whose buffer ``memoryview(x)`` exports (the C accelerator's buffer
+        protocol calls this): x's CPU memory, read-only while an autodiff trace is active (a write
+        through a buffer would bypass the tapes' record of in-place writes: a writable request
+        raises BufferError then). While npflow.jit traces, a buffer would hand the traced value's
+        data to NumPy or C code behind the graph's back (a constant on later calls): refused, so
+        NumPy takes __array__, which raises the trace's error."""
+        if _dispatch.concrete_check is not None:
+            _dispatch.concrete_check(self, "numpy.asarray() or memoryview()")
+        data = self._host_memory("memoryview")
+        dt = data.dtype
+        if dt.fields is not None or dt.kind == "V" or dt.metadata is not None:
+            # PEP 3118's format loses these (NumPy reads a V8 buffer back as an empty record, and
+            # no padding at a record's end): refused, so numpy.asarray(x) takes x.__array__
+            raise BufferError(f"memoryview: {dt} does not survive the buffer protocol's format "
+                              f"(use x.data or numpy.asarray(x))")
+        if _dispatch.tracing and data.flags.writeable:
+            if flags & 1:  # PyBUF_WRITABLE
+                raise BufferError(f"memoryview: a writable buffer of {_dispatch.describe(self)} was "
+                                  f"asked for while an autodiff trace is active; a write through it "
+                                  f"would bypass the tape's record of in-place writes (write with "
+                                  f"npflow operations, or take the buffer outside the trace)")
+            data = data.view()
+            data.flags.writeable = False
+        return data
 
     @property
     def ctypes(self):
@@ -714,6 +770,111 @@ class ndarray(_Base):
 
     def argpartition(self, kth, /, axis=-1, kind="introselect", order=None):
         return _ns.argpartition(self, kth, axis=axis, kind=kind, order=order)
+
+
+# NumPy functions that write into an argument other than out= (npflow's count the write)
+_WRITERS = frozenset(("copyto", "place", "put", "putmask", "put_along_axis", "fill_diagonal"))
+_OUT_AT = {}  # NumPy function -> the position of its ``out`` parameter (None: keyword-only or none)
+
+
+def _out_position(func):
+    try:
+        return _OUT_AT[func]
+    except KeyError:
+        import inspect
+        try:
+            names = list(inspect.signature(func).parameters)
+            pos = names.index("out") if "out" in names else None
+            if pos is not None and inspect.signature(func).parameters["out"].kind not in (
+                    inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+                pos = None
+        except (TypeError, ValueError):
+            pos = None
+        _OUT_AT[func] = pos
+        return pos
+
+
+def _npflow_arrays(x, depth=0):
+    if isinstance(x, ndarray):
+        yield x
+    elif (type(x) is list or type(x) is tuple) and depth < 3:
+        for e in x:
+            yield from _npflow_arrays(e, depth + 1)
+
+
+def _numpy_s_own(func, args, kwargs):
+    """Whether NumPy's function runs itself on these arguments (``__array_function__``'s rule)."""
+    if func.__name__ in _WRITERS:
+        return False
+    pos = _out_position(func)
+    out = kwargs.get("out", args[pos] if pos is not None and len(args) > pos else None)
+    if out is not None and any(True for _ in _npflow_arrays(out)):
+        return False
+    for group in (args, kwargs.values()):
+        for v in group:
+            for x in _npflow_arrays(v):
+                if type(x) is not ndarray or x._device is not _devices.CPU or (
+                        x._ad and _dispatch.tracked_by_active(x)):
+                    return False
+    return True
+
+
+def _on_host(x, depth=0):
+    """``x`` with its npflow arrays as their NumPy arrays (CPU memory, no copy)."""
+    if isinstance(x, ndarray):
+        return x._data
+    if (type(x) is list or type(x) is tuple) and depth < 3 and any(True for _ in _npflow_arrays(x)):
+        return type(x)(_on_host(e, depth + 1) for e in x)
+    return x
+
+
+def _scipy_name(uf):
+    """The npflow.scipy.special function standing for another library's ufunc, if there is one."""
+    try:
+        from .. import scipy as nf_scipy  # (npflow.scipy imports SciPy lazily, on first use)
+        special = nf_scipy.special
+    except ImportError:
+        return None
+    return f"npflow.scipy.special.{uf.__name__}" if hasattr(special, uf.__name__) else None
+
+
+def _foreign_ufunc(uf, method, inputs, kwargs):
+    """Another library's ufunc on npflow operands: its kernel on the host data, npflow arrays back
+    on the operands' device (out= npflow arrays written through npflow, so versions count them)."""
+    arrays = [x for x in inputs if isinstance(x, ndarray)]
+    out = kwargs.pop("out", None)
+    outs = out if type(out) is tuple else (out,) if out is not None else ()
+    if _dispatch.tracing and any(_dispatch.tracked_by_active(x) for x in arrays):
+        name = _scipy_name(uf)
+        raise TypeError(f"{uf.__name__}(): a ufunc not NumPy's (npflow has no derivative for it) "
+                        f"on an array being differentiated ({', '.join(map(_dispatch.describe, arrays))})"
+                        + (f"; use {name}, which differentiates" if name else
+                           "; write it in npflow operations or wrap it with npflow.custom_vjp"))
+    devices = {x._device for x in arrays + [o for o in outs if isinstance(o, ndarray)]}
+    if len(devices) > 1:
+        raise _dispatch.DeviceMismatchError(
+            f"{uf.__name__}(): operands are on different devices "
+            f"({', '.join(map(_dispatch.describe, arrays))}); move them to one device first")
+    dev = devices.pop() if devices else _devices.CPU
+    host = [x._host() if isinstance(x, ndarray) else x for x in inputs]
+    host_out = tuple(o if o is None or not isinstance(o, ndarray) else None for o in outs)
+    if any(o is not None for o in host_out):
+        kwargs["out"] = host_out
+    r = getattr(uf, method)(*host, **kwargs) if method != "__call__" else uf(*host, **kwargs)
+    if method == "at":
+        return None
+    rs = r if type(r) is tuple else (r,)
+    res = []
+    for i, ri in enumerate(rs):
+        o = outs[i] if i < len(outs) else None
+        if isinstance(o, ndarray):
+            o[...] = ri
+            res.append(o)
+        elif o is not None:
+            res.append(o)  # (a NumPy out= array, written by the ufunc itself)
+        else:
+            res.append(_ns.asarray(ri, device=dev))
+    return tuple(res) if type(r) is tuple else res[0]
 
 
 def _scalar_result(r):

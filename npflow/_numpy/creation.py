@@ -11,6 +11,7 @@ import numpy as _np
 
 from .._core import devices as _devices, dispatch as _dispatch
 from .._core.dispatch import apply, ndarray_type
+from .._core.public import npflow as _np_public
 from .._core.dtypes import result_type
 from .._core.registry import REGISTRY
 from .._ops import creation as _creation_ops  # noqa: F401  (registers the creation primitives)
@@ -177,8 +178,22 @@ def empty(shape, dtype=None, order="C", *, device=None, like=None):
     return apply(REGISTRY["empty"], shape=_shape(shape), dtype=dtype, order=order, device=device)
 
 
+def _traced(*xs):
+    """Whether an active autodiff trace tracks one of ``xs``: a value argument the creation ops
+    take as a static parameter is then computed in differentiable npflow calls instead (the same
+    values)."""
+    return _dispatch.tracing and any(isinstance(x, ndarray_type()) and _dispatch.tracked_by_active(x)
+                                     for x in xs)
+
+
 def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
-    return apply(REGISTRY["full"], shape=_shape(shape), fill_value=fill_value, dtype=dtype,
+    shape = _shape(shape)
+    if _traced(fill_value):  # fill_value broadcast and copied: its gradient is the sum (both modes)
+        np = _np_public
+        v = fill_value if device is None else fill_value.to_device(device)
+        v = v if dtype is None else v.astype(dtype)  # (NumPy's copyto: unsafe casting)
+        return np.copy(np.broadcast_to(v, shape), order=order)
+    return apply(REGISTRY["full"], shape=shape, fill_value=fill_value, dtype=dtype,
                  order=order, device=device)
 
 
@@ -186,8 +201,12 @@ _FILLS = {"zeros": (0,), "ones": (1,), "empty": (None,)}  # make -> the fill Num
 
 
 def _like(make, a, dtype, order, shape, device, *fill):
-    """``make(shape, *fill, dtype, order, device)`` with the prototype's dtype, shape, layout, device."""
-    x = a if isinstance(a, ndarray_type()) else asarray(a, device=device)
+    """``make(shape, *fill, dtype, order, device)`` with the prototype's dtype, shape, layout, device
+    (an npflow fill value's where the prototype is not npflow's: DESIGN invariant 10)."""
+    nd = ndarray_type()
+    if device is None and not isinstance(a, nd) and fill and isinstance(fill[0], nd):
+        device = fill[0].device
+    x = a if isinstance(a, nd) else asarray(a, device=device)
     shape = x.shape if shape is None else _shape(shape)
     dtype = x.dtype if dtype is None else dtype
     order = _order(order)
@@ -196,6 +215,10 @@ def _like(make, a, dtype, order, shape, device, *fill):
         if order == "K" and not (flags.c_contiguous or flags.f_contiguous) \
                 and (device is None or _dispatch._devices.as_device(device) is x.device):
             # the prototype's own axis order (its strides, sorted), as NumPy's order="K"
+            if fill and _traced(fill[0]):  # (then the traced value written in: differentiable)
+                r = apply(REGISTRY["like"], x, fill=0, dtype=dtype, shape=shape)
+                r[...] = fill[0]
+                return r
             return apply(REGISTRY["like"], x, fill=(fill or _FILLS[make.__name__])[0], dtype=dtype, shape=shape)
         order = "F" if flags.f_contiguous and not flags.c_contiguous else "C"
     elif order == "K":
@@ -246,7 +269,39 @@ def arange(start_or_stop, /, stop=None, step=1, *, dtype=None, device=None, like
                  device=device)
 
 
+def _linspace_traced(start, stop, num, endpoint, retstep, dtype, axis, device):
+    """NumPy's linspace in npflow calls (its steps, so its values), differentiable in start and stop."""
+    np = _np_public
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    device = _device(device, start, stop)
+    dt = result_type(start, stop, float(num))  # (Python scalars weak, as NumPy's)
+    start, stop = asarray(start, device=device), asarray(stop, device=device)
+    div = (num - 1) if endpoint else num
+    delta = np.subtract(stop, start, dtype=dt)
+    y = np.reshape(arange(0, num, dtype=dt, device=device), (-1,) + (1,) * delta.ndim)
+    step = delta / div if div > 0 else None
+    if step is not None and bool(np.any(step == 0)):
+        y = y / div * delta
+    elif step is not None:
+        y = y * step
+    else:
+        step = _np.nan
+        y = y * delta
+    y = y + start
+    if endpoint and num > 1:
+        y = np.concatenate([y[:-1], np.broadcast_to(stop, y[-1:].shape).astype(dt)])
+    if axis != 0:
+        y = np.moveaxis(y, 0, axis)
+    if dtype is not None and _np.issubdtype(dtype, _np.integer):
+        y = np.floor(y)
+    y = y if dtype is None else y.astype(dtype, copy=False)
+    return (y, step) if retstep else y
+
+
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
+    if _traced(start, stop):
+        return _linspace_traced(start, stop, operator.index(num), endpoint, retstep, dtype, axis, device)
     r = apply(REGISTRY["linspace"], start=start, stop=stop, num=num, endpoint=endpoint,
               retstep=retstep, dtype=dtype, axis=axis, device=device)
     if retstep and (num - 1 if endpoint else num) <= 0:
@@ -263,7 +318,10 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0, 
             nd = len(_np.broadcast_shapes(start.shape, stop.shape, base.shape))
             start, stop, base = (array(x, copy=None, ndmin=nd) for x in (start, stop, base))
             base = _expand(base, axis)
-    y = power(base, linspace(start, stop, num=num, endpoint=endpoint, axis=axis, device=device))
+    e = linspace(start, stop, num=num, endpoint=endpoint, axis=axis, device=device)
+    if isinstance(base, (int, float, complex)) and _traced(e):  # (power's rule needs its base on
+        base = asarray(base, dtype=result_type(base, e), device=e.device)  # e's device, as e's dtype)
+    y = power(base, e)
     return y if dtype is None else y.astype(dtype, copy=False)
 
 
@@ -279,6 +337,8 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0, *, device=
     start, stop = start / out_sign, stop / out_sign
     result = logspace(log10(start), log10(stop), num=num, endpoint=endpoint, dtype=dt, axis=axis)
     ax = (slice(None),) * (axis % result.ndim)
+    if _traced(result):  # (power saved its result for the gradient: the ends written into a copy)
+        result = result.copy()
     if num > 0:  # the ends exactly as given (exp(log(x)) need not be x)
         result[ax + (0,)] = start
         if num > 1 and endpoint:

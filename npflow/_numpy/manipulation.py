@@ -150,6 +150,14 @@ def pad(array, pad_width, mode="constant", **kwargs):
         from ..autodiff.core import AutodiffError
         raise AutodiffError(f"pad(): a function as mode ({mode!r}) has no derivative, but it was given "
                             f"an array being differentiated ({describe(array)}); pad with a named mode")
+    c = kwargs.get("constant_values")
+    if mode == "constant" and _tracked(c) and c.ndim == 0 and set(kwargs) == {"constant_values"}:
+        # a traced fill: the padding's cells (a mask padded alike) take it, differentiably
+        from .._core.public import npflow as np
+        array = asarray(array)
+        mask = apply(_OPS["pad"], np.zeros(array.shape, dtype=bool, device=array.device),
+                     pad_width=pad_width, mode=mode, constant_values=True)
+        return np.where(mask, c.astype(array.dtype), apply(_OPS["pad"], array, pad_width=pad_width, mode=mode))
     op = _OPS["pad_statistic"] if isinstance(mode, str) and mode in _ops.PAD_STATISTICS else _OPS["pad"]
     return apply(op, array, pad_width=pad_width, mode=mode, **kwargs)
 

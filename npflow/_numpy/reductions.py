@@ -146,7 +146,10 @@ globals().update(PRIMITIVES)
 @composite
 def ptp(a, axis=None, out=None, keepdims=_NoValue):
     """Range of values (maximum - minimum) along an axis."""
-    return subtract(max(a, axis, out, keepdims), min(a, axis, None, keepdims), out=out)
+    hi, lo = max(a, axis, out, keepdims), min(a, axis, None, keepdims)
+    if lo.dtype == object and _dispatch.is_scalar(lo._data):  # NumPy subtracts the elements themselves: a
+        hi, lo = asarray(hi.item(), device=lo.device), asarray(lo.item(), device=lo.device)  # 3 is int64
+    return subtract(hi, lo, out=out)
 
 
 @composite

@@ -149,6 +149,14 @@ def _weights_valid(wgt, a, axis):
     return broadcast_to(wgt, a.shape)
 
 
+def _all_numeric(a):
+    """Every element of an object array a Python or NumPy number (not a Fraction, a Decimal)."""
+    for v in a.ravel().tolist():
+        if not (type(v) in (int, float, bool) or isinstance(v, (_np.number, _np.bool_))):
+            return False
+    return True
+
+
 def _quantile_public(a, q, axis, out, method, keepdims, weights, scale, nan):
     """The checks and axis handling shared by the four quantile functions."""
     a = _arr(a)
@@ -177,8 +185,14 @@ def _quantile_public(a, q, axis, out, method, keepdims, weights, scale, nan):
     merged = lambda x: reshape(moveaxis(x, axes, tuple(range(len(axes)))),  # noqa: E731
                                (-1,) + tuple(a.shape[i] for i in keep))
     res = _quantile(merged(a), q, method, None if weights is None else merged(weights), weak, nan)
-    if res.ndim == 0 and res.dtype == object and isinstance(res.item(), _np.generic):
-        res = asarray(res.item(), device=a.device)  # NumPy unpacks its 0-d object result: that scalar
+    if res.ndim == 0 and res.dtype == object and (isinstance(res.item(), _np.generic) or (
+            q.ndim == 0 and weights is None and METHODS[method][1] is not None
+            and type(res.item()) is float and _all_numeric(a))):
+        # NumPy unpacks its 0-d object result: that scalar. A 0-d interpolation is NumPy's
+        # ufuncs on the elements themselves with a numpy.float64 weight: numbers (not Fractions)
+        # interpolate in float64, giving a numpy.float64.
+        res = asarray(_np.float64(res.item()) if type(res.item()) is float else res.item(),
+                      device=a.device)
     if keepdims is True:
         res = reshape(res, q.shape + tuple(1 if i in axes else s for i, s in enumerate(a.shape)))
     if out is not None:

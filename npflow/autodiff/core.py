@@ -327,6 +327,9 @@ def _process_traces(stack, start, op, operands, params, result, written):
     # inner trace's rule reads it (the rule's own ops are then seen by the outer trace).
     for i in range(start, len(stack)):
         trace = stack[i]
+        if trace.graph:  # npflow.jit's trace: every op, in program order (npflow/jit/graph.py)
+            trace.process(op, operands, None, params, result, written)
+            continue
         if trace.watch_accessed:
             for x in operands[1:] if op.inplace else operands:  # (what an op writes, it does not read)
                 if type(x) is not nd and isinstance(x, nd):
@@ -339,6 +342,11 @@ def _process_traces(stack, start, op, operands, params, result, written):
                     w._ad.pop(trace, None)
             continue
         tracked = True
+        if any(w is not None and not isinstance(w, nd) for w in written):
+            raise AutodiffError(
+                f"{op.name}(): out= is a NumPy array, but the operands include an array being "
+                f"differentiated ({', '.join(dispatch.describe(x) for x, e in zip(operands, entries) if e)}): "
+                f"its derivative would be lost there; give an npflow array as out=")
         for x, e in zip(operands, entries):
             if e is not None and e[2].n != e[3] + (_writes_seen(op, x, operands, written)
                                                    if written or op.inplace else 0):
@@ -491,6 +499,7 @@ class Recorder:
     __slots__ = ("nodes", "roots", "__dict__", "__weakref__")
 
     released = False  # set by release(): what it recorded is gone
+    graph = False  # (npflow.jit's GraphTrace: True)
     runs_rules = False  # recording runs no npflow ops (so needs no trace switching)
     # True (GradientTape's watch_accessed_variables): a trainable floating-point array of an
     # ndarray subclass with a true ``trainable`` (npflow.Variable) is watched when an op reads it
@@ -837,6 +846,7 @@ class Tangents:
     """A forward-mode trace: each tracked array carries its tangent."""
 
     released = False
+    graph = False
     runs_rules = True
     watch_accessed = False
 

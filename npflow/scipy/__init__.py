@@ -2,14 +2,14 @@
 
 Submodules (loaded on first access, as SciPy's own): ``special``, ``stats``, ``linalg``,
 ``signal``, ``integrate``, ``fft``, ``ndimage``, ``interpolate``, ``spatial``, ``optimize``,
-``sparse``. Importing them does
+``sparse``, ``cluster``. Importing them does
 not import SciPy: SciPy's compiled kernels (``scipy.special``'s ufuncs, ``cupyx.scipy.special``'s
 on the GPU) are loaded the first time a function that needs one runs (``pip install npflow[scipy]``).
 """
 import importlib as _importlib
 
 __all__ = ["special", "stats", "linalg", "signal", "integrate", "fft", "ndimage", "interpolate", "spatial",
-           "optimize", "sparse"]
+           "optimize", "sparse", "cluster"]
 
 
 def __getattr__(name):

@@ -183,9 +183,27 @@ def _boxcox_dl(logx, lmbda):
     return logx * logx * np.where(near, series, (us * np.exp(us) - np.expm1(us)) / (us * us))
 
 
+def _finite_or_nan(ans, d):
+    """The partial derivative ``d``, but NaN where the value is NaN or infinite and ``d`` finite:
+    there the function has no derivative (SciPy's NaN for logit(2) or exp1(-1), its constant inf
+    for kl_div(-1, 1)), and the formula's finite number would be a silently wrong one."""
+    return np.where(np.isfinite(ans) | ~np.isfinite(d), d, np.nan)
+
+
+def _undefined_is_nan(d):
+    """``d(ans, *operands)`` through ``_finite_or_nan``, with ``d``'s own parameter names
+    (defelementwise reads them to know which operands the rule uses)."""
+    if d is None:
+        return None
+    names = d.__code__.co_varnames[:d.__code__.co_argcount]
+    scope = {"_finite_or_nan": _finite_or_nan, "d": d}
+    exec(f"def rule({', '.join(names)}):\n    return _finite_or_nan({names[0]}, d({', '.join(names)}))", scope)
+    return scope["rule"]
+
+
 _ZETA = _register("zeta")
 for _name, _rules in _PARTIALS.items():
-    defelementwise(_OPS[_name], *_rules)
+    defelementwise(_OPS[_name], *[_undefined_is_nan(r) for r in _rules])
 
 # fresnel: S' = sin(pi z**2 / 2), C' = cos(pi z**2 / 2); sici: Si' = sin(x) / x, Ci' = cos(x) / x
 _TWO_RESULT_PARTIALS = {

@@ -3,9 +3,16 @@ methods, as composites of npflow ops and ``npflow.scipy.special`` (so every meth
 gradients in both modes, in the data and the parameters, wherever the special function it uses
 has one); ``mode``, ``rankdata`` (SciPy's kernels, no derivative) and ``sem``.
 
-As SciPy's: values are float64 (float input of any width, as SciPy promotes), scalars give 0-d
-arrays, invalid parameters (``scale <= 0``, a shape out of its domain) give NaN, points outside
-the support give a zero density (``-inf`` log-density) and the cdf's limits.
+As SciPy's: values are float64 (float input of any width, as SciPy promotes; SciPy computes some
+methods in a float16 or float32 input's precision, npflow in float64), scalars give 0-d arrays,
+invalid parameters (``scale <= 0``, a shape out of its domain) give NaN, points outside the
+support give a zero density (``-inf`` log-density) and the cdf's limits, its ends the values
+SciPy's framework gives there (``cdf`` 1 from the upper end on, ``ppf(0)`` the lower end).
+Where SciPy is inconsistent npflow follows the consistent rule: a discrete ``logcdf`` is the log
+of the ``cdf`` (NaN for invalid parameters, where SciPy's gives 0 at and above the support's
+end). Zeros' signs follow npflow's formulas (SciPy's follow its own). Derivatives: where the
+parameters are invalid, NaN (not a zero); tails are computed so that neither the value nor its
+derivative underflows to a wrong 0 (``sf`` is not ``1 - cdf``, ``isf`` not ``ppf(1 - q)``).
 """
 import collections
 import math as _math
@@ -14,6 +21,7 @@ import npflow as np
 from .._core.dispatch import apply, composite
 from .._core.registry import Op, register
 from .._numpy.math import as_arrays
+from ..autodiff.rules import defelementwise
 from . import special as sp
 from ._kernels import scipy_kernel
 
@@ -26,8 +34,23 @@ def _f64(*xs):
     return [x.astype(np.result_type(x.dtype, np.float64), copy=False) for x in as_arrays(*xs)]
 
 
-def _nan_unless(ok, value):
-    return np.where(ok, value, np.nan)
+_NAN_UNLESS = register(Op("scipy.stats.nan_unless", lambda xp: lambda ok, value: xp.where(ok, value, xp.nan)))
+defelementwise(_NAN_UNLESS, None, lambda ans, ok, value: np.where(np.isnan(ans), np.nan, 1.0))
+
+
+_NAN_DERIVATIVE = register(Op("scipy.stats.nan_derivative", lambda xp: lambda ok, p: xp.zeros(
+    xp.broadcast_shapes(xp.shape(ok), xp.shape(p)))))
+defelementwise(_NAN_DERIVATIVE, None, lambda ans, ok, p: np.where(ok, 0.0, np.nan))
+
+
+def _nan_unless(ok, value, *params):
+    """``value`` where ``ok``, else NaN, with NaN derivatives there, in ``value`` and in each of
+    ``params`` (where() would give a silent zero, e.g. through a support's constant branch;
+    ``nan * value`` in its other branch would spoil the derivatives where ``ok``)."""
+    out = apply(_NAN_UNLESS, ok, value)
+    for p in params:
+        out = out + apply(_NAN_DERIVATIVE, ok, p)
+    return out
 
 
 def _positional(name, a, kw, shapes, extra):
@@ -62,9 +85,13 @@ class _Distribution:
 
 # -- continuous distributions: standardised functions of z = (x - loc) / scale ---------------------
 def _continuous(name, shapes, logpdf, valid=None, cdf=None, sf=None, logcdf=None, logsf=None,
-                ppf=None, isf=None):
+                ppf=None, isf=None, support=None):
     """SciPy's methods for a location-scale family from its standardised functions
-    ``f(z, *shape_params)``; the missing ones follow from the others."""
+    ``f(z, *shape_params)``; the missing ones follow from the others. ``support(*shape_params)``
+    gives the standardised support's ends (the real line by default): as SciPy's framework
+    (rv_continuous), the formulas are used inside it, its ends and the points beyond give the
+    limits (a density's zero, the cdf's 0 and 1, the ppf's ends), NaN points and invalid
+    parameters NaN."""
     ns = len(shapes)
     logcdf = logcdf or (cdf and (lambda z, *s: _log_of(cdf(z, *s), sf and sf(z, *s))))
     logsf = logsf or (sf and (lambda z, *s: _log_of(sf(z, *s), cdf and cdf(z, *s))))
@@ -76,35 +103,62 @@ def _continuous(name, shapes, logpdf, valid=None, cdf=None, sf=None, logcdf=None
         ok = scale > 0
         if valid is not None:
             ok = ok & valid(*s)
-        return x, loc, scale, s, ok
+        lo, hi = support(*s) if support is not None else (-np.inf, np.inf)
+        return x, loc, scale, s, ok, lo, hi
 
     def density(f, log):
         def method(x, *a, **kw):
-            x, loc, scale, s, ok = args(x, a, kw)
+            x, loc, scale, s, ok, lo, hi = args(x, a, kw)
             z = (x - loc) / scale
-            v = _nan_at(z, f(z, *s))
-            return _nan_unless(ok, v - np.log(scale) if log else np.exp(v) / scale)
+            inside = (lo <= z) & (z <= hi)
+            v = np.where(inside, f(z, *s), -np.inf)
+            return _nan_unless(ok & ~np.isnan(z), v - np.log(scale) if log else np.exp(v) / scale, x, loc, scale, *s)
         return method
 
-    def of_z(f):
+    def of_z(f, upper, at_end, beyond):
+        """cdf-like (``upper``: 1 at and above the support's upper end, ``beyond`` below its
+        lower end) or sf-like (the reverse)."""
         def method(x, *a, **kw):
-            x, loc, scale, s, ok = args(x, a, kw)
+            x, loc, scale, s, ok, lo, hi = args(x, a, kw)
             z = (x - loc) / scale
-            return _nan_unless(ok, _nan_at(z, f(z, *s)))
+            inside = (lo < z) & (z < hi)
+            end = z >= hi if upper else z <= lo
+            v = np.where(inside, f(z, *s), np.where(end, at_end, beyond))
+            return _nan_unless(ok & ~np.isnan(z), v, x, loc, scale, *s)
         return method
 
-    def of_q(f):
+    def of_q(f, inverse):
         def method(q, *a, **kw):
-            q, loc, scale, s, ok = args(q, a, kw)
-            return _nan_unless(ok & (q >= 0) & (q <= 1), loc + scale * f(q, *s))
+            q, loc, scale, s, ok, lo, hi = args(q, a, kw)
+            at0, at1 = (hi, lo) if inverse else (lo, hi)
+            # the formula at q = 0 and 1 too (its derivative there, e.g. ndtri's inf), the
+            # support's end where it gives NaN; outside [0, 1] it gives NaN, and so does its derivative
+            v = f(q, *s)
+            v = np.where(np.isnan(v) & (q == 0), at0, np.where(np.isnan(v) & (q == 1), at1, v))
+            return _nan_unless(ok & (loc == loc) & (q >= 0) & (q <= 1), v * scale + loc, q, loc, scale, *s)
         return method
 
     methods = {"logpdf": density(logpdf, True), "pdf": density(logpdf, False)}
-    for mname, f, kind in (("cdf", cdf, of_z), ("logcdf", logcdf, of_z), ("sf", sf, of_z),
-                           ("logsf", logsf, of_z), ("ppf", ppf, of_q), ("isf", isf, of_q)):
+    for mname, f, kind in (("cdf", cdf, of_z(cdf, True, 1.0, 0.0)), ("logcdf", logcdf, of_z(logcdf, True, 0.0, -np.inf)),
+                           ("sf", sf, of_z(sf, False, 1.0, 0.0)), ("logsf", logsf, of_z(logsf, False, 0.0, -np.inf)),
+                           ("ppf", ppf, of_q(ppf, False)), ("isf", isf, of_q(isf, True))):
         if f is not None:
-            methods[mname] = kind(f)
+            methods[mname] = kind
     return _Distribution(name, methods)
+
+
+def _above(z, c):
+    """max(z, c) with z's whole derivative at z = c (np.maximum splits it at the tie): a formula's
+    argument kept in its domain, differentiable from inside the support at its end."""
+    return np.where(z >= c, z, c)
+
+
+def _below(z, c):
+    return np.where(z <= c, z, c)
+
+
+def _within(z, lo, hi):
+    return _below(_above(z, lo), hi)
 
 
 def _log_of(p, q):
@@ -131,69 +185,90 @@ norm = _continuous(
 cauchy = _continuous(
     "cauchy", (), lambda z: -_math.log(_math.pi) - np.log1p(z * z),
     cdf=lambda z: 0.5 + np.arctan(z) / np.pi, sf=lambda z: 0.5 - np.arctan(z) / np.pi,
-    ppf=lambda q: _tails(q, -np.inf, np.inf, np.tan(np.pi * (q - 0.5))),
-    isf=lambda q: _tails(q, np.inf, -np.inf, np.tan(np.pi * (0.5 - q))))
+    ppf=lambda q: _cauchy_ppf(q), isf=lambda q: -_cauchy_ppf(q))
 expon = _continuous(
     "expon", (), lambda z: _support(z >= 0, -z),
     cdf=lambda z: _support(z >= 0, -np.expm1(-z), 0.0), sf=lambda z: _support(z >= 0, np.exp(-z), 1.0),
-    logsf=lambda z: _support(z >= 0, -z, 0.0), ppf=lambda q: -np.log1p(-q))
+    logsf=lambda z: _support(z >= 0, -z, 0.0), ppf=lambda q: -np.log1p(-q), isf=lambda q: -np.log(q),
+    support=lambda: (0.0, np.inf))
 laplace = _continuous(
     "laplace", (), lambda z: -_math.log(2) - np.abs(z),
-    cdf=lambda z: np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0)), 1 - 0.5 * np.exp(-np.maximum(z, 0))),
-    sf=lambda z: np.where(z > 0, 0.5 * np.exp(-np.maximum(z, 0)), 1 - 0.5 * np.exp(np.minimum(z, 0))),
-    ppf=lambda q: np.where(q <= 0.5, np.log(2 * q), -np.log(2 - 2 * q)))
+    cdf=lambda z: np.where(z < 0, 0.5 * np.exp(_below(z, 0)), 1 - 0.5 * np.exp(-_above(z, 0))),
+    sf=lambda z: np.where(z > 0, 0.5 * np.exp(-_above(z, 0)), 1 - 0.5 * np.exp(_below(z, 0))),
+    ppf=lambda q: np.where(q <= 0.5, np.log(2 * q), -np.log(2 - 2 * q)),
+    isf=lambda q: np.where(q <= 0.5, -np.log(2 * q), np.log(2 - 2 * q)))
 logistic = _continuous(
     "logistic", (), lambda z: -np.abs(z) - 2 * np.log1p(np.exp(-np.abs(z))),
     cdf=sp.expit, sf=lambda z: sp.expit(-z), logcdf=lambda z: -np.logaddexp(0, -z),
     logsf=lambda z: -np.logaddexp(0, z), ppf=sp.logit, isf=lambda q: -sp.logit(q))
 gumbel_r = _continuous(
     "gumbel_r", (), lambda z: -z - np.exp(-z), cdf=lambda z: np.exp(-np.exp(-z)),
-    logcdf=lambda z: -np.exp(-z), sf=lambda z: -np.expm1(-np.exp(-z)), ppf=lambda q: -np.log(-np.log(q)))
+    logcdf=lambda z: -np.exp(-z), sf=lambda z: -np.expm1(-np.exp(-z)), ppf=lambda q: -np.log(-np.log(q)),
+    isf=lambda q: -np.log(-np.log1p(-q)))
 gumbel_l = _continuous(
     "gumbel_l", (), lambda z: z - np.exp(z), cdf=lambda z: -np.expm1(-np.exp(z)),
-    sf=lambda z: np.exp(-np.exp(z)), logsf=lambda z: -np.exp(z), ppf=lambda q: np.log(-np.log1p(-q)))
+    sf=lambda z: np.exp(-np.exp(z)), logsf=lambda z: -np.exp(z), ppf=lambda q: np.log(-np.log1p(-q)),
+    isf=lambda q: np.log(-np.log(q)))
 uniform = _continuous(
-    "uniform", (), lambda z: _support((z >= 0) & (z <= 1), 0 * z), cdf=lambda z: np.clip(z, 0.0, 1.0),
-    sf=lambda z: 1 - np.clip(z, 0.0, 1.0), ppf=lambda q: q)
+    "uniform", (), lambda z: _support((z >= 0) & (z <= 1), 0 * z), cdf=lambda z: _within(z, 0.0, 1.0),
+    sf=lambda z: 1 - _within(z, 0.0, 1.0), ppf=lambda q: q, support=lambda: (0.0, 1.0))
 pareto = _continuous(
-    "pareto", ("b",), lambda z, b: _support(z >= 1, np.log(b) - (b + 1) * np.log(np.maximum(z, 1))),
-    valid=lambda b: b > 0, cdf=lambda z, b: _support(z >= 1, -np.expm1(-b * np.log(np.maximum(z, 1))), 0.0),
-    sf=lambda z, b: _support(z >= 1, np.exp(-b * np.log(np.maximum(z, 1))), 1.0),
-    logsf=lambda z, b: _support(z >= 1, -b * np.log(np.maximum(z, 1)), 0.0),
-    ppf=lambda q, b: np.exp(-np.log1p(-q) / b))
-t = _continuous(
-    "t", ("df",), lambda z, df: (sp.gammaln((df + 1) / 2) - sp.gammaln(df / 2) - 0.5 * np.log(df * np.pi)
-                                 - (df + 1) / 2 * np.log1p(z * z / df)),
-    valid=lambda df: df > 0)
+    "pareto", ("b",), lambda z, b: _support(z >= 1, np.log(b) - (b + 1) * np.log(_above(z, 1))),
+    valid=lambda b: b > 0, cdf=lambda z, b: _support(z >= 1, -np.expm1(-b * np.log(_above(z, 1))), 0.0),
+    sf=lambda z, b: _support(z >= 1, np.exp(-b * np.log(_above(z, 1))), 1.0),
+    logsf=lambda z, b: _support(z >= 1, -b * np.log(_above(z, 1)), 0.0),
+    ppf=lambda q, b: np.exp(-np.log1p(-q) / b), isf=lambda q, b: np.exp(-np.log(q) / b),
+    support=lambda b: (1.0, np.inf))
+def _t_logpdf(z, df):
+    """Student's t; the normal distribution (its limit) at df = inf, as SciPy."""
+    big = np.isposinf(df)
+    d = np.where(big, 1.0, df)
+    t_ = (sp.gammaln((d + 1) / 2) - sp.gammaln(d / 2) - 0.5 * np.log(d * np.pi) - (d + 1) / 2 * np.log1p(z * z / d))
+    return np.where(big, -z * z / 2 - _LOG2PI / 2, t_)
+
+
+t = _continuous("t", ("df",), _t_logpdf, valid=lambda df: df > 0)
 chi2 = _continuous(
     "chi2", ("df",), lambda z, df: _support(z >= 0, sp.xlogy(df / 2 - 1, z) - z / 2 - sp.gammaln(df / 2)
                                           - df / 2 * _math.log(2)),
-    valid=lambda df: df > 0, cdf=lambda z, df: sp.gammainc(df / 2, np.maximum(z, 0) / 2),
-    sf=lambda z, df: sp.gammaincc(df / 2, np.maximum(z, 0) / 2))
+    valid=lambda df: df > 0, cdf=lambda z, df: sp.gammainc(df / 2, _above(z, 0) / 2),
+    sf=lambda z, df: sp.gammaincc(df / 2, _above(z, 0) / 2), support=lambda df: (0.0, np.inf))
 gamma = _continuous(
     "gamma", ("a",), lambda z, a: _support(z >= 0, sp.xlogy(a - 1, z) - z - sp.gammaln(a)),
-    valid=lambda a: a > 0, cdf=lambda z, a: sp.gammainc(a, np.maximum(z, 0)),
-    sf=lambda z, a: sp.gammaincc(a, np.maximum(z, 0)))
+    valid=lambda a: a > 0, cdf=lambda z, a: sp.gammainc(a, _above(z, 0)),
+    sf=lambda z, a: sp.gammaincc(a, _above(z, 0)), support=lambda a: (0.0, np.inf))
 beta = _continuous(
     "beta", ("a", "b"), lambda z, a, b: _support((z >= 0) & (z <= 1), sp.xlogy(a - 1, z)
                                                   + sp.xlog1py(b - 1, -z) - sp.betaln(a, b)),
-    valid=lambda a, b: (a > 0) & (b > 0), cdf=lambda z, a, b: sp.betainc(a, b, np.clip(z, 0.0, 1.0)),
-    sf=lambda z, a, b: sp.betainc(b, a, 1 - np.clip(z, 0.0, 1.0)))
+    valid=lambda a, b: (a > 0) & (b > 0), cdf=lambda z, a, b: sp.betainc(a, b, _within(z, 0.0, 1.0)),
+    sf=lambda z, a, b: sp.betainc(b, a, 1 - _within(z, 0.0, 1.0)), support=lambda a, b: (0.0, 1.0))
 gennorm = _continuous(
     "gennorm", ("beta",), lambda z, b: np.log(b) - _math.log(2) - sp.gammaln(1 / b) - np.abs(z) ** b,
     valid=lambda b: b > 0,
     cdf=lambda z, b: _gennorm_cdf(z, b), sf=lambda z, b: _gennorm_cdf(-z, b))
 vonmises = _continuous(
-    "vonmises", ("kappa",), lambda z, k: k * (np.cos(z) - 1) - _LOG2PI - np.log(sp.i0e(k)),
-    valid=lambda k: k > 0)
+    "vonmises", ("kappa",), lambda z, k: k * (np.cos(z) - 1) - _LOG2PI - _log_i0e(k),
+    valid=lambda k: k >= 0)
 wrapcauchy = _continuous(
     "wrapcauchy", ("c",), lambda z, c: _support((z >= 0) & (z <= 2 * np.pi), np.log1p(-c * c) - _LOG2PI
                                                  - np.log1p(c * c - 2 * c * np.cos(z))),
-    valid=lambda c: (c > 0) & (c < 1))
+    valid=lambda c: (c > 0) & (c < 1), support=lambda c: (0.0, 2 * np.pi))
 
 
-def _tails(q, at0, at1, v):
-    return np.where(q == 0, at0, np.where(q == 1, at1, v))
+def _log_i0e(k):
+    """log(i0e(k)) for k >= 0: log(i0(k)) - k below 500 (differentiable from the right at 0, where
+    i0e has a kink), log(i0e(k)) above (i0 overflows)."""
+    small = k < 500
+    return np.where(small, np.log(sp.i0(np.where(small, k, 0.0))) - k, np.log(sp.i0e(np.where(small, 500.0, k))))
+
+
+def _cauchy_ppf(q):
+    """tan(pi (q - 1/2)) in the middle; -1 / tan(pi q) and 1 / tan(pi (1 - q)) in the tails,
+    where q - 1/2 would lose q's digits (SciPy's values at q = 1e-300)."""
+    mid = np.abs(q - 0.5) <= 0.25
+    lower = np.where(q < 0.5, q, 1 - q) + 0.0  # (+0 at q = -0: the lower tail)
+    tail = np.where(q < 0.5, -1.0, 1.0) / np.tan(np.pi * np.where(mid, 0.25, lower))
+    return np.where(mid, np.tan(np.pi * (q - 0.5)), tail)
 
 
 def _gennorm_cdf(z, b):
@@ -218,12 +293,12 @@ def _truncnorm_cdf(z, a, b):
 truncnorm = _continuous(
     "truncnorm", ("a", "b"), lambda z, a, b: _support((z >= a) & (z <= b), -z * z / 2 - _LOG2PI / 2
                                                       - _truncnorm_logmass(a, b)),
-    valid=lambda a, b: a < b, cdf=_truncnorm_cdf, sf=lambda z, a, b: 1 - _truncnorm_cdf(z, a, b),
-    logsf=lambda z, a, b: np.log(1 - _truncnorm_cdf(z, a, b)))
+    valid=lambda a, b: a < b, cdf=_truncnorm_cdf, sf=lambda z, a, b: _truncnorm_cdf(-z, -b, -a),
+    support=lambda a, b: (a, b))
 
 
 # -- discrete distributions: functions of k (shifted by loc) ----------------------------------
-def _discrete(name, shapes, logpmf, support, valid, cdf=None, ppf=None):
+def _discrete(name, shapes, logpmf, support, valid, cdf=None, sf=None, ppf=None):
     ns = len(shapes)
 
     def args(k, a, kw):
@@ -234,27 +309,28 @@ def _discrete(name, shapes, logpmf, support, valid, cdf=None, ppf=None):
     def logpmf_(k, *a, **kw):
         k, s, ok = args(k, a, kw)
         inside = support(k, *s) & (k == np.floor(k))
-        return _nan_unless(ok, _nan_at(k, np.where(inside, logpmf(np.where(inside, k, 0), *s), -np.inf)))
+        return _nan_unless(ok & ~np.isnan(k), np.where(inside, logpmf(np.where(inside, k, 0), *s), -np.inf), k, *s)
 
     def pmf_(k, *a, **kw):
         return np.exp(logpmf_(k, *a, **kw))
     methods = {"logpmf": logpmf_, "pmf": pmf_}
     if cdf is not None:
-        def cdf_(k, *a, **kw):
+        def cdf_(k, *a, **kw):  # (1 at and above the support's upper end, as SciPy's framework)
             k, s, ok = args(k, a, kw)
-            return _nan_unless(ok, _nan_at(k, cdf(np.floor(k), *s)))
+            return _nan_unless(ok & ~np.isnan(k), np.where(np.isposinf(k), 1.0, cdf(np.floor(k), *s)), k, *s)
 
         def logcdf_(k, *a, **kw):
             return np.log(cdf_(k, *a, **kw))
 
-        def sf_(k, *a, **kw):
-            return 1 - cdf_(k, *a, **kw)
+        def sf_(k, *a, **kw):  # (its own formula: 1 - cdf would lose the upper tail)
+            k, s, ok = args(k, a, kw)
+            return _nan_unless(ok & ~np.isnan(k), np.where(np.isposinf(k), 0.0, sf(np.floor(k), *s)), k, *s)
         methods.update(cdf=cdf_, logcdf=logcdf_, sf=sf_)
     if ppf is not None:
         def ppf_(q, *a, **kw):
             kw = _positional(name, a, kw, shapes, ("loc",))
             q, loc, *s = _f64(q, kw.get("loc", 0), *a[:ns])
-            return _nan_unless(valid(*s) & (q >= 0) & (q <= 1), ppf(q, *s) + loc)
+            return _nan_unless(valid(*s) & (loc == loc) & (q >= 0) & (q <= 1), ppf(q, *s) + loc, q, loc, *s)
         methods["ppf"] = ppf_
     return _Distribution(name, methods)
 
@@ -266,7 +342,8 @@ def _unit(p):
 bernoulli = _discrete(
     "bernoulli", ("p",), lambda k, p: sp.xlogy(k, p) + sp.xlog1py(1 - k, -p), lambda k, p: (k >= 0) & (k <= 1),
     _unit, cdf=lambda k, p: np.where(k < 0, 0.0, np.where(k < 1, 1 - p, 1.0)),
-    ppf=lambda q, p: np.where(q == 0, -1.0, np.where(q <= 1 - p, 0.0, 1.0)))
+    sf=lambda k, p: np.where(k < 0, 1.0, np.where(k < 1, p, 0.0)),
+    ppf=lambda q, p: np.where(q == 0, -1.0, np.where((q <= 1 - p) & (q < 1), 0.0, 1.0)))
 binom = _discrete(
     "binom", ("n", "p"), lambda k, n, p: (sp.gammaln(n + 1) - sp.gammaln(k + 1) - sp.gammaln(n - k + 1)
                                           + sp.xlogy(k, p) + sp.xlog1py(n - k, -p)),
@@ -277,15 +354,19 @@ betabinom = _discrete(
     lambda k, n, a, b: (k >= 0) & (k <= n), lambda n, a, b: (n >= 0) & (n == np.floor(n)) & (a > 0) & (b > 0))
 geom = _discrete(
     "geom", ("p",), lambda k, p: sp.xlog1py(k - 1, -p) + np.log(p), lambda k, p: k >= 1,
-    lambda p: (p > 0) & (p <= 1), cdf=lambda k, p: np.where(k < 1, 0.0, -np.expm1(sp.xlog1py(k, -p))))
+    lambda p: (p > 0) & (p <= 1), cdf=lambda k, p: np.where(k < 1, 0.0, -np.expm1(sp.xlog1py(k, -p))),
+    sf=lambda k, p: np.where(k < 1, 1.0, np.exp(sp.xlog1py(k, -p))))
 nbinom = _discrete(
     "nbinom", ("n", "p"), lambda k, n, p: (sp.gammaln(n + k) - sp.gammaln(k + 1) - sp.gammaln(n)
                                            + n * np.log(p) + sp.xlog1py(k, -p)),
     lambda k, n, p: k >= 0, lambda n, p: (n > 0) & (p > 0) & (p <= 1),
-    cdf=lambda k, n, p: np.where(k < 0, 0.0, sp.betainc(n, np.maximum(k, 0) + 1, p)))
+    # (SciPy's kernel gives NaN for n = inf)
+    cdf=lambda k, n, p: np.where(k < 0, 0.0, sp.betainc(n, np.maximum(k, 0) + 1, p) + np.where(np.isinf(n), np.nan, 0)),
+    sf=lambda k, n, p: np.where(k < 0, 1.0, sp.betainc(np.maximum(k, 0) + 1, n, 1 - p) + np.where(np.isinf(n), np.nan, 0)))
 poisson = _discrete(
     "poisson", ("mu",), lambda k, mu: sp.xlogy(k, mu) - sp.gammaln(k + 1) - mu, lambda k, mu: k >= 0,
-    lambda mu: mu >= 0, cdf=lambda k, mu: np.where(k < 0, 0.0, sp.gammaincc(np.maximum(k, 0) + 1, mu)))
+    lambda mu: mu >= 0, cdf=lambda k, mu: np.where(k < 0, 0.0, sp.gammaincc(np.maximum(k, 0) + 1, mu)),
+    sf=lambda k, mu: np.where(k < 0, 1.0, sp.gammainc(np.maximum(k, 0) + 1, mu)))
 
 
 def _poisson_entropy(mu, loc=0):
@@ -334,6 +415,13 @@ def _squeeze(out):
     return np.squeeze(out)
 
 
+def _infinite_dev(dev, out):
+    """-inf where a deviation has an infinite component and no NaN (the quadratic form of a
+    positive (semi)definite matrix is +inf there; substitution would give inf - inf)."""
+    inf = np.any(np.isinf(dev), axis=-1) & ~np.any(np.isnan(dev), axis=-1)
+    return np.where(np.stop_gradient(inf), -np.inf, out)
+
+
 def _mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
     x, mean, cov, dim = _mvn_params(mean, cov, x)
     dev = x - mean
@@ -346,7 +434,7 @@ def _mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
         sol = np.linalg.solve(L, np.moveaxis(dev, -1, 0).reshape(dim, -1))
         maha = np.sum(sol * sol, axis=0).reshape(dev.shape[:-1])
         logdet = 2 * np.sum(np.log(np.diagonal(L)))
-        return _squeeze(-0.5 * (dim * _LOG2PI + logdet + maha))
+        return _squeeze(_infinite_dev(dev, -0.5 * (dim * _LOG2PI + logdet + maha)))
     # SciPy's pseudo-inverse and pseudo-determinant over the eigenvalues above its cutoff
     s, u = np.linalg.eigh(cov)
     eps = 1e6 * np.finfo(np.float64).eps * np.max(np.abs(np.stop_gradient(s)))
@@ -362,7 +450,8 @@ def _mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
     # points off the support (outside the span of cov) have zero density
     resid = dev - (dev @ u) * keep @ u.T
     off = np.sqrt(np.sum(resid * resid, axis=-1)) > 1e-5 * (1 + np.sqrt(np.sum(dev * dev, axis=-1)))
-    return _squeeze(np.where(np.stop_gradient(off), -np.inf, out))
+    off = off | (rank == 0)  # (a zero covariance: SciPy's support is empty)
+    return _squeeze(_infinite_dev(dev, np.where(np.stop_gradient(off), -np.inf, out)))
 
 
 def _mvn_pdf(x, mean=None, cov=1, allow_singular=False):

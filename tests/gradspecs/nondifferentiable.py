@@ -33,8 +33,6 @@ NONDIFFERENTIABLE = {
         "seed", "get_state", "set_state", "get_bit_generator", "set_bit_generator", "default_rng")},
     # creation, rounding, sets and the utilities (npflow/_numpy/io.py, printing.py, types.py)
     "zeros_like": CONSTANT, "ones_like": CONSTANT, "identity": CONSTANT,
-    "full_like": "its values are fill_value, a static parameter (a tracked one raises): use a * 0 + v",
-    "geomspace": "start and stop reach linspace as static parameters: a tracked one raises",
     "around": "rounding: piecewise constant", "fix": "rounding: piecewise constant",
     **{n: "a set operation: the unique op has no derivative" for n in (
         "unique_values", "unique_counts", "unique_inverse", "unique_all")},

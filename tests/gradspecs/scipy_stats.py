@@ -109,4 +109,9 @@ SPECS = [
     Case("np.scipy.stats.gaussian_kde.evaluate", lambda data, w, x: st.gaussian_kde(data, "silverman", w)(x),
          (rand(12, seed=116), rand(12, low=0.5, high=1.0, seed=117), rand(4, seed=118))),
     Case("np.scipy.stats.sem", lambda a: st.sem(a, axis=None, ddof=0), (rand(4, 3, seed=113),), "axis-None"),
+    # every method's last step: the value where the parameters are valid (NaN elsewhere)
+    Case("scipy.stats.nan_unless", lambda x: st._nan_unless(x > -10, x * x),
+         (rand(3, seed=119),)),
+    Case("scipy.stats.nan_derivative", lambda x: st._nan_unless(x > -10, x * x, x),
+         (rand(3, seed=120),)),
 ]

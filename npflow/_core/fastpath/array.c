@@ -163,12 +163,61 @@ static PyMemberDef array_members[] = {
     {NULL}
 };
 
+/* ---- the buffer protocol ---------------------------------------------------------------------
+   x exports its NumPy array's buffer, as that array's own: ndarray._buffer_source(flags), in
+   Python, says which array (x's, or a read-only view of it) or raises (another device; a dtype
+   the format cannot say; a writable request while a trace is active). The buffer's ``obj`` is
+   that array, which releases it (so memoryview(x).obj is x's array, dispatch.root_of follows a
+   NumPy array made over the buffer to x's memory, and with no releasebuffer of its own x is
+   taken by NumPy's consumers, numpy.frombuffer among them, exactly as a NumPy array is). */
+static PyObject *str_buffer_source;
+#ifndef NPY_ARRAY_WARN_ON_WRITE
+#define NPY_ARRAY_WARN_ON_WRITE (1u << 31)   /* (NumPy's internal flag: broadcast_arrays' results) */
+#endif
+
+static int
+array_getbuffer(PyObject *self, Py_buffer *view, int flags)
+{
+    view->obj = NULL;
+    PyObject *src = DATA(self);
+    int t = src != NULL && IS_NP(src) ? PyArray_DESCR((PyArrayObject *)src)->type_num : -1;
+    if (t >= 0 && (PyArray_FLAGS((PyArrayObject *)src) & NPY_ARRAY_WARN_ON_WRITE)) {
+        /* NumPy's buffer of it would be read-only, and warn: none, so numpy.asarray(x) is x's own
+           array (writable, warning on write, as NumPy's) */
+        PyErr_SetString(PyExc_BufferError, "memoryview: the array warns on write (a broadcast_arrays "
+                        "result); NumPy would export it read-only: use numpy.asarray(x) or x.data");
+        return -1;
+    }
+    if (DEVICE(self) == npf_cpu_device && npf_tracing != NULL && PyList_GET_SIZE(npf_tracing) == 0 &&
+            (PyTypeNum_ISBOOL(t) || PyTypeNum_ISNUMBER(t)) &&
+            PyDataType_METADATA(PyArray_DESCR((PyArrayObject *)src)) == NULL)
+        Py_INCREF(src);   /* the common case: x's own array, as _buffer_source gives it */
+    else {
+        if (str_buffer_source == NULL &&
+                (str_buffer_source = PyUnicode_InternFromString("_buffer_source")) == NULL)
+            return -1;
+        PyObject *f = PyLong_FromLong(flags);
+        src = f ? PyObject_CallMethodObjArgs(self, str_buffer_source, f, NULL) : NULL;
+        Py_XDECREF(f);
+        if (src == NULL)
+            return -1;
+    }
+    int r = PyObject_GetBuffer(src, view, flags);   /* (view->obj: a new reference to src) */
+    Py_DECREF(src);
+    return r;
+}
+
+static PyBufferProcs array_as_buffer = {
+    .bf_getbuffer = array_getbuffer,
+};
+
 PyTypeObject npf_ArrayBaseType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "npflow._core._fastpath.ArrayBase",
     .tp_basicsize = sizeof(ArrayObject),
     .tp_dealloc = (destructor)array_dealloc,
     .tp_as_number = &npf_array_as_number,
+    .tp_as_buffer = &array_as_buffer,
     .tp_richcompare = npf_richcompare,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_traverse = (traverseproc)array_traverse,

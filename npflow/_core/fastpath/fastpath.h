@@ -158,6 +158,7 @@ PyObject *npf_configure_apply(PyObject *module, PyObject *args);
 extern PyTypeObject npf_VersionType;
 extern PyTypeObject npf_TableType;
 int npf_table_del(TableObject *t, uintptr_t k);
+PyObject *npf_root_of(PyObject *data);
 PyObject *npf_track(PyObject *data, PyObject *roots);
 
 /* recorder.c */

@@ -255,20 +255,66 @@ PyTypeObject npf_TableType = {
     .tp_doc = "dispatch.versions: id(root) -> RootVersion, hashed on the address.",
 };
 
+/* dispatch.root_of(data): the array owning data's memory, one NumPy base up, and through memory
+   exported by an npflow array (its buffer) or a NumPy array (a memoryview): a new reference */
+PyObject *
+npf_root_of(PyObject *data)
+{
+    static PyObject *str_obj;
+    if (str_obj == NULL && (str_obj = PyUnicode_InternFromString("obj")) == NULL)
+        return NULL;
+    Py_INCREF(data);
+    for (;;) {
+        PyObject *b = data_base(data);
+        if (b == NULL)
+            goto fail;
+        if (b != Py_None && Py_TYPE(b) == Py_TYPE(data)) {
+            Py_SETREF(data, b);
+            if ((b = data_base(data)) == NULL)
+                goto fail;
+        }
+        if (b == Py_None) {
+            Py_DECREF(b);
+            return data;
+        }
+        if (PyMemoryView_Check(b)) {
+            PyObject *o = PyObject_GetAttr(b, str_obj);
+            Py_DECREF(b);
+            if (o == NULL) {   /* a released memoryview: no exporter to follow */
+                if (!PyErr_ExceptionMatches(PyExc_ValueError))
+                    goto fail;
+                PyErr_Clear();
+                return data;
+            }
+            b = o;
+        }
+        if (npf_array_type != NULL && PyObject_TypeCheck(b, npf_array_type)) {
+            PyObject *d = data_of(b);
+            Py_XINCREF(d);
+            Py_DECREF(b);
+            if ((b = d) == NULL)
+                goto fail;
+        }
+        if (npf_np_ndarray == NULL || Py_TYPE(b) != npf_np_ndarray) {
+            Py_DECREF(b);
+            return data;
+        }
+        Py_SETREF(data, b);
+    }
+fail:
+    Py_DECREF(data);
+    return NULL;
+}
+
 /* dispatch.track_root(data), and the counter appended to rec.roots: a new reference */
 PyObject *
 npf_track(PyObject *data, PyObject *roots)
 {
-    PyObject *root = data_base(data);
+    PyObject *root = npf_root_of(data);
     if (root == NULL)
         return NULL;
-    if (root == Py_None || Py_TYPE(root) != Py_TYPE(data)) {
-        Py_DECREF(root);
-        Py_INCREF(data);
-        root = data;
-    }
     uintptr_t key = (uintptr_t)root;
-    Py_DECREF(root);   /* (data keeps it alive) */
+    Py_DECREF(root);   /* (data keeps it alive: its base, or the exporter its base holds) */
     PyObject *v = (PyObject *)table_get(npf_versions, key);
     if (v != NULL)
         Py_INCREF(v);
