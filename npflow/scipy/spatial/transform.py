@@ -385,6 +385,7 @@ class Rotation:
 
     @property
     def shape(self):
+        """The shape of the array of rotations (``()`` for a single rotation), as SciPy's."""
         return tuple(self._quat.shape[:-1])
 
     def __len__(self):
