@@ -174,13 +174,14 @@ def test_a_finished_call_keeps_no_trace_alive(call):
     version counter (which would keep NumPy's in-place partitioning off, _numpy.reductions)."""
     from npflow._core import dispatch
     from npflow.autodiff import core
-    gc.collect()
-    assert len(dispatch.versions) == 0
+    def live():  # (traces other tests left to the GC, or a retained traceback keeps, come before)
+        gc.collect()
+        # (type(o): isinstance would dereference a dead weakref.proxy, which numba leaves in gc's lists)
+        return {id(o) for o in gc.get_objects() if issubclass(type(o), (core.Recorder, core.Tangents))}
+    before, counters = live(), len(dispatch.versions)
     call()
-    gc.collect()
-    assert len(dispatch.versions) == 0
-    # (type(o): isinstance would dereference a dead weakref.proxy, which numba leaves in gc's lists)
-    assert not [o for o in gc.get_objects() if issubclass(type(o), (core.Recorder, core.Tangents))]
+    assert not live() - before
+    assert len(dispatch.versions) <= counters
 
 
 @pytest.mark.skipif(SANITIZED, reason="RSS under ASan measures its quarantine of freed memory")

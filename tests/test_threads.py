@@ -213,6 +213,8 @@ def _leaves(result):
 
 
 def test_many_threads_tracing_and_computing_at_once_get_single_threaded_results():
+    gc.collect()
+    base = len(dispatch.versions)  # (counters other tests' traces left to the GC)
     inputs = [np.asarray(X * (1.0 + 0.1 * k)) for k in range(THREADS)]
     reference = {(k, job): _leaves(job(inputs[k])) for k in range(THREADS) for job in JOBS}
     barrier = threading.Barrier(THREADS)
@@ -233,4 +235,4 @@ def test_many_threads_tracing_and_computing_at_once_get_single_threaded_results(
     assert not errors, errors[:3]
     assert not wrong, wrong[:3]
     gc.collect()
-    assert not dispatch.versions and not dispatch.tracing and not dispatch.stacks
+    assert len(dispatch.versions) <= base and not dispatch.tracing and not dispatch.stacks

@@ -255,17 +255,21 @@ def vjp(fun, *primals, has_aux=False):
     _fun_arg(fun, "vjp")
     has_aux = _flag_arg(has_aux, "has_aux", "vjp")
     rec = core.Recorder(persistent=True, name="vjp")
-    core._activate(rec)
     try:
-        args, per_arg = _prepare(primals, range(len(primals)), "vjp", rec.watch)
-        sources, entries = _watched(per_arg, rec)
-        out = fun(*args)
-    finally:
-        core._deactivate(rec)
-    aux = None
-    if has_aux:
-        out, aux = _aux_pair(out, "vjp")
-    out_leaves, out_tree = flatten(out)
+        core._activate(rec)
+        try:
+            args, per_arg = _prepare(primals, range(len(primals)), "vjp", rec.watch)
+            sources, entries = _watched(per_arg, rec)
+            out = fun(*args)
+        finally:
+            core._deactivate(rec)
+        aux = None
+        if has_aux:
+            out, aux = _aux_pair(out, "vjp")
+        out_leaves, out_tree = flatten(out)
+    except BaseException:
+        rec.release()  # free what it saved now, not when the traceback goes (as value_and_grad)
+        raise
 
     def vjp_fn(cotangent):
         _, ct_leaves = _same_structure(out, cotangent, "vjp_fn", "cotangent")
@@ -297,23 +301,25 @@ def jvp(fun, primals, tangents, has_aux=False):
             _check_perturbation(a, b, "jvp", "tangent")
         seeds.extend(tl)
     it = iter(seeds)
-    core._activate(trace)
     try:
-        args, per_arg = _prepare(primals, range(len(primals)), "jvp",
-                                 lambda a: trace.seed(a, np.asarray(next(it)).astype(a.dtype)))
-        out = fun(*args)
+        core._activate(trace)
+        try:
+            args, per_arg = _prepare(primals, range(len(primals)), "jvp",
+                                     lambda a: trace.seed(a, np.asarray(next(it)).astype(a.dtype)))
+            out = fun(*args)
+        finally:
+            core._deactivate(trace)
+        aux = None
+        if has_aux:
+            out, aux = _aux_pair(out, "jvp")
+        leaves, tree = flatten(out)
+        t_out = []
+        for o in leaves:
+            t = trace.tangent(o) if isinstance(o, np.ndarray) else None
+            t_out.append(np.zeros_like(o) if t is None else t)
+            stop_gradient_of(o, trace)
     finally:
-        core._deactivate(trace)
-    aux = None
-    if has_aux:
-        out, aux = _aux_pair(out, "jvp")
-    leaves, tree = flatten(out)
-    t_out = []
-    for o in leaves:
-        t = trace.tangent(o) if isinstance(o, np.ndarray) else None
-        t_out.append(np.zeros_like(o) if t is None else t)
-        stop_gradient_of(o, trace)
-    trace.release()
+        trace.release()  # (also when fun raised: not when the traceback goes)
     res = (out, unflatten(tree, t_out))
     return res + (aux,) if has_aux else res
 
