@@ -23,6 +23,7 @@ import numpy  # metadata only here: dtypes and the host copies that computing gi
 
 from . import cupy_backend
 from .cupy_backend import BackendUnavailableError
+from .numpy_backend import _NULL  # (the do-nothing error-state context)
 
 _dask = None
 _da = None
@@ -644,17 +645,6 @@ class DaskBackend:
                 f"device='dask'> (not computed: print a slice, or npflow.compute(x))")
 
 
-class _NullContext:
-    __slots__ = ()
-
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-_NULL = _NullContext()
 _BACKEND = None
 
 
