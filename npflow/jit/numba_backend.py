@@ -15,7 +15,8 @@ import importlib.util
 
 import numpy
 
-from .graph import Graph, Node, Var, Const, JitError
+from . import fusion
+from .graph import Node, Var, Const, JitError
 
 _F64 = numpy.dtype(numpy.float64)
 # ufunc -> the scalar expression numba compiles (NumPy's functions on scalars)
@@ -65,60 +66,7 @@ def fuse(graph, force=False):
             raise JitError(f"jit({graph.name}, backend='numba'): numba is not installed "
                            f"(pip install 'npflow[jit]')")
         return graph
-    nodes = graph.nodes
-    uses = {}
-    for node in nodes:
-        for v in node.vars_in():
-            uses[v] = uses.get(v, 0) + 1
-    outs = {v for v in graph.outs if type(v) is Var}
-    written = set()
-    for node in nodes:
-        if node.effect:
-            for t in ([node.ins[0]] if node.outs == [None] and node.ins else node.outs):
-                if type(t) is Var:
-                    written.add(t.root if t.root is not None else t)
-    # clusters, found from each chain's last node backwards
-    cluster_of = {}
-    members = {}
-    for i in range(len(nodes) - 1, -1, -1):
-        node = nodes[i]
-        if not _fusible(node):
-            continue
-        out = node.outs[0]
-        root = None
-        if out not in outs and uses.get(out) == 1 and out.root is out and out not in written:
-            for j in range(i + 1, len(nodes)):  # its one reader, if fused, takes it in
-                if out in nodes[j].ins:
-                    root = cluster_of.get(j)
-                    break
-                if nodes[j].effect:
-                    break
-        if root is None:
-            root = i
-            members[root] = []
-        cluster_of[i] = root
-        members[root].append(i)
-    new = []
-    fused = {}
-    for root, idxs in members.items():
-        if len(idxs) >= 2 and nodes[root].outs[0].shape and _size(nodes[root].outs[0].shape) >= MIN_SIZE:
-            fused[root] = sorted(idxs)
-    skip = {i for idxs in fused.values() for i in idxs}
-    for i, node in enumerate(nodes):
-        if i in fused:
-            new.append(_fused_node([nodes[j] for j in fused[i]]))
-        elif i not in skip:
-            new.append(node)
-    if len(new) == len(nodes):
-        return graph
-    return Graph(graph.name, graph.inputs, new, graph.out_tree, graph.outs, graph.captures)
-
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+    return fusion.fuse_graph(graph, _fusible, _fused_node, min_size=MIN_SIZE)
 
 
 _CACHE = {}  # scalar source -> compiled ufunc (serial, parallel)
@@ -140,7 +88,7 @@ def _fused_node(chain):
         lines.append(f"    t{k} = {expr}")
     out = chain[-1].outs[0]
     src = f"def f({', '.join(names[v] for v in args)}):\n" + "\n".join(lines) + f"\n    return t{len(chain) - 1}\n"
-    parallel = _size(out.shape) >= PARALLEL_SIZE
+    parallel = fusion.size(out.shape) >= PARALLEL_SIZE
     kernel = _compile(src, len(args), parallel)
     label = "fused[" + ", ".join(n.name for n in chain) + "]"
     return Node(label, list(args), {}, [out], chain[-1].kdev, chain[-1].dev, kernel=kernel)
