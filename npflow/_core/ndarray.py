@@ -627,8 +627,8 @@ class ndarray(_Base):
     def argsort(self, axis=-1, kind=None, order=None, *, stable=None):
         return _ns.argsort(self, axis=axis, kind=kind, order=order, stable=stable)
 
-    def nonzero(self):
-        return _ns.nonzero(self)
+    def nonzero(self, *, size=None, fill_value=None):
+        return _ns.nonzero(self, size=size, fill_value=fill_value)
 
     def conj(self):
         kind = self._data.dtype.kind
