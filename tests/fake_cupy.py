@@ -318,6 +318,50 @@ class ElementwiseKernel:
         return _recorded(self.__call__, args, {}, outs[0] if len(outs) == 1 else tuple(outs))
 
 
+class ReductionKernel:
+    """CuPy's user-defined reduction kernel, for the sums npflow's graph mode generates: the
+    map expression is compiled as ElementwiseKernel's statements are (typed strictly: its value
+    must have ``reduce_type``), the reduction must be ``a + b`` from ``0`` with ``out0 = a``
+    after it (anything else raises NotImplementedError: the fake compiles sums only), and the
+    sum is NumPy's over the broadcast operands, in ``reduce_type``."""
+
+    def __init__(self, in_params, out_params, map_expr, reduce_expr, post_map_expr, identity,
+                 name="reduce_kernel", reduce_type=None, **kw):
+        self.in_params, self.out_params = _params(in_params), _params(out_params)
+        self.name = name
+        if (reduce_expr.replace(" ", ""), post_map_expr.replace(" ", ""), identity.strip()) != \
+                ("a+b", "out0=a", "0") or len(self.out_params) != 1:
+            raise NotImplementedError(f"the fake ReductionKernel compiles sums only ({name})")
+        if reduce_type not in _C_TYPES:
+            raise CompileException(f"reduce_type {reduce_type!r} is no C type the fake knows")
+        self.reduce_type = _C_TYPES[reduce_type]
+        try:
+            self.map_expr = _ast.parse(map_expr.strip(), mode="eval").body
+        except SyntaxError as e:
+            raise CompileException(f"{e} in {map_expr!r}") from None
+        self.source = map_expr
+
+    def __call__(self, *args, axis=None, keepdims=False, stream=None):
+        if len(args) != len(self.in_params):
+            raise TypeError(f"Wrong number of arguments for {self.name!r}")
+        env = {}
+        for (name, dtype), a in zip(self.in_params, args):
+            a = numpy.asarray(a)
+            if a.dtype != dtype:
+                raise TypeError(f"{self.name}: argument {name} is {a.dtype}, declared {dtype}")
+            env[name] = a
+        shape = numpy.broadcast_shapes(*(a.shape for a in env.values()))
+        with numpy.errstate(all="ignore"):
+            value = numpy.asarray(_c_eval(self.map_expr, env, self.source))
+            if value.dtype != self.reduce_type:
+                raise CompileException(f"map_expr's value is {value.dtype}, reduce_type "
+                                       f"{self.reduce_type} in {self.source!r}")
+            value = numpy.ascontiguousarray(numpy.broadcast_to(value, shape))
+            r = numpy.sum(value, axis=axis, keepdims=keepdims).astype(self.out_params[0][1])
+        r = r[()] if not r.ndim else r  # (0-d: as the fake's ufuncs give it)
+        return _recorded(self.__call__, args, dict(axis=axis, keepdims=keepdims), r)
+
+
 # -- streams and CUDA graphs ---------------------------------------------------------------------
 # While a stream captures, the fake's device work (its functions, ufuncs and kernels; not the
 # methods of its arrays, which are NumPy's) is recorded: each call runs (to give its result's
@@ -483,7 +527,7 @@ for _m in ("reduce", "accumulate", "reduceat", "at"):
                                                                     f(self, *a, **kw)))(getattr(ufunc, _m)))
 # every function of the module is device work (classes, dtypes and submodules are not)
 for _name, _v in list(globals().items()):
-    if not _name.startswith("_") and _name not in ("asnumpy", "ElementwiseKernel") and \
+    if not _name.startswith("_") and _name not in ("asnumpy", "ElementwiseKernel", "ReductionKernel") and \
             not isinstance(_v, type) and callable(_v) and not isinstance(_v, ufunc) and \
             getattr(_v, "__module__", "") != "fake_cupy.runtime":
         globals()[_name] = _device_work(_v)

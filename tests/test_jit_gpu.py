@@ -84,6 +84,31 @@ def test_fused_chains_give_eager_values_and_dtypes(chain, dtypes, shapes):
     assert fused[0].kernel.source[1] == f"{want.dtype} out0"
 
 
+# a simple sum of a chain: one ReductionKernel (the chain its map expression)
+SUMS = {
+    "sum(exp(-x*x)*y)": lambda x, y: np.sum(np.exp(-x * x) * y),
+    "sum(tanh(x*y), axis=-1, keepdims)": lambda x, y: np.sum(np.tanh(x * y) + 1, axis=-1, keepdims=True),
+    "(sin(x)*y).sum(axis=(0, 1))": lambda x, y: (np.sin(x) * y - x).sum(axis=(0, 1)),
+}
+SUM_CASES = [(c, d, BROADCASTS[3 * (i % 2)]) for i, (c, d) in
+             enumerate((c, d) for c in SUMS for d in (("float64", "float64"), ("float32", "float32")))]
+
+
+@gpu
+@pytest.mark.parametrize("chain, dtypes, shapes", SUM_CASES,
+                         ids=[f"{c}-{d[0]}-{s[0]}{s[1]}" for c, d, s in SUM_CASES])
+def test_sums_of_chains_are_one_reduction_kernel(chain, dtypes, shapes):
+    """Eager's dtype and shape; the value within a few ulps of the sum's magnitude (CuPy's
+    reduction order is its own either way)."""
+    fn = SUMS[chain]
+    x = _cuda(make(shapes[0], dtypes[0], seed=3, low=-2, high=2))
+    y = _cuda(make(shapes[1], dtypes[1], seed=4, low=-2, high=2))
+    f, results = _eager_and_jit(fn, x, y)
+    for got, want in results:
+        _same_within(got, want, ulps=64)
+    assert [n.name.split("[")[0] for n in _entry(f).fast.nodes] == ["cupy.fused_sum"]
+
+
 @gpu
 def test_fused_kernels_in_a_gradient_and_beside_other_ops():
     """Chains between matmuls and reductions (a backward pass's too) fuse; the other ops stay."""
@@ -133,6 +158,12 @@ def test_fake_elementwise_kernel_compiles_strictly():
                "double t0 = sin(a0); out0 = t0;", "out0 = double(tanhf(a0));", "out1 = double(a0);"]:
         with pytest.raises(fake_cupy.CompileException):
             fake_cupy.ElementwiseKernel("float32 a0", "float64 out0", op)(a)
+    r = fake_cupy.ReductionKernel("float32 a0", "float32 out0", "(sin(a0)) * a0", "a + b",
+                                  "out0 = a", "0", reduce_type="float")
+    assert_same(np.asarray(r(a)), onp.sum(onp.sin(a) * a))
+    with pytest.raises(fake_cupy.CompileException):  # (a double map value, a float reduction)
+        fake_cupy.ReductionKernel("float32 a0", "float32 out0", "double(a0)", "a + b", "out0 = a",
+                                  "0", reduce_type="float")(a)
 
 
 # -- CUDA graphs -------------------------------------------------------------------------------

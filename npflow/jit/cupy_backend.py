@@ -9,7 +9,10 @@ fuses only where that loop computes in its output's dtype (float32 or float64) a
 is the one eager CuPy gave; so every intermediate has eager's dtype, and the result's dtype is
 eager's exactly. Values agree with eager CuPy's kernels within a few ulps: the same CUDA math
 functions run, but NVRTC may contract ``a * b + c`` into one fused multiply-add (one rounding
-instead of two): the documented tolerance of a fused kernel.
+instead of two): the documented tolerance of a fused kernel. A ``sum`` (over any axes, in the
+operand's float dtype) of such a chain's value becomes one ``cupy.ReductionKernel`` whose map
+expression is the chain: the chain's values never reach memory (the sum's order is CuPy's
+reduction's, as eager ``cupy.sum``'s is).
 
 **CUDA graphs.** A graph whose ops all run on one CUDA device on small values, and none of
 which needs the host (see :func:`capture_blocker`), runs from its second call as a captured
@@ -26,7 +29,7 @@ outputs (so results of different calls never alias). The first call runs the pla
 import numpy
 
 from . import fusion
-from .graph import Node, Var, Const, VALUE_SHAPED
+from .graph import Graph, Node, Var, Const, VALUE_SHAPED
 
 FUSE = True  # fused elementwise kernels (tests and benchmarks switch these off)
 CUDA_GRAPHS = True  # CUDA-graph replay of small-op graphs
@@ -101,12 +104,15 @@ def fusible(node):
 
 
 def fuse(graph):
-    """``graph`` with its fusible chains (at least two nodes) as single ElementwiseKernel nodes."""
-    return fusion.fuse_graph(graph, fusible, fused_node)
+    """``graph`` with its fusible chains (at least two nodes) as single ElementwiseKernel nodes,
+    and a simple sum of such a chain's value as one ReductionKernel node with it."""
+    return fuse_reductions(fusion.fuse_graph(graph, fusible, fused_node))
 
 
-def source(chain):
-    """(input Vars, in_params, out_params, operation) of the ElementwiseKernel for ``chain``."""
+def source(chain, inline=False):
+    """(input Vars, in_params, out_params, operation) of the ElementwiseKernel for ``chain``;
+    ``inline``: the operation is the chain's value as one expression (a ReductionKernel's
+    map_expr) instead of one statement per node."""
     inside = {node.outs[0] for node in chain}
     args, names = [], {}
     for node in chain:
@@ -126,12 +132,13 @@ def source(chain):
                 ops.append(names[v])
             else:
                 ops.append(f"{t}({names[v]})")
-        names[out] = f"t{k}"
-        lines.append(f"{t} t{k} = {EXPRESSIONS[node.name].format(*ops)};")
+        expr = EXPRESSIONS[node.name].format(*ops)
+        names[out] = f"({expr})" if inline else f"t{k}"
+        lines.append(f"{t} t{k} = {expr};")
     lines.append(f"out0 = t{len(chain) - 1};")
     in_params = ", ".join(f"{v.dtype.name} {names[v]}" for v in args)
     out_params = f"{chain[-1].outs[0].dtype.name} out0"
-    return args, in_params, out_params, " ".join(lines)
+    return args, in_params, out_params, names[chain[-1].outs[0]] if inline else " ".join(lines)
 
 
 _KERNELS = {}  # (cupy module, source) -> ElementwiseKernel (CuPy caches its binaries per kernel)
@@ -153,9 +160,77 @@ def fused_node(chain):
         with backend.context(dev):
             return ek(*arrays)
     kernel.source = (in_params, out_params, operation)
+    kernel.chain = chain
     label = "cupy.fused[" + ", ".join(n.name for n in chain) + "]"
     return Node(label, list(args), {}, [chain[-1].outs[0]], dev, chain[-1].dev, kernel=kernel,
                 fix=chain[-1].fix)
+
+
+def _simple_sum(node):
+    """A ``sum`` a ReductionKernel computes as CuPy's does: of a float32/float64 operand in its
+    own dtype, over ``axis`` (``keepdims``), no dtype=, out=, where= or initial=."""
+    if node.name != "sum" or node.effect or node.dyn_params or node.kernel is not None or \
+            len(node.ins) != 1 or type(node.ins[0]) is not Var or len(node.outs) != 1 or \
+            node.outs[0] is None or not set(node.params) <= {"axis", "dtype", "out", "keepdims"} or \
+            node.params.get("dtype") is not None or node.params.get("out") is not None:
+        return False
+    return node.outs[0].dtype == node.ins[0].dtype and node.outs[0].dtype in C_TYPES
+
+
+def fuse_reductions(graph):
+    """``graph`` with each simple ``sum`` of a fused chain's value (read by the sum alone, no
+    effect between them) and that chain as one ReductionKernel node: the chain is its map
+    expression, the sum its reduction (``a + b`` from 0)."""
+    nodes = graph.nodes
+    uses = {}
+    for node in nodes:
+        for v in node.vars_in():
+            uses[v] = uses.get(v, 0) + 1
+    outs = {v for v in graph.outs if type(v) is Var}
+    made = {}
+    for i, node in enumerate(nodes):
+        if getattr(node.kernel, "chain", None) is not None:
+            made[node.outs[0]] = i
+    merged = {}
+    for i, node in enumerate(nodes):
+        if not _simple_sum(node):
+            continue
+        v = node.ins[0]
+        j = made.get(v)
+        if j is None or uses.get(v) != 1 or v in outs or v.root is not v or \
+                any(nodes[k].effect for k in range(j + 1, i)):
+            continue
+        merged[j] = None
+        merged[i] = _reduction_node(nodes[j].kernel.chain, node)
+    if not merged:
+        return graph
+    new = [merged.get(i, node) if i in merged else node for i, node in enumerate(nodes)]
+    return Graph(graph.name, graph.inputs, [n for n in new if n is not None], graph.out_tree,
+                 graph.outs, graph.captures)
+
+
+def _reduction_node(chain, sum_node):
+    args, in_params, _, expr = source(chain, inline=True)
+    out = sum_node.outs[0]
+    t = C_TYPES[out.dtype]
+    dev = sum_node.kdev
+    backend = dev.backend
+    cp = backend.cupy
+    out_params = f"{out.dtype.name} out0"
+    key = (id(cp), "sum", in_params, out_params, expr)
+    rk = _KERNELS.get(key)
+    if rk is None:
+        name = "npflow_fused_sum_" + "_".join(n.name for n in chain)[:56]
+        rk = _KERNELS[key] = cp.ReductionKernel(in_params, out_params, expr, "a + b", "out0 = a",
+                                                "0", name, reduce_type=t)
+    axis, keepdims = sum_node.params.get("axis"), bool(sum_node.params.get("keepdims", False))
+
+    def kernel(*arrays):
+        with backend.context(dev):
+            return rk(*arrays, axis=axis, keepdims=keepdims)
+    kernel.source = (in_params, out_params, expr)
+    label = "cupy.fused_sum[" + ", ".join(n.name for n in chain) + "]"
+    return Node(label, list(args), {}, [out], dev, sum_node.dev, kernel=kernel, fix=sum_node.fix)
 
 
 # -- CUDA graphs --------------------------------------------------------------------------------
