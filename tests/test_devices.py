@@ -285,6 +285,12 @@ def test_mixed_device_message_names_op_and_operands():
         c + s
     with pytest.raises(nf.DeviceMismatchError, match=r"getitem\(\).*index is on sim.*array is on cpu"):
         c[s.astype(onp.intp)]
+    # a composite names itself and its operands, not the internal op where they met
+    for f, name in [(nf.percentile, "percentile"), (nf.quantile, "quantile")]:
+        with pytest.raises(nf.DeviceMismatchError,
+                           match=rf"^{name}\(\): operands are on different devices \(float64\[3\] on cpu, "
+                                 rf"float64\[3\] on sim\)"):
+            f(c, s / 10)
     assert nf.DeviceMismatchError is nf._core.dispatch.DeviceMismatchError
 
 

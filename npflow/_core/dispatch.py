@@ -634,5 +634,8 @@ def composite(fn):
         except (ValueError, TypeError, IndexError, ArithmeticError) as e:
             if str(e).startswith(prefix):
                 raise
+            if isinstance(e, DeviceMismatchError):  # the composite and its operands, not the
+                # internal op that met them
+                raise _device_error(fn.__name__, (*args, *kwargs.values())) from e
             raise _annotated(fn.__name__, e, args) from e
     return named
