@@ -698,12 +698,13 @@ _WRITES_COMPUTED = [  # (name, the write); the result may add a term computed be
     ("out_clip", lambda a: _do(np.clip(a, -1.0, 1.0, out=a))),
     ("ipow", lambda a: _do(a.__ipow__(2.0))),
     ("imatmul", lambda a: _do(a.__imatmul__(np.eye(4) * 2.0))),
+    ("sort_method", lambda a: a.sort()),  # (the methods sorting in place: as these)
+    ("partition_method", lambda a: a.partition(2)),
 ]
 _WRITES_UNTRACKING = {"out_constant"}  # (a write no tracked value reaches: a constant from then on)
 _WRITES_REFUSED = [  # (name, the write, what the message says, whether forward mode computes)
     ("multiply_at", lambda a: np.multiply.at(a, [1, 1], 2.0), "no .*rule is registered", False),
     ("out_where", lambda a: _do(np.divide(a, 2.0, out=a, where=_MASK)), "where= is not differentiable", False),
-    ("sort", lambda a: a.sort(), "overwritten in place", True),
     ("over_a_saved_value", lambda a: (np.sum(np.sin(a)), a.__iadd__(1.0))[0], "overwritten in place", True),
 ]
 
