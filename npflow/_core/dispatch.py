@@ -213,7 +213,9 @@ def _state(e):
 
 def _annotated(opname, e, operands):
     """The same kind of exception, keeping its attributes, with the op and operands named."""
-    msg = f"{opname}(): {e} (operands: {', '.join(describe(x) for x in operands)})"
+    named = f" (operands: {', '.join(describe(x) for x in operands)})"
+    msg = f"{opname}(): {e}" + ("" if str(e).endswith(named) else named)  # (once: a composite
+    # whose inner op met the same operands)
     cls = type(e)
     state = _state(e)
     if not state:
