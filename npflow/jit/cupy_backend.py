@@ -253,8 +253,9 @@ def capture_blocker(graph):
     """Why ``graph`` (on CUDA) cannot run as a captured CUDA graph, or None where it can: every
     op a CuPy kernel on the graph's one device, no op that needs the host (control flow, guards,
     value-dependent shapes, npflow's host-side index checks, Python values), every value it makes
-    at most ``SMALL`` elements, no write into an argument's or a captured array's memory and no
-    output a view of one (a captured graph works on its own copies of the arguments), and more
+    at most ``SMALL`` elements, no write into an argument's or a captured array's memory, no
+    output a view of one (a captured graph works on its own copies of the arguments) and no two
+    outputs sharing memory (each is copied out), and more
     ops than the copies a launch adds (one per argument and per output)."""
     if not CUDA_GRAPHS:
         return "CUDA graphs are switched off (cupy_backend.CUDA_GRAPHS)"
@@ -285,11 +286,14 @@ def capture_blocker(graph):
             for t in targets:
                 if type(t) is not Var or t.root is None or t.root in inputs:
                     return f"{name}: writes into an argument or a captured array"
-    arrays_out = 0
+    arrays_out, roots = 0, set()
     for v in graph.outs:
         if type(v) is Var and v not in inputs:
             if v.root is None or (v.root is not v and v.root in inputs):
                 return "an output is a view of an argument or a captured array"
+            if v.root in roots:
+                return "two outputs share memory (each call's copies could not)"
+            roots.add(v.root)
             arrays_out += 1
     if len(graph.nodes) <= len(graph.inputs) + arrays_out:
         return (f"{len(graph.nodes)} ops: no more than the copies a launch adds "
