@@ -226,6 +226,14 @@ class CompileException(Exception):
     pass
 
 
+def _options(options):
+    """NVRTC's options: a tuple of strings, each an option NVRTC knows (these few here)."""
+    if not isinstance(options, tuple) or not builtins.all(
+            isinstance(o, str) and o.split("=")[0] in ("--fmad", "-std", "--use_fast_math", "-D")
+            for o in options):
+        raise CompileException(f"nvrtc: unknown or malformed options {options!r}")
+
+
 def _params(text):
     out = []
     for item in filter(None, (p.strip() for p in text.split(","))):
@@ -274,7 +282,9 @@ class ElementwiseKernel:
     kernel is made, and evaluated with NumPy (GPU kernels never warn: NumPy's warnings off).
     A 0-d result is a NumPy scalar, as the fake's ufuncs give it."""
 
-    def __init__(self, in_params, out_params, operation, name="kernel", **kw):
+    def __init__(self, in_params, out_params, operation, name="kernel", reduce_dims=True,
+                 options=(), preamble="", **kw):
+        _options(options)
         self.in_params, self.out_params = _params(in_params), _params(out_params)
         self.operation, self.name = operation, name
         self.statements = []
@@ -326,7 +336,9 @@ class ReductionKernel:
     sum is NumPy's over the broadcast operands, in ``reduce_type``."""
 
     def __init__(self, in_params, out_params, map_expr, reduce_expr, post_map_expr, identity,
-                 name="reduce_kernel", reduce_type=None, **kw):
+                 name="reduce_kernel", reduce_type=None, reduce_dims=True, preamble="",
+                 options=(), **kw):
+        _options(options)
         self.in_params, self.out_params = _params(in_params), _params(out_params)
         self.name = name
         if (reduce_expr.replace(" ", ""), post_map_expr.replace(" ", ""), identity.strip()) != \

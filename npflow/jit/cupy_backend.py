@@ -7,9 +7,11 @@ the chain with every type resolved at trace time: each operand is cast to the lo
 NumPy's ``ufunc.resolve_dtypes`` gives for the node (Python scalars weak, NEP 50), and a node
 fuses only where that loop computes in its output's dtype (float32 or float64) and that dtype
 is the one eager CuPy gave; so every intermediate has eager's dtype, and the result's dtype is
-eager's exactly. Values agree with eager CuPy's kernels within a few ulps: the same CUDA math
-functions run, but NVRTC may contract ``a * b + c`` into one fused multiply-add (one rounding
-instead of two): the documented tolerance of a fused kernel. A ``sum`` (over any axes, in the
+eager's exactly. The kernels are compiled with ``--fmad=false`` (NVRTC would otherwise contract
+``a * b + c`` into one fused multiply-add, one rounding instead of eager's two), so each value is
+computed as eager CuPy's kernels compute it, with the same CUDA math functions: values agree
+with eager's within a few ulps (the documented tolerance of a fused kernel: the math functions
+are compiled into another kernel, with other flags). A ``sum`` (over any axes, in the
 operand's float dtype) of such a chain's value becomes one ``cupy.ReductionKernel`` whose map
 expression is the chain: the chain's values never reach memory (the sum's order is CuPy's
 reduction's, as eager ``cupy.sum``'s is).
@@ -35,6 +37,7 @@ FUSE = True  # fused elementwise kernels (tests and benchmarks switch these off)
 CUDA_GRAPHS = True  # CUDA-graph replay of small-op graphs
 SMALL = 1 << 16  # elements: a graph is captured only when every value it makes is at most this
 
+OPTIONS = ("--fmad=false",)  # NVRTC: no contraction into FMAs (eager's roundings, one per op)
 C_TYPES = {numpy.dtype(numpy.float32): "float", numpy.dtype(numpy.float64): "double"}
 # npflow op -> CUDA C expression of operands already in the loop's type (C++ overloads: exp of a
 # float is expf, as in CuPy's own ufuncs)
@@ -154,7 +157,8 @@ def fused_node(chain):
     ek = _KERNELS.get(key)
     if ek is None:
         name = "npflow_fused_" + "_".join(n.name for n in chain)[:60]
-        ek = _KERNELS[key] = cp.ElementwiseKernel(in_params, out_params, operation, name)
+        ek = _KERNELS[key] = cp.ElementwiseKernel(in_params, out_params, operation, name,
+                                                  options=OPTIONS)
 
     def kernel(*arrays):
         with backend.context(dev):
@@ -222,7 +226,7 @@ def _reduction_node(chain, sum_node):
     if rk is None:
         name = "npflow_fused_sum_" + "_".join(n.name for n in chain)[:56]
         rk = _KERNELS[key] = cp.ReductionKernel(in_params, out_params, expr, "a + b", "out0 = a",
-                                                "0", name, reduce_type=t)
+                                                "0", name, reduce_type=t, options=OPTIONS)
     axis, keepdims = sum_node.params.get("axis"), bool(sum_node.params.get("keepdims", False))
 
     def kernel(*arrays):
