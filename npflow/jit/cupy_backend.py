@@ -28,6 +28,8 @@ outputs (so results of different calls never alias). The first call runs the pla
 
 ``import npflow`` never imports CuPy; this module touches it only for graphs on ``cuda``.
 """
+import threading
+
 import numpy
 
 from . import fusion
@@ -318,6 +320,8 @@ class GraphRunner:
         self.calls = 0
         self.launches = 0
         self.cuda_graph = None
+        self.lock = threading.Lock()
+        self.last_stream = None
         if self.blocker is None:
             self.device = next(n.kdev for n in graph.nodes if n.kdev is not None)
             backend = self.device.backend
@@ -332,7 +336,9 @@ class GraphRunner:
         if self.blocker is not None or self.calls == 0:
             self.calls += 1  # (the first call compiles CuPy's kernels: none may compile in a capture)
             return self.plain(*raws)
-        self._capture(raws)
+        with self.lock:
+            if self.cuda_graph is None and self.blocker is None:
+                self._capture(raws)
         if self.cuda_graph is None:
             return self.plain(*raws)
         return self._launch(raws)
@@ -360,10 +366,19 @@ class GraphRunner:
         self.cuda_graph = graph
 
     def _launch(self, raws):
+        """Arguments in, launch, copies of the outputs out: enqueued on the current stream, one
+        thread at a time (the static buffers are shared); a call on another stream than the
+        last one waits for that one first."""
         cp = self.cp
-        with self.context(self.device):
+        with self.lock, self.context(self.device):
+            stream = cp.cuda.get_current_stream()
+            last = self.last_stream
+            if last is not None and last.ptr != stream.ptr:
+                last.synchronize()
             for b, r in zip(self.static_in, raws):
                 cp.copyto(b, r)
-            self.cuda_graph.launch()
+            self.cuda_graph.launch(stream=stream)
             self.launches += 1
-            return tuple(o.copy() if c else o for o, c in zip(self.static_out, self.copied))
+            out = tuple(o.copy() if c else o for o, c in zip(self.static_out, self.copied))
+            self.last_stream = stream
+            return out
