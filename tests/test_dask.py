@@ -369,3 +369,20 @@ def test_unique_of_npflow_chunks_is_an_npflow_array():
         got = da.unique(d).compute()
     assert isinstance(got, nf.ndarray)
     assert_same(got.to_device("cpu"), onp.unique(onp.round(A)))
+
+
+# -- benchmarks/dask_bench.py --------------------------------------------------------------------
+def test_dask_benchmark_measures_checked_gradients_and_replaces_its_section():
+    """The benchmark's rows at a tiny size (its gradients checked against the CPU device's), and
+    its section of RESULTS.md replaced in place by `benchmarks/run.py --dask`, or added."""
+    from benchmarks import dask_bench
+    rows = dask_bench.measure(rows=256, features=3, rounds=1, workers=())
+    assert [r[1] for r in rows] == ["-"] + [256, 64, 16, 4, 256] * 2
+    table = dask_bench.table(rows)
+    assert table.count("\n") == len(rows) + 1 and "dask.array by hand, this process, 1 thread | 256 |" in table
+    new = f"{dask_bench.HEADING}\n\nnew table\n"
+    for old, want in [(f"# A\n\n{dask_bench.HEADING}\n\nold\n\n## B\n\nb\n", f"# A\n\n{new}\n## B\n\nb\n"),
+                      (f"# A\n\n{dask_bench.HEADING}\n\nold\n", f"# A\n\n{new}"),
+                      ("# A\n\n## B\n", f"# A\n\n## B\n\n{new}"),
+                      (f"{dask_bench.HEADING}\nold\n# GPU benchmarks\n", f"{new}\n# GPU benchmarks\n")]:
+        assert dask_bench.replace_section(old, new) == want
