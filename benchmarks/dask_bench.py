@@ -91,7 +91,7 @@ def measure(rows=400_000, features=32, rounds=5, workers=(1, 2)):
         warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
         for n in workers:
             with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                              dashboard_address=None) as cluster, Client(cluster):
+                              dashboard_address=None, worker_dashboard_address=None) as cluster, Client(cluster):
                 run(f"Dask device, LocalCluster of {n} worker process{'es' if n > 1 else ''}"
                     f" (1 thread each)", sizes[1:])
     return out

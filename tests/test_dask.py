@@ -339,38 +339,6 @@ def test_cuda_arrays_become_dask_arrays_of_gpu_chunks():
     assert_same(nf.sum(x * 2).to_device("cuda").to_device("cpu"), onp.sum(2 * A), rtol=RTOL)
 
 
-# -- npflow arrays as Dask chunks ----------------------------------------------------------------
-CHUNK_DEVICES = ["sim"] + (["cuda"] if os.environ.get("NPFLOW_FAKE_CUPY") else [])
-AS_CHUNKS = [("sum", lambda d: d.sum(axis=0)), ("mean", lambda d: d.mean()), ("std", lambda d: d.std(axis=0)),
-             ("var", lambda d: d.var(ddof=1)), ("concatenate", lambda d: da.concatenate([d, d], axis=1)),
-             ("tensordot", lambda d: da.tensordot(d, d.T, axes=1)), ("tanh", lambda d: d.map_blocks(nf.tanh))]
-
-
-@pytest.mark.parametrize("device", CHUNK_DEVICES)
-@pytest.mark.parametrize("name,fn", AS_CHUNKS, ids=[a[0] for a in AS_CHUNKS])
-def test_npflow_arrays_as_dask_chunks(name, fn, device):
-    """dask.array.from_array(npflow_array) has npflow chunks; Dask's reductions and functions
-    on them reach npflow's functions (NEP 18), so the result is an npflow array on the chunks'
-    device with NumPy's values."""
-    d = da.from_array(nf.asarray(A, device=device), chunks=(4, 3))
-    with dask.config.set(scheduler="synchronous"):
-        got = fn(d).compute()
-    assert isinstance(got, nf.ndarray) and got.device == device
-    want = fn(da.from_array(A, chunks=(4, 3))).compute()
-    onp.testing.assert_allclose(onp.asarray(got), want, rtol=1e-12)
-
-
-@pytest.mark.xfail(strict=True, reason="Dask's unique builds its result through NumPy's "
-                   "structured arrays: it needs Dask's dispatch lookups registered for "
-                   "npflow.ndarray (issue 16, item 8: not done yet)")
-def test_unique_of_npflow_chunks_is_an_npflow_array():
-    d = da.from_array(nf.asarray(onp.round(A), device="sim"), chunks=3)
-    with dask.config.set(scheduler="synchronous"):
-        got = da.unique(d).compute()
-    assert isinstance(got, nf.ndarray)
-    assert_same(got.to_device("cpu"), onp.unique(onp.round(A)))
-
-
 # -- benchmarks/dask_bench.py --------------------------------------------------------------------
 def test_dask_benchmark_measures_checked_gradients_and_replaces_its_section():
     """The benchmark's rows at a tiny size (its gradients checked against the CPU device's), and
