@@ -354,3 +354,40 @@ def test_dask_benchmark_measures_checked_gradients_and_replaces_its_section():
                       ("# A\n\n## B\n", f"# A\n\n## B\n\n{new}"),
                       (f"{dask_bench.HEADING}\nold\n# GPU benchmarks\n", f"{new}\n# GPU benchmarks\n")]:
         assert dask_bench.replace_section(old, new) == want
+
+
+# -- npflow.random on the Dask device ------------------------------------------------------------
+def _shuffled(g, x, **kw):
+    x = x.copy()
+    g.shuffle(x, **kw)
+    return x
+
+
+# name -> draw(generator, device): NumPy's stream drawn in this process, then chunked, so the Dask
+# device gives the CPU device's numbers; gathers (permutation, choice, permuted, shuffle of an
+# array) stay lazy on Dask
+RANDOM = {
+    "normal-size": lambda g, dev: g.normal(size=(3, 2), device=dev),
+    "normal-params": lambda g, dev: g.normal(nf.asarray([0.0, 10.0], device=dev), 2.0),
+    "integers": lambda g, dev: g.integers(0, 9, size=5, device=dev),
+    "permutation-int": lambda g, dev: g.permutation(6, device=dev),
+    "permutation-axis1": lambda g, dev: g.permutation(nf.asarray(A, device=dev), axis=1),
+    "choice-int": lambda g, dev: g.choice(5, 3, replace=False, device=dev),
+    "choice-p-axis1": lambda g, dev: g.choice(nf.asarray(A, device=dev), 3, axis=1,
+                                              p=nf.asarray([0.2, 0.3, 0.1, 0.4], device=dev)),
+    "permuted-axis1": lambda g, dev: g.permuted(nf.asarray(A, device=dev), axis=1),
+    "permuted-all": lambda g, dev: g.permuted(nf.asarray(A, device=dev)),
+    "permuted-out": lambda g, dev: g.permuted(nf.asarray(A, device=dev), axis=0, out=nf.zeros((6, 4), device=dev)),
+    "shuffle-axis1": lambda g, dev: _shuffled(g, nf.asarray(A, device=dev), axis=1),
+    "legacy-shuffle": lambda g, dev: _shuffled(nf.random.RandomState(5), nf.asarray(A, device=dev)),
+    "legacy-choice": lambda g, dev: nf.random.RandomState(2).choice(nf.asarray(A[0], device=dev), 6),
+    "legacy-permutation": lambda g, dev: nf.random.RandomState(2).permutation(7, device=dev),
+}
+
+
+@pytest.mark.parametrize("name", RANDOM)
+def test_random_draws_on_dask_are_the_cpu_devices(name):
+    want = RANDOM[name](nf.random.default_rng(3), "cpu")
+    got = RANDOM[name](nf.random.default_rng(3), "dask")
+    assert got.device == "dask"
+    assert_same(got.to_device("cpu"), onp.asarray(want))

@@ -309,6 +309,13 @@ def _svd(da, a, full_matrices=True, compute_uv=True):
     return da.linalg.svd(a, full_matrices=full_matrices)
 
 
+def _reshape(da):
+    """reshape with NumPy's int shape (Dask's takes a tuple only)."""
+    def reshape(a, shape, **kw):
+        return da.reshape(a, (shape,) if isinstance(shape, (int, numpy.integer)) else shape, **kw)
+    return reshape
+
+
 def _conjugate(da):
     return _Ufunc(da, da.conj, "conjugate")
 
@@ -336,6 +343,7 @@ def namespace(da, kernel_paths=()):
         if not hasattr(da, name) and name != "isnat":
             setattr(ns, name, functools.partial(fn, ns))
     ns.take = _lenient(_take_flat(da), "take")
+    ns.reshape = _lenient(_reshape(da), "reshape")
     ns.ndarray = da.Array
     for name in cupy_backend.SCALAR_OPERANDS:  # Python scalars as 0-d arrays, as NumPy takes them
         if hasattr(da, name):
