@@ -1,8 +1,12 @@
 """Gradients on the Dask device (issue 16): the transforms and GradientTape with parameters or
 data there equal the CPU device's to 1e-12, lazily and chunk by chunk; the registry walk of
 tests/gradspecs on the Dask device (each op's first case: first and second order in both modes
-equal to the CPU device's, which are checked against finite differences); minimize and the
-optimizers."""
+equal to the CPU device's, which are checked against finite differences), and check_grads on
+the Dask device for the ops whose Dask path is npflow's own; minimize and the optimizers; an
+expected error keeps nothing alive."""
+import gc
+import weakref
+
 import numpy as onp
 import pytest
 
@@ -277,3 +281,19 @@ def test_derivatives_on_dask_match_finite_differences(case):
     args = tuple(nf.asarray(a, device="dask", chunks=chunks) for a in case.args)
     with dask.config.set(scheduler="synchronous"), nf.default_device("dask"):
         check_grads(case.fn, args, order=2, modes=("fwd", "rev"), **case.kw)
+
+
+def test_an_expected_error_inside_a_vjp_keeps_nothing_alive():
+    """An op Dask lacks raises a new exception each call: re-raising one kept object (the
+    backend's kernels are cached) would add every failing call's frames to its traceback, and
+    keep what their locals hold (a vjp_fn closure, traced arrays) for the rest of the process."""
+    x = nf.asarray(X, device="dask")
+
+    def fails_inside_a_vjp():
+        _, vjp_fn = nf.vjp(lambda v: v * 2, x)
+        with pytest.raises(DaskUnsupportedError, match=r"^add\.reduceat\(\)"):
+            nf.vjp(lambda v: nf.add.reduceat(v, [0, 2], axis=0), x)
+        return weakref.ref(vjp_fn)
+    refs = [fails_inside_a_vjp() for _ in range(2)]
+    gc.collect()
+    assert [r() for r in refs] == [None, None]

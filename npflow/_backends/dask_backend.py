@@ -480,8 +480,13 @@ def _fresh(r):
 
 
 def _raiser(e):
-    def kernel(*args, **kw):
-        raise e
+    """A kernel raising (a new) ``e`` each call: raising one kept exception object again would
+    add each call's frames to its traceback, which the backend's kernel cache keeps alive with
+    everything their locals hold (a failed vjp's closures and traced arrays)."""
+    cls, args = type(e), e.args
+
+    def kernel(*a, **kw):
+        raise cls(*args)
     return kernel
 
 
