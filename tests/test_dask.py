@@ -391,3 +391,43 @@ def test_random_draws_on_dask_are_the_cpu_devices(name):
     got = RANDOM[name](nf.random.default_rng(3), "dask")
     assert got.device == "dask"
     assert_same(got.to_device("cpu"), onp.asarray(want))
+
+
+# -- integer-array indexing Dask lacks -----------------------------------------------------------
+# Dask (2026.x) indexes with one-dimensional integer arrays only: on others it fails with an
+# AssertionError or a TypeError that says nothing of the index (never a wrong shape or values:
+# 1-d NumPy and Dask integer arrays, 0-d ones, unknown lengths and every chunk layout give
+# NumPy's). npflow gathers with an n-d integer array as NumPy does (the flattened gather, its
+# axis split into the index's shape); what Dask still cannot take raises a clear error.
+A3 = onp.arange(60.0).reshape(3, 4, 5)
+K2 = onp.array([[2, 0], [1, 1], [0, 2]])
+ND_KEYS = {"first": (K2,), "axis1": (slice(None), K2), "int-then": (1, K2), "ellipsis": (Ellipsis, K2),
+           "slice-ellipsis": (slice(1, 3), Ellipsis, K2), "list": ([[0, 1], [2, 2]],),
+           "middle": (slice(None), K2, slice(1, 4)), "ellipsis-int": (Ellipsis, K2, 2)}
+
+
+@pytest.mark.parametrize("index_on", ["numpy", "dask"])
+@pytest.mark.parametrize("chunks", [-1, (1, 4, 2)], ids=["one", "ragged"])
+@pytest.mark.parametrize("name", ND_KEYS)
+def test_nd_integer_index_gathers_as_numpy(name, chunks, index_on):
+    key = ND_KEYS[name]
+    if index_on == "dask":
+        key = tuple(nf.asarray(k, device="dask") if isinstance(k, onp.ndarray) else k for k in key)
+    x = nf.asarray(A3, device="dask", chunks=chunks)
+    with Computes() as c:
+        got = x[key]
+        grad = nf.grad(lambda v: nf.sum(v[key] ** 2))(x)
+    assert c.n == 0
+    assert_same(got.to_device("cpu"), A3[ND_KEYS[name]])
+    want = onp.zeros_like(A3)
+    onp.add.at(want, ND_KEYS[name], 2 * A3[ND_KEYS[name]])
+    assert_same(grad.to_device("cpu"), want)
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("none", lambda x: x[None, K2]), ("two-arrays", lambda x: x[K2, K2]),
+    ("none-dask-index", lambda x: x[None, nf.asarray([1, 0], device="dask")]),
+    ("setitem", lambda x: x.__setitem__(K2, -1.0))], ids=lambda v: v if isinstance(v, str) else "")
+def test_integer_indices_dask_cannot_take_raise_clearly(name, fn):
+    with pytest.raises(DaskUnsupportedError, match=r"^(get|set)item\(\): .*to_device\('cpu'\)"):
+        fn(nf.asarray(A3, device="dask", chunks=2).copy())

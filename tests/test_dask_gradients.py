@@ -200,10 +200,8 @@ DASK_LACKS = {
     "np.setdiff1d": ValueError, "np.union1d": ValueError,
     # DLPack: Dask arrays are not in one piece of memory
     "from_dlpack": AttributeError,
-    # Dask's own limits (median over all axes, nd integer indexing, repeat without axis)
+    # Dask's own limits (median over all axes, repeat without axis)
     "median[all]": NotImplementedError, "nanmedian[all]": NotImplementedError,
-    "np.scipy.linalg.circulant": NotImplementedError,
-    "np.scipy.linalg.hankel": NotImplementedError, "np.scipy.linalg.toeplitz": NotImplementedError,
     "repeat": NotImplementedError,
     # a shape Dask knows only after computing
     "np.piecewise": DaskUnsupportedError,
