@@ -93,7 +93,7 @@ def test_jit_holds_them_with_static_shapes(label, name, a, kw, device):
             assert_same(g, onp.asarray(w))
     assert f.trace_count == 1
     graph = f.trace(np.asarray(a, device=device))
-    assert graph.count("guard") == 0 and graph.count(f"{'nonzero' if name == 'where' else name}[size]") == 1
+    assert graph.count("guard") == 0 and graph.count(f"{'nonzero' if name == 'where' else name}_sized") == 1
 
 
 @pytest.mark.parametrize("fn", [np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.where,

@@ -114,7 +114,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     unique values, padded with ``fill_value`` (default: the smallest value), their indices
     padded with the smallest's, counts with 0 (the inverse indices are NumPy's)."""
     if size is not None:
-        return apply(OPS["unique[size]"], ar, size=_size(size, fill_value, "unique"),
+        return apply(OPS["unique_sized"], ar, size=_size(size, fill_value, "unique"),
                      fill_value=fill_value, return_index=return_index,
                      return_inverse=return_inverse, return_counts=return_counts, axis=axis,
                      equal_nan=equal_nan)
@@ -166,7 +166,7 @@ def nonzero(a, *, size=None, fill_value=None):
     """NumPy's ``nonzero``; with ``size=`` (JAX's keyword, for ``jit``), each index array cut or
     padded to ``size`` entries with ``fill_value`` (default 0; or one value per dimension)."""
     if size is not None:
-        return apply(OPS["nonzero[size]"], a, size=_size(size, fill_value, "nonzero"),
+        return apply(OPS["nonzero_sized"], a, size=_size(size, fill_value, "nonzero"),
                      fill_value=0 if fill_value is None else fill_value)
     return apply(OPS["nonzero"], a)
 
@@ -174,7 +174,7 @@ def nonzero(a, *, size=None, fill_value=None):
 def flatnonzero(a, *, size=None, fill_value=None):
     """NumPy's ``flatnonzero``; ``size=``/``fill_value=`` as for :func:`nonzero`."""
     if size is not None:
-        return apply(OPS["flatnonzero[size]"], a, size=_size(size, fill_value, "flatnonzero"),
+        return apply(OPS["flatnonzero_sized"], a, size=_size(size, fill_value, "flatnonzero"),
                      fill_value=0 if fill_value is None else fill_value)
     return apply(OPS["flatnonzero"], a)
 
@@ -183,7 +183,7 @@ def argwhere(a, *, size=None, fill_value=None):
     """NumPy's ``argwhere``; with ``size=``, ``size`` rows, padded with ``fill_value`` (default
     0; or one value per column)."""
     if size is not None:
-        return apply(OPS["argwhere[size]"], a, size=_size(size, fill_value, "argwhere"),
+        return apply(OPS["argwhere_sized"], a, size=_size(size, fill_value, "argwhere"),
                      fill_value=0 if fill_value is None else fill_value)
     return apply(OPS["argwhere"], a)
 

@@ -77,24 +77,24 @@ def _fills(fill_value, n, what):
     return fills
 
 
-@kernel_op("nonzero[size]", differentiable=False)
+@kernel_op("nonzero_sized", differentiable=False)
 def nonzero_sized(xp, a, *, size, fill_value):
     idx = xp.nonzero(a)
     return tuple(_fit(xp, i, size, f) for i, f in zip(idx, _fills(fill_value, len(idx), "nonzero")))
 
 
-@kernel_op("flatnonzero[size]", differentiable=False)
+@kernel_op("flatnonzero_sized", differentiable=False)
 def flatnonzero_sized(xp, a, *, size, fill_value):
     return _fit(xp, xp.flatnonzero(a), size, fill_value)
 
 
-@kernel_op("argwhere[size]", differentiable=False)
+@kernel_op("argwhere_sized", differentiable=False)
 def argwhere_sized(xp, a, *, size, fill_value):
     r = xp.argwhere(a)
     return _fit(xp, r, size, _np.asarray(_fills(fill_value, r.shape[1], "argwhere")))
 
 
-@kernel_op("unique[size]", differentiable=False)
+@kernel_op("unique_sized", differentiable=False)
 def unique_sized(xp, ar, *, size, fill_value, return_index, return_inverse, return_counts, axis,
                  equal_nan):
     """JAX's ``unique(..., size=)``: the first ``size`` unique values, padded with
@@ -121,8 +121,8 @@ def unique_sized(xp, ar, *, size, fill_value, return_index, return_inverse, retu
     return out[0] if len(out) == 1 else tuple(out)
 
 
-OPS.update({"nonzero[size]": nonzero_sized, "flatnonzero[size]": flatnonzero_sized,
-            "argwhere[size]": argwhere_sized, "unique[size]": unique_sized})
+OPS.update({"nonzero_sized": nonzero_sized, "flatnonzero_sized": flatnonzero_sized,
+            "argwhere_sized": argwhere_sized, "unique_sized": unique_sized})
 
 
 @kernel_op("isin", differentiable=False)

@@ -244,7 +244,7 @@ _HOST_INDEXED = ("getitem", "setitem", "flat.getitem", "flat.setitem")
 # CuPy kernels that read device values on the host (npflow's index checks, NumPy's errors)
 _HOST_READS = frozenset(("take", "put", "take_along_axis", "put_along_axis", "choose", "compress",
                          "searchsorted", "bincount", "histogram", "item", "tolist",
-                         "nonzero[size]", "flatnonzero[size]", "argwhere[size]", "unique[size]"))
+                         "nonzero_sized", "flatnonzero_sized", "argwhere_sized", "unique_sized"))
 
 
 def _int_array(k):
