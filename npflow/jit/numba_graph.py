@@ -343,6 +343,8 @@ def _emit_getitem(node, ctx, indent):
     if set(node.params) != {"key"} or x.shape == () or len(node.ins) != 1:
         raise _Unsupported("getitem")
     keys = key if type(key) is tuple else (key,)
+    if not keys:
+        raise _Unsupported("getitem")
     parts, axis = [], 0
     for k in keys:
         if type(k) is Var:  # a traced index: an integer, bounds-checked as NumPy checks it
