@@ -76,9 +76,9 @@ class Compiled:
             from .passes import optimize as _optimize
             _optimize(graph)
         self.fast = graph  # what the compiled replay runs (elementwise chains fused by numba)
-        if backend == "numba":
-            from . import numba_backend
-            self.fast = numba_backend.fuse(graph, force=True)
+        if backend == "numba":  # (fused large chains, then the rest compiled in segments)
+            from . import numba_backend, numba_graph
+            self.fast = numba_graph.compile(numba_backend.fuse(graph, force=True))
         if backend is None and _cupy_backend.on_cuda(graph):  # fused kernels, CUDA graphs
             self.fast, self.run = _cupy_backend.prepare(graph, compile_graph)
         else:

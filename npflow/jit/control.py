@@ -122,10 +122,11 @@ def _record(trace, name, kernel, ins, results, subs):
 
 class _Kernel:
     """A control-flow node's kernel: ``__call__`` on backend data (the compiled replay),
-    ``interpret`` on npflow arrays through the eager form (autodiff traces around)."""
+    ``interpret`` on npflow arrays through the eager form (autodiff traces around); ``info``:
+    what a compiler needs beyond the node's operands and sub-graphs (scan's layout)."""
 
-    def __init__(self, run, interp):
-        self.run, self.interp = run, interp
+    def __init__(self, run, interp, info=None):
+        self.run, self.interp, self.info = run, interp, info
 
     def __call__(self, *ins):
         return self.run(*ins)
@@ -340,7 +341,8 @@ def scan(fn, f, init, xs, length, reverse, eager):
         c_out, y_out = cf.scan(body, unflatten(c_tree, carry), unflatten(x_tree, xs_in) if x_leaves else None,
                                length=n, reverse=reverse)
         return (*flatten(c_out)[0], *flatten(y_out)[0])
-    _record(trace, fn, _Kernel(run, interp), c_leaves + x_leaves + b.captures, c_res + y_res,
+    info = {"carry": nc, "xs": nx, "length": n, "reverse": bool(reverse)}
+    _record(trace, fn, _Kernel(run, interp, info), c_leaves + x_leaves + b.captures, c_res + y_res,
             {"body": b.graph})
     return unflatten(c_tree, c_res), unflatten(y_tree, y_res)
 
