@@ -171,3 +171,22 @@ def test_devices(small, device):
     assert got.device == want.device
     _same(got.get() if hasattr(got, "get") else got, want.get() if hasattr(want, "get") else want)
     assert bool(_chains(f)) == (x._device.backend is dispatch._NUMPY_BACKEND)
+
+
+@pytest.mark.parametrize("strided", [False, True])
+def test_numba_prange_kernel(monkeypatch, strided):
+    """backend="numba": a large chain runs as one njit(parallel=True) prange loop, within the
+    documented tolerance of NumPy's kernels (a few ulps: other math routines)."""
+    pytest.importorskip("numba")
+    from npflow.jit import numba_backend
+    monkeypatch.setattr(numba_backend, "PARALLEL_SIZE", 2000)
+    fun = CHAINS["exp-sin"]
+    f = np.jit(fun, backend="numba")
+    base = _data(6000, "float64")
+    x = np.asarray(base)[::2] if strided else np.asarray(base[:3000])
+    y = np.asarray(_data(3000, "float64", 1))
+    got, want = f(x, y), fun(x, y)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    numpy.testing.assert_allclose(numpy.asarray(got), numpy.asarray(want), rtol=4e-16, atol=4e-16)
+    kernels = [n.kernel for e in next(iter(f.cache.values())) for n in e.fast.nodes if n.kernel is not None]
+    assert [hasattr(k, "loop") for k in kernels] == [True]
