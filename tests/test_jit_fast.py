@@ -80,6 +80,15 @@ def test_broadcasting(small, shapes):
     assert _chains(f)
 
 
+def test_generalized_ufuncs_are_not_blocked(small):
+    fun = lambda x, w, b: np.tanh(x @ w + b) @ w  # noqa: E731 (matmul: a gufunc, not elementwise)
+    f = np.jit(fun)
+    x, w, b = (np.asarray(_data(s, "float64", i)) for i, s in enumerate(((300, 40), (40, 40), (40,))))
+    f(x, w, b)
+    _same(f(x, w, b), fun(x, w, b))
+    assert _chains(f) and all(numpy.matmul not in k.ufuncs for k in _chains(f))
+
+
 def test_non_contiguous_inputs(small):
     fun = CHAINS["exp-sin"]
     f = np.jit(fun)

@@ -103,7 +103,8 @@ def _ufunc(node):
     if node.kdev is None or node.kdev.backend is not _NUMPY_BACKEND:
         return None
     k = node.op.np_kernel
-    return k if isinstance(k, numpy.ufunc) and k.nout == 1 and k.nin == len(node.ins) else None
+    return k if isinstance(k, numpy.ufunc) and k.signature is None and k.nout == 1 and \
+        k.nin == len(node.ins) else None  # (elementwise: no gufunc such as matmul)
 
 
 def _fusible(node):
