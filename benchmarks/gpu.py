@@ -8,6 +8,12 @@
   code; GB/s counts the traffic of the four unfused kernels (11 arrays read or written).
 - MLP gradient step: the loss and gradient of benchmarks/workloads.py's 784-256-256-10 tanh
   MLP at batch 4096, float32, against PyTorch autograd on the same GPU.
+- graph mode (``npflow.jit``, issue 15 on the GPU): the chain ``exp(-x*x)*y + sin(x)`` on 2**22
+  float32 elements as one fused kernel, and a 20-step 64x64 float32 recurrence
+  ``h = tanh(W @ h) * 0.9 + 0.1 * h`` (20 matmuls and 20 fused kernels) replayed as a captured
+  CUDA graph (and, for comparison, as the plain replay), each against the same code in CuPy
+  eager and in JAX's ``jit`` on the same GPU (JAX is imported last, without preallocating GPU
+  memory). ``--only jit-chain,jit-graph`` runs just these.
 
 Timing is CUDA-synchronised (the device is synchronised before and after each sample),
 npflow and the reference run interleaved round after round (their order alternating), and
@@ -164,6 +170,98 @@ def bench_mlp(cp, sync_cp, rounds, batch=4096):
                 rate="", target=TARGETS["mlp"])
 
 
+def _jit_chain(m):
+    return lambda x, y: m.exp(-x * x) * y + m.sin(x)
+
+
+def _recurrence(m, steps=20):
+    def rec(w, h):
+        for _ in range(steps):
+            h = m.tanh(w @ h) * 0.9 + 0.1 * h
+        return h
+    return rec
+
+
+def _jax_gpu():
+    """(jax, its first GPU device) or (None, why not)."""
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # (CuPy and PyTorch share it)
+    try:
+        import jax
+    except ImportError:
+        return None, "JAX is not installed"
+    try:
+        return jax, jax.devices("gpu")[0]
+    except RuntimeError:
+        return None, "JAX has no GPU here"
+
+
+def _jit_rows(name, ours, cp_fn, jax_fn, args_np, cp, sync, rounds, rtol, note=""):
+    """Rows of one graph-mode workload: npflow's jit against CuPy eager and against JAX's jit."""
+    args_cp = [cp.asarray(a) for a in args_np]
+    args_nf = [npflow.asarray(a, device="cuda") for a in args_np]
+    want = cp.asnumpy(cp_fn(*args_cp))
+    _close(numpy.asarray(ours(*args_nf)), want, rtol, name)
+    t_nf, t_cp, ratio = measure(lambda: ours(*args_nf), lambda: cp_fn(*args_cp), sync, rounds)
+    rows = [dict(name=name, reference="CuPy eager", ours=t_nf, theirs=t_cp, ratio=ratio, rate=note,
+                 target=None)]
+    jax, dev = _jax_gpu()
+    if jax is None:
+        rows.append(dict(name=name, reference="JAX jit", skipped=dev))
+        return rows
+    f_jax = jax.jit(jax_fn(jax.numpy))
+    args_jax = [jax.device_put(a, dev) for a in args_np]
+    _close(numpy.asarray(f_jax(*args_jax)), want, rtol, name + " (JAX)")
+    t_nf, t_jax, ratio = measure(lambda: ours(*args_nf), lambda: f_jax(*args_jax).block_until_ready(),
+                                 sync, rounds)
+    rows.append(dict(name=name, reference=f"JAX {jax.__version__} jit", ours=t_nf, theirs=t_jax,
+                     ratio=ratio, rate=note, target=None))
+    return rows
+
+
+def _entry(f):
+    (entries,) = f.cache.values()
+    return entries[0]
+
+
+def bench_jit_chain(cp, sync, rounds, n=2 ** 22):
+    rng = numpy.random.default_rng(3)
+    x, y = rng.random(n, dtype=numpy.float32), rng.random(n, dtype=numpy.float32)
+    f = npflow.jit(_jit_chain(npflow))
+    rows = _jit_rows(f"jit: exp(-x*x)*y + sin(x), 2**{n.bit_length() - 1} float32", f,
+                     _jit_chain(cp), _jit_chain, (x, y), cp, sync, rounds, 1e-5)
+    kernels = [node.name for node in _entry(f).fast.nodes]
+    for r in rows:
+        r["name"] += f" ({len(kernels)} kernel{'s' * (len(kernels) != 1)}: {', '.join(kernels)})"
+    return rows
+
+
+def bench_jit_graph(cp, sync, rounds, size=64, steps=20):
+    from npflow.jit import cupy_backend
+    rng = numpy.random.default_rng(4)
+    w = (rng.standard_normal((size, size)) / numpy.sqrt(size)).astype(numpy.float32)
+    h = rng.standard_normal(size).astype(numpy.float32)
+    name = f"jit: {steps}-step {size}x{size} float32 recurrence"
+    rows = []
+    for graphs in (True, False):
+        cupy_backend.CUDA_GRAPHS = graphs
+        try:
+            f = npflow.jit(_recurrence(npflow, steps))
+            f(*(npflow.asarray(a, device="cuda") for a in (w, h)))  # (traced: the graph's runner made)
+        finally:
+            cupy_backend.CUDA_GRAPHS = True
+        runner = _entry(f).run
+        how = "CUDA graph" if graphs else "plain replay"
+        new = _jit_rows(f"{name}, {how}", f, _recurrence(cp, steps), lambda m: _recurrence(m, steps),
+                        (w, h), cp, sync, rounds, 1e-4)
+        for r in new:
+            r["rate"] = f"{len(_entry(f).fast.nodes)} kernels"
+            if graphs:
+                r["rate"] += f", {runner.launches} graph launches" if runner.blocker is None else \
+                    f", **not a CUDA graph**: {runner.blocker}"
+        rows += new
+    return rows
+
+
 def _ms(s):
     return f"{s * 1e3:.3f} ms"
 
@@ -176,9 +274,12 @@ def table(rows):
             lines.append(f"| {r['name']} | {r['reference']} | not measured: {r['skipped']} "
                          f"| | | | | |")
             continue
-        met = "yes" if r["ratio"] <= r["target"] else "**no**"
+        if r["target"] is None:  # (measured, no target)
+            target, met = "", ""
+        else:
+            target, met = f"≤ {r['target']}", "yes" if r["ratio"] <= r["target"] else "**no**"
         lines.append(f"| {r['name']} | {r['reference']} | {_ms(r['theirs'])} | {_ms(r['ours'])} | "
-                     f"{r['rate']} | {r['ratio']:.3f} | ≤ {r['target']} | {met} |")
+                     f"{r['rate']} | {r['ratio']:.3f} | {target} | {met} |")
     return "\n".join(lines)
 
 
@@ -217,13 +318,25 @@ def append_results(section, path=os.path.join(HERE, "RESULTS.md")):
         f.write(text.rstrip("\n") + "\n\n" + section)
 
 
+# name -> (benchmark, its arguments with --small)
+BENCHES = {"matmul": (bench_matmul, (256,)), "elementwise": (bench_elementwise, (2 ** 16,)),
+           "mlp": (bench_mlp, (64,)), "jit-chain": (bench_jit_chain, (2 ** 12,)),
+           "jit-graph": (bench_jit_graph, (8, 6))}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="5 rounds, do not write RESULTS.md")
     ap.add_argument("--rounds", type=int, default=21)
     ap.add_argument("--require-gpu", action="store_true", help="exit with status 1 where no GPU is")
     ap.add_argument("--small", action="store_true", help=argparse.SUPPRESS)  # tests: tiny sizes
+    ap.add_argument("--only", default=",".join(BENCHES),
+                    help=f"comma-separated benchmarks to run (default all: {','.join(BENCHES)})")
     args = ap.parse_args()
+    only = args.only.split(",")
+    unknown = sorted(set(only) - set(BENCHES))
+    if unknown:
+        ap.error(f"--only: unknown benchmarks {unknown} (known: {', '.join(BENCHES)})")
     cp, what = _gpu()
     if cp is None:
         print(f"benchmarks/gpu.py: no CUDA GPU to measure on here ({what}); nothing measured, "
@@ -231,12 +344,20 @@ def main():
         sys.exit(1 if args.require_gpu else 0)
     rounds = 5 if args.quick else args.rounds
     sync = cp.cuda.Device().synchronize
-    sizes = ((256,), (2 ** 16,), (64,)) if args.small else ((), (), ())
-    rows = [bench(cp, sync, rounds, *size) for bench, size in
-            zip((bench_matmul, bench_elementwise, bench_mlp), sizes)]
+    rows = []
+    for key, (bench, small) in BENCHES.items():  # (in this order: JAX, imported by the jit rows,
+        if key not in only:                       # comes last)
+            continue
+        try:
+            r = bench(cp, sync, rounds, *(small if args.small else ()))
+        except Exception as e:  # (graph mode's rows: one failing leaves the others measured)
+            if not key.startswith("jit"):
+                raise
+            r = dict(name=key, reference="", skipped=f"failed: {type(e).__name__}: {e}")
+        rows += r if isinstance(r, list) else [r]
     section = report(rows, what, cp, rounds)
     print(section)
-    if not (args.quick or args.small):
+    if not (args.quick or args.small or args.only != ap.get_default("only")):
         append_results(section)
 
 

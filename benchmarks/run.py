@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick           # 5 short rounds, no pure-Python run, no RESULTS.md
     python benchmarks/run.py --only logistic --peers torch,jax
     python benchmarks/run.py --threads 1      # single-threaded kernels everywhere (a shared machine)
+    python benchmarks/run.py --dask            # only the Dask device's section of RESULTS.md (dask_bench.py)
 
 Each round times every library once (each round starting with the next library), each right
 beside a fresh NumPy sample (the two in alternating order), so the machine's drift hits both alike; a library's ratio is the median
@@ -329,7 +330,18 @@ def main():
     ap.add_argument("--note", help="a sentence for RESULTS.md about this run (e.g. why --threads)")
     ap.add_argument("--no-pure", action="store_true", help="skip the pure-Python run of npflow")
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # subprocess mode
+    ap.add_argument("--dask", action="store_true", help="only the Dask device's benchmark "
+                    "(benchmarks/dask_bench.py): replace its section of RESULTS.md")
     args = ap.parse_args()
+    if args.dask:
+        from benchmarks import dask_bench
+        section = dask_bench.section()
+        print(section)
+        path = os.path.join(HERE, "RESULTS.md")
+        old = open(path).read() if os.path.exists(path) else ""
+        with open(path, "w") as f:
+            f.write(dask_bench.replace_section(old, section))
+        return
     rounds, sample = (5, 0.005) if args.quick else (args.rounds, 0.02)
     write = not (args.quick or args.only or args.json)
     peers = None if args.peers is None else {p.strip().lower() for p in args.peers.split(",")}
@@ -413,6 +425,12 @@ def main():
                              env=env, capture_output=True, text=True, check=True).stdout
         report += ["## Pure Python (`NPFLOW_PURE_PYTHON=1`: where the accelerator cannot be built)", "",
                    summary(json.loads(out), ["NumPy", "npflow"]), ""]
+    if write:
+        try:
+            from benchmarks import dask_bench
+            report += [dask_bench.section()]
+        except ImportError as e:  # (the optional extra npflow[dask] not installed)
+            report += [f"(The Dask device's benchmark did not run: {e}.)", ""]
     text = "\n".join(report)
     print(text)
     if write:

@@ -692,17 +692,19 @@ _WRITES_COMPUTED = [  # (name, the write); the result may add a term computed be
     ("reshaped_view", lambda a: _do(a.reshape(2, 2)[0].__imul__(2.0))),
     ("transposed_view", lambda a: _do(a.T[1:].__imul__(2.0))),
     ("raveled_view_setitem", lambda a: a.reshape(2, 2).ravel().__setitem__(3, a[0] * 2.0)),
+    # out= over an operand its own derivative reads: the op reads a recorded copy of it
+    ("out_over_a_needed_operand", lambda a: _do(np.multiply(a, a, out=a))),
+    ("out_sin", lambda a: _do(np.sin(a, out=a))),
+    ("out_clip", lambda a: _do(np.clip(a, -1.0, 1.0, out=a))),
+    ("ipow", lambda a: _do(a.__ipow__(2.0))),
+    ("imatmul", lambda a: _do(a.__imatmul__(np.eye(4) * 2.0))),
+    ("sort_method", lambda a: a.sort()),  # (the methods sorting in place: as these)
+    ("partition_method", lambda a: a.partition(2)),
 ]
 _WRITES_UNTRACKING = {"out_constant"}  # (a write no tracked value reaches: a constant from then on)
 _WRITES_REFUSED = [  # (name, the write, what the message says, whether forward mode computes)
-    ("out_over_a_needed_operand", lambda a: _do(np.multiply(a, a, out=a)), "which its .* needs", False),
-    ("out_sin", lambda a: _do(np.sin(a, out=a)), "which its .* needs", False),
     ("multiply_at", lambda a: np.multiply.at(a, [1, 1], 2.0), "no .*rule is registered", False),
-    ("out_clip", lambda a: _do(np.clip(a, -1.0, 1.0, out=a)), "which its .* needs", False),
-    ("ipow", lambda a: _do(a.__ipow__(2.0)), "which its .* needs", False),
     ("out_where", lambda a: _do(np.divide(a, 2.0, out=a, where=_MASK)), "where= is not differentiable", False),
-    ("imatmul", lambda a: _do(a.__imatmul__(np.eye(4) * 2.0)), "which its gradient needs", True),
-    ("sort", lambda a: a.sort(), "overwritten in place", True),
     ("over_a_saved_value", lambda a: (np.sum(np.sin(a)), a.__iadd__(1.0))[0], "overwritten in place", True),
 ]
 

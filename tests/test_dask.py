@@ -339,33 +339,95 @@ def test_cuda_arrays_become_dask_arrays_of_gpu_chunks():
     assert_same(nf.sum(x * 2).to_device("cuda").to_device("cpu"), onp.sum(2 * A), rtol=RTOL)
 
 
-# -- npflow arrays as Dask chunks ----------------------------------------------------------------
-CHUNK_DEVICES = ["sim"] + (["cuda"] if os.environ.get("NPFLOW_FAKE_CUPY") else [])
-AS_CHUNKS = [("sum", lambda d: d.sum(axis=0)), ("mean", lambda d: d.mean()), ("std", lambda d: d.std(axis=0)),
-             ("var", lambda d: d.var(ddof=1)), ("concatenate", lambda d: da.concatenate([d, d], axis=1)),
-             ("tensordot", lambda d: da.tensordot(d, d.T, axes=1)), ("tanh", lambda d: d.map_blocks(nf.tanh))]
+# -- benchmarks/dask_bench.py --------------------------------------------------------------------
+def test_dask_benchmark_measures_checked_gradients_and_replaces_its_section():
+    """The benchmark's rows at a tiny size (its gradients checked against the CPU device's), and
+    its section of RESULTS.md replaced in place by `benchmarks/run.py --dask`, or added."""
+    from benchmarks import dask_bench
+    rows = dask_bench.measure(rows=256, features=3, rounds=1, workers=())
+    assert [r[1] for r in rows] == ["-"] + [256, 64, 16, 4, 256] * 2
+    table = dask_bench.table(rows)
+    assert table.count("\n") == len(rows) + 1 and "dask.array by hand, this process, 1 thread | 256 |" in table
+    new = f"{dask_bench.HEADING}\n\nnew table\n"
+    for old, want in [(f"# A\n\n{dask_bench.HEADING}\n\nold\n\n## B\n\nb\n", f"# A\n\n{new}\n## B\n\nb\n"),
+                      (f"# A\n\n{dask_bench.HEADING}\n\nold\n", f"# A\n\n{new}"),
+                      ("# A\n\n## B\n", f"# A\n\n## B\n\n{new}"),
+                      (f"{dask_bench.HEADING}\nold\n# GPU benchmarks\n", f"{new}\n# GPU benchmarks\n")]:
+        assert dask_bench.replace_section(old, new) == want
 
 
-@pytest.mark.parametrize("device", CHUNK_DEVICES)
-@pytest.mark.parametrize("name,fn", AS_CHUNKS, ids=[a[0] for a in AS_CHUNKS])
-def test_npflow_arrays_as_dask_chunks(name, fn, device):
-    """dask.array.from_array(npflow_array) has npflow chunks; Dask's reductions and functions
-    on them reach npflow's functions (NEP 18), so the result is an npflow array on the chunks'
-    device with NumPy's values."""
-    d = da.from_array(nf.asarray(A, device=device), chunks=(4, 3))
-    with dask.config.set(scheduler="synchronous"):
-        got = fn(d).compute()
-    assert isinstance(got, nf.ndarray) and got.device == device
-    want = fn(da.from_array(A, chunks=(4, 3))).compute()
-    onp.testing.assert_allclose(onp.asarray(got), want, rtol=1e-12)
+# -- npflow.random on the Dask device ------------------------------------------------------------
+def _shuffled(g, x, **kw):
+    x = x.copy()
+    g.shuffle(x, **kw)
+    return x
 
 
-@pytest.mark.xfail(strict=True, reason="Dask's unique builds its result through NumPy's "
-                   "structured arrays: it needs Dask's dispatch lookups registered for "
-                   "npflow.ndarray (issue 16, item 8: not done yet)")
-def test_unique_of_npflow_chunks_is_an_npflow_array():
-    d = da.from_array(nf.asarray(onp.round(A), device="sim"), chunks=3)
-    with dask.config.set(scheduler="synchronous"):
-        got = da.unique(d).compute()
-    assert isinstance(got, nf.ndarray)
-    assert_same(got.to_device("cpu"), onp.unique(onp.round(A)))
+# name -> draw(generator, device): NumPy's stream drawn in this process, then chunked, so the Dask
+# device gives the CPU device's numbers; gathers (permutation, choice, permuted, shuffle of an
+# array) stay lazy on Dask
+RANDOM = {
+    "normal-size": lambda g, dev: g.normal(size=(3, 2), device=dev),
+    "normal-params": lambda g, dev: g.normal(nf.asarray([0.0, 10.0], device=dev), 2.0),
+    "integers": lambda g, dev: g.integers(0, 9, size=5, device=dev),
+    "permutation-int": lambda g, dev: g.permutation(6, device=dev),
+    "permutation-axis1": lambda g, dev: g.permutation(nf.asarray(A, device=dev), axis=1),
+    "choice-int": lambda g, dev: g.choice(5, 3, replace=False, device=dev),
+    "choice-p-axis1": lambda g, dev: g.choice(nf.asarray(A, device=dev), 3, axis=1,
+                                              p=nf.asarray([0.2, 0.3, 0.1, 0.4], device=dev)),
+    "permuted-axis1": lambda g, dev: g.permuted(nf.asarray(A, device=dev), axis=1),
+    "permuted-all": lambda g, dev: g.permuted(nf.asarray(A, device=dev)),
+    "permuted-out": lambda g, dev: g.permuted(nf.asarray(A, device=dev), axis=0, out=nf.zeros((6, 4), device=dev)),
+    "shuffle-axis1": lambda g, dev: _shuffled(g, nf.asarray(A, device=dev), axis=1),
+    "legacy-shuffle": lambda g, dev: _shuffled(nf.random.RandomState(5), nf.asarray(A, device=dev)),
+    "legacy-choice": lambda g, dev: nf.random.RandomState(2).choice(nf.asarray(A[0], device=dev), 6),
+    "legacy-permutation": lambda g, dev: nf.random.RandomState(2).permutation(7, device=dev),
+}
+
+
+@pytest.mark.parametrize("name", RANDOM)
+def test_random_draws_on_dask_are_the_cpu_devices(name):
+    want = RANDOM[name](nf.random.default_rng(3), "cpu")
+    got = RANDOM[name](nf.random.default_rng(3), "dask")
+    assert got.device == "dask"
+    assert_same(got.to_device("cpu"), onp.asarray(want))
+
+
+# -- integer-array indexing Dask lacks -----------------------------------------------------------
+# Dask (2026.x) indexes with one-dimensional integer arrays only: on others it fails with an
+# AssertionError or a TypeError that says nothing of the index (never a wrong shape or values:
+# 1-d NumPy and Dask integer arrays, 0-d ones, unknown lengths and every chunk layout give
+# NumPy's). npflow gathers with an n-d integer array as NumPy does (the flattened gather, its
+# axis split into the index's shape); what Dask still cannot take raises a clear error.
+A3 = onp.arange(60.0).reshape(3, 4, 5)
+K2 = onp.array([[2, 0], [1, 1], [0, 2]])
+ND_KEYS = {"first": (K2,), "axis1": (slice(None), K2), "int-then": (1, K2), "ellipsis": (Ellipsis, K2),
+           "slice-ellipsis": (slice(1, 3), Ellipsis, K2), "list": ([[0, 1], [2, 2]],),
+           "middle": (slice(None), K2, slice(1, 4)), "ellipsis-int": (Ellipsis, K2, 2)}
+
+
+@pytest.mark.parametrize("index_on", ["numpy", "dask"])
+@pytest.mark.parametrize("chunks", [-1, (1, 4, 2)], ids=["one", "ragged"])
+@pytest.mark.parametrize("name", ND_KEYS)
+def test_nd_integer_index_gathers_as_numpy(name, chunks, index_on):
+    key = ND_KEYS[name]
+    if index_on == "dask":
+        key = tuple(nf.asarray(k, device="dask") if isinstance(k, onp.ndarray) else k for k in key)
+    x = nf.asarray(A3, device="dask", chunks=chunks)
+    with Computes() as c:
+        got = x[key]
+        grad = nf.grad(lambda v: nf.sum(v[key] ** 2))(x)
+    assert c.n == 0
+    assert_same(got.to_device("cpu"), A3[ND_KEYS[name]])
+    want = onp.zeros_like(A3)
+    onp.add.at(want, ND_KEYS[name], 2 * A3[ND_KEYS[name]])
+    assert_same(grad.to_device("cpu"), want)
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("none", lambda x: x[None, K2]), ("two-arrays", lambda x: x[K2, K2]),
+    ("none-dask-index", lambda x: x[None, nf.asarray([1, 0], device="dask")]),
+    ("setitem", lambda x: x.__setitem__(K2, -1.0))], ids=lambda v: v if isinstance(v, str) else "")
+def test_integer_indices_dask_cannot_take_raise_clearly(name, fn):
+    with pytest.raises(DaskUnsupportedError, match=r"^(get|set)item\(\): .*to_device\('cpu'\)"):
+        fn(nf.asarray(A3, device="dask", chunks=2).copy())

@@ -443,6 +443,9 @@ def test_gpu_benchmarks_run_on_fake_cupy(tmp_path):
     assert "fake GPU (NumPy)" in out and "| matmul 256x256 float32 | CuPy |" in out, out
     assert "| elementwise chain tanh(x*y + x) - y, 2**16 float32 | CuPy |" in out, out
     assert "MLP 784-256-256-10 tanh, batch 64" in out, out
+    assert "| jit: exp(-x*x)*y + sin(x), 2**12 float32 (1 kernel: cupy.fused[" in out, out
+    assert "| jit: 6-step 8x8 float32 recurrence, CUDA graph | CuPy eager |" in out, out
+    assert "graph launches |" in out and "not a CUDA graph" not in out, out
 
 
 def test_gpu_benchmarks_append_under_one_gpu_heading(tmp_path):

@@ -44,7 +44,7 @@ NPFLOW_CONVENTION = {
     "clip(1.0, 1.0, 2.0)": [1.0, 1.0, 0.0, 0.0], "clip(2.0, 1.0, 2.0)": [1.0, 1.0, 0.0, 0.0],
 }
 # Known bugs not fixed yet: strict xfail, so a fix shows up.
-KNOWN_BUGS = {"arccosh(1.0,)": "second order: reverse gives nan, forward -inf (JAX: -inf)"}
+KNOWN_BUGS = {}
 IDS = [f"{c[0]}{c[1:]}" for c in CASES]
 
 

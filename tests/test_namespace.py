@@ -14,8 +14,9 @@ NAMESPACES = ("", "linalg", "fft", "random")
 # npflow's functions may take these keyword-only parameters NumPy's lack (NumPy 2 itself gives
 # device= to its creation functions; npflow gives it to every function that creates arrays;
 # descending= is the Array API's keyword for sort and argsort, dtype= its keyword for fftfreq;
-# chunks= is asarray's chunk layout on the Dask device)
-EXTRA_KEYWORDS = {"device", "like", "descending", "dtype", "chunks"}
+# chunks= is asarray's chunk layout on the Dask device; size= and fill_value= are JAX's keywords
+# making nonzero, argwhere, flatnonzero, unique and where(condition) static-shaped, for jit)
+EXTRA_KEYWORDS = {"device", "like", "descending", "dtype", "chunks", "size", "fill_value"}
 # (namespace, name) -> why npflow's parameters differ from NumPy's
 ALLOWED = {
     ("", "flatiter"): "NumPy's cannot be constructed from Python; npflow's x.flat builds it from x",

@@ -320,6 +320,9 @@ class _Ufunc:
             out_t = sig.split("->")[-1] if isinstance(sig, str) else sig[-1]
             if out_t is not None:
                 kw["dtype"] = out_t
+        axes = kw.pop("axes", None)
+        if axes is not None:
+            return self._with_axes(args, axes, kw)
         where = kw.pop("where", True)
         if where is True:
             return self._uf(*args, **kw)
@@ -332,6 +335,26 @@ class _Ufunc:
             if o is not None:
                 self._cp.copyto(o, ri, casting=kw.get("casting", "same_kind"), where=where)
         return outs if type(r) is tuple else outs[0]
+
+    def _with_axes(self, args, axes, kw):
+        """A gufunc's ``axes=`` (CuPy's take none): each operand's core axes moved last, the
+        gufunc, the result's core axes moved where ``axes`` puts them (``a @= b`` is
+        ``matmul(a, b, out=a, axes=...)``)."""
+        cp = self._cp
+        out = kw.pop("out", None)
+        out = out[0] if type(out) is tuple else out
+        moved = [cp.moveaxis(cp.asarray(a), ax, tuple(range(-len(ax), 0)))
+                 for a, ax in zip(args, axes)]
+        r = self._uf(*moved, **kw)
+        ax = axes[len(args)]
+        r = cp.moveaxis(r, tuple(range(-len(ax), 0)), ax)
+        if out is None:
+            return r
+        if r.shape != out.shape:
+            raise ValueError(f"{self.__name__}: output operand has shape {out.shape}, the result "
+                             f"{r.shape}")
+        cp.copyto(out, r, casting=kw.get("casting", "same_kind"))
+        return out
 
     def reduce(self, array, axis=0, dtype=None, out=None, keepdims=False, **kw):
         out = out[0] if type(out) is tuple else out  # NumPy's ufunc methods take out=(array,)

@@ -189,7 +189,7 @@ class _Ufunc:
             return
         pos = sum(da.arange(n, chunks=c).reshape((1,) * i + (n,) + (1,) * (a.ndim - i - 1)) * st
                   for i, (n, c, st) in enumerate(zip(a.shape, a.chunks, _c_strides(a.shape))))
-        sel = da.broadcast_to(pos, a.shape, chunks=a.chunks)[indices]
+        sel = _gather(da.broadcast_to(pos, a.shape, chunks=a.chunks), indices)
         w = da.broadcast_to(v, sel.shape).ravel()
         idx = sel.ravel().rechunk(w.chunks)
 
@@ -309,6 +309,13 @@ def _svd(da, a, full_matrices=True, compute_uv=True):
     return da.linalg.svd(a, full_matrices=full_matrices)
 
 
+def _reshape(da):
+    """reshape with NumPy's int shape (Dask's takes a tuple only)."""
+    def reshape(a, shape, **kw):
+        return da.reshape(a, (shape,) if isinstance(shape, (int, numpy.integer)) else shape, **kw)
+    return reshape
+
+
 def _conjugate(da):
     return _Ufunc(da, da.conj, "conjugate")
 
@@ -336,6 +343,7 @@ def namespace(da, kernel_paths=()):
         if not hasattr(da, name) and name != "isnat":
             setattr(ns, name, functools.partial(fn, ns))
     ns.take = _lenient(_take_flat(da), "take")
+    ns.reshape = _lenient(_reshape(da), "reshape")
     ns.ndarray = da.Array
     for name in cupy_backend.SCALAR_OPERANDS:  # Python scalars as 0-d arrays, as NumPy takes them
         if hasattr(da, name):
@@ -429,10 +437,57 @@ def _persist(backend):
     return persist
 
 
+def _nd_index(items):
+    """The position of the one integer array of more than one dimension in an index that has no
+    other array and no None, else None; Dask (2026.x) indexes with 1-d integer arrays only, and
+    fails on others with an AssertionError or a TypeError saying nothing of the index."""
+    arrays = [i for i, k in enumerate(items) if isinstance(k, (numpy.ndarray, _da.Array))]
+    nd = [i for i in arrays if items[i].ndim > 1 and items[i].dtype.kind in "iu"]
+    if not nd:
+        return None
+    if len(arrays) > 1 or any(k is None for k in items):
+        raise unsupported(f"Dask indexes with one-dimensional integer arrays only (here one of "
+                          f"{items[nd[0]].ndim} dimensions, with other arrays or None)")
+    return nd[0]
+
+
+def _gather(x, key):
+    """``x[key]``; an integer array of more than one dimension (NumPy's gather into its shape),
+    which Dask's indexing lacks, as a gather with its flattened values whose axis is then split
+    into the index's shape."""
+    items = tuple(numpy.asarray(k) if type(k) is list else k
+                  for k in (key if type(key) is tuple else (key,)))
+    i = _nd_index(items)
+    if i is None:
+        return x[key]
+    k = items[i]
+    r = x[items[:i] + (k.ravel(),) + items[i + 1:]]
+    used = sum(1 for e in items if e is not Ellipsis)  # (no None here)
+    p = sum(0 if isinstance(e, (int, numpy.integer)) else x.ndim - used if e is Ellipsis
+            else 1 for e in items[:i])  # the gathered axis's place in r
+    return r.reshape(r.shape[:p] + k.shape + r.shape[p + 1:])
+
+
+def _getitem(backend):
+    def getitem(x, *, key):
+        return _gather(x, key)
+    return getitem
+
+
+def _setitem(backend):
+    def setitem(x, value, *, key):
+        if _nd_index(tuple(numpy.asarray(k) if type(k) is list else k
+                           for k in (key if type(key) is tuple else (key,)))) is not None:
+            raise unsupported("Dask writes through one-dimensional integer arrays only (here "
+                              "one of more dimensions: write through its ravel())")
+        x[key] = value
+    return setitem
+
+
 # op name -> kernel factory (of the backend), used for Dask instead of the op's own
 KERNELS = {"like": _like, "to_device": _to_device, "copy": _copy, "asarray": _asarray,
            "rechunk": _rechunk, "persist": _persist, "compute": _compute,
-           "floor_divide": _floor_divide}
+           "floor_divide": _floor_divide, "getitem": _getitem, "setitem": _setitem}
 TRANSFERS = ("to_device", "compute", "persist")  # kernels that compute on purpose: unguarded
 
 
@@ -472,8 +527,13 @@ def _fresh(r):
 
 
 def _raiser(e):
-    def kernel(*args, **kw):
-        raise e
+    """A kernel raising (a new) ``e`` each call: raising one kept exception object again would
+    add each call's frames to its traceback, which the backend's kernel cache keeps alive with
+    everything their locals hold (a failed vjp's closures and traced arrays)."""
+    cls, args = type(e), e.args
+
+    def kernel(*a, **kw):
+        raise cls(*args)
     return kernel
 
 
@@ -546,6 +606,9 @@ def _guarded(name, k, wraps, writes, backend):
                 r = k(*args, **kw)
         except AttributeError as e:
             raise unsupported(f"Dask arrays have no {e.name or 'such member'}") from e
+        except AssertionError as e:  # (Dask's internal checks: an index it cannot take)
+            raise unsupported(f"Dask fails on these operands (an internal check: "
+                              f"AssertionError{': ' + str(e) if str(e) else ''})") from e
         except (ValueError, TypeError, NotImplementedError) as e:
             if isinstance(e, DaskUnsupportedError):
                 raise

@@ -55,6 +55,10 @@ class _TraceState(threading.local):
 trace_state = _TraceState()
 tracing = []
 trace_hook = None
+# autodiff's ``overwrites_needed(op, operands, out)``: the indices of the operands that writing
+# the op's result into ``out`` would overwrite and that a derivative rule of a tracked operand
+# reads (apply gives the op recorded copies of them).
+overwrites_needed = None
 # Each thread's active traces (its trace_state.stack), by thread id, while it has any: an op on an
 # array a trace tracks is that trace's business whichever thread runs it (DESIGN invariant 9), so
 # a thread's ops on tracked arrays go to the hook even when the thread has no traces of its own.
@@ -209,7 +213,9 @@ def _state(e):
 
 def _annotated(opname, e, operands):
     """The same kind of exception, keeping its attributes, with the op and operands named."""
-    msg = f"{opname}(): {e} (operands: {', '.join(describe(x) for x in operands)})"
+    named = f" (operands: {', '.join(describe(x) for x in operands)})"
+    msg = f"{opname}(): {e}" + ("" if str(e).endswith(named) else named)  # (once: a composite
+    # whose inner op met the same operands)
     cls = type(e)
     state = _state(e)
     if not state:
@@ -325,6 +331,10 @@ def apply(op, *operands, **params):
         return apply(op, *[from_nested(x) if type(x) in (list, tuple) else x for x in operands],
                      **params)
     out = params.get("out")
+    if out is not None and tracing and overwrites_needed is not None:
+        r = _out_apart(op, operands, params, out)
+        if r is not None:
+            return r
     if params:
         for k, v in params.items():
             if type(v) in _PASS or k == "device" or k == "dst":  # axis=, keepdims=, ...: no arrays
@@ -378,6 +388,20 @@ def apply(op, *operands, **params):
             rec(op, operands, params, result)
     return result
 
+
+
+def _out_apart(op, operands, params, out):
+    """``op(..., out=y)`` where ``y`` is an operand that a traced derivative rule reads
+    (``y **= 2``, ``sin(y, out=y)``): the op reads a recorded copy of that operand, so the rule
+    reads the value from before the write (as PyTorch's in-place ops save the original), and
+    writes into ``y`` as NumPy does. None: nothing to copy (the plain path)."""
+    o = out[0] if type(out) is tuple and len(out) == 1 else out
+    if not isinstance(o, ndarray):
+        return None
+    hit = overwrites_needed(op, operands, o)
+    if not hit:
+        return None
+    return apply(op, *[x.copy() if i in hit else x for i, x in enumerate(operands)], **params)
 
 
 _apply_py = apply
@@ -634,5 +658,8 @@ def composite(fn):
         except (ValueError, TypeError, IndexError, ArithmeticError) as e:
             if str(e).startswith(prefix):
                 raise
+            if isinstance(e, DeviceMismatchError):  # the composite and its operands, not the
+                # internal op that met them
+                raise _device_error(fn.__name__, (*args, *kwargs.values())) from e
             raise _annotated(fn.__name__, e, args) from e
     return named

@@ -622,13 +622,15 @@ class ndarray(_Base):
         return _ns.dot(self, other, out=out)
 
     def sort(self, axis=-1, kind=None, order=None, *, stable=None):
-        self[...] = _ns.sort(self, axis=axis, kind=kind, order=order, stable=stable)
+        # (a traced array: its rule reads the values from before the write, so it sorts a copy)
+        self[...] = _ns.sort(self.copy() if self._ad else self, axis=axis, kind=kind, order=order,
+                             stable=stable)
 
     def argsort(self, axis=-1, kind=None, order=None, *, stable=None):
         return _ns.argsort(self, axis=axis, kind=kind, order=order, stable=stable)
 
-    def nonzero(self):
-        return _ns.nonzero(self)
+    def nonzero(self, *, size=None, fill_value=None):
+        return _ns.nonzero(self, size=size, fill_value=fill_value)
 
     def conj(self):
         kind = self._data.dtype.kind
@@ -790,7 +792,8 @@ class ndarray(_Base):
         _ns.put(self, indices, values, mode=mode)
 
     def partition(self, kth, /, axis=-1, kind="introselect", order=None):
-        self[...] = _ns.partition(self, kth, axis=axis, kind=kind, order=order)
+        self[...] = _ns.partition(self.copy() if self._ad else self, kth, axis=axis, kind=kind,
+                                  order=order)  # (a copy where traced: as sort)
 
     def argpartition(self, kth, /, axis=-1, kind="introselect", order=None):
         return _ns.argpartition(self, kth, axis=axis, kind=kind, order=order)

@@ -12,7 +12,15 @@ is imported first, and ``import npflow`` never imports Dask:
 
 - Dask imported first: :func:`install` (run by ``import npflow``) registers at once;
 - npflow imported first: :func:`install` leaves a finder on ``sys.meta_path`` that waits for
-  ``dask.array.dispatch`` to be imported, registers right after it has run, and removes itself.
+  ``dask.array.dispatch`` (and ``dask.array.routines``) to be imported, registers right after
+  each has run, and removes itself.
+
+``unique`` has no dispatch table: Dask builds its per-chunk results as NumPy structured arrays
+(``numpy.empty`` without ``like=``, dask/dask#7482) where the chunk type takes structured dtypes
+(CuPy's does not: Dask gives it a values-only path that keeps CuPy chunks). npflow's do, so
+:func:`_keep_unique_on_device` wraps that per-chunk step: its structured result goes back to the
+chunk's device (the per-chunk unique values, not the data, pass through the host), and
+``unique`` with ``return_index``/``return_inverse``/``return_counts`` gives npflow arrays there.
 """
 import importlib.machinery
 import sys
@@ -45,10 +53,9 @@ def _register():
 
     @d.percentile_lookup.register(t)
     def _percentile(a, q, method="linear"):
-        # Dask's own on the chunk's device; the len(q) values go to the host, where Dask merges
-        # the chunks' percentiles with NumPy
-        r, n = backends.percentile(a, npflow.asarray(q, device=a.device), method)
-        return (r if r is None else _onp.asarray(r.to_device("cpu"))), n
+        # Dask's own on the chunk's device; Dask merges the chunks' percentiles there too (its
+        # merge_percentiles calls NumPy's functions, which npflow arrays answer on their device)
+        return backends.percentile(a, npflow.asarray(q, device=a.device), method)
     d.empty_lookup.register(t, npflow.empty)
 
     @d.einsum_lookup.register(t)
@@ -70,14 +77,45 @@ def _register_lazily(dispatch):
         getattr(dispatch, name).register_lazy("npflow", _register)
 
 
-class _AfterDaskDispatch:
-    """A ``sys.meta_path`` finder that lets the real finder load ``dask.array.dispatch`` and
-    registers npflow's lazy entries right after the module has run; then removes itself."""
+_OWN_UNIQUE = None  # Dask's own per-chunk step of unique
+
+
+def _unique_internal(ar, *args, **kwargs):
+    """``dask.array.unique``'s per-chunk step, its result on the chunk's device for npflow chunks
+    off the CPU (on the CPU, NumPy's functions answer npflow arrays NumPy's way: README)."""
+    if _OWN_UNIQUE is None:  # (unpickled in a process where Dask's routines are not loaded yet)
+        import dask.array.routines  # noqa: F401  (runs _keep_unique_on_device)
+    r = _OWN_UNIQUE(ar, *args, **kwargs)
+    import npflow
+    if isinstance(ar, npflow.ndarray) and ar.device.kind != "cpu":
+        return npflow.asarray(r, device=ar.device)
+    return r
+
+
+def _keep_unique_on_device(routines):
+    global _OWN_UNIQUE
+    if routines._unique_internal is not _unique_internal:
+        _OWN_UNIQUE = routines._unique_internal
+        routines._unique_internal = _unique_internal
+
+
+# module -> what to do with it once it has run
+_HOOKS = {_DISPATCH: _register_lazily, "dask.array.routines": _keep_unique_on_device}
+
+
+class _AfterDask:
+    """A ``sys.meta_path`` finder that lets the real finder load each module of :data:`_HOOKS`
+    and runs its hook right after the module has run; it removes itself after the last."""
+
+    def __init__(self):
+        self.waiting = set()
 
     def find_spec(self, name, path, target=None):
-        if name != _DISPATCH:
+        if name not in self.waiting:
             return None
-        _remove()
+        self.waiting.discard(name)
+        if not self.waiting:
+            _remove()
         spec = importlib.machinery.PathFinder.find_spec(name, path, target)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
@@ -85,13 +123,13 @@ class _AfterDaskDispatch:
 
         def exec_module(module):
             run(module)
-            _register_lazily(module)
+            _HOOKS[name](module)
 
         spec.loader.exec_module = exec_module
         return spec
 
 
-_FINDER = _AfterDaskDispatch()
+_FINDER = _AfterDask()
 
 
 def _remove():
@@ -100,9 +138,12 @@ def _remove():
 
 
 def install():
-    """Registers npflow with Dask now if Dask's dispatch tables are loaded, else when they load."""
-    dispatch = sys.modules.get(_DISPATCH)
-    if dispatch is not None:
-        _register_lazily(dispatch)
-    elif _FINDER not in sys.meta_path:
+    """Registers npflow with Dask now where Dask's modules are loaded, else when they load."""
+    for name, hook in _HOOKS.items():
+        module = sys.modules.get(name)
+        if module is not None:
+            hook(module)
+        else:
+            _FINDER.waiting.add(name)
+    if _FINDER.waiting and _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)

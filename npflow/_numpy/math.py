@@ -44,17 +44,21 @@ def as_arrays(*xs, keep_scalars=False):
 
 # -- primitives ---------------------------------------------------------------------------
 @composite
-def where(condition, x=_NoValue, y=_NoValue, /):
-    """``x`` where ``condition`` holds, else ``y``; the condition alone gives its ``nonzero()``."""
+def where(condition, x=_NoValue, y=_NoValue, /, *, size=None, fill_value=None):
+    """``x`` where ``condition`` holds, else ``y``; the condition alone gives its ``nonzero()``
+    (``size=``/``fill_value=``: JAX's keywords of that form, see :func:`nonzero`)."""
     if (x is _NoValue or x is None) and (y is _NoValue or y is None):  # as NumPy: where(c, None, None) too
-        return as_arrays(condition)[0].nonzero()
+        return as_arrays(condition)[0].nonzero(size=size, fill_value=fill_value)
+    if size is not None or fill_value is not None:
+        raise TypeError("where(): size= and fill_value= apply to where(condition) alone")
     if x is _NoValue or y is _NoValue:
         raise ValueError("where(): either both or neither of x and y should be given")
     return apply(_WHERE, condition, x, y)
 
 
 # NumPy's text signature (its C code tells a missing x or y from None: where(c, 1, None) is a choice)
-where.__signature__ = _inspect.signature(lambda condition, x=None, y=None, /: None)
+where.__signature__ = _inspect.signature(lambda condition, x=None, y=None, /, *, size=None,
+                                         fill_value=None: None)
 
 
 def clip(a, min=_NoValue, max=_NoValue, out=None, *, a_min=_NoValue, a_max=_NoValue, **kwargs):

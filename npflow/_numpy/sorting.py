@@ -3,6 +3,7 @@
 Primitives (one backend call each), except the Array API ``unique_*`` functions,
 which are ``unique`` with NumPy's arguments and its named tuples.
 """
+import operator as _operator
 from collections import namedtuple
 
 import numpy as _np
@@ -91,8 +92,32 @@ def argpartition(a, kth, axis=-1, kind="introselect", order=None):
     return apply(OPS["argpartition"], a, kth=kth, axis=axis, kind=kind, **_given(order=order))
 
 
+def _size(size, fill_value, what):
+    """``size=`` checked (an int >= 0), and ``fill_value=`` as a Python value (JAX's keywords:
+    a static output shape, so that ``jit`` can hold the function)."""
+    try:
+        n = _operator.index(size)
+    except TypeError:
+        raise TypeError(f"{what}(): size= must be an integer, got {type(size).__name__}") from None
+    if n < 0:
+        raise ValueError(f"{what}(): size= must be >= 0, got {n}")
+    for f in fill_value if isinstance(fill_value, (tuple, list)) else (fill_value,):
+        if isinstance(f, (ndarray_type(), _np.ndarray)):
+            raise TypeError(f"{what}(): fill_value= must be a Python scalar (or a tuple of "
+                            f"them), got an array")
+    return n
+
+
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
-           equal_nan=True, sorted=True):
+           equal_nan=True, sorted=True, size=None, fill_value=None):
+    """NumPy's ``unique``; with ``size=`` (JAX's keyword, for ``jit``), the first ``size`` sorted
+    unique values, padded with ``fill_value`` (default: the smallest value), their indices
+    padded with the smallest's, counts with 0 (the inverse indices are NumPy's)."""
+    if size is not None:
+        return apply(OPS["unique_sized"], ar, size=_size(size, fill_value, "unique"),
+                     fill_value=fill_value, return_index=return_index,
+                     return_inverse=return_inverse, return_counts=return_counts, axis=axis,
+                     equal_nan=equal_nan)
     extra = {} if sorted else {"sorted": False}
     return apply(OPS["unique"], ar, return_index=return_index, return_inverse=return_inverse,
                  return_counts=return_counts, axis=axis, equal_nan=equal_nan, **extra)
@@ -137,15 +162,29 @@ def put(a, ind, v, mode="raise"):
     apply(OPS["put"], a, v, ind=ind, mode=mode)
 
 
-def nonzero(a):
+def nonzero(a, *, size=None, fill_value=None):
+    """NumPy's ``nonzero``; with ``size=`` (JAX's keyword, for ``jit``), each index array cut or
+    padded to ``size`` entries with ``fill_value`` (default 0; or one value per dimension)."""
+    if size is not None:
+        return apply(OPS["nonzero_sized"], a, size=_size(size, fill_value, "nonzero"),
+                     fill_value=0 if fill_value is None else fill_value)
     return apply(OPS["nonzero"], a)
 
 
-def flatnonzero(a):
+def flatnonzero(a, *, size=None, fill_value=None):
+    """NumPy's ``flatnonzero``; ``size=``/``fill_value=`` as for :func:`nonzero`."""
+    if size is not None:
+        return apply(OPS["flatnonzero_sized"], a, size=_size(size, fill_value, "flatnonzero"),
+                     fill_value=0 if fill_value is None else fill_value)
     return apply(OPS["flatnonzero"], a)
 
 
-def argwhere(a):
+def argwhere(a, *, size=None, fill_value=None):
+    """NumPy's ``argwhere``; with ``size=``, ``size`` rows, padded with ``fill_value`` (default
+    0; or one value per column)."""
+    if size is not None:
+        return apply(OPS["argwhere_sized"], a, size=_size(size, fill_value, "argwhere"),
+                     fill_value=0 if fill_value is None else fill_value)
     return apply(OPS["argwhere"], a)
 
 

@@ -8,6 +8,8 @@ outputs are positions or counts have no derivative (``differentiable=False``);
 Functions taking a sequence of arrays (``lexsort`` keys, ``choose`` choices)
 receive them as separate operands, or one stacked operand with ``stacked=True``.
 """
+import numpy as _np  # (metadata: a fill value cast to an index or value dtype)
+
 from .._core.registry import kernel_op, xp_op
 
 N = dict(differentiable=False)
@@ -50,6 +52,77 @@ def put_along_axis(xp, arr, values, *, indices, axis):
 
 OPS.update(lexsort=lexsort, choose=choose, extract=extract, compress=compress, put=put,
            put_along_axis=put_along_axis)
+
+
+# -- value-dependent shapes made static: ``size=`` (JAX's), so a graph can hold them ---------
+def _fit(xp, v, size, fill, axis=0):
+    """``v`` cut or padded along ``axis`` to ``size`` entries: the padding is ``fill`` (a
+    scalar, or one value per trailing position: argwhere's columns) cast to ``v``'s dtype."""
+    v = xp.moveaxis(v, axis, 0)
+    n = v.shape[0]
+    if n > size:
+        v = v[:size].copy()
+    elif n < size:
+        shape = (size - n,) + v.shape[1:]
+        if not isinstance(fill, xp.ndarray):
+            fill = xp.asarray(_np.asarray(fill).astype(v.dtype))
+        v = xp.concatenate([v, xp.broadcast_to(fill.astype(v.dtype), shape)])
+    return xp.moveaxis(v, 0, axis)
+
+
+def _fills(fill_value, n, what):
+    fills = fill_value if isinstance(fill_value, (tuple, list)) else (fill_value,) * n
+    if len(fills) != n:
+        raise ValueError(f"{what}: fill_value= has {len(fills)} values for {n} dimensions")
+    return fills
+
+
+@kernel_op("nonzero_sized", differentiable=False)
+def nonzero_sized(xp, a, *, size, fill_value):
+    idx = xp.nonzero(a)
+    return tuple(_fit(xp, i, size, f) for i, f in zip(idx, _fills(fill_value, len(idx), "nonzero")))
+
+
+@kernel_op("flatnonzero_sized", differentiable=False)
+def flatnonzero_sized(xp, a, *, size, fill_value):
+    return _fit(xp, xp.flatnonzero(a), size, fill_value)
+
+
+@kernel_op("argwhere_sized", differentiable=False)
+def argwhere_sized(xp, a, *, size, fill_value):
+    r = xp.argwhere(a)
+    return _fit(xp, r, size, _np.asarray(_fills(fill_value, r.shape[1], "argwhere")))
+
+
+@kernel_op("unique_sized", differentiable=False)
+def unique_sized(xp, ar, *, size, fill_value, return_index, return_inverse, return_counts, axis,
+                 equal_nan):
+    """JAX's ``unique(..., size=)``: the first ``size`` unique values, padded with
+    ``fill_value`` (by default the smallest); indices padded with the smallest's, counts with 0."""
+    r = xp.unique(ar, return_index=return_index, return_inverse=return_inverse,
+                  return_counts=return_counts, axis=axis, equal_nan=equal_nan)
+    rs = list(r) if isinstance(r, tuple) else [r]
+    ax = 0 if axis is None else axis
+    u = rs[0]
+    if u.shape[ax] == 0 and size and fill_value is None:
+        raise ValueError("unique(): for an empty input with size > 0, fill_value= must be given")
+    first = xp.take(u, xp.asarray([0]), axis=ax) if fill_value is None else None
+    k = 1
+    out = [_fit(xp, u, size, fill_value if first is None else xp.moveaxis(first, ax, 0)[0], ax)]
+    if return_index:
+        i = rs[k]
+        out.append(_fit(xp, i, size, i[:1] if i.shape[0] else 0))
+        k += 1
+    if return_inverse:
+        out.append(rs[k])
+        k += 1
+    if return_counts:
+        out.append(_fit(xp, rs[k], size, 0))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+OPS.update({"nonzero_sized": nonzero_sized, "flatnonzero_sized": flatnonzero_sized,
+            "argwhere_sized": argwhere_sized, "unique_sized": unique_sized})
 
 
 @kernel_op("isin", differentiable=False)

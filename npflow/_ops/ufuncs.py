@@ -274,7 +274,9 @@ PARTIALS = {
     "cosh": (lambda ans, x: np.sinh(x),),
     "tanh": (lambda ans, x: 1 - ans * ans,),
     "arcsinh": (lambda ans, x: 1.0 / np.sqrt(x * x + 1),),
-    "arccosh": (lambda ans, x: 1.0 / (np.sqrt(x - 1) * np.sqrt(x + 1)),),
+    # (two reciprocals, not one of a product: at x = 1 the product's rule would meet
+    # inf * 0 in the second derivative, NaN where the limit is -inf)
+    "arccosh": (lambda ans, x: (1.0 / np.sqrt(x - 1)) * (1.0 / np.sqrt(x + 1)),),
     "arctanh": (lambda ans, x: 1.0 / (1 - x * x),),
     "deg2rad": (lambda ans, x: _numpy.pi / 180,),
     "radians": (lambda ans, x: _numpy.pi / 180,),

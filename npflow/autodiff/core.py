@@ -52,6 +52,7 @@ def _hook(delta):
     with _lock:
         _active += delta
         dispatch.trace_hook = on_apply
+        dispatch.overwrites_needed = overwrites_needed
         if delta > 0:
             dispatch.tracing.append(None)
         elif dispatch.tracing:
@@ -905,6 +906,34 @@ class Tangents:
         _release_roots(self)
 
     __del__ = Recorder.__del__
+
+
+def overwrites_needed(op, operands, out):
+    """The indices of ``op``'s operands that writing its result into ``out`` would overwrite
+    and that a derivative rule (reverse or forward) of a tracked operand reads (empty: none).
+    (dispatch.apply's ``out=``: it gives the op copies of them.)"""
+    nd = dispatch.ndarray
+    wroot = id(root_of(out._data))
+    hit = {i for i, x in enumerate(operands) if isinstance(x, nd) and id(root_of(x._data)) == wroot}
+    if not hit or (op.vjp is None and op.jvp is None):
+        return ()
+    tracked = [True if isinstance(x, nd) and x._ad and x._data.dtype.kind in _INEXACT else None
+               for x in operands]
+    if not any(tracked):
+        return ()
+    reads = set()
+    if op.vjp is not None:
+        try:
+            reads |= _plan(op, tracked, operands)[0]
+        except AutodiffError:
+            return ()  # (the plain path raises it)
+    if op.jvp is not None:
+        for i, t in enumerate(tracked):
+            if t:
+                r = None if callable(op.jvp) or op.jvp_uses is None or i >= len(op.jvp_uses) \
+                    else op.jvp_uses[i]
+                reads |= hit if r is None else set(r)
+    return hit & reads
 
 
 def _check_jvp_reads(op, operands, tangents, written):

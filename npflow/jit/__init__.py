@@ -22,6 +22,7 @@ from . import graph as _graph
 from .graph import Graph, GraphTrace, Var, Const, JitError, ConcretizationError, \
     ValueDependentShapeError
 from .replay import compile_graph, interpret
+from . import cupy_backend as _cupy_backend
 
 __all__ = ["jit", "Graph", "JitError", "ConcretizationError", "ValueDependentShapeError"]
 
@@ -78,7 +79,10 @@ class Compiled:
         if backend == "numba":
             from . import numba_backend
             self.fast = numba_backend.fuse(graph, force=True)
-        self.run = compile_graph(self.fast)
+        if backend is None and _cupy_backend.on_cuda(graph):  # fused kernels, CUDA graphs
+            self.fast, self.run = _cupy_backend.prepare(graph, compile_graph)
+        else:
+            self.run = compile_graph(self.fast)
         inputs = {v: i for i, v in enumerate(graph.inputs)}
         self.outs = []  # per output: ("in", input index) | ("var", device, is array) | ("const", value)
         k = 0

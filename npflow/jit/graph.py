@@ -190,7 +190,10 @@ def _show(v):
 # those operands (None: any).
 VALUE_SHAPED = {"nonzero": None, "flatnonzero": None, "argwhere": None, "unique": None,
                 "extract": (0,), "compress": (0,), "repeat": (1,), "bincount": None}
-_HINT = {"nonzero": "give npflow.nonzero a size= (or use npflow.where)",
+_HINT = {"nonzero": "give npflow.nonzero a size= and fill_value=, as in JAX (or use npflow.where(mask, x, y))",
+         "flatnonzero": "give npflow.flatnonzero a size= and fill_value=, as in JAX",
+         "argwhere": "give npflow.argwhere a size= and fill_value=, as in JAX",
+         "unique": "give npflow.unique a size= and fill_value=, as in JAX",
          "getitem": "use npflow.where(mask, x, 0) or write through the mask (x[mask] = v is fine)"}
 
 
@@ -430,7 +433,8 @@ class GraphTrace:
         if bad:
             caller = npflow_caller()
             if caller is not None and caller != op.name and "unique" not in caller and \
-                    "nonzero" not in caller and self.parent is None and not self.unsafe_effects():
+                    "nonzero" not in caller and caller != "where" and self.parent is None and \
+                    not self.unsafe_effects():
                 return True  # inside an npflow function: a guard on the output's shape
             hint = _HINT.get(op.name, "the output's shape would depend on the arguments' values")
             raise ValueDependentShapeError(

@@ -144,8 +144,10 @@ class _Source:
                          _as_device(dev))
 
     def _run(self, op, operands, params, dev):
-        """``op`` on ``dev``; where CuPy lacks the method, drawn on the host and moved to ``dev``."""
-        if dev.kind == "cuda" and not _cupy_has(self, op.name.split(".", 1)[1]):
+        """``op`` on ``dev``; where CuPy lacks the method, drawn on the host and moved to ``dev``;
+        on the Dask device, always (NumPy's stream, drawn in this process: the CPU device's
+        numbers, then chunked; array parameters there are computed for the draw)."""
+        if dev.kind == "dask" or dev.kind == "cuda" and not _cupy_has(self, op.name.split(".", 1)[1]):
             r = self._run(op, [o.to_device(_CPU) for o in operands], params, _CPU)
             return r.to_device(dev) if isinstance(r, _ndarray_type()) else r
         r = (_apply(op, *operands, source=self, **params) if operands
@@ -329,9 +331,12 @@ class Generator(_Source):
                 raise TypeError(f"permuted(): cannot cast {x.dtype} to out's {out.dtype} "
                                 f"according to the rule 'safe'")
         layout = x if out is None else out
-        j = self._run(_REGISTRY["random.permuted"], [layout],
+        shape = layout  # (on Dask, only its shape: Dask arrays are C-ordered, and not computed)
+        if layout.device.kind == "dask":
+            shape = _asarray(_onp.empty(layout.shape, layout.dtype))
+        j = self._run(_REGISTRY["random.permuted"], [shape],
                       {"axis": axis, "copied": out is None}, layout.device)
-        r = reshape(x, -1)[j]
+        r = reshape(reshape(x, -1)[reshape(j, -1)], j.shape)  # (Dask gathers with 1-d indices only)
         if out is None:
             return r
         out[...] = r
