@@ -35,9 +35,13 @@ class Workload:
     jit_targets: tuple = ()  # (bound on npflow jit's time / NumPy's, where it is from)
     beat: tuple = ()        # peers npflow must be faster than (issue 8)
     rtol: float = 1e-12
+    custom: dict = None     # library name -> its own function (those not named: no idiom)
 
     def function(self, lib):
         """This workload's callable for ``lib`` (None where the library has no idiom for it)."""
+        if self.custom is not None:
+            make = self.custom.get(lib.name.replace(" jit", ""))
+            return make and lib.wrap(make())
         if lib.name == "NumPy":
             return self.numpy or (lambda *a: self.code(numpy, *a))
         if lib.name == "npflow" and self.npflow is not None:
@@ -182,6 +186,54 @@ _mlp_vg = npflow.value_and_grad(_mlp_loss)
 
 def mlp_npflow(x, onehot, W1, b1, W2, b2, W3, b3):
     return _mlp_vg((W1, b1, W2, b2, W3, b3), x, onehot)
+
+
+# -- the same MLP's training step with Adam: loss, gradient and the update (issue 15) -----------
+LR, B1, B2, EPS = 1e-3, 0.9, 0.999, 1e-7  # (Keras's Adam, npflow.optimizers.Adam's defaults)
+
+
+def mlp_adam_numpy(x, onehot, W1, b1, W2, b2, W3, b3):
+    """Hand-written backprop and Adam's first step (t = 1, zero moments): (loss, new params)."""
+    loss, grads = mlp_numpy(x, onehot, W1, b1, W2, b2, W3, b3)
+    alpha = LR * math.sqrt(1 - B2) / (1 - B1)
+    new = []
+    for p, g in zip((W1, b1, W2, b2, W3, b3), grads):
+        m = g * (1 - B1)
+        v = numpy.square(g) * (1 - B2)
+        new.append(p - m * alpha / (numpy.sqrt(v) + EPS))
+    return loss, new
+
+
+def _mlp_adam_npflow():
+    """The optax-style step (npflow.optimizers.Adam), one graph under npflow.jit."""
+    from npflow.optimizers import Adam, apply_updates
+    opt = Adam(LR, B1, B2, EPS)
+
+    def step(x, onehot, *params):
+        state = opt.init(params)._replace(count=npflow.asarray(0))
+        loss, g = npflow.value_and_grad(_mlp_loss)(params, x, onehot)
+        updates, state = opt.update(g, state, params)
+        return loss, apply_updates(params, updates)
+    return step
+
+
+def _mlp_adam_torch():
+    """PyTorch eager: the loss, backward() and torch.optim.Adam's step (its epsilon scaled to
+    Keras's form, so the step is the same), from the same parameters at every call."""
+    import torch
+
+    def step(x, onehot, *init):
+        params = [p.detach().clone().requires_grad_() for p in init]
+        opt = torch.optim.Adam(params, lr=LR, betas=(B1, B2), eps=EPS / math.sqrt(1 - B2))
+        W1, b1, W2, b2, W3, b3 = params
+        h1 = torch.tanh(x @ W1 + b1)
+        h2 = torch.tanh(h1 @ W2 + b2)
+        z = h2 @ W3 + b3
+        loss = -torch.mean(torch.sum(onehot * torch.log_softmax(z, dim=1), dim=1))
+        loss.backward()
+        opt.step()
+        return loss.detach(), [p.detach() for p in params]
+    return step
 
 
 # -- a recurrence of tiny ops: 200 steps of h = tanh(W @ h + x_t) on 4-vectors ----------------
@@ -370,6 +422,10 @@ WORKLOADS = [
     Workload("MLP 784-256-256-10 tanh, batch 256, loss + gradient", _mlp_data, mlp_numpy, _mlp,
              "grad", wrt=(2, 3, 4, 5, 6, 7), npflow=mlp_npflow,
              targets=((1.2, "issue 8"), (1.3, "issue 3")), beat=EAGER, rtol=1e-9),
+    Workload("MLP 784-256-256-10 tanh, batch 256, training step with Adam (loss, gradient, update)",
+             _mlp_data, rtol=1e-9, custom={"NumPy": lambda: mlp_adam_numpy, "npflow": _mlp_adam_npflow,
+                                           "PyTorch": _mlp_adam_torch},
+             jit_targets=(("1x PyTorch", "issue 15"),)),
     Workload(f"recurrence, {STEPS} steps of h = tanh(W @ h + x_t) on 4-vectors, gradient wrt W",
              _rnn_data, rnn_numpy, _rnn, "grad", wrt=(0,), targets=((2.5, "issue 8"),),
              jit_targets=(("2x JAX jit", "issue 15"),),

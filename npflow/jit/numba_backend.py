@@ -3,7 +3,8 @@ one compiled kernel.
 
 A chain of float64 elementwise ufunc nodes (``exp(-x*x)*y + sin(x)``) whose intermediate
 values nothing else reads becomes one ``numba.vectorize`` ufunc: one pass over memory instead
-of one per op, multithreaded for large arrays (``target="parallel"``). Its scalar body calls
+of one per op; large arrays (``PARALLEL_SIZE``) run as an ``njit(parallel=True)`` loop over the
+flattened operands on numba's threads (``NUMBA_NUM_THREADS``). Its scalar body calls
 NumPy's functions as numba compiles them (NumPy's error semantics: ``inf``/``nan`` and
 warnings, not exceptions); values agree with NumPy's kernels within a few ulps (numba's and
 NumPy's math routines differ: SIMD variants), which is the documented tolerance of a fused
@@ -89,7 +90,10 @@ def _fused_node(chain):
     out = chain[-1].outs[0]
     src = f"def f({', '.join(names[v] for v in args)}):\n" + "\n".join(lines) + f"\n    return t{len(chain) - 1}\n"
     parallel = fusion.size(out.shape) >= PARALLEL_SIZE
-    kernel = _compile(src, len(args), parallel)
+    if parallel and all(v.shape == out.shape for v in args):
+        kernel = _prange_kernel(src, len(args), out.shape)
+    else:
+        kernel = _compile(src, len(args), parallel)
     label = "fused[" + ", ".join(n.name for n in chain) + "]"
     return Node(label, list(args), {}, [out], chain[-1].kdev, chain[-1].dev, kernel=kernel)
 
@@ -104,3 +108,31 @@ def _compile(src, nargs, parallel):
         sig = f"float64({', '.join(['float64'] * nargs)})"
         k = _CACHE[key] = numba.vectorize([sig], target="parallel" if parallel else "cpu")(g["f"])
     return k
+
+
+def _prange_kernel(src, nargs, shape):
+    """The chain as an ``njit(parallel=True)`` loop (``prange``) over the flattened operands, all
+    of the output's shape (measured 0.45x NumPy on the 4M-element chain, where the parallel
+    ``vectorize`` took 1.31x); a non-contiguous operand is copied flat first."""
+    key = (src, "prange")
+    loop = _CACHE.get(key)
+    if loop is None:
+        import numba
+        g = {"np": numpy}
+        exec(compile(src, "<npflow.jit fused>", "exec"), g)
+        scalar = numba.njit(inline="always")(g["f"])
+        names = ", ".join(f"a{i}" for i in range(nargs))
+        loop_src = (f"def loop(out, {names}):\n"
+                    f"    for i in prange(out.shape[0]):\n"
+                    f"        out[i] = scalar({', '.join(f'a{i}[i]' for i in range(nargs))})\n")
+        lg = {"prange": numba.prange, "scalar": scalar}
+        exec(compile(loop_src, "<npflow.jit fused loop>", "exec"), lg)
+        loop = _CACHE[key] = numba.njit(parallel=True, fastmath=False)(lg["loop"])
+    ravel = numpy.ravel
+
+    def kernel(*args):
+        out = numpy.empty(shape)
+        loop(out.reshape(-1), *[ravel(a) for a in args])
+        return out
+    kernel.loop = loop
+    return kernel

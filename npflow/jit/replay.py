@@ -69,7 +69,10 @@ SOURCE_LIMIT = 3000
 
 def compile_graph(graph):
     """``run(*inputs) -> tuple of outputs``, inputs and outputs as backend data (Python values
-    for constants and non-array outputs)."""
+    for constants and non-array outputs). Large elementwise chains on NumPy's backend run
+    blocked and threaded (``npflow/jit/blocked.py``)."""
+    from . import blocked
+    graph = blocked.fuse(graph)
     if len(graph.nodes) > SOURCE_LIMIT:
         return compile_loop(graph)
     return compile_source(graph)

@@ -1,0 +1,201 @@
+"""npflow.jit's NumPy replay: large elementwise chains run blocked and threaded
+(npflow/jit/blocked.py), bit-identical to eager npflow, with NumPy's error-state behaviour."""
+import warnings
+
+import numpy
+import pytest
+
+import npflow as np
+from npflow._core import dispatch
+from npflow.jit import blocked
+from support import DEVICES
+
+
+@pytest.fixture
+def small(monkeypatch):
+    """Small thresholds (so the tests run small arrays through every path) and 2 threads."""
+    monkeypatch.setattr(blocked, "MIN_SIZE", 256)
+    monkeypatch.setattr(blocked, "PARALLEL_SIZE", 1024)
+    monkeypatch.setattr(blocked, "BLOCK_BYTES", 64 * 8)
+    blocked.set_threads(2)
+    yield
+    blocked.set_threads(None)
+
+
+def _chains(f):
+    """The blocked chains a jitted function's cached graph runs."""
+    return [k for entries in f.cache.values() for e in entries
+            for k in e.run.__globals__.values() if isinstance(k, blocked.BlockedChain)]
+
+
+def _same(got, want):
+    got, want = numpy.asarray(got), numpy.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    numpy.testing.assert_array_equal(got, want, strict=True)
+
+
+CHAINS = {
+    "exp-sin": lambda x, y: np.exp(-x * x) * y + np.sin(x),
+    "tanh": lambda x, y: np.tanh(x * y + x) - y,
+    "scalars": lambda x, y: (x * 2 + 1) * (y - 3) + x,
+    "square-sqrt": lambda x, y: np.sqrt(np.square(x) + np.square(y)) * 0.5,
+    "compare": lambda x, y: np.logical_and(x > y, y >= 0) | (x == y),
+}
+DTYPES = ["float64", "float32", "complex128", "int64", "int32"]
+
+
+def _data(shape, dtype, seed=0):
+    rng = numpy.random.default_rng(seed)
+    a = rng.standard_normal(shape) * 3
+    if numpy.dtype(dtype).kind == "c":
+        a = a + 1j * rng.standard_normal(shape)
+    return a.astype(dtype)
+
+
+@pytest.mark.parametrize("name, dtype", [(n, d) for n in sorted(CHAINS) for d in DTYPES
+                                         if n in ("scalars", "compare") or d[0] != "i"])
+def test_chains_bit_identical(small, name, dtype):
+    fun = CHAINS[name]
+    f = np.jit(fun)
+    for n in (255, 256, 1023, 1024, 3001):  # below / at the thresholds, and a partial last block
+        x, y = np.asarray(_data(n, dtype)), np.asarray(_data(n, dtype, 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = fun(x, y)
+            f(x, y)
+            got = f(x, y)
+        _same(got, want)
+    assert _chains(f)
+
+
+@pytest.mark.parametrize("shapes", [((64, 50), (50,)), ((64, 50), (64, 1)), ((64, 50), ()),
+                                    ((64, 50), (1, 1)), ((8, 16, 12), (16, 1)), ((1, 4000), (1, 4000))],
+                         ids=str)
+def test_broadcasting(small, shapes):
+    fun = CHAINS["exp-sin"]
+    f = np.jit(fun)
+    x, y = np.asarray(_data(shapes[0], "float64")), np.asarray(_data(shapes[1], "float64", 1))
+    f(x, y)
+    _same(f(x, y), fun(x, y))
+    assert _chains(f)
+
+
+def test_generalized_ufuncs_are_not_blocked(small):
+    fun = lambda x, w, b: np.tanh(x @ w + b) @ w  # noqa: E731 (matmul: a gufunc, not elementwise)
+    f = np.jit(fun)
+    x, w, b = (np.asarray(_data(s, "float64", i)) for i, s in enumerate(((300, 40), (40, 40), (40,))))
+    f(x, w, b)
+    _same(f(x, w, b), fun(x, w, b))
+    assert _chains(f) and all(numpy.matmul not in k.ufuncs for k in _chains(f))
+
+
+def test_non_contiguous_inputs(small):
+    fun = CHAINS["exp-sin"]
+    f = np.jit(fun)
+    base = _data((80, 120), "float64")
+    for x in (np.asarray(base)[:, ::2], np.asarray(base).T, np.asarray(base)[::3]):
+        y = np.asarray(_data(x.shape, "float64", 2))
+        f(x, y)
+        _same(f(x, y), fun(x, y))
+
+
+def test_in_place_writes(small):
+    def fun(x, y):
+        x = x * 1.5
+        x += y  # an in-place write between two chains
+        z = np.exp(-x * x) * y
+        z[0] = 7.0  # the chain's output written afterwards
+        return z + np.sin(x), x
+
+    f = np.jit(fun)
+    x, y = np.asarray(_data(3000, "float64")), np.asarray(_data(3000, "float64", 1))
+    f(x, y)
+    for g, w in zip(f(x, y), fun(x, y)):
+        _same(g, w)
+
+
+def test_sizes_at_the_real_thresholds():
+    fun = CHAINS["exp-sin"]
+    for n, fused in ((blocked.MIN_SIZE - 1, False), (blocked.MIN_SIZE, True),
+                     (blocked.PARALLEL_SIZE + 17, True)):
+        f = np.jit(fun)
+        x, y = np.asarray(_data(n, "float64")), np.asarray(_data(n, "float64", 1))
+        f(x, y)
+        _same(f(x, y), fun(x, y))
+        assert bool(_chains(f)) == fused
+
+
+@pytest.mark.parametrize("mode", ["warn", "raise", "ignore", "call"])
+def test_errstate(small, mode):
+    """The caller's error state holds in the threads; each op warns (raises, calls) once, as in
+    eager code."""
+    fun = lambda x, y: np.exp(x) * y + np.log(y)  # noqa: E731 (overflow in exp, invalid in log)
+    f = np.jit(fun)
+    x = np.asarray(numpy.linspace(0, 1000, 3000))
+    y = np.asarray(numpy.linspace(-1, 1, 3000))
+    ok_x, ok_y = np.asarray(numpy.linspace(0, 1, 3000)), np.asarray(numpy.linspace(1, 2, 3000))
+    f(ok_x, ok_y)  # traced without errors: the call below runs the blocked graph
+    assert _chains(f)
+    calls = []
+    with numpy.errstate(all=mode, call=lambda kind, flag: calls.append(kind)):
+        if mode == "raise":
+            with pytest.raises(FloatingPointError, match="overflow encountered in exp"):
+                fun(x, y)
+            with pytest.raises(FloatingPointError, match="overflow encountered in exp"):
+                f(x, y)
+            return
+        with warnings.catch_warnings(record=True) as eager:
+            warnings.simplefilter("always")
+            want = fun(x, y)
+        eager_calls, calls[:] = list(calls), []
+        with warnings.catch_warnings(record=True) as jitted:
+            warnings.simplefilter("always")
+            got = f(x, y)
+    _same(got, want)
+    assert [str(w.message) for w in jitted] == [str(w.message) for w in eager]
+    assert calls == eager_calls
+    if mode == "warn":
+        assert len(jitted) == 2
+    if mode == "call":
+        assert calls == ["overflow", "invalid value"]
+
+
+def test_thread_count_from_the_environment(monkeypatch):
+    for env, want in (({"NPFLOW_NUM_THREADS": "3", "OMP_NUM_THREADS": "1"}, 3), ({"OMP_NUM_THREADS": "1"}, 1)):
+        monkeypatch.delenv("NPFLOW_NUM_THREADS", raising=False)
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        assert blocked._threads_from_env() == want
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_devices(small, device):
+    """NumPy's backend (cpu, and sim, which runs NumPy's kernels) runs blocked chains; other
+    backends (CuPy, fake_cupy's under NPFLOW_FAKE_CUPY=1) keep their own kernels."""
+    fun = CHAINS["exp-sin"]
+    f = np.jit(fun)
+    x = np.asarray(_data(3000, "float64"), device=device)
+    f(x, x)
+    got, want = f(x, x), fun(x, x)
+    assert got.device == want.device
+    _same(got.get() if hasattr(got, "get") else got, want.get() if hasattr(want, "get") else want)
+    assert bool(_chains(f)) == (x._device.backend is dispatch._NUMPY_BACKEND)
+
+
+@pytest.mark.parametrize("strided", [False, True])
+def test_numba_prange_kernel(monkeypatch, strided):
+    """backend="numba": a large chain runs as one njit(parallel=True) prange loop, within the
+    documented tolerance of NumPy's kernels (a few ulps: other math routines)."""
+    pytest.importorskip("numba")
+    from npflow.jit import numba_backend
+    monkeypatch.setattr(numba_backend, "PARALLEL_SIZE", 2000)
+    fun = CHAINS["exp-sin"]
+    f = np.jit(fun, backend="numba")
+    base = _data(6000, "float64")
+    x = np.asarray(base)[::2] if strided else np.asarray(base[:3000])
+    y = np.asarray(_data(3000, "float64", 1))
+    got, want = f(x, y), fun(x, y)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    numpy.testing.assert_allclose(numpy.asarray(got), numpy.asarray(want), rtol=4e-16, atol=4e-16)
+    kernels = [n.kernel for e in next(iter(f.cache.values())) for n in e.fast.nodes if n.kernel is not None]
+    assert [hasattr(k, "loop") for k in kernels] == [True]
