@@ -276,6 +276,20 @@ def _c_eval(node, env, src):
     bad(f"{type(node).__name__} is outside what the fake compiles (a bare literal has C's type)")
 
 
+def _bind(kernel, args):
+    """A user-defined kernel's arguments by parameter name (their dtypes as declared), and
+    their broadcast shape."""
+    if len(args) != len(kernel.in_params):
+        raise TypeError(f"Wrong number of arguments for {kernel.name!r}")
+    env = {}
+    for (name, dtype), a in zip(kernel.in_params, args):
+        a = numpy.asarray(a)
+        if a.dtype != dtype:
+            raise TypeError(f"{kernel.name}: argument {name} is {a.dtype}, declared {dtype}")
+        env[name] = a
+    return env, numpy.broadcast_shapes(*(a.shape for a in env.values()))
+
+
 class ElementwiseKernel:
     """CuPy's user-defined elementwise kernel: typed parameters, broadcasting inputs, a new
     output of the broadcast shape; the operation is compiled (parsed and type-checked) when the
@@ -303,15 +317,7 @@ class ElementwiseKernel:
             self.statements.append((words[-1], declared[words[-1]], expr, stmt))
 
     def __call__(self, *args, size=None, stream=None):
-        if len(args) != len(self.in_params):
-            raise TypeError(f"Wrong number of arguments for {self.name!r}")
-        env = {}
-        for (name, dtype), a in zip(self.in_params, args):
-            a = numpy.asarray(a)
-            if a.dtype != dtype:
-                raise TypeError(f"{self.name}: argument {name} is {a.dtype}, declared {dtype}")
-            env[name] = a
-        shape = numpy.broadcast_shapes(*(a.shape for a in env.values()))
+        env, shape = _bind(self, args)
         with numpy.errstate(all="ignore"):
             for name, dtype, expr, stmt in self.statements:
                 value = numpy.asarray(_c_eval(expr, env, stmt))
@@ -354,15 +360,7 @@ class ReductionKernel:
         self.source = map_expr
 
     def __call__(self, *args, axis=None, keepdims=False, stream=None):
-        if len(args) != len(self.in_params):
-            raise TypeError(f"Wrong number of arguments for {self.name!r}")
-        env = {}
-        for (name, dtype), a in zip(self.in_params, args):
-            a = numpy.asarray(a)
-            if a.dtype != dtype:
-                raise TypeError(f"{self.name}: argument {name} is {a.dtype}, declared {dtype}")
-            env[name] = a
-        shape = numpy.broadcast_shapes(*(a.shape for a in env.values()))
+        env, shape = _bind(self, args)
         with numpy.errstate(all="ignore"):
             value = numpy.asarray(_c_eval(self.map_expr, env, self.source))
             if value.dtype != self.reduce_type:

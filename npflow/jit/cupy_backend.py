@@ -188,10 +188,7 @@ def fuse_reductions(graph):
     effect between them) and that chain as one ReductionKernel node: the chain is its map
     expression, the sum its reduction (``a + b`` from 0)."""
     nodes = graph.nodes
-    uses = {}
-    for node in nodes:
-        for v in node.vars_in():
-            uses[v] = uses.get(v, 0) + 1
+    uses = fusion.use_counts(graph)
     outs = {v for v in graph.outs if type(v) is Var}
     made = {}
     for i, node in enumerate(nodes):

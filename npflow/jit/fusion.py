@@ -27,14 +27,20 @@ def _written(nodes):
     return written
 
 
+def use_counts(graph):
+    """{value: how many times the graph's nodes read it}"""
+    uses = {}
+    for node in graph.nodes:
+        for v in node.vars_in():
+            uses[v] = uses.get(v, 0) + 1
+    return uses
+
+
 def chains(graph, fusible):
     """{index of a chain's last node: sorted indices of the chain's nodes} for every chain of at
     least one fusible node."""
     nodes = graph.nodes
-    uses = {}
-    for node in nodes:
-        for v in node.vars_in():
-            uses[v] = uses.get(v, 0) + 1
+    uses = use_counts(graph)
     outs = {v for v in graph.outs if type(v) is Var}
     written = _written(nodes)
     cluster_of, members = {}, {}
