@@ -160,6 +160,101 @@ def test_unsupported_ops_split_segments():
     assert [n.name.startswith("numba[") for n in graph.nodes] == [True, False, True]
 
 
+# ops that compile (asserted: none of them is left as a replayed node), one graph per group
+def _x(dtype=onp.float64):
+    return (nf.asarray(make((3, 4, 5), dtype, seed=4)),)
+
+
+COMPILED_OPS = {
+    "reductions over axes": (
+        lambda x: (nf.sum(x, axis=(0, 2)), nf.mean(x, axis=(1, 2), keepdims=True),
+                   nf.max(x, axis=(0, 2)), nf.min(x, axis=None, keepdims=True), nf.prod(x, axis=(0, 1)),
+                   nf.sum(x, axis=-1, keepdims=True), nf.any(x > 1, axis=(0, 2)), nf.all(x > -2, axis=1),
+                   nf.any(x > 2.9)), _x, ("sum", "mean", "max", "min", "prod", "any", "all")),
+    "integer reductions": (
+        lambda x: (nf.sum(x, axis=(0, 1)), nf.prod(x, axis=2, keepdims=True), nf.max(x, axis=(1, 2)),
+                   nf.argmin(x, axis=0)), lambda: _x(onp.int8), ("sum", "prod", "max", "argmin")),
+    "argmax and argmin": (
+        lambda x: (nf.argmax(x, axis=1), nf.argmin(x), nf.argmax(x, axis=-1, keepdims=True), nf.argmax(x)),
+        _x, ("argmax", "argmin")),
+    "views, stack and concatenate": (
+        lambda x: (nf.ravel(x), nf.squeeze(x[None], 0), nf.expand_dims(x, 1) * 2, nf.reshape(nf.sum(x), (1,)),
+                   nf.reshape(x[:1, :1, 0], ()), nf.stack([x, x * 2], axis=2), nf.concatenate([x, -x], axis=1)),
+        _x, ("ravel", "reshape", "concatenate")),
+    "complex": (
+        lambda c: (c * c + (1 - 2j), nf.abs(c), nf.exp(c), nf.conj(c), c.real, c.imag, -c,
+                   nf.sum(c, axis=(0, 1)), nf.mean(c, axis=2), c[0, 1:3], nf.where(c.real > 0, c, 1j),
+                   nf.real(c.real), nf.imag(c.real)),
+        lambda: _x(onp.complex128), ("multiply", "add", "absolute", "exp", "conjugate", "real", "imag", "sum")),
+    "complex64": (lambda c: (c * 2 - c, nf.abs(c), nf.exp(c)), lambda: _x(onp.complex64),
+                  ("multiply", "subtract", "absolute", "exp")),
+    "index arrays": (
+        lambda x, i: (x[i], x[0, 0][i[0]] * 2, x[i[1]]),
+        lambda: _x() + (nf.asarray([[0, -1], [2, 1]]),), ("getitem",)),
+}
+
+
+def _assert_compiled(graph, ops):
+    """Every node of ``ops`` runs inside a compiled segment."""
+    assert graph.numba_segments, graph
+    left = [n.name for n in graph.nodes if n.name in ops]
+    assert not left, f"replayed, not compiled: {left}\n{graph}"
+
+
+@pytest.mark.parametrize("name", sorted(COMPILED_OPS))
+def test_ops_compile_and_give_eager_values(name):
+    fn, make_args, ops = COMPILED_OPS[name]
+    args = make_args()
+    jf = nf.jit(fn, backend="numba")
+    _close(jf(*args), fn(*args))
+    _assert_compiled(_compiled(jf), ops)
+
+
+def _integer_operands(dtype):
+    """Every pair of 8-bit values; the corner values of wider types."""
+    info = onp.iinfo(dtype)
+    if info.bits == 8:
+        v = onp.arange(info.min, info.max + 1)
+    else:
+        v = onp.array(sorted(k for k in {info.min, info.min + 1, -65, -64, -9, -8, -7, -1, 0, 1, 2, 3, 7, 8, 9,
+                                         15, 16, 31, 32, 33, 63, 64, 65, info.max - 1, info.max}
+                             if info.min <= k <= info.max))
+    a, b = (w.ravel().astype(dtype) for w in onp.meshgrid(v, v))
+    return a, b, onp.where(b > 20, b % 21, b) * (b >= 0)  # (non-negative exponents that stay fast)
+
+
+INTEGER_OPS = ("floor_divide", "remainder", "power", "left_shift", "right_shift")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64"])
+def test_integer_division_power_and_shifts_are_numpy_s(dtype):
+    """numba's own integer kernels differ from NumPy's (MIN // -1, % by -1, power's overflow,
+    shift counts past the width): the compiled ones give NumPy's bits on every corner."""
+    def fn(a, b, e):
+        return a // b, a % b, a ** e, a << b, a >> b, a // 3, a % -3 if dtype[0] == "i" else a % 3
+    args = tuple(nf.asarray(v) for v in _integer_operands(onp.dtype(dtype)))
+    jf = nf.jit(fn, backend="numba")
+    _close(jf(*args), fn(*args))
+    _assert_compiled(_compiled(jf), set(INTEGER_OPS) - ({"power"} if dtype == "uint64" else set()))
+
+
+@pytest.mark.parametrize("name", ["negative exponent", "index array out of range"])
+def test_value_errors_are_eager_s(name):
+    """Compiled ops that fail on values raise eager npflow's exception."""
+    fn, good, bad, error = {
+        "negative exponent": (lambda x, e: x ** e, onp.array([2, 0, 5]), onp.array([2, -1, 1]), ValueError),
+        "index array out of range": (lambda x, i: x[i] * 2, onp.array([-3, 2]), onp.array([0, 3]), IndexError),
+    }[name]
+    x = nf.asarray(onp.arange(3))
+    jf = nf.jit(fn, backend="numba")
+    _close(jf(x, nf.asarray(good)), fn(x, nf.asarray(good)))
+    assert _compiled(jf).numba_segments
+    for f in (fn, jf):
+        with pytest.raises(error):
+            f(x, nf.asarray(bad))
+
+
 # dtypes NumPy's promotion gives and numba's would not (Python scalars are weak, NEP 50)
 DTYPE_PROGRAMS = {
     "float32 * python float": (lambda x: x * 0.1 + 2, onp.float32),
@@ -182,7 +277,8 @@ def test_dtypes_are_eager_npflow_s(name):
 
 def test_nan_and_inf_are_numpy_s():
     x = nf.asarray([[1.0, onp.nan, -1.0], [0.0, 2.0, onp.inf]])
-    fn = lambda v: (nf.max(v, axis=1), nf.min(v, axis=0), nf.max(v), nf.log(v) / v)  # noqa: E731
+    fn = lambda v: (nf.max(v, axis=1), nf.min(v, axis=0), nf.max(v), nf.log(v) / v,  # noqa: E731
+                    nf.argmax(v, axis=1), nf.argmin(v[::-1], axis=1), nf.max(v, axis=(0, 1), keepdims=True))
     with onp.errstate(all="ignore"):
         want = fn(x)
         _close(nf.jit(fn, backend="numba")(x), want)

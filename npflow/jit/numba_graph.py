@@ -55,6 +55,13 @@ _ANY = {  # on bool, integer and float operands alike
     "square", "sign", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
     "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
     "bitwise_xor", "invert"}
+_COMPLEX = {  # on complex operands too (numba's complex kernels are NumPy's formulas)
+    "add", "subtract", "multiply", "negative", "positive", "absolute", "square", "equal",
+    "not_equal", "conjugate", "exp"}
+# integer floor_divide/remainder/power/shifts: numba's own kernels differ from NumPy's in corner
+# cases (MIN // -1, % by -1 (SIGFPE), power overflow, shift counts past the width), so they run
+# as the helpers below (_ifloor_divide, ...), NumPy's loops.c semantics, as numba ufuncs
+_INTEGER = {"floor_divide", "remainder", "power", "left_shift", "right_shift"}
 _REAL_UFUNCS = {"tanh", "expm1"}  # npflow kernels that differ from NumPy's on complex operands only
 _VIEWS = {"alias", "stop_gradient", "reshape", "transpose", "broadcast_to", "getitem"}
 _LOOPS = {"fori_loop", "while_loop", "scan", "map", "cond", "switch"}
@@ -65,8 +72,8 @@ class _Unsupported(Exception):
 
 
 def _dtype_ok(dt):
-    return dt is not None and dt.kind in "biuf" and dt.isnative and dt.itemsize >= 1 and \
-        dt != numpy.float16 and dt.itemsize <= 8
+    return dt is not None and dt.kind in "biufc" and dt.isnative and dt.itemsize >= 1 and \
+        dt != numpy.float16 and dt.itemsize <= (16 if dt.kind == "c" else 8)
 
 
 def _var_ok(v):
@@ -116,7 +123,7 @@ class _Ctx:
         if t is not Const:
             raise _Unsupported("operand")
         value = v.value
-        if type(value) in (bool, int, float):
+        if type(value) in (bool, int, float, complex):
             if dtype is None:
                 raise _Unsupported("untyped scalar")
             return self.scalar(value, dtype)
@@ -142,6 +149,9 @@ class _Ctx:
         name = self.fresh("k")
         if dtype.kind == "f":
             src = f"np.{dtype.name}(float.fromhex({float(typed).hex()!r}))"
+        elif dtype.kind == "c":
+            src = (f"np.{dtype.name}(complex(float.fromhex({float(typed.real).hex()!r}), "
+                   f"float.fromhex({float(typed.imag).hex()!r})))")
         elif dtype.kind == "b":
             src = f"np.bool_({bool(typed)})"
         else:
@@ -168,14 +178,14 @@ def _dtype_of(v):
     if type(v) is Var:
         return v.dtype
     value = v.value
-    return value if type(value) in (bool, int, float) else value.dtype
+    return value if type(value) in (bool, int, float, complex) else value.dtype
 
 
 def _kind_ok(v):
     if type(v) is Var:
         return _var_ok(v)
     value = v.value
-    if type(value) in (bool, int, float):
+    if type(value) in (bool, int, float, complex):
         return True
     return isinstance(value, (numpy.ndarray, numpy.generic)) and _dtype_ok(value.dtype)
 
@@ -197,8 +207,8 @@ def _emit(node, ctx, indent="    "):
     name = node.name
     kernel = node.op.np_kernel
     ps = node.params
-    if isinstance(kernel, numpy.ufunc) and name != "matmul":
-        return _emit_ufunc(node, kernel.__name__, ctx, indent)
+    if name == "floor_divide" or isinstance(kernel, numpy.ufunc) and name != "matmul":
+        return _emit_ufunc(node, "floor_divide" if name == "floor_divide" else kernel.__name__, ctx, indent)
     if name in _REAL_UFUNCS:  # (npflow's kernel: NumPy's ufunc on real operands)
         return _emit_ufunc(node, name, ctx, indent)
     if name in ("alias", "stop_gradient"):
@@ -216,13 +226,30 @@ def _emit(node, ctx, indent="    "):
             raise _Unsupported(name)
         ctx.out(out, f"np.dot({ctx.ref(a)}, {ctx.ref(b)})", indent)
         return
-    if name in ("sum", "mean", "max", "min"):
+    if name in _REDUCTIONS:
         return _emit_reduction(node, ctx, indent)
-    if name == "reshape":
+    if name in ("reshape", "ravel"):
         if set(ps) - {"shape", "order", "copy"} or ps.get("order", "C") != "C" or ps.get("copy") is not None \
-                or x.shape == () or out.shape == ():
+                or len(node.ins) != 1:
             raise _Unsupported(name)
-        ctx.out(out, f"np.ascontiguousarray({ctx.ref(x)}).reshape({tuple(out.shape)!r})", indent)
+        src = ctx.ref(x)
+        if x.shape == ():  # (a scalar in the segment)
+            expr = src if out.shape == () else f"np.full({tuple(out.shape)!r}, {src})"
+        elif out.shape == ():
+            expr = f"np.ascontiguousarray({src}).reshape((1,))[0]"
+        else:
+            expr = f"np.ascontiguousarray({src}).reshape({tuple(out.shape)!r})"
+        ctx.out(out, expr, indent)
+        return
+    if name in ("real", "imag"):
+        if ps or len(node.ins) != 1:
+            raise _Unsupported(name)
+        src = ctx.ref(x)
+        if x.dtype.kind != "c":  # (NumPy: the real part is the array, the imaginary part zeros)
+            expr = src if name == "real" else f"np.zeros_like({src})" if x.shape else ctx.scalar(0, x.dtype)
+        else:
+            expr = f"np.{name}({src})" if x.shape else f"{src}.{name}"
+        ctx.out(out, expr, indent)
         return
     if name == "transpose":
         axes = ps.get("axes")
@@ -265,58 +292,109 @@ def _emit_ufunc(node, uname, ctx, indent):
     arrays = [d for d in dtypes if isinstance(d, numpy.dtype)]
     if not arrays:
         raise _Unsupported("scalars only")
-    if uname in _MATH:
+    rt = numpy.result_type(*dtypes)  # (NEP 50: a Python scalar takes the arrays' dtype)
+    if uname in _INTEGER and rt.kind in "iu" and all(d == rt for d in arrays):
+        return _emit_integer(node, uname, rt, ctx, indent)
+    if any(d.kind == "c" for d in arrays) or rt.kind == "c":
+        if uname not in _COMPLEX or not all(d == rt for d in arrays):
+            raise _Unsupported(uname)
+    elif uname in _MATH:
         if any(d.kind != "f" for d in arrays):
             raise _Unsupported(uname)
-    elif uname not in _ANY:
+    elif uname not in _ANY and uname != "conjugate":
         raise _Unsupported(uname)
-    rt = numpy.result_type(*dtypes)  # (NEP 50: a Python scalar takes the arrays' dtype)
-    if uname.startswith(("bitwise", "invert")) and rt.kind == "f":
+    if uname.startswith(("bitwise", "invert")) and rt.kind in "fc":
         raise _Unsupported(uname)
     args = ", ".join(ctx.ref(v, rt) for v in node.ins)
     ctx.out(node.outs[0], f"np.{uname}({args})", indent)
 
 
-def _axis(axis, ndim):
+def _emit_integer(node, uname, rt, ctx, indent):
+    """An integer floor_divide/remainder/power/shift as NumPy computes it (in numba's int64 or
+    uint64, cast back to ``rt``: the same bits, the arithmetic being modulo 2**64)."""
+    if len(node.ins) != 2:
+        raise _Unsupported(uname)
+    a, b = node.ins
+    if uname == "power":  # (NumPy: ValueError for a negative exponent, before any value)
+        if type(b) is Const:
+            if numpy.any(numpy.asarray(b.value) < 0):
+                raise _Unsupported(uname)
+        elif rt.kind == "i":
+            test = f"np.any({ctx.ref(b)} < 0)" if b.shape else f"{ctx.ref(b)} < 0"
+            ctx.lines.append(f"{indent}if {test}:")
+            ctx.lines.append(f"{indent}    raise ValueError(\"Integers to negative integer powers are not allowed.\")")
+        if rt == numpy.uint64:
+            raise _Unsupported(uname)
+    fn = f"_i{uname}" if rt.kind == "i" or uname in ("power", "left_shift") else f"_u{uname}"
+    wide = ctx.fresh()
+    ctx.lines.append(f"{indent}{wide} = {fn}({ctx.ref(a, rt)}, {ctx.ref(b, rt)})")
+    ctx.checks.append((wide, "integer"))  # (numba's type: an integer, never a float)
+    out = node.outs[0]
+    ctx.out(out, f"{wide}.astype(np.{rt.name})" if out.shape else f"np.{rt.name}({wide})", indent)
+
+
+_REDUCTIONS = {"sum", "mean", "max", "min", "prod", "any", "all", "argmax", "argmin"}
+
+
+def _axes(axis, ndim):
+    """The sorted tuple of reduced axes."""
     if axis is None:
-        return None
-    if type(axis) in (tuple, list):
-        if len(axis) != 1:
-            raise _Unsupported("axes")
-        axis = axis[0]
-    if type(axis) is not int or not -ndim <= axis < ndim:
+        return tuple(range(ndim))
+    axes = tuple(axis) if type(axis) in (tuple, list) else (axis,)
+    if any(type(a) is not int or not -ndim <= a < ndim for a in axes):
         raise _Unsupported("axis")
-    return axis % ndim
+    axes = tuple(sorted(a % ndim for a in axes))
+    if len(set(axes)) != len(axes):
+        raise _Unsupported("axis")
+    return axes
 
 
 def _emit_reduction(node, ctx, indent):
+    """A reduction over any axes: the kept axes and the reduced ones, transposed to (kept,
+    reduced) and reshaped to a matrix, reduced along its rows (``_<name>_rows``), reshaped to
+    the result's shape (keepdims or not)."""
     name, ps, x, out = node.name, node.params, node.ins[0], node.outs[0]
+    arg = name in ("argmax", "argmin")
     if set(ps) - {"axis", "dtype", "out", "keepdims"} or ps.get("dtype") is not None or \
-            ps.get("out") is not None or x.shape == () or 0 in x.shape or len(node.ins) != 1:
+            ps.get("out") is not None or x.shape == () or 0 in x.shape or len(node.ins) != 1 or \
+            arg and type(ps.get("axis")) not in (int, type(None)):
         raise _Unsupported(name)
-    if name == "mean" and x.dtype.kind != "f":
-        raise _Unsupported(name)
-    if x.dtype.kind == "b" and name in ("sum", "mean"):
+    kind = x.dtype.kind
+    if name == "mean" and kind not in "fc" or kind == "b" and name in ("sum", "mean", "prod") or \
+            kind == "c" and name not in ("sum", "mean"):
         raise _Unsupported(name)
     nd = len(x.shape)
-    axis = _axis(ps.get("axis"), nd)
+    axes = _axes(ps.get("axis"), nd)
     src = ctx.ref(x)
-    fn = {"max": "np.max", "min": "np.min"}.get(name, f"np.{name}")
-    if axis is None or nd == 1:
-        expr = f"{fn}({src})"
+    if name in ("sum", "mean") and len(axes) == 1 and nd > 1:  # (NumPy's order: no copy)
+        expr = f"np.sum({src}, axis={axes[0]})"
+        if name == "mean":
+            expr = f"({expr} / {ctx.scalar(x.shape[axes[0]], x.dtype)})"
+        if out.shape != tuple(s for a, s in enumerate(x.shape) if a != axes[0]):
+            expr = f"{expr}.reshape({tuple(out.shape)!r})"
+        ctx.out(out, expr, indent)
+        return
+    if name in ("sum", "mean", "max", "min", "any", "all") and len(axes) == nd:
+        expr = f"np.{name}({src})"
         if out.shape != ():
             expr = f"np.full({tuple(out.shape)!r}, {expr})"
-    elif name == "sum":
-        expr = f"np.sum({src}, axis={axis})"
-    elif name == "mean":
-        expr = f"(np.sum({src}, axis={axis}) / {ctx.scalar(x.shape[axis], x.dtype)})"
+        ctx.out(out, expr, indent)
+        return
+    kept = tuple(a for a in range(nd) if a not in axes)
+    k = fusion.size([x.shape[a] for a in axes])
+    m = fusion.size(x.shape) // k
+    if kept + axes != tuple(range(nd)):
+        src = f"np.transpose({src}, {kept + axes!r})"
+    rows = f"np.ascontiguousarray({src}).reshape(({m}, {k}))"
+    if name in ("sum", "mean"):
+        expr = f"np.sum({rows}, axis=1)"
+        if name == "mean":
+            expr = f"({expr} / {ctx.scalar(k, x.dtype)})"
+    elif name == "prod":
+        expr = f"_prod_rows({rows}, {ctx.scalar(1, out.dtype)})"
     else:
-        perm = tuple(a for a in range(nd) if a != axis) + (axis,)
-        m = fusion.size(x.shape) // x.shape[axis]
-        expr = (f"_{name}_rows(np.ascontiguousarray(np.transpose({src}, {perm!r}))"
-                f".reshape(({m}, {x.shape[axis]})))")
-    if out.shape != () and axis is not None and nd > 1:
-        expr = f"{expr}.reshape({tuple(out.shape)!r})"
+        expr = f"_{name}_rows({rows})"
+    expr = f"{expr}[0]" if out.shape == () else f"{expr}.reshape({tuple(out.shape)!r})"
     ctx.out(out, expr, indent)
 
 
@@ -345,6 +423,16 @@ def _emit_getitem(node, ctx, indent):
     keys = key if type(key) is tuple else (key,)
     if not keys:
         raise _Unsupported("getitem")
+    if len(keys) == 1 and type(keys[0]) is Var and keys[0].shape != ():  # x[idx], an index array
+        idx = keys[0]
+        if idx.dtype.kind not in "iu" or 0 in idx.shape:
+            raise _Unsupported("index")
+        flat = f"np.ascontiguousarray({ctx.ref(idx)}).reshape(({fusion.size(idx.shape)},))"
+        expr = f"{ctx.ref(x)}[_fancy({flat}, {x.shape[0]})]"
+        if len(idx.shape) != 1:
+            expr = f"{expr}.reshape({tuple(out.shape)!r})"
+        ctx.out(out, expr, indent)
+        return
     parts, axis = [], 0
     for k in keys:
         if type(k) is Var:  # a traced index: an integer, bounds-checked as NumPy checks it
@@ -524,6 +612,145 @@ def _min_rows(x):
     return out
 
 
+def _prod_rows(x, one):
+    m, n = x.shape
+    out = numpy.full(m, one)
+    for i in range(m):
+        acc = one
+        for j in range(n):
+            acc = acc * x[i, j]
+        out[i] = acc
+    return out
+
+
+def _any_rows(x):
+    m, n = x.shape
+    out = numpy.zeros(m, numpy.bool_)
+    for i in range(m):
+        for j in range(n):
+            if x[i, j] != 0:
+                out[i] = True
+                break
+    return out
+
+
+def _all_rows(x):
+    m, n = x.shape
+    out = numpy.ones(m, numpy.bool_)
+    for i in range(m):
+        for j in range(n):
+            if x[i, j] == 0:
+                out[i] = False
+                break
+    return out
+
+
+def _argmax_rows(x):
+    m, n = x.shape
+    out = numpy.zeros(m, numpy.intp)
+    for i in range(m):
+        acc = x[i, 0]
+        if acc != acc:
+            continue
+        for j in range(1, n):
+            v = x[i, j]
+            if v != v:  # (the first NaN, as NumPy's argmax)
+                out[i] = j
+                break
+            if v > acc:
+                acc = v
+                out[i] = j
+    return out
+
+
+def _argmin_rows(x):
+    m, n = x.shape
+    out = numpy.zeros(m, numpy.intp)
+    for i in range(m):
+        acc = x[i, 0]
+        if acc != acc:
+            continue
+        for j in range(1, n):
+            v = x[i, j]
+            if v != v:
+                out[i] = j
+                break
+            if v < acc:
+                acc = v
+                out[i] = j
+    return out
+
+
+def _fancy(idx, n):
+    """A flat integer index array, bounds-checked and wrapped as NumPy does."""
+    out = numpy.empty(idx.size, numpy.intp)
+    for k in range(idx.size):
+        i = idx[k]
+        if i < -n or i >= n:
+            raise IndexError("index out of bounds (an index array in a compiled npflow.jit segment)")
+        out[k] = i + n if i < 0 else i
+    return out
+
+
+# the integer ops (numba ufuncs; see _INTEGER): NumPy's results, in numba's promoted type
+def _ifloor_divide(a, b):
+    if b == 0:
+        return a - a
+    if b == -1:  # (MIN // -1 wraps to MIN, as NumPy's)
+        return -a
+    return a // b
+
+
+def _ufloor_divide(a, b):
+    if b == 0:
+        return a - a
+    return a // b
+
+
+def _iremainder(a, b):
+    if b == 0 or b == -1:
+        return a - a
+    return a % b
+
+
+def _uremainder(a, b):
+    if b == 0:
+        return a - a
+    return a % b
+
+
+def _ipower(a, b):
+    r = a - a + 1
+    base = a - a + a
+    e = b
+    while e > 0:
+        if e & 1:
+            r = r * base
+        base = base * base
+        e = e >> 1
+    return r
+
+
+def _ileft_shift(a, b):
+    if b < 0 or b >= 64:
+        return a - a
+    return a << b
+
+
+def _iright_shift(a, b):
+    if b < 0 or b >= 64:
+        return a - a - 1 if a < 0 else a - a
+    return a >> b
+
+
+def _uright_shift(a, b):
+    if b >= 64:
+        return a - a
+    return a >> b
+
+
+_UFUNC_HELPERS = (_ifloor_divide, _ufloor_divide, _iremainder, _uremainder, _ipower, _ileft_shift,
+                  _iright_shift, _uright_shift)
 _HELPERS = None
 
 
@@ -532,7 +759,10 @@ def _helpers():
     if _HELPERS is None:
         import numba
         jit = numba.njit(error_model="numpy", cache=cache_dir() is not None)
-        _HELPERS = {f.__name__: jit(f) for f in (_index, _max_rows, _min_rows)}
+        _HELPERS = {f.__name__: jit(f) for f in (_index, _max_rows, _min_rows, _prod_rows, _any_rows,
+                                                 _all_rows, _argmax_rows, _argmin_rows, _fancy)}
+        vectorize = numba.vectorize(cache=cache_dir() is not None)
+        _HELPERS.update((f.__name__, vectorize(f)) for f in _UFUNC_HELPERS)
     return _HELPERS
 
 
@@ -647,6 +877,8 @@ def _compile_segment(ctx, label):
 def _type_ok(t, v):
     from numba.core import types
     from numba.np.numpy_support import from_dtype
+    if v == "integer":
+        return isinstance(getattr(t, "dtype", t), types.Integer)
     want = from_dtype(v.dtype)
     if v.shape == ():
         return t == want
