@@ -9,12 +9,18 @@ compiled segments. Chains of large elementwise ops are fused first (``numba_back
 multithreaded ufuncs), and run as such.
 
 What compiles (``_emit``): NumPy ufuncs numba implements, on bool/integer/float32/float64
-operands (the math functions on floats only; no integer division, remainder, power or shifts:
-their errors and corner cases are NumPy's, not numba's), with NumPy's broadcasting; ``matmul``
-of 1-D/2-D float arrays; ``sum``/``mean``/``max``/``min`` over everything or one axis;
-``reshape``, ``transpose``, ``broadcast_to``, ``concatenate``; ``getitem`` with ints, slices,
-``None`` and ``...`` (and a traced integer index, bounds-checked: IndexError as NumPy's);
-``where``; ``alias``/``stop_gradient``; the control-flow nodes. Semantics are eager npflow's:
+operands (the math functions on floats only), with NumPy's broadcasting; on complex64/128
+operands the arithmetic, ``absolute``, ``exp``, ``conjugate``, ``real``/``imag``; integer
+``floor_divide``/``remainder``/``power``/shifts as NumPy computes them (numba's own kernels
+differ from NumPy's on MIN // -1, a remainder by -1 (a trap), power's overflow and shift counts
+past the width: they run as the helpers ``_ifloor_divide`` ...; a negative integer exponent
+raises NumPy's ValueError); ``matmul`` of 1-D/2-D float arrays; ``sum``/``mean``/``max``/
+``min``/``prod``/``any``/``all`` over any axes (keepdims), ``argmax``/``argmin``;
+``reshape``/``ravel`` (so ``expand_dims``, ``squeeze``, ``stack``), ``transpose``,
+``broadcast_to``, ``concatenate``; ``getitem`` with ints, slices, ``None`` and ``...`` (and a
+traced integer index, bounds-checked: IndexError as NumPy's), or one integer index array
+(bounds-checked, negative indices wrapped); ``where``; ``alias``/``stop_gradient``; the
+control-flow nodes. Semantics are eager npflow's:
 
 - dtypes: a Python scalar operand is given the dtype NumPy's promotion gives it (NEP 50), and
   after numba has typed a segment every value's inferred type is compared with the traced
@@ -23,9 +29,10 @@ of 1-D/2-D float arrays; ``sum``/``mean``/``max``/``min`` over everything or one
 - values: equal to eager npflow's within the fused-kernel tolerance (numba's math routines
   and summation order differ from NumPy's SIMD kernels and pairwise sums: a few ulps per op,
   ``rtol`` 1e-12 for float64 and 1e-5 for float32 in the tests, reductions of n terms ~n ulps);
-- errors: nodes that can fail on values (out-of-range traced indices) are bounds-checked and
-  raise NumPy's exception; floating-point exceptions give NumPy's inf/nan, but compiled
-  segments issue no RuntimeWarning (``numpy.errstate``/``seterr`` have no effect inside them).
+- errors: nodes that can fail on values (out-of-range traced indices, negative integer
+  exponents) are checked and raise NumPy's exception; floating-point exceptions and integer
+  division by zero give NumPy's values (inf/nan, 0), but compiled segments issue no
+  RuntimeWarning (``numpy.errstate``/``seterr`` have no effect inside them).
 
 Compiled functions are cached by source, in memory and (numba's ``cache=True``) on disk under
 ``NPFLOW_NUMBA_CACHE`` (default: ``~/.cache/npflow/numba``; ``0`` turns the disk cache off):
@@ -693,11 +700,12 @@ def _fancy(idx, n):
 
 
 # the integer ops (numba ufuncs; see _INTEGER): NumPy's results, in numba's promoted type
+# (numba's signed arithmetic is "nsw", an overflow undefined to LLVM: what wraps is unsigned)
 def _ifloor_divide(a, b):
     if b == 0:
         return a - a
     if b == -1:  # (MIN // -1 wraps to MIN, as NumPy's)
-        return -a
+        return numpy.int64(numpy.uint64(0) - numpy.uint64(a))
     return a // b
 
 
@@ -720,15 +728,15 @@ def _uremainder(a, b):
 
 
 def _ipower(a, b):
-    r = a - a + 1
-    base = a - a + a
+    r = numpy.uint64(1)
+    base = numpy.uint64(a)
     e = b
     while e > 0:
         if e & 1:
             r = r * base
         base = base * base
         e = e >> 1
-    return r
+    return numpy.int64(r)
 
 
 def _ileft_shift(a, b):
