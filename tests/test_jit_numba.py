@@ -12,6 +12,7 @@ numba = pytest.importorskip("numba")
 import npflow as nf  # noqa: E402
 from npflow.autodiff.pytree import flatten  # noqa: E402
 from npflow.jit import JitError, numba_backend, numba_graph  # noqa: E402
+from npflow.jit.passes import optimize  # noqa: E402
 from gradspecs import all_cases  # noqa: E402
 from support import assert_same, make  # noqa: E402
 from test_control_flow import PROGRAMS  # noqa: E402
@@ -123,7 +124,6 @@ def test_the_walk_compiles_most_ops():
             graph = nf.jit(case.fn).trace(*args)
         except Exception:
             continue
-        from npflow.jit.passes import optimize
         optimize(graph)
         compiled += bool(getattr(numba_graph.compile(graph), "numba_segments", None))
     assert compiled >= 15
@@ -215,14 +215,23 @@ COMPILED_OPS = {
         lambda: _x(onp.complex128), ("multiply", "add", "absolute", "exp", "conjugate", "real", "imag", "sum")),
     "complex64": (lambda c: (c * 2 - c, nf.abs(c), nf.exp(c)), lambda: _x(onp.complex64),
                   ("multiply", "subtract", "absolute", "exp")),
+    "creation, casts and dot": (
+        lambda x: (nf.zeros((3, 2)) + x[0, :2, 0], nf.ones((2,), "int32") * 3, nf.full((2, 2), 1.5) - x[0, :2, :2],
+                   x.astype("float32"), (x > 0).astype("int8"), (x > 0).astype("int64").astype("complex128"),
+                   nf.dot(x[0], x[1].T), nf.dot(x[0, 0], x[0, 1]), nf.dot(x[1], x[2, 0]) + nf.asarray(onp.ones(4))),
+        _x, ("astype", "dot", "asarray")),
     "index arrays": (
         lambda x, i: (x[i], x[0, 0][i[0]] * 2, x[i[1]]),
         lambda: _x() + (nf.asarray([[0, -1], [2, 1]]),), ("getitem",)),
 }
 
 
-def _assert_compiled(graph, ops):
-    """Every node of ``ops`` runs inside a compiled segment."""
+def _assert_compiled(graph, ops, traced=None):
+    """Every node of ``ops`` (all of them in the optimized ``traced`` graph) runs inside a
+    compiled segment."""
+    if traced is not None:
+        optimize(traced)
+        assert set(ops) <= {n.name for n in traced.nodes}, traced
     assert graph.numba_segments, graph
     left = [n.name for n in graph.nodes if n.name in ops]
     assert not left, f"replayed, not compiled: {left}\n{graph}"
@@ -234,7 +243,7 @@ def test_ops_compile_and_give_eager_values(name):
     args = make_args()
     jf = nf.jit(fn, backend="numba")
     _close(jf(*args), fn(*args))
-    _assert_compiled(_compiled(jf), ops)
+    _assert_compiled(_compiled(jf), ops, nf.jit(fn).trace(*args))
 
 
 def _integer_operands(dtype):
@@ -263,7 +272,8 @@ def test_integer_division_power_and_shifts_are_numpy_s(dtype):
     args = tuple(nf.asarray(v) for v in _integer_operands(onp.dtype(dtype)))
     jf = nf.jit(fn, backend="numba")
     _close(jf(*args), fn(*args))
-    _assert_compiled(_compiled(jf), set(INTEGER_OPS) - ({"power"} if dtype == "uint64" else set()))
+    _assert_compiled(_compiled(jf), set(INTEGER_OPS) - ({"power"} if dtype == "uint64" else set()),
+                     nf.jit(fn).trace(*args))
 
 
 @pytest.mark.parametrize("name", ["negative exponent", "index array out of range"])

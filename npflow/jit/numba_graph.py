@@ -223,12 +223,26 @@ def _emit(node, ctx, indent="    "):
             raise _Unsupported(name)
         ctx.names[out] = ctx.ref(node.ins[0])
         return
+    if name in ("zeros", "ones", "full") and not node.ins:
+        return _emit_creation(node, ctx, indent)
     x = node.ins[0] if node.ins else None
+    if name == "asarray" and type(x) is Const and set(ps) <= {"dtype", "order", "copy"} and \
+            not ps.get("copy") and ps.get("order") in (None, "K", "C") and \
+            isinstance(x.value, numpy.ndarray) and x.value.dtype == out.dtype and x.value.shape:
+        ctx.names[out] = ctx.ref(x)  # (NumPy's asarray: the array itself)
+        return
     if type(x) is not Var and name != "broadcast_to":
         raise _Unsupported("operand")
-    if name == "matmul":
+    if name == "astype":
+        if set(ps) - {"dtype", "order", "casting", "copy"} or ps.get("order", "K") not in ("K", "C", "A") or \
+                not numpy.can_cast(x.dtype, out.dtype, "same_kind") or x.dtype.kind == "f" and out.dtype.kind in "iub":
+            raise _Unsupported(name)  # (float to int: NumPy's result is the platform's, numba's undefined)
+        src = ctx.ref(x)
+        ctx.out(out, f"{src}.astype(np.{out.dtype.name})" if x.shape else f"np.{out.dtype.name}({src})", indent)
+        return
+    if name in ("matmul", "dot"):
         a, b = node.ins
-        if ps or type(b) is not Var or a.dtype != b.dtype or a.dtype.kind != "f" or \
+        if set(ps) - {"out"} or ps.get("out") is not None or type(b) is not Var or a.dtype != b.dtype or a.dtype.kind != "f" or \
                 not (1 <= len(a.shape) <= 2 and 1 <= len(b.shape) <= 2) or 0 in a.shape + b.shape:
             raise _Unsupported(name)
         ctx.out(out, f"np.dot({ctx.ref(a)}, {ctx.ref(b)})", indent)
@@ -290,6 +304,17 @@ def _emit(node, ctx, indent="    "):
         ctx.out(out, f"np.concatenate(({items}), axis={axis % len(out.shape)})", indent)
         return
     raise _Unsupported(name)
+
+
+def _emit_creation(node, ctx, indent):
+    name, ps, out = node.name, node.params, node.outs[0]
+    if set(ps) - {"shape", "dtype", "order", "fill_value"} or ps.get("order", "C") != "C":
+        raise _Unsupported(name)
+    value = {"zeros": 0, "ones": 1}.get(name, ps.get("fill_value"))
+    if type(value) not in (bool, int, float, complex):
+        raise _Unsupported(name)
+    fill = ctx.scalar(value, out.dtype)
+    ctx.out(out, f"np.full({tuple(out.shape)!r}, {fill})" if out.shape else fill, indent)
 
 
 def _emit_ufunc(node, uname, ctx, indent):
