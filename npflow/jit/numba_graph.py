@@ -448,9 +448,9 @@ def _emit_control(node, ctx, indent):
             ctx.lines.append(f"{inner}{n_} = {x}[{it}]")
             xi.append(n_)
         outs = _inline(body, ctx, carry + xi + caps, inner)
-        _assign(ctx, carry, outs[:nc], inner)
-        for ysn, o in zip(ys, outs[nc:]):
+        for ysn, o in zip(ys, outs[nc:]):  # (before the carry moves on: a y may be the carry in)
             ctx.lines.append(f"{inner}{ysn}[{it}] = {o}")
+        _assign(ctx, carry, outs[:nc], inner)
         for v, ysn in zip(node.outs[nc:], ys):
             ctx.names[v] = ysn
             ctx.checks.append((ysn, v))
@@ -672,12 +672,12 @@ def _wrapper(fn, ctx, label):
     return kernel
 
 
-def compile(graph, min_ops=1):
+def compile(graph, min_ops=1, loops_only=False):
     """``graph`` with its numba-compilable runs of nodes as single compiled nodes (named
     ``numba[op, ...]``, listed in ``graph.numba_segments``; the same nodes where none
-    compiles)."""
+    compiles). ``loops_only``: only the loop nodes :func:`small_loop` accepts, each alone."""
     written = fusion._written(graph.nodes)
-    excluded = set()
+    excluded = set() if not loops_only else {i for i, node in enumerate(graph.nodes) if not small_loop(node)}
     while True:
         try:
             return _compile(graph, written, excluded, min_ops)
@@ -688,6 +688,36 @@ def compile(graph, min_ops=1):
 class _Retry(Exception):
     def __init__(self, nodes):
         self.nodes = nodes
+
+
+# The largest array (elements) in a loop the default backend compiles: below it a loop of small
+# ops is bound by the per-op cost compiling removes; above it NumPy's SIMD kernels are faster
+# than numba's loops calling libm's scalar exp, sin, ...
+SMALL_LOOP = 4096
+
+
+def small_loop(node):
+    """Whether ``node`` is a loop (while_loop, fori_loop, scan, map) whose bodies' values have
+    at most SMALL_LOOP elements each (what the default backend compiles)."""
+    if node.name not in ("fori_loop", "while_loop", "scan", "map"):
+        return False
+    return all(small_body([o for n in g.nodes for o in n.outs] + list(g.inputs)) for g in node.sub.values())
+
+
+def small_body(values):
+    """Whether every Var in ``values`` has at most SMALL_LOOP elements."""
+    return all(type(v) is not Var or v.shape is None or fusion.size(v.shape) <= SMALL_LOOP for v in values)
+
+
+def emits(nodes):
+    """Whether every node of ``nodes`` (a loop body being made) has numba source."""
+    try:
+        ctx = _Ctx(True)
+        for node in nodes:
+            _emit(node, ctx)
+        return True
+    except _Unsupported:
+        return False
 
 
 def _ok_alone(node, written):
