@@ -65,24 +65,27 @@ def _abstract(v, ints):
 
 
 def _signature(node):
+    """What must be equal for two nodes to be the same node of two periods (devices by
+    identity: a device is one object)."""
     ints = node.op.name == "getitem"
-    return (node.op, tuple((k, _abstract(p, ints)) for k, p in node.params.items()),
-            tuple("$var" if type(v) is Var else ("c", _const_key(v)) for v in node.ins),
-            tuple((o.shape, o.dtype, o.device) for o in node.outs), node.tuple_out, node.fix,
-            node.kdev, node.dev)
+    return (node.op, tuple([(k, _abstract(p, ints)) for k, p in node.params.items()]) if node.params else (),
+            tuple(["$var" if type(v) is Var else ("c", _const_key(v)) for v in node.ins]),
+            tuple([(o.shape, o.dtype, id(o.device)) for o in node.outs]), node.tuple_out, node.fix,
+            id(node.kdev), id(node.dev))
 
 
 def _candidates(sigs, start):
-    """(first node, period, periods) of each periodic run of ``sigs[start:]``, largest first."""
+    """(first node, period, periods) of each periodic run of ``sigs[start:]``, in the order to
+    try them: earliest first, then most nodes, then shortest period."""
     n = len(sigs)
     out = []
     for p in range(1, min(MAX_PERIOD, (n - start) // MIN_ITERS) + 1):
-        eq = sigs[start:n - p] == sigs[start + p:]
+        eq = sigs[start:n - p] == sigs[start + p:]  # eq[i]: node start+i is node start+i+p's twin
         edges = numpy.flatnonzero(numpy.diff(numpy.concatenate(([False], eq, [False])).astype(numpy.int8)))
-        for a, b in zip(edges[::2], edges[1::2]):
-            k = (b - a + p) // p
-            if k >= MIN_ITERS and k * p >= MIN_NODES:
-                out.append((start + int(a), p, int(k)))
+        a, b = edges[::2], edges[1::2]
+        k = (b - a + p) // p
+        for i in numpy.flatnonzero((k >= MIN_ITERS) & (k * p >= MIN_NODES)):
+            out.append((start + int(a[i]), p, int(k[i])))
     out.sort(key=lambda c: (c[0], -c[1] * c[2], c[1]))
     return out
 
@@ -116,27 +119,34 @@ class _Run:
         return self.nodes[self.s + j * self.p + r]
 
     def form(self, j):
-        """Period ``j``'s form: per node, (its operands' kinds, its parameters' kinds), an int
-        in a getitem key as ('i', value); a carried value in a parameter makes the run ``bad``."""
+        """Period ``j``'s form, flat: each node's operands' kinds, then its parameters' (an int
+        in a getitem key as ('i', value), any other constant parameter as ('=',): the signatures
+        made them equal); a carried value in a parameter makes the run ``bad``."""
         out = []
         for r in range(self.p):
             node = self.node(j, r)
-            out.append((tuple(self.kind(v, j) for v in node.ins),
-                        tuple(self._param(v, j, node.op.name == "getitem") for v in node.params.values())))
-        return out
+            for v in node.ins:
+                out.append(self.kind(v, j))
+            if node.params:
+                ints = node.op.name == "getitem"
+                for v in node.params.values():
+                    self._param(v, j, ints, out)
+        return tuple(out)
 
-    def _param(self, v, j, ints):
+    def _param(self, v, j, ints, out):
         t = type(v)
         if t is Var:
             kind = self.kind(v, j)
             if kind is not None and kind[0] == "r":
                 self.bad = True
-            return kind
-        if t is int and ints:
-            return ("i", v)
-        if t is tuple or t is list:
-            return tuple(self._param(e, j, ints) for e in v)
-        return ("=",)  # (equal in every period: the signatures said so)
+            out.append(kind)
+        elif t is int and ints:
+            out.append(("i", v))
+        elif t is tuple or t is list:
+            for e in v:
+                self._param(e, j, ints, out)
+        else:
+            out.append(("=",))
 
     def inits(self):
         """carried (r, k) -> what period 0 reads for it (a Var or an array Const from before
@@ -161,44 +171,51 @@ class _Run:
         return out
 
 
-def _steps(f0, f1, fj, j):
-    """Whether period ``j``'s form ``fj`` continues periods 0 and 1 (a getitem key's ints
-    advancing by the step from period 0 to 1; everything else as in period 1)."""
-    if type(f1) is tuple and f1[:1] == ("i",):
-        return type(fj) is tuple and fj[:1] == ("i",) and fj[1] - f0[1] == j * (f1[1] - f0[1])
-    if type(f1) is tuple and f1[:1] == ("x",):
-        return type(fj) is tuple and fj[:1] == ("x",) and fj[1] is f1[1]
-    if type(f1) in (tuple, list) and f1 and type(f1[0]) in (tuple, list):
-        return type(fj) is type(f1) and len(f1) == len(fj) and \
-            all(_steps(a, b, c, j) for a, b, c in zip(f0, f1, fj))
-    return fj == f1
+def _expected(f0, f1):
+    """``form(j)`` for ``j`` -> the form period ``j`` must have to continue periods 0 and 1:
+    period 1's, each getitem int advancing by its step from period 0 to 1."""
+    ints = [(i, a[1], b[1] - a[1]) for i, (a, b) in enumerate(zip(f0, f1)) if b is not None and b[0] == "i"]
+
+    def expected(j):
+        if not ints:
+            return f1
+        f = list(f1)
+        for i, v0, step in ints:
+            f[i] = ("i", v0 + j * step)
+        return tuple(f)
+    return expected
 
 
 def reroll(graph, accept=None):
     """Replace ``graph``'s periodic runs of nodes by ``scan`` nodes (see the module's text);
     returns how many runs were rolled. Sub-graphs are left as they are. ``accept(nodes)``: whether
-    to roll a run whose period is these nodes (None: every run)."""
-    rolled, start = 0, 0
+    to roll a run whose body (one period, as the scan's body nodes) is ``nodes`` (None: every run)."""
+    rolled, start, ids, cache = 0, 0, {}, {}
     while True:
         nodes = graph.nodes
         if len(nodes) - start < MIN_NODES:
             return rolled
-        ids, sigs = {}, numpy.empty(len(nodes), numpy.int64)
+        sigs = numpy.empty(len(nodes), numpy.int64)
         for i, node in enumerate(nodes):
-            if _rollable(node):
-                try:
-                    sigs[i] = ids.setdefault(_signature(node), len(ids))
-                    continue
-                except TypeError:
-                    pass
-            sigs[i] = -1 - i  # (never matches)
-        where = {o: (i, k) for i, node in enumerate(nodes) for k, o in enumerate(node.outs)}
+            hit = cache.get(id(node))
+            if hit is not None:  # (a node's signature does not change when its operands are renamed)
+                sig = hit[1]
+            else:
+                sig = -1  # (never matches)
+                if _rollable(node):
+                    try:
+                        sig = ids.setdefault(_signature(node), len(ids))
+                    except TypeError:
+                        pass
+                cache[id(node)] = (node, sig)  # (the node kept: its id stays its own)
+            sigs[i] = sig if sig >= 0 else -1 - i
+        where = {o: (i, k) for i in range(start, len(nodes)) for k, o in enumerate(nodes[i].outs)}
         done = None
         for s, p, k in _candidates(sigs, start):
             for s2, k2 in ((s, k), (s + p, k - 1)):  # (the first period may differ: drop it)
-                n = _check(graph, where, s2, p, k2, accept)
+                n = _check(graph, where, s2, p, k2)
                 if n:
-                    done = _roll(graph, where, s2, p, n)
+                    done = _roll(graph, where, s2, p, n, accept)
                     break
             if done is not None:
                 break
@@ -208,22 +225,20 @@ def reroll(graph, accept=None):
         start = done
 
 
-def _check(graph, where, s, p, k, accept=None):
+def _check(graph, where, s, p, k):
     """How many periods from node ``s`` make a loop (0: too few)."""
     if k < MIN_ITERS:
         return 0
     run = _Run(graph.nodes, where, s, p)
     f0, f1 = run.form(0), run.form(1)
-    if run.bad or run.inits() is None or not all(_steps(a[1], b[1], a[1], 0) for a, b in zip(f0, f1)):
+    # (period 0 reads the carries' initial values where period 1 reads carries: ``inits``)
+    if run.bad or run.inits() is None or any(a != b and b[0] not in "ri" for a, b in zip(f0, f1)):
         return 0
+    expected = _expected(f0, f1)
     n = 2
-    while n < k:
-        fj = run.form(n)
-        if run.bad or not all(_steps(a, b, c, n) for a, b, c in zip(f0, f1, fj)):
-            break
+    while n < k and run.form(n) == expected(n) and not run.bad:
         n += 1
-    if n < MIN_ITERS or n * p < MIN_NODES or all(run.node(0, r).op.name in _VIEWS for r in range(p)) or \
-            accept is not None and not accept([run.node(1, r) for r in range(p)]):
+    if n < MIN_ITERS or n * p < MIN_NODES or all(run.node(0, r).op.name in _VIEWS for r in range(p)):
         return 0
     return n if _safe(graph, s, s + n * p) else 0
 
@@ -248,8 +263,9 @@ def _new_var(n, like, shape=None):
     return v
 
 
-def _roll(graph, where, s, p, k):
-    """Replace nodes ``s:s+k*p`` by a scan node; returns the index after it."""
+def _roll(graph, where, s, p, k, accept=None):
+    """Replace nodes ``s:s+k*p`` by a scan node; returns the index after it (None: ``accept``
+    refused the body, and the graph is as it was)."""
     nodes, e = graph.nodes, s + k * p
     run = _Run(nodes, where, s, p)
     inits = run.inits()
@@ -296,6 +312,8 @@ def _roll(graph, where, s, p, k):
             outs.append(v)
         body.append(Node(n1.op, ins, params, outs, n1.kdev, n1.dev, fix=n1.fix, tuple_out=n1.tuple_out,
                          dyn_params=any(_has_var(v) for v in params.values())))
+    if accept is not None and not accept(body):
+        return None
     carries = list(carry_in)
     # the values read after the run: the last carry as it is, others stacked
     later = {}
