@@ -133,11 +133,10 @@ def test_gradients_through_a_rolled_graph():
                 rtol=1e-12)
 
 
-numba = pytest.importorskip("numba")
-
-
 @pytest.fixture
 def numba_cache(tmp_path, monkeypatch):
+    """numba installed (else the test is skipped), its disk cache in a fresh folder."""
+    pytest.importorskip("numba")
     monkeypatch.setenv("NPFLOW_NUMBA_CACHE", str(tmp_path))
 
 
@@ -167,3 +166,86 @@ def test_large_arrays_stay_numpy(numba_cache):
     assert_same(jf(x), numpy.asarray(f(x)))
     (entries,) = jf.cache.values()
     assert entries[0].fast.count("scan") == 0 and not getattr(entries[0].fast, "numba_segments", ())
+
+
+# -- random loops: rolled or not, the replay is eager's bit for bit ---------------------------
+STEP_OPS = [  # (new value from the loop's values: h carry, g older carry, x this period's row)
+    lambda h, g, x, W: np.tanh(W @ h + x),
+    lambda h, g, x, W: h * 0.5 + g,
+    lambda h, g, x, W: np.sin(h) * x,
+    lambda h, g, x, W: h - x[::-1],
+    lambda h, g, x, W: np.maximum(h, g) + x.sum(),
+    lambda h, g, x, W: np.exp(-h * h) @ W,
+    lambda h, g, x, W: np.where(h > 0, h, g * 2),
+]
+
+
+def _random_loop(seed):
+    """A Python loop drawn from ``seed``: a body of 1-4 steps, 2-3 carries (one from two periods
+    back, which cuts a run), xs read forward, backward or every other row, and values read after
+    the loop at random periods."""
+    rng = numpy.random.default_rng(seed)
+    ops = [STEP_OPS[i] for i in rng.integers(0, len(STEP_OPS), rng.integers(1, 5))]
+    order = ["forward", "backward", "every_other"][rng.integers(0, 3)]
+    back2 = rng.random() < 0.3
+    keep = sorted(set(rng.integers(0, 10, 3).tolist()))
+
+    def f(W, xs, h):
+        g, seen = h * 0.25, []
+        ts = {"forward": range(xs.shape[0]), "backward": range(xs.shape[0] - 1, -1, -1),
+              "every_other": range(0, xs.shape[0], 2)}[order]
+        older = g
+        for t in ts:
+            new = h
+            for op in ops:
+                new = op(new, older if back2 else g, xs[t], W)
+            older, g, h = g, h, new
+            seen.append(h)
+        return h + g, [seen[k] for k in keep if k < len(seen)]
+    return f
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_loops_roll_bit_identically(seed, monkeypatch):
+    monkeypatch.setattr(rr, "MIN_NODES", 8)
+    fun = _random_loop(seed)
+    args = _args(seed, steps=16)
+    graph, run, _ = _rolled(fun, args)
+    for s in (seed, seed + 100):
+        args = _args(s, steps=16)
+        got, want = run(*[a._data for a in args]), _leaves(fun(*args))
+        for g, w in zip(got, want):
+            assert_same(np.asarray(g), numpy.asarray(w))
+    jg = np.jit(np.grad(lambda W, xs, h: np.sum(fun(W, xs, h)[0])), backend="replay")
+    gr = jg.trace(*args)
+    rr.reroll(gr)
+    assert_same(np.asarray(compile_graph(gr)(*[a._data for a in args])[0]),
+                numpy.asarray(np.grad(lambda W, xs, h: np.sum(fun(W, xs, h)[0]))(*args)))
+
+
+def test_random_loops_mostly_roll(monkeypatch):
+    """(The random loops above are loops: most roll; a value from two periods back does not.)"""
+    monkeypatch.setattr(rr, "MIN_NODES", 8)
+    rolled = [_rolled(_random_loop(seed), _args(seed, steps=16))[2] for seed in range(24)]
+    assert sum(rolled) >= 16, rolled
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_loops_under_the_default_backend(seed, numba_cache):
+    fun = _random_loop(seed)
+    jf = np.jit(fun)
+    for s in (seed, seed + 100):
+        args = _args(s, steps=16)
+        for g, w in zip(_leaves(jf(*args)), _leaves(fun(*args))):
+            assert_same(g, numpy.asarray(w), rtol=1e-12, atol=1e-15)
+
+
+def test_without_numba_the_default_is_the_replay(monkeypatch):
+    """Without numba nothing is rolled (a rolled loop replays slower than the unrolled ops)."""
+    import npflow.jit as jit_module
+    monkeypatch.setattr(jit_module, "_NUMBA", [False])
+    jf = np.jit(_rnn)
+    args = _args(0)
+    assert_same(jf(*args), numpy.asarray(_rnn(*args)))
+    (entries,) = jf.cache.values()
+    assert entries[0].fast.count("scan") == 0 and len(entries[0].fast.nodes) > 4 * 24
