@@ -5,6 +5,8 @@ unrolled graph's values bit for bit (asserted here against eager npflow on two i
 traced and another); values of the run read after it come back stacked; a run that cannot be a
 loop (values of older periods, writes, a returned view) stays unrolled. The default backend
 (numba installed) compiles the rolled loops: values within numba's tolerance."""
+import importlib
+
 import numpy
 import pytest
 
@@ -242,8 +244,7 @@ def test_random_loops_under_the_default_backend(seed, numba_cache):
 
 def test_without_numba_the_default_is_the_replay(monkeypatch):
     """Without numba nothing is rolled (a rolled loop replays slower than the unrolled ops)."""
-    import npflow.jit as jit_module
-    monkeypatch.setattr(jit_module, "_NUMBA", [False])
+    monkeypatch.setattr(importlib.import_module("npflow.jit"), "_NUMBA", [False])
     jf = np.jit(_rnn)
     args = _args(0)
     assert_same(jf(*args), numpy.asarray(_rnn(*args)))
