@@ -250,3 +250,62 @@ def test_without_numba_the_default_is_the_replay(monkeypatch):
     assert_same(jf(*args), numpy.asarray(_rnn(*args)))
     (entries,) = jf.cache.values()
     assert entries[0].fast.count("scan") == 0 and len(entries[0].fast.nodes) > 4 * 24
+
+
+# -- floating-point exceptions in compiled segments: NumPy's warnings and errors --------------
+def _log_loop(x):
+    for _ in range(30):
+        x = np.log(x * 0.5) * 0.0 + x * 0.5
+    return x
+
+
+def _log_line(x):
+    return np.log(x * 0.5) * 0.0 + np.exp(x * 800.0)
+
+
+FPE_CASES = {  # name -> (function, backend, input)
+    "default-loop": (_log_loop, None, [1.0, 0.0, 2.0, 3.0]),
+    "numba-segment": (_log_line, "numba", [1.0, 0.0, 2.0, 3.0]),
+    "numba-chain": (_log_line, "numba", [1.0, 0.0, 2.0, 3.0] * 64),
+}
+
+
+def _outcome(fun, x, **errstate):
+    """(values or the exception's type, the warnings' messages) of ``fun(x)``."""
+    import warnings
+    with warnings.catch_warnings(record=True) as caught, numpy.errstate(**errstate):
+        warnings.simplefilter("always")
+        try:
+            r = numpy.asarray(fun(x))
+        except FloatingPointError as e:
+            r = type(e)
+    return r, sorted({str(w.message) for w in caught})
+
+
+@pytest.mark.parametrize("flags", ["read", "unreadable"])
+@pytest.mark.parametrize("errstate", [{"all": "warn"}, {"all": "warn", "divide": "raise"}, {"over": "raise", "divide": "ignore"},
+                                      {"all": "ignore"}], ids=["warn", "raise", "over-raise", "ignore"])
+@pytest.mark.parametrize("name", sorted(FPE_CASES))
+def test_errstate_is_eager_s_in_compiled_segments(name, errstate, flags, numba_cache, monkeypatch):
+    """A compiled segment that raised a floating-point exception errstate does not ignore runs
+    again as the NumPy replay: eager's warnings, errors and values. (Where the flags cannot be
+    read, errstate's errors still are eager's; warnings are not given.)"""
+    from npflow.jit import fpe, numba_backend
+    if flags == "unreadable":
+        monkeypatch.setattr(fpe, "_FLAGS", None)
+    monkeypatch.setattr(numba_backend, "MIN_SIZE", 64)
+    monkeypatch.setattr(numba_backend, "PARALLEL_SIZE", 128)
+    fun, backend, values = FPE_CASES[name]
+    x = np.asarray(values)
+    jf = np.jit(fun, backend=backend)
+    with numpy.errstate(all="ignore"):
+        jf(x)  # (traced and compiled)
+    (entries,) = jf.cache.values()
+    fast = entries[0].fast
+    assert getattr(fast, "numba_segments", None) or any(n.name.startswith("fused") for n in fast.nodes), fast
+    got, want = _outcome(jf, x, **errstate), _outcome(fun, x, **errstate)
+    if isinstance(want[0], type):
+        assert got[0] is want[0]
+    else:
+        assert_same(np.asarray(got[0]), want[0])
+    assert got[1] == want[1] or flags == "unreadable" and not got[1]

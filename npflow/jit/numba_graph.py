@@ -24,8 +24,10 @@ of 1-D/2-D float arrays; ``sum``/``mean``/``max``/``min`` over everything or one
   and summation order differ from NumPy's SIMD kernels and pairwise sums: a few ulps per op,
   ``rtol`` 1e-12 for float64 and 1e-5 for float32 in the tests, reductions of n terms ~n ulps);
 - errors: nodes that can fail on values (out-of-range traced indices) are bounds-checked and
-  raise NumPy's exception; floating-point exceptions give NumPy's inf/nan, but compiled
-  segments issue no RuntimeWarning (``numpy.errstate``/``seterr`` have no effect inside them).
+  raise NumPy's exception; floating-point exceptions give NumPy's inf/nan, and where errstate
+  does not ignore them the CPU's exception flags are read around each compiled segment: a
+  segment that raised one runs again as the NumPy replay, which warns or raises as eager code
+  does (``fpe.py``).
 
 Compiled functions are cached by source, in memory and (numba's ``cache=True``) on disk under
 ``NPFLOW_NUMBA_CACHE`` (default: ``~/.cache/npflow/numba``; ``0`` turns the disk cache off):
@@ -42,7 +44,7 @@ import warnings
 import numpy
 
 from .graph import Graph, Node, Var, Const, JitError
-from . import fusion
+from . import fpe, fusion
 
 _MATH = {  # float-only ufuncs
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "sin", "cos", "tan",
@@ -672,6 +674,15 @@ def _wrapper(fn, ctx, label):
     return kernel
 
 
+def _replay(seg, args, outs):
+    """A segment's nodes as the NumPy replay, called as its compiled kernel is (``args``: the
+    kernel's operands, Vars and constants)."""
+    from .replay import compile_graph
+    pos = [k for k, (_, v) in enumerate(args) if type(v) is Var]
+    run = compile_graph(Graph("segment", [args[k][1] for k in pos], list(seg), None, list(outs)))
+    return lambda *raws: run(*[raws[k] for k in pos])
+
+
 def compile(graph, min_ops=1, loops_only=False):
     """``graph`` with its numba-compilable runs of nodes as single compiled nodes (named
     ``numba[op, ...]``, listed in ``graph.numba_segments``; the same nodes where none
@@ -784,7 +795,8 @@ def _compile(graph, written, excluded, min_ops):
         names = [node.name for node in seg if node.name not in ("alias", "stop_gradient")]
         label = "numba[" + ", ".join(names[:6]) + (f", ... {len(names)} ops" if len(names) > 6 else "") + "]"
         try:
-            kernel = _compile_segment(ctx, label)
+            kernel = fpe.checked(_compile_segment(ctx, label),
+                                 lambda seg=seg, args=list(ctx.args), outs=list(seg_outs): _replay(seg, args, outs))
         except _TypeMismatch as e:  # those nodes run as NumPy
             raise _Retry({owner[n] for n in e.names}) from None
         except Exception as e:  # numba cannot type it: each node alone, to find the culprits
