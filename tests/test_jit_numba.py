@@ -266,14 +266,22 @@ INTEGER_OPS = ("floor_divide", "remainder", "power", "left_shift", "right_shift"
 @pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64"])
 def test_integer_division_power_and_shifts_are_numpy_s(dtype):
     """numba's own integer kernels differ from NumPy's (MIN // -1, % by -1, power's overflow,
-    shift counts past the width): the compiled ones give NumPy's bits on every corner."""
+    shift counts past the width): the compiled ones give NumPy's bits on every corner. A
+    division compiles by a constant NumPy does not warn about (neither 0 nor, dividing, -1)."""
+    info = onp.iinfo(dtype)
+    divisors = [d for d in (1, 2, 3, 7, 64, -1, -2, -3, -7, -64, info.min, info.max) if d and info.min <= d <= info.max]
+
     def fn(a, b, e):
-        return a // b, a % b, a ** e, a << b, a >> b, a // 3, a % -3 if dtype[0] == "i" else a % 3
+        return (a ** e, a << b, a >> b, *[a // d for d in divisors if d != -1], *[a % d for d in divisors],
+                nf.remainder(b, a[3]), a // b)  # (by a value, maybe 0: replayed, eager's warnings)
     args = tuple(nf.asarray(v) for v in _integer_operands(onp.dtype(dtype)))
     jf = nf.jit(fn, backend="numba")
     _close(jf(*args), fn(*args))
-    _assert_compiled(_compiled(jf), set(INTEGER_OPS) - ({"power"} if dtype == "uint64" else set()),
+    graph = _compiled(jf)  # (replayed: uint64's power, the divisions by a value)
+    _assert_compiled(graph, set(INTEGER_OPS) - {"floor_divide", "remainder"} - ({"power"} if dtype == "uint64" else set()),
                      nf.jit(fn).trace(*args))
+    assert [n.name for n in graph.nodes if not n.name.startswith("numba[")] == \
+        ["power"] * (dtype == "uint64") + ["remainder", "floor_divide"], graph
 
 
 @pytest.mark.parametrize("name", ["negative exponent", "index array out of range"])
