@@ -58,6 +58,12 @@ def _written_after(W, xs, h):  # the loop's last value written in place afterwar
     return h
 
 
+def _written_before(W, xs, h):  # an in-place write (a node with no result) before the loop
+    h = h.copy()
+    h[0] = 0.0
+    return _rnn(W, xs, h)
+
+
 def _returns_view(W, xs, h):  # a view of an argument among the outputs: its period not rolled
     outs = []
     for t in range(xs.shape[0]):
@@ -75,6 +81,7 @@ PROGRAMS = {  # name -> (function, runs rolled, runs the default backend compile
     "first_differs": (_first_differs, 1, 1),
     "written_after": (_written_after, 1, 1),
     "returns_view": (_returns_view, 1, 1),  # (from the period after the view returned)
+    "written_before": (_written_before, 1, 1),
 }
 
 

@@ -334,7 +334,8 @@ def _roll(graph, where, s, p, k, accept=None):
                     continue
                 ys.setdefault((r, kk), o)
                 fetch.append((later[o], o, (r, kk), j))
-    outer_n = 1 + max([v.n for node in nodes for v in node.outs] + [v.n for v in graph.inputs])
+    outer_n = 1 + max([v.n for node in nodes for v in node.outs if v is not None] +
+                      [v.n for v in graph.inputs] + [v.n for _, v in graph.captures])
     carry_outs = [last[c] if c in last else _new_var(outer_n + i, run.node(0, c[0]).outs[c[1]])
                   for i, c in enumerate(carries)]
     outer_n += len(carries)
