@@ -7,6 +7,8 @@ intermediate dropped after its last use). ``interpret`` runs a graph op by op th
 tapes record every op as in eager mode.
 """
 import itertools
+import math
+import os
 
 import numpy
 
@@ -73,9 +75,70 @@ def compile_graph(graph):
     blocked and threaded (``npflow/jit/blocked.py``)."""
     from . import blocked
     graph = blocked.fuse(graph)
+    lower(graph)
     if len(graph.nodes) > SOURCE_LIMIT:
         return compile_loop(graph)
     return compile_source(graph)
+
+
+# Ops the NumPy replay runs on other kernels than eager's (``lower``): NumPy's float
+# ``logaddexp`` is a scalar libm loop (about 20x its own ``exp``); the same formula on NumPy's
+# SIMD ``exp``/``log1p`` differs from it by at most LOGADDEXP_ULPS units in the last place.
+# ``NPFLOW_JIT_EXACT=1`` (read when a graph is compiled) keeps every op on eager's kernel.
+LOGADDEXP_ULPS = 2
+LOWER_MIN_SIZE = 64  # (below this many elements the composite costs more than the loop)
+_LOWER_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+
+
+def _logaddexp(x, y, _max=numpy.maximum, _min=numpy.minimum, _sub=numpy.subtract, _exp=numpy.exp,
+               _log1p=numpy.log1p, _add=numpy.add, _ignore=numpy.errstate, _eager=numpy.logaddexp):
+    """``numpy.logaddexp(x, y)`` as NumPy computes it (``max + log1p(exp(min - max))``, the
+    same branches, ``min - max`` being ``-|x - y|`` exactly) on SIMD kernels. Where a
+    difference is not finite (NaN or infinite operands, ``x - y`` overflowing) eager's own
+    kernel runs instead: those values, warnings and errors are eager's exactly."""
+    m = _max(x, y)
+    t = _min(x, y)
+    with _ignore(over="ignore", invalid="ignore"):
+        _sub(t, m, out=t)
+    if not t.min() > -math.inf:
+        return _eager(x, y)
+    _exp(t, out=t)  # (an underflow is reported as eager reports it, by errstate)
+    _log1p(t, out=t)
+    return _add(m, t, out=t)
+
+
+def _lowerable(node):
+    """Whether ``node`` is a ``logaddexp`` the replay may run as ``_logaddexp``: plain (no
+    parameters, no effect), on NumPy's backend, a float32/float64 result of at least
+    LOWER_MIN_SIZE elements, each operand of the result's dtype or a Python scalar (weak)."""
+    if isinstance(node.op, str) or node.name != "logaddexp" or node.params or node.effect or \
+            node.kernel is not None or node.fix or node.tuple_out or len(node.outs) != 1 or \
+            node.kdev is None or node.kdev.backend is not _NUMPY_BACKEND:
+        return False
+    out = node.outs[0]
+    if out is None or out.shape is None or out.dtype not in _LOWER_DTYPES or \
+            math.prod(out.shape) < LOWER_MIN_SIZE:
+        return False
+    for v in node.ins:
+        if type(v) is Var:
+            if v.dtype != out.dtype or not v.array:
+                return False
+        elif type(v) is not Const or type(v.value) not in (float, int):
+            return False
+    return True
+
+
+def lower(graph):
+    """Run the graph's ``logaddexp`` nodes on ``_logaddexp`` (see LOGADDEXP_ULPS); nothing
+    when ``NPFLOW_JIT_EXACT`` is set. Returns how many nodes it changed."""
+    if os.environ.get("NPFLOW_JIT_EXACT", "") not in ("", "0"):
+        return 0
+    n = 0
+    for node in graph.nodes:
+        if _lowerable(node):
+            node.kernel = _logaddexp
+            n += 1
+    return n
 
 
 def compile_loop(graph):
