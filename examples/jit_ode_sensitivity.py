@@ -1,7 +1,8 @@
 """The ODE sensitivities of ``ode_sensitivity.py`` (d y(T) / d(r, K, y0) through a hand-written
 RK4 loop), with the whole derivative computation compiled by ``np.jit``: traced once into a
-graph of NumPy kernels, then replayed without npflow's per-op dispatch and tape. Prints the
-speed-up of a jitted call over the eager one (the numbers are the same).
+graph of NumPy kernels, then replayed without npflow's per-op dispatch and tape; with numba
+installed (``npflow[jit]``), the unrolled RK4 steps are rolled back into loops and compiled.
+Prints the speed-up of a jitted call over the eager one (the numbers are the same).
 
     python examples/jit_ode_sensitivity.py
 """

@@ -315,14 +315,49 @@ def test_the_jitted_example_gives_eager_numbers():
     assert diff == 0.0 and error < 1e-3 and speedup > 0
 
 
+_RNG = onp.random.default_rng(0)
+EXAMPLES = {  # example -> (its differentiated function, the arguments from the module, keywords)
+    "logistic_regression": ("loss", lambda m: (np.asarray(_RNG.standard_normal(6)) * 0.1,
+                                               np.asarray(_RNG.standard_normal((40, 5))),
+                                               np.asarray((_RNG.random(40) > 0.5) * 1.0), 1.0), {}),
+    "gaussian_process": ("neg_log_marginal_likelihood", lambda m: (np.asarray([0.0, 0.0, -2.3]), *m.data(30, 0)), {}),
+    "variational_inference": ("negative_elbo", lambda m: (np.asarray(_RNG.standard_normal(6)) * 0.1, *m.data(),
+                                                          m.whitened_samples(16, 3)), {}),
+    "ode_parameter_fit": ("loss", lambda m: (np.asarray([1.0, 0.1]), np.linspace(0.0, 6.0, 8),
+                                             m.observations(np.linspace(0.0, 6.0, 8), 1e-8), 1e-8), {}),
+    "ode_sensitivity": ("final_state", lambda m: (np.asarray([1.0, 10.0, 0.5]),), {"steps": 50}),
+    # (its `if y > 0: raise` after the loop is Python control flow on a traced value)
+    "projectile": ("flight_range", lambda m: (np.asarray(0.5),), {"steps": 50}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_the_examples_value_and_gradient_under_jit(name):
+    """Each example's differentiated function, jitted with its gradient (``jit(value_and_grad)``):
+    eager npflow's numbers (within the replay's logaddexp and numba's tolerance), or, where the
+    example converts a traced value to Python, the clear error naming its line."""
+    module = load_example(name)
+    fn, make, kw = EXAMPLES[name]
+    args = make(module)
+    vg = np.value_and_grad(lambda *a: getattr(module, fn)(*a, **kw))
+    if name == "projectile":
+        with pytest.raises(ConcretizationError, match=r"bool\(\) of a traced value.*projectile.py:\d+"):
+            np.jit(vg)(*args)
+        return
+    got, want = np.jit(vg)(*args), vg(*args)
+    for g, w in zip(got, want):
+        assert_same(g, onp.asarray(w), rtol=1e-12, atol=1e-14)
+
+
 def test_large_graphs_run_as_a_loop():
     """Past replay.SOURCE_LIMIT nodes a graph runs as a loop over its kernels (compiling Python
-    source would cost more than many calls): the same values, intermediates dropped."""
+    source would cost more than many calls): the same values, intermediates dropped. (The
+    default backend, where numba is installed, rolls this loop back into a scan: the replay.)"""
     def f(x):
         for _ in range(1200):
             x = np.sin(x) * 0.5 + x
         return x
-    jf = np.jit(f)
+    jf = np.jit(f, backend="replay")
     for a in (X, Y):
         _same(jf(a), f(a))
     assert len(jf.trace(X).nodes) > 3000

@@ -1,7 +1,8 @@
 """The control-flow tests (tests/test_control_flow.py's programs and gradient cases) under
 npflow.jit: traced once, then run on other values, each gives eager npflow's values and
 gradients; a cond, switch, while_loop, fori_loop or scan on traced values is one graph node
-whose bodies are sub-graphs (not unrolled)."""
+whose bodies are sub-graphs (not unrolled). Each runs with the default backend (its loops of
+small ops compiled by numba where numba is installed) and the NumPy replay."""
 import numpy as onp
 import pytest
 
@@ -29,10 +30,14 @@ def _other(x):
     return x * 2 + 1 if x.dtype.kind in "iu" else x * 0.7 + 0.2
 
 
+BACKENDS = pytest.mark.parametrize("backend", [None, "replay"], ids=["default", "replay"])
+
+
+@BACKENDS
 @pytest.mark.parametrize("name,shape,dtype", CASES)
-def test_programs_under_jit(name, shape, dtype):
+def test_programs_under_jit(name, shape, dtype, backend):
     x = nf.asarray(make(shape, dtype, seed=len(name)))
-    jf = nf.jit(lambda v: PROGRAMS[name](nf, nf, v))
+    jf = nf.jit(lambda v: PROGRAMS[name](nf, nf, v), backend=backend)
     rtol = 1e-6 if onp.dtype(dtype) == onp.float32 else 1e-12
     for v in (x, _other(x)):
         _same(jf(v), PROGRAMS[name](nf, nf, v), rtol)
@@ -56,14 +61,15 @@ def test_loops_and_branches_are_single_nodes(name):
     assert len(graph.nodes) < 12
 
 
+@BACKENDS
 @pytest.mark.parametrize("name", sorted(GRAD_CASES))
-def test_gradients_under_jit(name):
+def test_gradients_under_jit(name, backend):
     f, args = GRAD_CASES[name]
     args = tuple(nf.asarray(a) for a in args)
     loss = lambda *a: sum(nf.sum(o) for o in flatten(f(*a))[0] if isinstance(o, nf.ndarray))  # noqa: E731
     argnums = tuple(range(len(args)))
-    jg = nf.jit(nf.grad(loss, argnums=argnums))
-    gj = nf.grad(nf.jit(loss), argnums=argnums)
+    jg = nf.jit(nf.grad(loss, argnums=argnums), backend=backend)
+    gj = nf.grad(nf.jit(loss, backend=backend), argnums=argnums)
     if name == "switch_data_index":  # its index is int(x.sum()) in the user's code: no graph
         with pytest.raises(ConcretizationError, match=r"int\(\) of a traced value"):
             jg(*args)

@@ -202,6 +202,40 @@ def test_numba_prange_kernel(monkeypatch, strided):
     assert [hasattr(k, "loop") for k in kernels] == [True]
 
 
+# -- the replay's faster kernels (replay.FAST): NumPy's formula on NumPy's SIMD routines ----------
+SPECIALS = [numpy.nan, numpy.inf, -numpy.inf, 0.0, -0.0, 1.0, -1.0, 1e308, -1e308, 710.0, -745.0]
+
+
+def _logaddexps(x, y):
+    return np.logaddexp(x, y), np.logaddexp(0.0, x), np.logaddexp(y, y)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_replay_logaddexp_within_its_tolerance(dtype):
+    """A jitted logaddexp of 64 elements or more runs ``max + log1p(exp(-|d|))`` on NumPy's SIMD
+    kernels: within 2 units in the last place of max(1, |result|) of NumPy's logaddexp (the
+    guide's tolerance); where the result is not finite, NumPy's own value and warnings."""
+    f = np.jit(_logaddexps)
+    specials = numpy.array(SPECIALS, dtype)
+    pairs = numpy.array([(a, b) for a in specials for b in specials], dtype).T
+    for scale in (1e-3, 1.0, 30.0, 1e4):
+        x, y = (_data(4096, dtype, seed) * scale for seed in (1, 2))
+        x, y = numpy.concatenate([x, pairs[0]]), numpy.concatenate([y, pairs[1]])
+        with warnings.catch_warnings(record=True) as got_w, numpy.errstate(all="warn"):
+            warnings.simplefilter("always")
+            got = f(np.asarray(x), np.asarray(y))
+        with warnings.catch_warnings(record=True) as want_w, numpy.errstate(all="warn"):
+            warnings.simplefilter("always")
+            want = _logaddexps(np.asarray(x), np.asarray(y))
+        assert sorted({str(w.message) for w in got_w}) == sorted({str(w.message) for w in want_w})
+        for g, w in zip(got, want):
+            assert numpy.asarray(w).dtype == numpy.dtype(dtype)
+            _close(g, w, _lse_tolerance)
+    (entries,) = f.cache.values()
+    nodes = [n for n in entries[0].fast.nodes if n.name == "logaddexp"]
+    assert len(nodes) == 3 and all(replay._replay_kernel(n) is replay._logaddexp for n in nodes)
+
+
 def _lowered(f):
     """Whether a jitted function's cached replay runs logaddexp on the lowered composite."""
     return any(k is replay._logaddexp for entries in f.cache.values() for e in entries

@@ -79,7 +79,10 @@ class Compiled:
         if backend == "numba":  # (fused large chains, then the rest compiled in segments)
             from . import numba_backend, numba_graph
             self.fast = numba_graph.compile(numba_backend.fuse(graph, force=True))
-        if backend is None and _cupy_backend.on_cuda(graph):  # fused kernels, CUDA graphs
+        cuda = backend is None and _cupy_backend.on_cuda(graph)
+        if backend is None and not cuda and optimize and numba_installed():
+            self.fast = _compile_loops(graph)
+        if cuda:  # fused kernels, CUDA graphs
             self.fast, self.run = _cupy_backend.prepare(graph, compile_graph)
         else:
             self.run = compile_graph(self.fast)
@@ -130,6 +133,31 @@ class Compiled:
         return unflatten(self.graph.out_tree, interpret(self.graph, leaves))
 
 
+_NUMBA = []
+
+
+def numba_installed():
+    """Whether numba can be imported (looked up once; not imported here)."""
+    if not _NUMBA:
+        import importlib.util
+        _NUMBA.append(importlib.util.find_spec("numba") is not None)
+    return _NUMBA[0]
+
+
+def _compile_loops(graph):
+    """The default backend's CPU graph where numba is installed: unrolled Python loops of small
+    ops rolled into scan nodes (``reroll.py``), then each loop of small ops (those and
+    ``fori_loop``/``while_loop``/``scan`` nodes) compiled by numba; the rest replays NumPy's
+    kernels."""
+    from . import numba_graph
+    from .reroll import reroll
+    reroll(graph, accept=lambda nodes: numba_graph.small_body([o for n in nodes for o in n.outs])
+           and numba_graph.emits(nodes))
+    if not any(numba_graph.small_loop(node) for node in graph.nodes):
+        return graph
+    return numba_graph.compile(graph, loops_only=True)
+
+
 class jit:
     """``jit(fun, static_argnums=(), static_argnames=(), donate_argnums=(), backend=None)``:
     ``fun`` traced into a graph per input signature and run as that graph (JAX's ``jax.jit``).
@@ -172,8 +200,8 @@ class jit:
 
     def _backend(self):
         """The backend in force: ``NPFLOW_JIT_BACKEND`` (``replay`` or ``numba``) over the one
-        given; None: the NumPy replay (numba's fused kernels call libm's scalar exp/sin, slower
-        than NumPy's SIMD loops on the chains measured: opt in with backend="numba")."""
+        given; None: the default (NumPy's kernels replayed, loops of small ops compiled by
+        numba where it is installed: see ``_compile_loops``)."""
         env = os.environ.get("NPFLOW_JIT_BACKEND") or self.backend
         return {"numpy": "replay"}.get(env, env)
 

@@ -317,6 +317,18 @@ def scan(fn, f, init, xs, length, reverse, eager):
     y_res = flatten(result[1])[0]
     if not all(isinstance(y, dispatch.ndarray) for y in y_res):
         return NotImplemented
+    kernel = scan_kernel(b.graph, b.run, nc, nx, n, reverse, (c_tree, x_tree, y_tree))
+    _record(trace, fn, kernel, c_leaves + x_leaves + b.captures, c_res + y_res,
+            {"body": b.graph})
+    return unflatten(c_tree, c_res), unflatten(y_tree, y_res)
+
+
+def scan_kernel(graph, run_body, nc, nx, n, reverse, trees=None):
+    """The kernel of a scan node over sub-graph ``graph`` (compiled: ``run_body``) with ``nc``
+    carries and ``nx`` xs (its operands: the carries, the xs, the captures; its results: the
+    carries, the stacked ys) and ``n`` steps; ``trees``: the user's (carry, xs, y) pytrees."""
+    ny = len(graph.outs) - nc
+    c_tree, x_tree, y_tree = trees or (_flat_tree(nc), _flat_tree(nx), _flat_tree(ny))
     order = range(n - 1, -1, -1) if reverse else range(n)
     stack_fn = numpy.stack
 
@@ -324,7 +336,7 @@ def scan(fn, f, init, xs, length, reverse, eager):
         carry, xs_raw, caps = _split(ins, nc, nx)
         ys = []
         for i in order:
-            out = b.run(*carry, *[x[i] for x in xs_raw], *caps)
+            out = run_body(*carry, *[x[i] for x in xs_raw], *caps)
             carry, y = out[:nc], out[nc:]
             ys.append(y)
         if reverse:
@@ -336,15 +348,12 @@ def scan(fn, f, init, xs, length, reverse, eager):
         carry, xs_in, caps = _split(ins, nc, nx)
 
         def body(cv, xv):
-            out = interpret(b.graph, flatten(cv)[0] + (flatten(xv)[0] if x_leaves else []) + caps)
+            out = interpret(graph, flatten(cv)[0] + (flatten(xv)[0] if nx else []) + caps)
             return unflatten(c_tree, out[:nc]), unflatten(y_tree, out[nc:])
-        c_out, y_out = cf.scan(body, unflatten(c_tree, carry), unflatten(x_tree, xs_in) if x_leaves else None,
+        c_out, y_out = cf.scan(body, unflatten(c_tree, carry), unflatten(x_tree, xs_in) if nx else None,
                                length=n, reverse=reverse)
         return (*flatten(c_out)[0], *flatten(y_out)[0])
-    info = {"carry": nc, "xs": nx, "length": n, "reverse": bool(reverse)}
-    _record(trace, fn, _Kernel(run, interp, info), c_leaves + x_leaves + b.captures, c_res + y_res,
-            {"body": b.graph})
-    return unflatten(c_tree, c_res), unflatten(y_tree, y_res)
+    return _Kernel(run, interp, {"carry": nc, "xs": nx, "length": n, "reverse": bool(reverse)})
 
 
 def _flat_tree(n):

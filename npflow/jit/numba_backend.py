@@ -5,8 +5,9 @@ A chain of float64 elementwise ufunc nodes (``exp(-x*x)*y + sin(x)``) whose inte
 values nothing else reads becomes one ``numba.vectorize`` ufunc: one pass over memory instead
 of one per op; large arrays (``PARALLEL_SIZE``) run as an ``njit(parallel=True)`` loop over the
 flattened operands on numba's threads (``NUMBA_NUM_THREADS``). Its scalar body calls
-NumPy's functions as numba compiles them (NumPy's error semantics: ``inf``/``nan`` and
-warnings, not exceptions); values agree with NumPy's kernels within a few ulps (numba's and
+NumPy's functions as numba compiles them (NumPy's error semantics: ``inf``/``nan``, and the
+warnings or errors errstate asks for: a ufunc's by NumPy itself, the parallel loop's through the
+exception flags, ``fpe.py``); values agree with NumPy's kernels within a few ulps (numba's and
 NumPy's math routines differ: SIMD variants), which is the documented tolerance of a fused
 kernel. Every other op runs as the NumPy kernel it is, between the fused segments. The replay
 of a graph without numba (``backend="replay"``, or numba not installed) is the same graph
@@ -90,12 +91,22 @@ def _fused_node(chain):
     out = chain[-1].outs[0]
     src = f"def f({', '.join(names[v] for v in args)}):\n" + "\n".join(lines) + f"\n    return t{len(chain) - 1}\n"
     parallel = fusion.size(out.shape) >= PARALLEL_SIZE
-    if parallel and all(v.shape == out.shape for v in args):
-        kernel = _prange_kernel(src, len(args), out.shape)
+    if parallel and all(v.shape == out.shape for v in args):  # (an njit loop: NumPy's warnings
+        # and errors through the exception flags, fpe.py)
+        from . import fpe
+        kernel = fpe.checked(_prange_kernel(src, len(args), out.shape), lambda: _replay(chain, args, out))
     else:
         kernel = _compile(src, len(args), parallel)
     label = "fused[" + ", ".join(n.name for n in chain) + "]"
     return Node(label, list(args), {}, [out], chain[-1].kdev, chain[-1].dev, kernel=kernel)
+
+
+def _replay(chain, args, out):
+    """The chain's nodes as the NumPy replay, called as its fused kernel is."""
+    from .graph import Graph
+    from .replay import compile_graph
+    run = compile_graph(Graph("chain", list(args), list(chain), None, [out]))
+    return lambda *raws: run(*raws)[0]
 
 
 def _compile(src, nargs, parallel):

@@ -24,8 +24,10 @@ of 1-D/2-D float arrays; ``sum``/``mean``/``max``/``min`` over everything or one
   and summation order differ from NumPy's SIMD kernels and pairwise sums: a few ulps per op,
   ``rtol`` 1e-12 for float64 and 1e-5 for float32 in the tests, reductions of n terms ~n ulps);
 - errors: nodes that can fail on values (out-of-range traced indices) are bounds-checked and
-  raise NumPy's exception; floating-point exceptions give NumPy's inf/nan, but compiled
-  segments issue no RuntimeWarning (``numpy.errstate``/``seterr`` have no effect inside them).
+  raise NumPy's exception; floating-point exceptions give NumPy's inf/nan, and where errstate
+  does not ignore them the CPU's exception flags are read around each compiled segment: a
+  segment that raised one runs again as the NumPy replay, which warns or raises as eager code
+  does (``fpe.py``).
 
 Compiled functions are cached by source, in memory and (numba's ``cache=True``) on disk under
 ``NPFLOW_NUMBA_CACHE`` (default: ``~/.cache/npflow/numba``; ``0`` turns the disk cache off):
@@ -42,7 +44,7 @@ import warnings
 import numpy
 
 from .graph import Graph, Node, Var, Const, JitError
-from . import fusion
+from . import fpe, fusion
 
 _MATH = {  # float-only ufuncs
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "sin", "cos", "tan",
@@ -448,9 +450,9 @@ def _emit_control(node, ctx, indent):
             ctx.lines.append(f"{inner}{n_} = {x}[{it}]")
             xi.append(n_)
         outs = _inline(body, ctx, carry + xi + caps, inner)
-        _assign(ctx, carry, outs[:nc], inner)
-        for ysn, o in zip(ys, outs[nc:]):
+        for ysn, o in zip(ys, outs[nc:]):  # (before the carry moves on: a y may be the carry in)
             ctx.lines.append(f"{inner}{ysn}[{it}] = {o}")
+        _assign(ctx, carry, outs[:nc], inner)
         for v, ysn in zip(node.outs[nc:], ys):
             ctx.names[v] = ysn
             ctx.checks.append((ysn, v))
@@ -672,12 +674,21 @@ def _wrapper(fn, ctx, label):
     return kernel
 
 
-def compile(graph, min_ops=1):
+def _replay(seg, args, outs):
+    """A segment's nodes as the NumPy replay, called as its compiled kernel is (``args``: the
+    kernel's operands, Vars and constants)."""
+    from .replay import compile_graph
+    pos = [k for k, (_, v) in enumerate(args) if type(v) is Var]
+    run = compile_graph(Graph("segment", [args[k][1] for k in pos], list(seg), None, list(outs)))
+    return lambda *raws: run(*[raws[k] for k in pos])
+
+
+def compile(graph, min_ops=1, loops_only=False):
     """``graph`` with its numba-compilable runs of nodes as single compiled nodes (named
     ``numba[op, ...]``, listed in ``graph.numba_segments``; the same nodes where none
-    compiles)."""
+    compiles). ``loops_only``: only the loop nodes :func:`small_loop` accepts, each alone."""
     written = fusion._written(graph.nodes)
-    excluded = set()
+    excluded = set() if not loops_only else {i for i, node in enumerate(graph.nodes) if not small_loop(node)}
     while True:
         try:
             return _compile(graph, written, excluded, min_ops)
@@ -688,6 +699,36 @@ def compile(graph, min_ops=1):
 class _Retry(Exception):
     def __init__(self, nodes):
         self.nodes = nodes
+
+
+# The largest array (elements) in a loop the default backend compiles: below it a loop of small
+# ops is bound by the per-op cost compiling removes; above it NumPy's SIMD kernels are faster
+# than numba's loops calling libm's scalar exp, sin, ...
+SMALL_LOOP = 4096
+
+
+def small_loop(node):
+    """Whether ``node`` is a loop (while_loop, fori_loop, scan, map) whose bodies' values have
+    at most SMALL_LOOP elements each (what the default backend compiles)."""
+    if node.name not in ("fori_loop", "while_loop", "scan", "map"):
+        return False
+    return all(small_body([o for n in g.nodes for o in n.outs] + list(g.inputs)) for g in node.sub.values())
+
+
+def small_body(values):
+    """Whether every Var in ``values`` has at most SMALL_LOOP elements."""
+    return all(type(v) is not Var or v.shape is None or fusion.size(v.shape) <= SMALL_LOOP for v in values)
+
+
+def emits(nodes):
+    """Whether every node of ``nodes`` (a loop body being made) has numba source."""
+    try:
+        ctx = _Ctx(True)
+        for node in nodes:
+            _emit(node, ctx)
+        return True
+    except _Unsupported:
+        return False
 
 
 def _ok_alone(node, written):
@@ -754,7 +795,8 @@ def _compile(graph, written, excluded, min_ops):
         names = [node.name for node in seg if node.name not in ("alias", "stop_gradient")]
         label = "numba[" + ", ".join(names[:6]) + (f", ... {len(names)} ops" if len(names) > 6 else "") + "]"
         try:
-            kernel = _compile_segment(ctx, label)
+            kernel = fpe.checked(_compile_segment(ctx, label),
+                                 lambda seg=seg, args=list(ctx.args), outs=list(seg_outs): _replay(seg, args, outs))
         except _TypeMismatch as e:  # those nodes run as NumPy
             raise _Retry({owner[n] for n in e.names}) from None
         except Exception as e:  # numba cannot type it: each node alone, to find the culprits

@@ -33,6 +33,53 @@ def _kernel(node):
     return in_context
 
 
+def _replay_kernel(node):
+    """The kernel the replay calls for ``node``: its own, or a faster one of the same formula
+    (``FAST``) where the node qualifies."""
+    fast = FAST.get(node.name) if node.kernel is None and not isinstance(node.op, str) else None
+    if fast is not None and fast[1](node) and os.environ.get("NPFLOW_JIT_EXACT", "") in ("", "0"):
+        return fast[0]
+    return _kernel(node)
+
+
+def _logaddexp(x, y, out=None, _max=numpy.maximum, _min=numpy.minimum, _sub=numpy.subtract,
+               _exp=numpy.exp, _log1p=numpy.log1p, _add=numpy.add, _ignore=numpy.errstate,
+               _eager=numpy.logaddexp):
+    """NumPy's logaddexp formula, ``max + log1p(exp(min - max))`` (``min - max`` is NumPy's
+    ``-|x - y|`` exactly), on NumPy's SIMD exp and log1p (its logaddexp loop calls libm's, 4x
+    slower). Where a difference is not finite (a NaN or an infinite argument, or ``x - y``
+    overflowing) NumPy's own logaddexp runs instead: its values, warnings and errors exactly.
+    An underflow in exp is reported (or raised) as exp's. (``out``: a dead buffer the replay
+    offers; a fresh array is returned instead, so that the arguments stay intact for the
+    second computation.)"""
+    m = _max(x, y)
+    t = _min(x, y)
+    with _ignore(over="ignore", invalid="ignore"):
+        _sub(t, m, out=t)
+    if not t.min() > -math.inf:
+        return _eager(x, y)
+    _exp(t, out=t)
+    _log1p(t, out=t)
+    return _add(m, t, out=t)
+
+
+def _logaddexp_ok(node):
+    """A logaddexp of float32/float64 arrays (or Python scalars) of 64 elements or more, no
+    parameters, on NumPy's backend."""
+    out = node.outs[0] if len(node.outs) == 1 else None
+    if node.params or out is None or out.dtype not in _FLOATS or out.shape is None or \
+            len(out.shape) == 0 or numpy.prod(out.shape) < 64 or node.kdev is None or \
+            node.kdev.backend is not _NUMPY_BACKEND:
+        return False
+    return all(v.dtype == out.dtype if type(v) is Var else type(v.value) in (int, float) for v in node.ins)
+
+
+_FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+# op name -> (faster kernel, whether a node qualifies). Values differ from NumPy's kernel's by the
+# rounding of the other routines: the replay's documented tolerance (docs/guides/jit.md).
+FAST = {"logaddexp": (_logaddexp, _logaddexp_ok)}
+LOGADDEXP_ULPS = 2  # _logaddexp: within this many units in the last place of max(1, |result|)
+
 _FIXERS = {}
 
 
@@ -75,70 +122,9 @@ def compile_graph(graph):
     blocked and threaded (``npflow/jit/blocked.py``)."""
     from . import blocked
     graph = blocked.fuse(graph)
-    lower(graph)
     if len(graph.nodes) > SOURCE_LIMIT:
         return compile_loop(graph)
     return compile_source(graph)
-
-
-# Ops the NumPy replay runs on other kernels than eager's (``lower``): NumPy's float
-# ``logaddexp`` is a scalar libm loop (about 20x its own ``exp``); the same formula on NumPy's
-# SIMD ``exp``/``log1p`` differs from it by at most LOGADDEXP_ULPS units in the last place.
-# ``NPFLOW_JIT_EXACT=1`` (read when a graph is compiled) keeps every op on eager's kernel.
-LOGADDEXP_ULPS = 2
-LOWER_MIN_SIZE = 64  # (below this many elements the composite costs more than the loop)
-_LOWER_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
-
-
-def _logaddexp(x, y, _max=numpy.maximum, _min=numpy.minimum, _sub=numpy.subtract, _exp=numpy.exp,
-               _log1p=numpy.log1p, _add=numpy.add, _ignore=numpy.errstate, _eager=numpy.logaddexp):
-    """``numpy.logaddexp(x, y)`` as NumPy computes it (``max + log1p(exp(min - max))``, the
-    same branches, ``min - max`` being ``-|x - y|`` exactly) on SIMD kernels. Where a
-    difference is not finite (NaN or infinite operands, ``x - y`` overflowing) eager's own
-    kernel runs instead: those values, warnings and errors are eager's exactly."""
-    m = _max(x, y)
-    t = _min(x, y)
-    with _ignore(over="ignore", invalid="ignore"):
-        _sub(t, m, out=t)
-    if not t.min() > -math.inf:
-        return _eager(x, y)
-    _exp(t, out=t)  # (an underflow is reported as eager reports it, by errstate)
-    _log1p(t, out=t)
-    return _add(m, t, out=t)
-
-
-def _lowerable(node):
-    """Whether ``node`` is a ``logaddexp`` the replay may run as ``_logaddexp``: plain (no
-    parameters, no effect), on NumPy's backend, a float32/float64 result of at least
-    LOWER_MIN_SIZE elements, each operand of the result's dtype or a Python scalar (weak)."""
-    if isinstance(node.op, str) or node.name != "logaddexp" or node.params or node.effect or \
-            node.kernel is not None or node.fix or node.tuple_out or len(node.outs) != 1 or \
-            node.kdev is None or node.kdev.backend is not _NUMPY_BACKEND:
-        return False
-    out = node.outs[0]
-    if out is None or out.shape is None or out.dtype not in _LOWER_DTYPES or \
-            math.prod(out.shape) < LOWER_MIN_SIZE:
-        return False
-    for v in node.ins:
-        if type(v) is Var:
-            if v.dtype != out.dtype or not v.array:
-                return False
-        elif type(v) is not Const or type(v.value) not in (float, int):
-            return False
-    return True
-
-
-def lower(graph):
-    """Run the graph's ``logaddexp`` nodes on ``_logaddexp`` (see LOGADDEXP_ULPS); nothing
-    when ``NPFLOW_JIT_EXACT`` is set. Returns how many nodes it changed."""
-    if os.environ.get("NPFLOW_JIT_EXACT", "") not in ("", "0"):
-        return 0
-    n = 0
-    for node in graph.nodes:
-        if _lowerable(node):
-            node.kernel = _logaddexp
-            n += 1
-    return n
 
 
 def compile_loop(graph):
@@ -171,7 +157,7 @@ def compile_loop(graph):
         outs = tuple(place(o) if o is not None else None for o in node.outs) if node.outs else ()
         dead = tuple(slot[v] for v in node.vars_in() if last.get(v) == i and v not in keep and v not in ins)
         fix = _fixer(node.dev) if node.fix else None
-        plan.append((_kernel(node), idx, names, vals, outs, node.tuple_out, fix, dead))
+        plan.append((_replay_kernel(node), idx, names, vals, outs, node.tuple_out, fix, dead))
     out_refs = [place(v) for v in graph.outs]
     n_in = len(in_slots)
 
@@ -260,7 +246,7 @@ def compile_source(graph):
         if v not in keep:
             dead_after.setdefault(i, []).append(v)
     for i, node in enumerate(graph.nodes):
-        k = const(_kernel(node))
+        k = const(_replay_kernel(node))
         args = [expr(v) for v in node.ins]
         for name, v in node.params.items():
             args.append(f"{name}={expr(v) if node.dyn_params else const(v)}")
