@@ -7,8 +7,8 @@ import pytest
 
 import npflow as np
 from npflow._core import dispatch
-from npflow.jit import blocked
-from support import DEVICES
+from npflow.jit import blocked, replay
+from support import DEVICES, SPECIAL_INPUTS
 
 
 @pytest.fixture
@@ -215,7 +215,6 @@ def test_replay_logaddexp_within_its_tolerance(dtype):
     """A jitted logaddexp of 64 elements or more runs ``max + log1p(exp(-|d|))`` on NumPy's SIMD
     kernels: within 2 units in the last place of max(1, |result|) of NumPy's logaddexp (the
     guide's tolerance); where the result is not finite, NumPy's own value and warnings."""
-    from npflow.jit import replay
     f = np.jit(_logaddexps)
     specials = numpy.array(SPECIALS, dtype)
     pairs = numpy.array([(a, b) for a in specials for b in specials], dtype).T
@@ -230,12 +229,107 @@ def test_replay_logaddexp_within_its_tolerance(dtype):
             want = _logaddexps(np.asarray(x), np.asarray(y))
         assert sorted({str(w.message) for w in got_w}) == sorted({str(w.message) for w in want_w})
         for g, w in zip(got, want):
-            g, w = numpy.asarray(g), numpy.asarray(w)
-            assert g.dtype == w.dtype == numpy.dtype(dtype)
-            finite = numpy.isfinite(w)
-            numpy.testing.assert_array_equal(g[~finite], w[~finite])
-            bound = 2 * (numpy.spacing(numpy.ones((), dtype)) + numpy.spacing(numpy.abs(w[finite])))
-            assert (numpy.abs(g[finite] - w[finite]) <= bound).all()
+            assert numpy.asarray(w).dtype == numpy.dtype(dtype)
+            _close(g, w, _lse_tolerance)
     (entries,) = f.cache.values()
     nodes = [n for n in entries[0].fast.nodes if n.name == "logaddexp"]
     assert len(nodes) == 3 and all(replay._replay_kernel(n) is replay._logaddexp for n in nodes)
+
+
+def _lowered(f):
+    """Whether a jitted function's cached replay runs logaddexp on the lowered composite."""
+    return any(k is replay._logaddexp for entries in f.cache.values() for e in entries
+               for k in getattr(e.run, "__globals__", {}).values())
+
+
+def _close(got, want, tol):
+    """Same dtype and shape; NaN and infinities exactly where eager has them; finite values
+    within ``tol`` (a function of eager's finite values) of eager's."""
+    got, want = numpy.asarray(got), numpy.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    finite = numpy.isfinite(want)
+    numpy.testing.assert_array_equal(got[~finite], want[~finite])
+    got, want = got[finite], want[finite]
+    assert (numpy.abs(got - want) <= tol(want)).all()
+
+
+def _ulp(v):
+    return numpy.spacing(numpy.abs(v))
+
+
+def _lse_tolerance(want):
+    """The documented tolerance: replay.LOGADDEXP_ULPS units in the last place of
+    max(|logaddexp(x, y)|, 1)."""
+    return replay.LOGADDEXP_ULPS * _ulp(numpy.maximum(numpy.abs(want), 1))
+
+
+def _lse_data(kind, dtype):
+    rng = numpy.random.default_rng(7)
+    x, y = rng.standard_normal(500) * 3, rng.standard_normal(500) * 3
+    if kind == "wide":  # exp(min - max) underflows, both ways
+        x, y = x * 300, y * 300
+    elif kind == "equal":
+        y = x.copy()
+        x[:4], y[:4] = (0.0, -0.0, 1e-310, 5.0), (-0.0, -0.0, 1e-310, 5.0)
+    elif kind == "scalar":  # the logistic loss's logaddexp(0, z)
+        x = 0.0
+    elif kind == "broadcast":
+        x = x.reshape(5, 100)[:, :1]
+    elif kind in SPECIAL_INPUTS:  # (NaN, infinities: eager's own kernel, its exact values)
+        x[:4] = SPECIAL_INPUTS[kind]
+        y[2:6] = SPECIAL_INPUTS[kind]
+    elif kind == "overflow":
+        big = 0.9 * float(numpy.finfo(dtype).max)
+        x[:2], y[:2] = (big, -big), (-big, big)
+    cast = lambda a: a if type(a) is float else a.astype(dtype)  # noqa: E731
+    return cast(x), cast(y)
+
+
+@pytest.mark.parametrize("kind, dtype", [(k, d) for k in ("normal", "wide", "equal", "scalar", "broadcast",
+                                                           "nan", "inf", "overflow")
+                                         for d in ("float64", "float32")])
+def test_logaddexp_lowered(kind, dtype):
+    """The replay runs large float logaddexp as NumPy's formula on SIMD kernels: eager's values
+    within replay.LOGADDEXP_ULPS (its gradient's too), eager's NaN and infinities and
+    warnings exactly; NPFLOW_JIT_EXACT=1 runs eager's kernel (bit-identical)."""
+    x, y = _lse_data(kind, dtype)
+    b = np.asarray(y)
+    a = x if type(x) is float else np.asarray(x)
+
+    def fun(a, b):
+        return np.logaddexp(a, b), np.grad(lambda b: np.sum(np.logaddexp(a, b)))(b)
+    with warnings.catch_warnings(record=True) as eager:
+        warnings.simplefilter("always")
+        want = fun(a, b)
+    for exact in ("0", "1"):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("NPFLOW_JIT_EXACT", exact)
+            f = np.jit(fun)
+            f(a, b)
+        with warnings.catch_warnings(record=True) as jitted:
+            warnings.simplefilter("always")
+            got = f(a, b)
+        assert _lowered(f) == (exact == "0")
+        assert [str(w.message) for w in jitted] == [str(w.message) for w in eager]
+        if exact == "1" or kind in ("nan", "inf", "overflow"):
+            for g, w in zip(got, want):
+                _same(g, w)
+        else:
+            _close(got[0], want[0], _lse_tolerance)
+            # (the gradient, exp(b - logaddexp(a, b)): a relative error of the value's absolute one)
+            lse = numpy.abs(numpy.asarray(want[0]))
+            rel = replay.LOGADDEXP_ULPS * _ulp(lse[numpy.isfinite(lse)].max(initial=1)) + 2 * _ulp(lse.dtype.type(1))
+            _close(got[1], want[1], lambda w: rel * numpy.abs(w) + numpy.finfo(w.dtype).tiny)
+
+
+def test_logaddexp_lowered_only_where_it_pays():
+    """Small results, integer and float16 operands, out= keep eager's kernel."""
+    for fun, args in ((np.logaddexp, (numpy.ones(10), numpy.ones(10))),
+                      (np.logaddexp, (numpy.ones(500, "f2"), numpy.ones(500, "f2"))),
+                      (np.logaddexp, (numpy.ones(500, "i8"), numpy.ones(500))),
+                      (lambda x: np.logaddexp(x, x, out=np.empty_like(x)), (numpy.ones(500),))):
+        f = np.jit(fun)
+        args = [np.asarray(a) for a in args]
+        f(*args)
+        _same(f(*args), fun(*args))
+        assert not _lowered(f)
