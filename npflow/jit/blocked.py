@@ -32,7 +32,8 @@ from .graph import Node, Var, Const
 
 _NUMPY_BACKEND = dispatch._NUMPY_BACKEND
 _KINDS = frozenset("biufc")
-BLOCK_BYTES = 16384 * 8  # per intermediate of a block (measured: 16384 float64 elements)
+BLOCK_BYTES = 32768 * 8  # per intermediate of a block (measured on 2 MiB L2: 32768 float64 elements
+# ran the 4M-element chain 7% faster than 16384, and as fast as 65536)
 MIN_SIZE = 65_536  # chains with smaller outputs stay as NumPy calls (blocking gains nothing)
 PARALLEL_SIZE = 262_144  # outputs at least this large run on the thread pool
 _SCALARS = (int, float, complex, bool)
