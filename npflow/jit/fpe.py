@@ -77,8 +77,14 @@ def checked(kernel, fallback):
             if "raise" in err.values() or "call" in err.values():
                 return replay(*args)
             return kernel(*args)
-        run.__dict__.update(getattr(kernel, "__dict__", {}))  # (the compiled function, for tests)
-        return run
+    else:
+        run = _flagged(kernel, replay, geterr)
+    run.__dict__.update(getattr(kernel, "__dict__", {}))  # (the compiled function, for tests)
+    return run
+
+
+def _flagged(kernel, replay, geterr):
+    """``kernel`` with the flags errstate asks for cleared before and read after it."""
     clear, test, bits = _FLAGS
     every = sum(bits.values())
 
@@ -95,5 +101,4 @@ def checked(kernel, fallback):
         if test(mask):
             return replay(*args)
         return out
-    run.__dict__.update(getattr(kernel, "__dict__", {}))
     return run

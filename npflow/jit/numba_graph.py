@@ -388,9 +388,14 @@ def _axes(axis, ndim):
     return axes
 
 
+_ROW_HELPERS = {"max": ("_extreme_rows", True), "min": ("_extreme_rows", False),
+                "argmax": ("_arg_extreme_rows", True), "argmin": ("_arg_extreme_rows", False),
+                "any": ("_truth_rows", True), "all": ("_truth_rows", False)}
+
+
 def _emit_reduction(node, ctx, indent):
     """A reduction over any axes: the kept axes and the reduced ones, transposed to (kept,
-    reduced) and reshaped to a matrix, reduced along its rows (``_<name>_rows``), reshaped to
+    reduced) and reshaped to a matrix, reduced along its rows (``_ROW_HELPERS``), reshaped to
     the result's shape (keepdims or not)."""
     name, ps, x, out = node.name, node.params, node.ins[0], node.outs[0]
     arg = name in ("argmax", "argmin")
@@ -432,7 +437,8 @@ def _emit_reduction(node, ctx, indent):
     elif name == "prod":
         expr = f"_prod_rows({rows}, {ctx.scalar(1, out.dtype)})"
     else:
-        expr = f"_{name}_rows({rows})"
+        helper, flag = _ROW_HELPERS[name]
+        expr = f"{helper}({rows}, {flag})"
     expr = f"{expr}[0]" if out.shape == () else f"{expr}.reshape({tuple(out.shape)!r})"
     ctx.out(out, expr, indent)
 
@@ -625,27 +631,15 @@ def _index(i, n, axis):
     return i + n if i < 0 else i
 
 
-def _max_rows(x):
+def _extreme_rows(x, largest):
+    """Each row's max (``largest``) or min; NaN wins, as in NumPy."""
     m, n = x.shape
     out = numpy.empty(m, x.dtype)
     for i in range(m):
         acc = x[i, 0]
         for j in range(1, n):
             v = x[i, j]
-            if not (acc != acc) and (v > acc or v != v):  # (NaN wins, as in NumPy's max)
-                acc = v
-        out[i] = acc
-    return out
-
-
-def _min_rows(x):
-    m, n = x.shape
-    out = numpy.empty(m, x.dtype)
-    for i in range(m):
-        acc = x[i, 0]
-        for j in range(1, n):
-            v = x[i, j]
-            if not (acc != acc) and (v < acc or v != v):
+            if not (acc != acc) and ((v > acc if largest else v < acc) or v != v):
                 acc = v
         out[i] = acc
     return out
@@ -662,47 +656,20 @@ def _prod_rows(x, one):
     return out
 
 
-def _any_rows(x):
+def _truth_rows(x, any_):
+    """Each row's any (``any_``: some element nonzero) or all (no element zero)."""
     m, n = x.shape
-    out = numpy.zeros(m, numpy.bool_)
+    out = numpy.full(m, not any_)
     for i in range(m):
         for j in range(n):
-            if x[i, j] != 0:
-                out[i] = True
+            if (x[i, j] != 0) == any_:
+                out[i] = any_
                 break
     return out
 
 
-def _all_rows(x):
-    m, n = x.shape
-    out = numpy.ones(m, numpy.bool_)
-    for i in range(m):
-        for j in range(n):
-            if x[i, j] == 0:
-                out[i] = False
-                break
-    return out
-
-
-def _argmax_rows(x):
-    m, n = x.shape
-    out = numpy.zeros(m, numpy.intp)
-    for i in range(m):
-        acc = x[i, 0]
-        if acc != acc:
-            continue
-        for j in range(1, n):
-            v = x[i, j]
-            if v != v:  # (the first NaN, as NumPy's argmax)
-                out[i] = j
-                break
-            if v > acc:
-                acc = v
-                out[i] = j
-    return out
-
-
-def _argmin_rows(x):
+def _arg_extreme_rows(x, largest):
+    """Each row's argmax (``largest``) or argmin: the first extreme, or the first NaN, as NumPy."""
     m, n = x.shape
     out = numpy.zeros(m, numpy.intp)
     for i in range(m):
@@ -714,7 +681,7 @@ def _argmin_rows(x):
             if v != v:
                 out[i] = j
                 break
-            if v < acc:
+            if v > acc if largest else v < acc:
                 acc = v
                 out[i] = j
     return out
@@ -799,8 +766,8 @@ def _helpers():
     if _HELPERS is None:
         import numba
         jit = numba.njit(error_model="numpy", cache=cache_dir() is not None)
-        _HELPERS = {f.__name__: jit(f) for f in (_index, _max_rows, _min_rows, _prod_rows, _any_rows,
-                                                 _all_rows, _argmax_rows, _argmin_rows, _fancy)}
+        _HELPERS = {f.__name__: jit(f) for f in (_index, _extreme_rows, _prod_rows, _truth_rows,
+                                                 _arg_extreme_rows, _fancy)}
         vectorize = numba.vectorize(cache=cache_dir() is not None)
         _HELPERS.update((f.__name__, vectorize(f)) for f in _UFUNC_HELPERS)
     return _HELPERS

@@ -190,6 +190,8 @@ def reroll(graph, accept=None):
     """Replace ``graph``'s periodic runs of nodes by ``scan`` nodes (see the module's text);
     returns how many runs were rolled. Sub-graphs are left as they are. ``accept(nodes)``: whether
     to roll a run whose body (one period, as the scan's body nodes) is ``nodes`` (None: every run)."""
+    from .passes import _written
+    written = _written(graph)  # (the effects' targets: no rolled node is one, so this holds throughout)
     rolled, start, ids, cache = 0, 0, {}, {}
     while True:
         nodes = graph.nodes
@@ -213,7 +215,7 @@ def reroll(graph, accept=None):
         done = None
         for s, p, k in _candidates(sigs, start):
             for s2, k2 in ((s, k), (s + p, k - 1)):  # (the first period may differ: drop it)
-                n = _check(graph, where, s2, p, k2)
+                n = _check(graph, where, s2, p, k2, written)
                 if n:
                     done = _roll(graph, where, s2, p, n, accept)
                     break
@@ -225,7 +227,7 @@ def reroll(graph, accept=None):
         start = done
 
 
-def _check(graph, where, s, p, k):
+def _check(graph, where, s, p, k, written):
     """How many periods from node ``s`` make a loop (0: too few)."""
     if k < MIN_ITERS:
         return 0
@@ -240,14 +242,13 @@ def _check(graph, where, s, p, k):
         n += 1
     if n < MIN_ITERS or n * p < MIN_NODES or all(run.node(0, r).op.name in _VIEWS for r in range(p)):
         return 0
-    return n if _safe(graph, s, s + n * p) else 0
+    return n if _safe(graph, s, s + n * p, written) else 0
 
 
-def _safe(graph, s, e):
-    """No value of nodes ``s:e`` is written later, nor a view among the graph's outputs (a
-    stacked value is a copy: the caller would no longer share the view's memory)."""
-    from .passes import _written
-    written = _written(graph)
+def _safe(graph, s, e, written):
+    """No value of nodes ``s:e`` is written (``written``: the graph's written roots), nor a view
+    among the graph's outputs (a stacked value is a copy: the caller would no longer share the
+    view's memory)."""
     outs = {v for v in graph.outs if type(v) is Var}
     for node in graph.nodes[s:e]:
         for o in node.outs:
